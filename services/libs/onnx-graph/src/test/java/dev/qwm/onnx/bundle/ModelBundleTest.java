@@ -1,0 +1,176 @@
+package dev.qwm.onnx.bundle;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.qwm.onnx.runtime.OnnxSession;
+import dev.qwm.onnx.runtime.OrtRuntime;
+import dev.qwm.onnx.runtime.SessionConfig;
+import dev.qwm.onnx.runtime.TinyOnnx;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ModelBundleTest {
+
+    static BundleManifest wallManifest() {
+        return BundleManifest.builder()
+                .name("wall-tiny").environment("wall")
+                .imageSize(64).patchSize(16).numPatches(16).latentDim(8)
+                .proprioDim(2).actionDim(10).numHist(1)
+                .actionNormalisation(new double[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+                        new double[] {.5, .5, .5, .5, .5, .5, .5, .5, .5, .5})
+                .proprioNormalisation(new double[] {32, 32}, new double[] {12, 12})
+                .build();
+    }
+
+    static ModelBundle writeTiny(Path dir) {
+        return ModelBundle.writer(wallManifest())
+                .component(BundleManifest.VISUAL_ENCODER, TinyOnnx.addBias(new float[] {1f}))
+                .component(BundleManifest.PROPRIO_ENCODER, TinyOnnx.addBias(new float[] {2f}))
+                .component(BundleManifest.ACTION_ENCODER, TinyOnnx.addBias(new float[] {3f}))
+                .component(BundleManifest.PREDICTOR, TinyOnnx.addBias(new float[] {4f}))
+                .write(dir);
+    }
+
+    @Test
+    void writesAndReadsBack(@TempDir Path dir) throws Exception {
+        ObjectNode provenance = ModelBundle.newProvenance().put("trainedBy", "test").put("epochs", 3);
+        ModelBundle written = ModelBundle.writer(wallManifest().withProvenance(provenance))
+                .component(BundleManifest.VISUAL_ENCODER, TinyOnnx.addBias(new float[] {1f}))
+                .component(BundleManifest.PROPRIO_ENCODER, TinyOnnx.addBias(new float[] {2f}))
+                .component(BundleManifest.ACTION_ENCODER, TinyOnnx.addBias(new float[] {3f}))
+                .component(BundleManifest.PREDICTOR, TinyOnnx.addBias(new float[] {4f}))
+                .write(dir);
+        ModelBundle read = ModelBundle.read(dir);
+        assertEquals(written.manifest(), read.manifest());
+        BundleManifest m = read.manifest();
+        assertEquals(BundleManifest.REQUIRED_COMPONENTS, m.components().keySet());
+        assertEquals(8 + 10 + 10, m.tokenDim());
+        assertEquals(2, m.envActionDim());
+        assertArrayEquals(new double[] {12, 12}, m.proprioStd());
+        assertEquals("test", m.provenance().get("trainedBy").asText());
+        BundleComponent predictor = m.components().get(BundleManifest.PREDICTOR);
+        assertEquals("predictor.onnx", predictor.file());
+        assertEquals(ModelBundle.sha256(Files.readAllBytes(dir.resolve("predictor.onnx"))), predictor.sha256());
+        assertEquals(Files.size(dir.resolve("predictor.onnx")), predictor.bytes());
+        String json = Files.readString(dir.resolve(ModelBundle.MANIFEST_FILE));
+        assertTrue(json.contains("\"format\" : \"qwm-bundle/1\"") && json.contains("\"latentDim\" : 8"), json);
+        assertTrue(read.reference().startsWith("wall-tiny{visual_encoder="), read.reference());
+
+        // a component file opens as an ORT session
+        try (OnnxSession s = OrtRuntime.open(read.componentPath(BundleManifest.PREDICTOR),
+                SessionConfig.singleThreaded())) {
+            assertEquals(Set.of("x"), s.inputNames());
+        }
+    }
+
+    @Test
+    void aRewrittenBundleSharesUnchangedComponentsByHash(@TempDir Path tmp) {
+        ModelBundle source = writeTiny(tmp.resolve("fp32"));
+        ModelBundle quantized = ModelBundle.writer(source.manifest().withName("wall-tiny-w8"))
+                .component(BundleManifest.VISUAL_ENCODER, source.componentPath(BundleManifest.VISUAL_ENCODER))
+                .component(BundleManifest.PROPRIO_ENCODER, source.componentPath(BundleManifest.PROPRIO_ENCODER))
+                .component(BundleManifest.ACTION_ENCODER, source.componentPath(BundleManifest.ACTION_ENCODER))
+                .component(BundleManifest.PREDICTOR, TinyOnnx.addBias(new float[] {5f}))
+                .write(tmp.resolve("w8"));
+        var a = source.manifest().components();
+        var b = quantized.manifest().components();
+        assertEquals(a.get(BundleManifest.VISUAL_ENCODER), b.get(BundleManifest.VISUAL_ENCODER));
+        assertNotEquals(a.get(BundleManifest.PREDICTOR).sha256(), b.get(BundleManifest.PREDICTOR).sha256());
+    }
+
+    @Test
+    void aChangedComponentIsNamedWithItsHashes(@TempDir Path dir) throws Exception {
+        writeTiny(dir);
+        byte[] other = TinyOnnx.addBias(new float[] {9f}); // same length, different bytes
+        Files.write(dir.resolve("predictor.onnx"), other);
+        BundleException e = assertThrows(BundleException.class, () -> ModelBundle.read(dir));
+        assertTrue(e.getMessage().contains("'predictor'") && e.getMessage().contains("predictor.onnx")
+                && e.getMessage().contains("sha256"), e.getMessage());
+    }
+
+    @Test
+    void aTruncatedOrMissingComponentIsNamed(@TempDir Path dir) throws Exception {
+        writeTiny(dir);
+        Files.write(dir.resolve("action_encoder.onnx"), new byte[] {1, 2, 3});
+        BundleException truncated = assertThrows(BundleException.class, () -> ModelBundle.read(dir));
+        assertTrue(truncated.getMessage().contains("action_encoder.onnx has 3 bytes"), truncated.getMessage());
+        Files.delete(dir.resolve("action_encoder.onnx"));
+        BundleException missing = assertThrows(BundleException.class, () -> ModelBundle.read(dir));
+        assertTrue(missing.getMessage().contains("action_encoder.onnx does not exist"), missing.getMessage());
+    }
+
+    @Test
+    void missingOrMalformedManifest(@TempDir Path dir) throws Exception {
+        BundleException none = assertThrows(BundleException.class, () -> ModelBundle.read(dir));
+        assertTrue(none.getMessage().contains("no model.json"), none.getMessage());
+        assertTrue(assertThrows(BundleException.class, () -> ModelBundle.read(dir.resolve("nope")))
+                .getMessage().contains("not a folder"));
+
+        Path json = dir.resolve(ModelBundle.MANIFEST_FILE);
+        Files.writeString(json, "{\"format\": \"qwm-bundle/1\",\n \"name\": ");
+        BundleException malformed = assertThrows(BundleException.class, () -> ModelBundle.read(dir));
+        assertTrue(malformed.getMessage().contains("not valid JSON") && malformed.getMessage().contains("line"),
+                malformed.getMessage());
+
+        Files.writeString(json, "[1, 2]");
+        assertTrue(assertThrows(BundleException.class, () -> ModelBundle.read(dir)).getMessage()
+                .contains("expected a JSON object"));
+    }
+
+    @Test
+    void fieldProblemsNameTheField(@TempDir Path dir) throws Exception {
+        writeTiny(dir);
+        Path json = dir.resolve(ModelBundle.MANIFEST_FILE);
+        String good = Files.readString(json);
+
+        Files.writeString(json, good.replace("\"latentDim\" : 8,", ""));
+        assertMessage(dir, "missing field latentDim");
+
+        Files.writeString(json, good.replace("\"latentDim\" : 8", "\"latentDim\" : \"eight\""));
+        assertMessage(dir, "'latentDim'");
+
+        Files.writeString(json, good.replace("\"latentDim\" : 8", "\"latentDim\" : 8, \"latent_dim\" : 8"));
+        assertMessage(dir, "unknown field 'latent_dim'");
+
+        Files.writeString(json, good.replace("\"environment\" : \"wall\"", "\"environment\" : \"maze\""));
+        assertMessage(dir, "environment must be one of");
+
+        Files.writeString(json, good.replace("\"format\" : \"qwm-bundle/1\"", "\"format\" : \"qwm-bundle/9\""));
+        assertMessage(dir, "format must be \"qwm-bundle/1\"");
+
+        Files.writeString(json, good.replace("\"proprioStd\" : [ 12.0, 12.0 ]", "\"proprioStd\" : [ 12.0 ]"));
+        assertMessage(dir, "proprioMean and proprioStd must have proprioDim = 2 entries");
+
+        Files.writeString(json, good.replace("\"proprioStd\" : [ 12.0, 12.0 ]", "\"proprioStd\" : [ 12.0, 0.0 ]"));
+        assertMessage(dir, "proprioStd[1] must be finite and > 0");
+
+        Files.writeString(json, good.replace("\"file\" : \"predictor.onnx\"", "\"file\" : \"../predictor.onnx\""));
+        assertMessage(dir, "not inside the bundle folder");
+
+        Files.writeString(json, good.replace("\"predictor\" :", "\"decoder\" :"));
+        assertMessage(dir, "lists no component [predictor]");
+    }
+
+    @Test
+    void writerNeedsEveryComponent(@TempDir Path dir) {
+        BundleException e = assertThrows(BundleException.class, () -> ModelBundle.writer(wallManifest())
+                .component(BundleManifest.PREDICTOR, TinyOnnx.addBias(new float[] {1f}))
+                .write(dir));
+        assertTrue(e.getMessage().contains("visual_encoder"), e.getMessage());
+        assertThrows(BundleException.class, () -> BundleManifest.builder().name("x").environment("wall").build());
+    }
+
+    private static void assertMessage(Path dir, String expected) {
+        BundleException e = assertThrows(BundleException.class, () -> ModelBundle.read(dir));
+        assertTrue(e.getMessage().contains(expected), () -> "expected <" + expected + "> in: " + e.getMessage());
+    }
+}
