@@ -1,0 +1,60 @@
+package dev.qwm.training.model;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * DINO-WM's {@code ProprioceptiveEmbedding} (a kernel-1 Conv1d): the same linear map applied to every time step,
+ * {@code [B, T, in] -> [B, T, out]}. Used for both the proprio and the action encoder; inputs are already
+ * normalised (the ONNX proprio graph normalises raw proprio itself).
+ */
+public final class StepEmbedding extends AbstractBlock {
+
+    private final int inDim;
+    private final int outDim;
+    private final Linear linear;
+
+    public StepEmbedding(int inDim, int outDim) {
+        this.inDim = inDim;
+        this.outDim = outDim;
+        linear = addChildBlock("linear", Linear.builder().setUnits(outDim).build());
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        Shape s = inputs.head().getShape();
+        if (s.dimension() != 3 || s.get(2) != inDim) {
+            throw new IllegalArgumentException("expected [B, T, " + inDim + "], got " + s);
+        }
+        return linear.forward(ps, inputs, training);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape s = inputShapes[0];
+        return new Shape[] {new Shape(s.get(0), s.get(1), outDim)};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        linear.initialize(manager, dataType, new Shape(1, 1, inDim));
+    }
+
+    public int inDim() {
+        return inDim;
+    }
+
+    public int outDim() {
+        return outDim;
+    }
+
+    public Linear linear() {
+        return linear;
+    }
+}
