@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         description = "Quantize world models and measure, by closed-loop planning, what quantization does to them.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                InfraCommand.class,
         })
 public final class QwmCommand implements Runnable {
 
@@ -32,6 +33,19 @@ public final class QwmCommand implements Runnable {
     /** The configured command line (tests execute it in-process). */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new QwmCommand());
+        cli.setParameterExceptionHandler((ex, args) -> {
+            CommandLine cmd = ex.getCommandLine();
+            java.io.PrintWriter err = cmd.getErr();
+            if (ex instanceof CommandLine.UnmatchedArgumentException unmatched && cmd.getParent() == null
+                    && !unmatched.getUnmatched().isEmpty() && !unmatched.getUnmatched().get(0).startsWith("-")) {
+                err.println("qwm: unknown command '" + unmatched.getUnmatched().get(0) + "'. Commands: "
+                        + String.join(", ", cmd.getSubcommands().keySet()) + ". See ./qwm help.");
+            } else {
+                err.println("qwm " + cmd.getCommandName() + ": " + ex.getMessage());
+                err.println("See ./qwm help " + cmd.getCommandSpec().qualifiedName(" ").replaceFirst("^qwm ?", "") + ".");
+            }
+            return 2;
+        });
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // A user error (bad file, bad spec) gets its message, not a stack trace.
             cmd.getErr().println(cmd.getColorScheme().errorText("qwm " + cmd.getCommandName() + ": " + ex.getMessage()));

@@ -1,0 +1,154 @@
+package dev.qwm.infra;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A real PostgreSQL 17 server from zonky's Maven-packaged binaries, on 127.0.0.1. It creates the
+ * {@code qwm} role and database on first start; its data directory is kept across restarts.
+ */
+public final class PostgresServer implements AutoCloseable {
+
+    public static final String DATABASE = "qwm";
+    public static final String USER = "qwm";
+    public static final String PASSWORD = "qwm";
+
+    private final EmbeddedPostgres postgres;
+    private final Path dataDir;
+
+    private PostgresServer(EmbeddedPostgres postgres, Path dataDir) {
+        this.postgres = postgres;
+        this.dataDir = dataDir;
+    }
+
+    /**
+     * Starts the server.
+     *
+     * @param dataDir kept between starts (initdb runs only when it holds no cluster yet)
+     * @param port 0 picks a free port
+     * @param outliveJvm leave the server running when this JVM exits ({@code ./qwm infra up}); tests pass false
+     */
+    public static PostgresServer start(Path dataDir, int port, boolean outliveJvm) {
+        try {
+            Files.createDirectories(dataDir.getParent());
+            int serverPort = port == 0 ? Ports.free() : port;
+            Ports.requireFree(serverPort, "PostgreSQL port");
+            Path log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
+            ProcessBuilder.Redirect toLog = ProcessBuilder.Redirect.appendTo(log.toFile());
+            EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+                    .setDataDirectory(dataDir)
+                    .setCleanDataDirectory(false)
+                    .setRegisterShutdownHook(!outliveJvm)
+                    .setPort(serverPort)
+                    .setServerConfig("listen_addresses", "127.0.0.1")
+                    .setServerConfig("unix_socket_directories", "")
+                    // Results are written once and read often; the embedded server favours speed over
+                    // durability of the last commit (a crash loses a redelivered event, never a committed row's integrity).
+                    .setServerConfig("fsync", "off")
+                    .setServerConfig("full_page_writes", "off")
+                    .setPGStartupWait(Duration.ofSeconds(60))
+                    // never a pipe: a server that outlives this JVM must not write into a closed pipe
+                    .setOutputRedirector(toLog)
+                    .setErrorRedirector(toLog)
+                    .start();
+            PostgresServer server = new PostgresServer(postgres, dataDir);
+            server.ensureDatabase();
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start PostgreSQL in " + dataDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    public int port() {
+        return postgres.getPort();
+    }
+
+    public String jdbcUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + port() + "/" + DATABASE;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** The postmaster's PID, from {@code postmaster.pid} (its first line). */
+    public long pid() {
+        return postmasterPid(dataDir);
+    }
+
+    static long postmasterPid(Path dataDir) {
+        Path pidFile = dataDir.resolve("postmaster.pid");
+        try {
+            List<String> lines = Files.readAllLines(pidFile, StandardCharsets.UTF_8);
+            return Long.parseLong(lines.get(0).trim());
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** Fast shutdown (SIGINT): active transactions roll back, the server stops at once and cleanly. */
+    static boolean stopByPid(Path dataDir, Duration grace) {
+        long pid = postmasterPid(dataDir);
+        if (pid <= 0 || !Processes.alive(pid)) {
+            return true;
+        }
+        Processes.signal(pid, "INT");
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (Processes.alive(pid) && System.nanoTime() < deadline) {
+            sleep(100);
+        }
+        if (Processes.alive(pid)) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            return false;
+        }
+        return true;
+    }
+
+    @Override
+    public void close() {
+        try {
+            postgres.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void ensureDatabase() {
+        String admin = "jdbc:postgresql://127.0.0.1:" + port() + "/postgres";
+        try (Connection c = DriverManager.getConnection(admin, "postgres", "");
+             Statement s = c.createStatement()) {
+            try (ResultSet r = s.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = '" + USER + "'")) {
+                if (!r.next()) {
+                    s.execute("CREATE ROLE " + USER + " LOGIN PASSWORD '" + PASSWORD + "'");
+                }
+            }
+            try (ResultSet r = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + DATABASE + "'")) {
+                if (!r.next()) {
+                    s.execute("CREATE DATABASE " + DATABASE + " OWNER " + USER);
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("PostgreSQL on port " + port() + " started but the qwm database"
+                    + " cannot be created: " + e.getMessage(), e);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package dev.qwm.infra;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+
+/**
+ * The topics of qwm and their partition counts. Episode topics get enough partitions for a planner fleet:
+ * a consumer group can have at most as many active workers as the topic has partitions.
+ */
+public final class Topics {
+
+    public static final String STUDY_SUBMITTED = "qwm.studies.study-submitted.v1";
+    public static final String EPISODE_REQUESTED = "qwm.planner.episode-requested.v1";
+    public static final String EPISODE_PROGRESS = "qwm.planner.episode-progress.v1";
+    public static final String EPISODE_COMPLETED = "qwm.planner.episode-completed.v1";
+    public static final String ARTIFACT_CREATED = "qwm.quantizer.artifact-created.v1";
+
+    /** Planner workers that can consume episode requests in parallel. */
+    public static final int PLANNER_PARTITIONS = 16;
+
+    public record TopicSpec(String name, int partitions) {
+    }
+
+    public static final List<TopicSpec> ALL = List.of(
+            new TopicSpec(STUDY_SUBMITTED, 1),
+            new TopicSpec(EPISODE_REQUESTED, PLANNER_PARTITIONS),
+            new TopicSpec(EPISODE_PROGRESS, PLANNER_PARTITIONS),
+            new TopicSpec(EPISODE_COMPLETED, PLANNER_PARTITIONS),
+            new TopicSpec(ARTIFACT_CREATED, 1));
+
+    private Topics() {
+    }
+
+    /** Creates the topics that do not exist yet; existing ones are left as they are. Returns the names created. */
+    public static Set<String> ensure(String bootstrapServers) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<NewTopic> missing = ALL.stream()
+                    .filter(t -> !existing.contains(t.name()))
+                    .map(t -> new NewTopic(t.name(), t.partitions(), (short) 1))
+                    .collect(Collectors.toList());
+            if (!missing.isEmpty()) {
+                admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+            }
+            return missing.stream().map(NewTopic::name).collect(Collectors.toSet());
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("cannot create the qwm topics on " + bootstrapServers + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topics", e);
+        }
+    }
+}
