@@ -46,4 +46,28 @@ public interface Environment {
 
     /** Renders the current state as RGB, row-major {@code [size][size][3]} bytes. */
     byte[] render(int size);
+
+    /**
+     * Renders {@code state} without touching the simulator (the frame is a pure function of the state), e.g.
+     * the goal image. Unlike {@code reset(state); render(size)} this is exact for PushT, whose reset runs one
+     * physics step as DINO-WM's does.
+     */
+    byte[] render(double[] state, int size);
+
+    /**
+     * Advances {@link #frameskip()} env steps under one macro action, laid out as DINO-WM concatenates them:
+     * {@code [a_t(0..d), a_t+1(0..d), ...]} with d = {@link #actionDim()}, env units (not normalised).
+     */
+    default void stepMacro(double[] macroAction) {
+        int d = actionDim();
+        if (macroAction.length != d * frameskip()) {
+            throw new IllegalArgumentException("macro action must have " + d * frameskip() + " values (" + frameskip()
+                    + " steps x " + d + "), got " + macroAction.length);
+        }
+        double[] action = new double[d];
+        for (int k = 0; k < frameskip(); k++) {
+            System.arraycopy(macroAction, k * d, action, 0, d);
+            step(action);
+        }
+    }
 }

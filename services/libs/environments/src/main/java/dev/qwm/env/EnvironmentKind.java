@@ -8,4 +8,14 @@ public enum EnvironmentKind {
     public String cliName() {
         return name().toLowerCase(java.util.Locale.ROOT);
     }
+
+    /** The kind named {@code name} ("wall" or "pusht", any case). */
+    public static EnvironmentKind parse(String name) {
+        for (EnvironmentKind k : values()) {
+            if (k.cliName().equalsIgnoreCase(name == null ? "" : name.trim())) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException("unknown environment '" + name + "' (expected wall or pusht)");
+    }
 }
