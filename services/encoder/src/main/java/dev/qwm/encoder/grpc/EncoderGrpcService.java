@@ -1,0 +1,90 @@
+package dev.qwm.encoder.grpc;
+
+import com.google.protobuf.UnsafeByteOperations;
+import dev.qwm.api.common.v1.ArtifactRef;
+import dev.qwm.api.common.v1.DataType;
+import dev.qwm.api.common.v1.ModelComponent;
+import dev.qwm.api.common.v1.Tensor;
+import dev.qwm.api.encoder.v1.EncodeRequest;
+import dev.qwm.api.encoder.v1.EncodeResponse;
+import dev.qwm.api.encoder.v1.EncoderService;
+import dev.qwm.api.encoder.v1.ListLoadedRequest;
+import dev.qwm.api.encoder.v1.ListLoadedResponse;
+import dev.qwm.encoder.config.EncoderConfig;
+import dev.qwm.encoder.inference.EncoderArtifacts;
+import dev.qwm.encoder.inference.LoadedEncoder;
+import io.grpc.Status;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Uni;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/** {@code qwm.encoder.v1.EncoderService}: a thin adapter from protobuf tensors to {@link EncoderArtifacts}. */
+@GrpcService
+public class EncoderGrpcService implements EncoderService {
+
+    private final EncoderArtifacts artifacts;
+    private final EncoderConfig config;
+    private final MeterRegistry registry;
+    private final DistributionSummary batchSizes;
+
+    public EncoderGrpcService(EncoderArtifacts artifacts, EncoderConfig config, MeterRegistry registry) {
+        this.artifacts = artifacts;
+        this.config = config;
+        this.registry = registry;
+        this.batchSizes = DistributionSummary.builder("qwm.encoder.batch.size")
+                .description("images per Encode call").register(registry);
+    }
+
+    @Override
+    @Blocking
+    public Uni<EncodeResponse> encode(EncodeRequest request) {
+        try {
+            Tensor images = request.getImages();
+            if (images.getDataType() != DataType.DATA_TYPE_UINT8 || images.getShapeCount() != 4 || images.getShape(3) != 3) {
+                throw new IllegalArgumentException("images must be a uint8 tensor [batch, height, width, 3], got "
+                        + images.getDataType() + " " + images.getShapeList());
+            }
+            long batch = images.getShape(0);
+            if (batch < 1 || batch > config.maxBatch()) {
+                throw new IllegalArgumentException("batch of " + batch + " images; this service accepts 1.."
+                        + config.maxBatch());
+            }
+            LoadedEncoder encoder = artifacts.get(request.getEncoder());
+            if (images.getShape(1) != encoder.imageSize() || images.getShape(2) != encoder.imageSize()) {
+                throw new IllegalArgumentException("encoder " + encoder.label() + " reads " + encoder.imageSize() + "x"
+                        + encoder.imageSize() + " images, got " + images.getShape(1) + "x" + images.getShape(2));
+            }
+            batchSizes.record(batch);
+            Timer.Sample sample = Timer.start(registry);
+            float[] latents = encoder.encode(images.getData().asReadOnlyByteBuffer(), (int) batch);
+            sample.stop(registry.timer("qwm.encoder.encode", "artifact", encoder.label()));
+            ByteBuffer bytes = ByteBuffer.allocate(latents.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            bytes.asFloatBuffer().put(latents);
+            Tensor out = Tensor.newBuilder()
+                    .addShape(batch).addShape(encoder.numPatches()).addShape(encoder.latentDim())
+                    .setDataType(DataType.DATA_TYPE_FLOAT32)
+                    .setData(UnsafeByteOperations.unsafeWrap(bytes.array()))
+                    .build();
+            return Uni.createFrom().item(EncodeResponse.newBuilder().setLatents(out).build());
+        } catch (IllegalArgumentException e) {
+            registry.counter("qwm.encoder.rejected").increment();
+            return Uni.createFrom().failure(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+        }
+    }
+
+    @Override
+    public Uni<ListLoadedResponse> listLoaded(ListLoadedRequest request) {
+        ListLoadedResponse.Builder response = ListLoadedResponse.newBuilder();
+        for (LoadedEncoder e : artifacts.loaded()) {
+            response.addArtifacts(ArtifactRef.newBuilder().setSha256(e.sha256()).setBundle(e.bundle())
+                    .setLabel(e.label()).setComponent(ModelComponent.MODEL_COMPONENT_ENCODER));
+        }
+        return Uni.createFrom().item(response.build());
+    }
+
+}
