@@ -1,0 +1,10 @@
+package dev.qwm.planning;
+
+/**
+ * Which part of a task's episodes a start/goal pair is drawn from, as {@code qwm.common.v1.DataSplit}: evaluation
+ * uses the validation split (seeds 99n+1), calibration the training split (seeds 99n+2), as QuantWM does.
+ */
+public enum DataSplit {
+    TRAIN,
+    VALIDATION
+}

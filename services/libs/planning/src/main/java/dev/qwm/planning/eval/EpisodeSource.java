@@ -1,0 +1,19 @@
+package dev.qwm.planning.eval;
+
+import dev.qwm.env.Environment;
+import dev.qwm.planning.DataSplit;
+import dev.qwm.planning.mpc.EpisodeSpec;
+
+/**
+ * A task's evaluation episodes: fresh simulator instances and the seeded start/goal pair of each episode,
+ * as DINO-WM draws them ({@code random_state} for Wall, a replayed dataset segment for PushT).
+ */
+public interface EpisodeSource {
+
+    /** {@code "wall"} or {@code "pusht"}. */
+    String environment();
+
+    Environment newEnvironment();
+
+    EpisodeSpec episode(int index, long seed, DataSplit split);
+}

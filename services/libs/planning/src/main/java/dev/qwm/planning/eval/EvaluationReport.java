@@ -1,0 +1,60 @@
+package dev.qwm.planning.eval;
+
+import dev.qwm.planning.PlannerBudget;
+import dev.qwm.planning.mpc.EpisodeResult;
+import org.apache.commons.math3.stat.interval.ConfidenceInterval;
+import org.apache.commons.math3.stat.interval.WilsonScoreInterval;
+
+import java.util.List;
+
+/**
+ * The summary of an evaluation: success rate with its 95 % Wilson interval, mean final state distance, mean final
+ * plan loss, time per CEM step, throughput; and every episode's result.
+ */
+public record EvaluationReport(
+        String environment,
+        String modelReference,
+        String planner,
+        PlannerBudget budget,
+        EvaluationSettings settings,
+        int episodes,
+        int successes,
+        double successRate,
+        double ci95Low,
+        double ci95High,
+        double meanFinalStateDistance,
+        double meanFinalBestLoss,
+        double msPerCemStep,
+        long cemSteps,
+        double meanMpcIterations,
+        long wallTimeMs,
+        double episodesPerMinute,
+        List<EpisodeResult> results) {
+
+    public static EvaluationReport of(String environment, String modelReference, String planner,
+                                      PlannerBudget budget, EvaluationSettings settings, List<EpisodeResult> results,
+                                      long wallTimeMs) {
+        int n = results.size();
+        int k = (int) results.stream().filter(EpisodeResult::success).count();
+        double[] ci = wilson95(n, k);
+        double dist = results.stream().mapToDouble(EpisodeResult::finalStateDistance).average().orElse(Double.NaN);
+        double loss = results.stream().mapToDouble(EpisodeResult::finalBestLoss).filter(d -> !Double.isNaN(d))
+                .average().orElse(Double.NaN);
+        long steps = results.stream().mapToLong(EpisodeResult::cemSteps).sum();
+        double cemMs = results.stream().mapToDouble(r -> r.meanCemStepMs() * r.cemSteps()).sum();
+        double iters = results.stream().mapToInt(EpisodeResult::mpcIterations).average().orElse(Double.NaN);
+        return new EvaluationReport(environment, modelReference, planner, budget, settings, n, k,
+                n == 0 ? Double.NaN : (double) k / n, ci[0], ci[1], dist, loss,
+                steps == 0 ? Double.NaN : cemMs / steps, steps, iters, wallTimeMs,
+                wallTimeMs == 0 ? Double.NaN : n * 60_000.0 / wallTimeMs, results);
+    }
+
+    /** 95 % Wilson score interval of k successes in n trials ({0, 1} when there are no trials). */
+    public static double[] wilson95(int n, int k) {
+        if (n == 0) {
+            return new double[] {0, 1};
+        }
+        ConfidenceInterval ci = new WilsonScoreInterval().createInterval(n, k, 0.95);
+        return new double[] {Math.max(0, ci.getLowerBound()), Math.min(1, ci.getUpperBound())};
+    }
+}
