@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         description = "Quantize world models and measure, by closed-loop planning, what quantization does to them.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                DatasetCommand.class,
                 InfraCommand.class,
         })
 public final class QwmCommand implements Runnable {

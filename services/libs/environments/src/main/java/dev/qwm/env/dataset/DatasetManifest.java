@@ -1,0 +1,85 @@
+package dev.qwm.env.dataset;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * {@code dataset.json}: what a dataset directory holds and how it was made. See the module's README.md.
+ *
+ * @param format         always {@link #FORMAT}
+ * @param environment    "wall" or "pusht"
+ * @param imageSize      frame side in pixels
+ * @param frameskip      env steps per macro action for models trained on it (5)
+ * @param episodes       total over both splits
+ * @param stepsPerEpisode actions per episode
+ * @param seed           generation seed: the same seed and options give byte-identical split files
+ * @param splits         "train" and "validation": file, episode count, size and SHA-256
+ * @param normalization  statistics over all episodes, for the model bundle
+ * @param generator      the data policy and its parameters
+ * @param metrics        measured properties of the data (door crossings, block-moving steps...)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record DatasetManifest(String format, String environment, int imageSize, int stateDim, int proprioDim,
+                              int actionDim, int frameskip, int episodes, int stepsPerEpisode, long seed,
+                              double validationFraction, Map<String, SplitFile> splits, Normalization normalization,
+                              Map<String, Object> generator, Map<String, Object> metrics) {
+
+    public static final String FORMAT = "qwm-dataset/1";
+    public static final String FILE_NAME = "dataset.json";
+
+    /** One split's binary file. */
+    public record SplitFile(String file, int episodes, long steps, long bytes, String sha256) {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    public SplitFile split(Split split) {
+        SplitFile f = splits == null ? null : splits.get(split.id());
+        if (f == null) {
+            throw new IllegalStateException("dataset has no " + split.id() + " split");
+        }
+        return f;
+    }
+
+    public void write(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        JSON.writeValue(dir.resolve(FILE_NAME).toFile(), this);
+    }
+
+    /** Reads and checks {@code dir/dataset.json}; a missing or foreign manifest is a {@link DatasetFormatException}. */
+    public static DatasetManifest read(Path dir) throws IOException {
+        Path file = dir.resolve(FILE_NAME);
+        if (!Files.isRegularFile(file)) {
+            if (!Files.isDirectory(dir)) {
+                throw new NoSuchFileException(dir.toString(), null, "no such dataset directory");
+            }
+            throw new DatasetFormatException(file, "missing: " + dir + " is not a qwm dataset (no " + FILE_NAME + ")");
+        }
+        DatasetManifest m;
+        try {
+            m = JSON.readValue(file.toFile(), DatasetManifest.class);
+        } catch (IOException e) {
+            throw new DatasetFormatException(file, "not a readable dataset manifest: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), e);
+        }
+        if (!FORMAT.equals(m.format())) {
+            throw new DatasetFormatException(file, "format is '" + m.format() + "', expected '" + FORMAT + "'");
+        }
+        if (m.splits() == null || !m.splits().containsKey(Split.TRAIN.id())
+                || !m.splits().containsKey(Split.VALIDATION.id())) {
+            throw new DatasetFormatException(file, "lists no train and validation splits");
+        }
+        if (m.imageSize() < 1 || m.stateDim() < 1 || m.proprioDim() < 1 || m.actionDim() < 1) {
+            throw new DatasetFormatException(file, "has non-positive dimensions");
+        }
+        return m;
+    }
+}
