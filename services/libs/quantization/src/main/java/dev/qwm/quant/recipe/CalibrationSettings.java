@@ -1,0 +1,56 @@
+package dev.qwm.quant.recipe;
+
+import java.util.List;
+
+/**
+ * Where calibration activations come from and how much of them is kept. Episodes are planned with the FP model on
+ * the {@code split} split, seeds {@code seedStride}·n + {@code seedOffset} (QuantWM: train split, 99n+2, disjoint
+ * from the evaluation seeds 99n+1), for {@code quantIter} MPC iterations each (QuantWM's readme: 2).
+ * Memory stays bounded however long calibration runs: each layer input keeps min/max per channel, a sampled
+ * reservoir of {@code rowsPerTensor} rows and (for GPTQ) its Hessian; blocks keep {@code snapshots} sampled inputs.
+ */
+public record CalibrationSettings(Integer episodes, Integer quantIter, String split, Integer seedStride,
+                                  Integer seedOffset, Integer rowsPerTensor, Integer snapshots, Long samplingSeed) {
+
+    public static final CalibrationSettings DEFAULTS = new CalibrationSettings(null, null, null, null, null, null, null, null);
+
+    public CalibrationSettings {
+        episodes = episodes == null ? 50 : episodes;
+        quantIter = quantIter == null ? 2 : quantIter;
+        split = split == null ? "train" : split;
+        seedStride = seedStride == null ? 99 : seedStride;
+        seedOffset = seedOffset == null ? 2 : seedOffset;
+        rowsPerTensor = rowsPerTensor == null ? 4096 : rowsPerTensor;
+        snapshots = snapshots == null ? 16 : snapshots;
+        samplingSeed = samplingSeed == null ? 0L : samplingSeed;
+    }
+
+    /** The seed of calibration episode n (0-based). */
+    public long episodeSeed(int n) {
+        return (long) seedStride * n + seedOffset;
+    }
+
+    void validate(List<String> problems) {
+        if (episodes < 1) {
+            problems.add("calibration.episodes must be at least 1, got " + episodes);
+        }
+        if (quantIter < 1) {
+            problems.add("calibration.quantIter must be at least 1, got " + quantIter);
+        }
+        if (!split.equals("train") && !split.equals("valid")) {
+            problems.add("calibration.split must be train or valid, got '" + split + "'");
+        }
+        if (seedStride < 1) {
+            problems.add("calibration.seedStride must be at least 1, got " + seedStride);
+        }
+        if (seedOffset == 1 && seedStride == 99) {
+            problems.add("calibration seeds 99n+1 are the evaluation seeds; calibration and evaluation episodes must not overlap");
+        }
+        if (rowsPerTensor < 16) {
+            problems.add("calibration.rowsPerTensor must be at least 16, got " + rowsPerTensor);
+        }
+        if (snapshots < 1) {
+            problems.add("calibration.snapshots must be at least 1, got " + snapshots);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package dev.qwm.quant.recipe;
+
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Named recipes: {@code w<bits>a<bits>[-g<group>]}. Weights are per output channel unless a group is named;
+ * quantized activations are per-tensor static (QuantWM's default). The method defaults to RTN.
+ */
+public final class Presets {
+
+    private static final Map<String, Preset> PRESETS = new LinkedHashMap<>();
+
+    private record Preset(WeightSpec weights, ActivationSpec activations, String description) {
+    }
+
+    static {
+        add("w8a8", WeightSpec.perChannel(8), 8, "int8 weights per channel, int8 activations per tensor (integer matmul)");
+        add("w8a16", WeightSpec.perChannel(8), 16, "int8 weights per channel, float activations");
+        add("w6a16", WeightSpec.perChannel(6), 16, "6-bit weights per channel (stored in an 8-bit kernel), float activations");
+        add("w4a16-g128", WeightSpec.grouped(4, 128), 16, "4-bit weights in groups of 128, float activations");
+        add("w4a16", WeightSpec.perChannel(4), 16, "4-bit weights per channel, float activations");
+        add("w3a16", WeightSpec.perChannel(3), 16, "3-bit weights per channel (stored in a 4-bit kernel), float activations");
+        add("w4a8", WeightSpec.perChannel(4), 8, "4-bit weights per channel, int8 activations per tensor");
+    }
+
+    private static void add(String name, WeightSpec w, int abits, String description) {
+        PRESETS.put(name, new Preset(w, ActivationSpec.of(abits, null), description));
+    }
+
+    private Presets() {
+    }
+
+    public static List<String> names() {
+        return List.copyOf(PRESETS.keySet());
+    }
+
+    public static String describe(String name) {
+        return preset(name).description();
+    }
+
+    /** The preset applied to {@code modules} with {@code method}, default calibration settings. */
+    public static Recipe recipe(String name, List<WorldModelModule> modules, QuantMethod method) {
+        Preset p = preset(name);
+        Map<WorldModelModule, ModuleRecipe> m = new EnumMap<>(WorldModelModule.class);
+        for (WorldModelModule module : modules) {
+            m.put(module, new ModuleRecipe(method, p.weights(), p.activations(), null, null));
+        }
+        String moduleTag = modules.size() == 2 ? "both" : modules.get(0).id();
+        return new Recipe(name + "-" + method.id() + "-" + moduleTag, m, null).validate();
+    }
+
+    public static Recipe recipe(String name, String modules) {
+        return recipe(name, WorldModelModule.parseSelection(modules), QuantMethod.RTN);
+    }
+
+    private static Preset preset(String name) {
+        Preset p = PRESETS.get(name.toLowerCase(Locale.ROOT));
+        if (p == null) {
+            throw new RecipeException("unknown preset '" + name + "'; known: " + String.join(", ", PRESETS.keySet()));
+        }
+        return p;
+    }
+}

@@ -1,0 +1,56 @@
+package dev.qwm.quant.recipe;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A complete quantization recipe: per module (encoder, predictor) a method, weight and activation formats and
+ * per-layer overrides, plus calibration settings. Read and written as YAML or JSON by {@link RecipeIo}; named
+ * presets come from {@link Presets}.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Recipe(String name, Map<WorldModelModule, ModuleRecipe> modules, CalibrationSettings calibration) {
+
+    public Recipe {
+        modules = modules == null || modules.isEmpty() ? Map.of()
+                : Collections.unmodifiableMap(new EnumMap<>(modules)); // EnumMap: encoder before predictor
+        calibration = calibration == null ? CalibrationSettings.DEFAULTS : calibration;
+    }
+
+    /** Checks what can be checked without a model (bit-widths, group sizes, options); throws naming every problem. */
+    public Recipe validate() {
+        List<String> problems = new ArrayList<>();
+        if (modules.isEmpty()) {
+            problems.add("recipe '" + name + "' quantizes no module; give modules.encoder and/or modules.predictor");
+        }
+        for (var e : modules.entrySet()) {
+            e.getValue().validate("modules." + e.getKey().id(), problems);
+        }
+        calibration.validate(problems);
+        if (!problems.isEmpty()) {
+            throw new RecipeException(problems);
+        }
+        return this;
+    }
+
+    /** Whether any layer of any module needs calibration data (activation quantization or a data-aware method). */
+    public boolean needsCalibration() {
+        for (ModuleRecipe m : modules.values()) {
+            if (m.method().needsCalibration() || !m.activations().isFloat()) {
+                return true;
+            }
+            for (LayerRule r : m.layers()) {
+                if ((r.method() != null && r.method().needsCalibration())
+                        || (r.activations() != null && !r.activations().isFloat())) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,68 @@
+package dev.qwm.quant.recipe;
+
+import dev.qwm.onnx.graph.LinearLayer;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Applies a module recipe to the linear layers of that module's graph, refusing what cannot work on this model: a
+ * layer pattern that matches nothing, or a weight group wider than a layer's input (the group would have to straddle
+ * output channels, the QuantWM bug of §4.4).
+ */
+public final class RecipeBinder {
+
+    private RecipeBinder() {
+    }
+
+    /** The plans of the layers to quantize, in graph order (skipped layers are left out). */
+    public static List<LayerPlan> bind(WorldModelModule module, ModuleRecipe recipe, List<LinearLayer> layers) {
+        List<String> problems = new ArrayList<>();
+        String where = "modules." + module.id();
+        if (layers.isEmpty()) {
+            problems.add(where + ": the " + module.component() + " graph has no linear layer (MatMul/Gemm with a constant weight)");
+        }
+        for (LayerRule rule : recipe.layers()) {
+            if (rule.match() != null && layers.stream().noneMatch(l -> rule.matches(l.name(), l.weightName()))) {
+                problems.add(where + ": layer pattern '" + rule.match() + "' matches no linear layer of the "
+                        + module.component() + " graph (layers: " + summary(layers) + ")");
+            }
+        }
+        List<LayerPlan> plans = new ArrayList<>();
+        for (LinearLayer layer : layers) {
+            QuantMethod method = recipe.method();
+            WeightSpec weights = recipe.weights();
+            ActivationSpec activations = recipe.activations();
+            MethodOptions options = recipe.options();
+            boolean skip = false;
+            for (LayerRule rule : recipe.layers()) {
+                if (!rule.matches(layer.name(), layer.weightName())) {
+                    continue;
+                }
+                method = rule.method() != null ? rule.method() : method;
+                weights = rule.weights() != null ? rule.weights() : weights;
+                activations = rule.activations() != null ? rule.activations() : activations;
+                options = rule.options() != null ? rule.options() : options;
+                skip = rule.skip() != null ? rule.skip() : skip;
+            }
+            if (skip) {
+                continue;
+            }
+            if (weights.groupSize() > layer.inFeatures()) {
+                problems.add(where + ": weight group " + weights.groupSize() + " does not fit layer '" + layer.name()
+                        + "' with input width " + layer.inFeatures() + " (a group would straddle output channels); "
+                        + "use group: channel or a smaller group for it with a layer rule");
+            }
+            plans.add(new LayerPlan(module, layer, method, weights, activations, options));
+        }
+        if (!problems.isEmpty()) {
+            throw new RecipeException(problems);
+        }
+        return plans;
+    }
+
+    private static String summary(List<LinearLayer> layers) {
+        List<String> names = layers.stream().map(LinearLayer::name).limit(8).toList();
+        return String.join(", ", names) + (layers.size() > 8 ? ", … (" + layers.size() + " in all)" : "");
+    }
+}

@@ -1,0 +1,49 @@
+package dev.qwm.quant.recipe;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The quantizable modules of a world model and the bundle component each one is. The proprio and action encoders
+ * are never quantized (as in QuantWM, §1.4: plain 1×1 convolutions onto 10 dimensions).
+ */
+public enum WorldModelModule {
+    ENCODER("visual_encoder"),
+    PREDICTOR("predictor");
+
+    private final String component;
+
+    WorldModelModule(String component) {
+        this.component = component;
+    }
+
+    /** The bundle component ({@code model.json} components key). */
+    public String component() {
+        return component;
+    }
+
+    @JsonValue
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    @JsonCreator
+    public static WorldModelModule parse(String text) {
+        return switch (text.trim().toLowerCase(Locale.ROOT)) {
+            case "encoder", "visual_encoder" -> ENCODER;
+            case "predictor" -> PREDICTOR;
+            default -> throw new RecipeException("unknown module '" + text + "'; use encoder or predictor");
+        };
+    }
+
+    /** {@code encoder}, {@code predictor} or {@code both}. */
+    public static List<WorldModelModule> parseSelection(String text) {
+        if (text.trim().equalsIgnoreCase("both")) {
+            return List.of(ENCODER, PREDICTOR);
+        }
+        return List.of(parse(text));
+    }
+}

@@ -1,0 +1,157 @@
+package dev.qwm.quant.recipe;
+
+import dev.qwm.onnx.graph.LinearLayer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RecipeTest {
+
+    static final String YAML = """
+            name: mixed
+            modules:
+              predictor:
+                method: gptq
+                weights: {bits: 4, group: 128}
+                activations: {bits: 16}
+                options:
+                  gptq: {damp: 0.02, actOrder: true}
+                layers:
+                  - match: "*fc2*"
+                    weights: {bits: 8, group: channel}
+                  - match: "re:.*head.*"
+                    skip: true
+              encoder:
+                method: smoothquant
+                weights: {bits: 8}
+                activations: {bits: 8, granularity: token}
+                options:
+                  smoothquant: {alpha: 0.6}
+            calibration: {episodes: 10, quantIter: 1}
+            """;
+
+    static LinearLayer layer(String name, int in, int out) {
+        return new LinearLayer(name, "MatMul", name + "_in", name + ".weight", false, null, null, name + "_out", in, out);
+    }
+
+    @Test
+    void readsYamlWithDefaultsAndRoundTrips(@TempDir Path dir) {
+        Recipe r = RecipeIo.fromYaml(YAML);
+        ModuleRecipe p = r.modules().get(WorldModelModule.PREDICTOR);
+        assertEquals(QuantMethod.GPTQ, p.method());
+        assertEquals(WeightSpec.grouped(4, 128), p.weights());
+        assertTrue(p.activations().isFloat());
+        assertEquals(0.02, p.options().gptq().damp());
+        assertEquals(128, p.options().gptq().blockSize()); // default filled in
+        assertTrue(p.options().gptq().actOrder());
+        ModuleRecipe e = r.modules().get(WorldModelModule.ENCODER);
+        assertEquals(ActivationSpec.Granularity.TOKEN, e.activations().granularity());
+        assertEquals(0.6, e.options().smoothquant().alpha());
+        assertEquals(10, r.calibration().episodes());
+        assertEquals(2, r.calibration().seedOffset());
+        assertEquals(101, r.calibration().episodeSeed(1));
+
+        assertEquals(r, RecipeIo.fromYaml(RecipeIo.toYaml(r)));
+        assertEquals(r, RecipeIo.fromJson(RecipeIo.toJson(r)));
+        Path f = dir.resolve("r.json");
+        RecipeIo.write(r, f);
+        assertEquals(r, RecipeIo.read(f));
+    }
+
+    @Test
+    void presetsCoverTheIssueList() {
+        for (String name : List.of("w8a8", "w8a16", "w6a16", "w4a16-g128", "w4a16", "w3a16", "w4a8")) {
+            for (String modules : List.of("encoder", "predictor", "both")) {
+                Recipe r = Presets.recipe(name, modules);
+                assertEquals(modules.equals("both") ? 2 : 1, r.modules().size());
+                assertEquals(r, RecipeIo.fromYaml(RecipeIo.toYaml(r)), name);
+            }
+        }
+        Recipe w4 = Presets.recipe("w4a16-g128", "predictor");
+        assertEquals(WeightSpec.grouped(4, 128), w4.modules().get(WorldModelModule.PREDICTOR).weights());
+        Recipe w8a8 = Presets.recipe("w8a8", "both");
+        assertEquals(ActivationSpec.of(8, ActivationSpec.Granularity.TENSOR), w8a8.modules().get(WorldModelModule.ENCODER).activations());
+        assertThrows(RecipeException.class, () -> Presets.recipe("w5a16", "predictor"));
+        assertThrows(RecipeException.class, () -> Presets.recipe("w8a8", "decoder"));
+    }
+
+    @Test
+    void refusesImpossibleRecipesNamingTheProblem() {
+        RecipeException fiveBit = assertThrows(RecipeException.class, () -> RecipeIo.fromYaml("""
+                name: bad
+                modules:
+                  predictor: {weights: {bits: 5}}
+                """));
+        assertTrue(fiveBit.getMessage().contains("5-bit weights are not supported"), fiveBit.getMessage());
+
+        RecipeException group = assertThrows(RecipeException.class, () -> RecipeIo.fromYaml("""
+                name: bad
+                modules:
+                  encoder: {weights: {bits: 4, group: 100}, activations: {bits: 7}}
+                """));
+        assertTrue(group.getMessage().contains("group size 100"), group.getMessage());
+        assertTrue(group.getMessage().contains("7-bit activations"), group.getMessage());
+        assertEquals(2, group.problems().size());
+
+        RecipeException typo = assertThrows(RecipeException.class, () -> RecipeIo.fromYaml("""
+                name: bad
+                modules:
+                  predictor: {weights: {bits: 4}, methd: awq}
+                """));
+        assertTrue(typo.getMessage().contains("methd"), typo.getMessage());
+
+        RecipeException method = assertThrows(RecipeException.class, () -> RecipeIo.fromYaml("""
+                name: bad
+                modules:
+                  predictor: {method: zeroquant, weights: {bits: 4}}
+                """));
+        assertTrue(method.getMessage().contains("unknown method 'zeroquant'"), method.getMessage());
+
+        RecipeException evalSeeds = assertThrows(RecipeException.class, () -> RecipeIo.fromYaml("""
+                name: bad
+                modules:
+                  predictor: {weights: {bits: 4}}
+                calibration: {seedOffset: 1}
+                """));
+        assertTrue(evalSeeds.getMessage().contains("evaluation seeds"), evalSeeds.getMessage());
+    }
+
+    @Test
+    void bindingAppliesRulesInOrderAndRefusesWhatDoesNotFitTheModel() {
+        Recipe r = RecipeIo.fromYaml(YAML);
+        List<LinearLayer> layers = List.of(layer("blk0/qkv", 404, 1200), layer("blk0/fc1", 404, 800),
+                layer("blk0/fc2", 800, 404), layer("head", 404, 10));
+        List<LayerPlan> plans = RecipeBinder.bind(WorldModelModule.PREDICTOR, r.modules().get(WorldModelModule.PREDICTOR), layers);
+        assertEquals(List.of("blk0/qkv", "blk0/fc1", "blk0/fc2"), plans.stream().map(LayerPlan::name).toList());
+        assertEquals(WeightSpec.perChannel(8), plans.get(2).weights());
+        assertEquals(WeightSpec.grouped(4, 128), plans.get(0).weights());
+
+        RecipeException none = assertThrows(RecipeException.class, () -> RecipeBinder.bind(WorldModelModule.PREDICTOR,
+                r.modules().get(WorldModelModule.PREDICTOR), List.of(layer("qkv", 404, 1200), layer("head", 404, 10))));
+        assertTrue(none.getMessage().contains("'*fc2*' matches no linear layer"), none.getMessage());
+
+        ModuleRecipe g128 = Presets.recipe("w4a16-g128", "predictor").modules().get(WorldModelModule.PREDICTOR);
+        RecipeException narrow = assertThrows(RecipeException.class, () -> RecipeBinder.bind(WorldModelModule.PREDICTOR,
+                g128, List.of(layer("proj", 64, 64))));
+        assertTrue(narrow.getMessage().contains("weight group 128 does not fit layer 'proj' with input width 64"),
+                narrow.getMessage());
+        // 404 is not a multiple of 128: allowed, the last group of each row is short
+        assertFalse(RecipeBinder.bind(WorldModelModule.PREDICTOR, g128, List.of(layer("qkv", 404, 1200))).isEmpty());
+    }
+
+    @Test
+    void readsRecipeFilesNamingTheFile(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("bad.yaml");
+        Files.writeString(f, "name: x\nmodules:\n  predictor: {weights: {bits: 1}}\n");
+        RecipeException e = assertThrows(RecipeException.class, () -> RecipeIo.read(f));
+        assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
+    }
+}
