@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 DatasetCommand.class,
                 InfraCommand.class,
+                EvalCommand.class,
         })
 public final class QwmCommand implements Runnable {
 
