@@ -40,28 +40,28 @@ public final class WallRenderer {
     public static byte[] renderGrid(WallLayout layout, double x, double y) {
         int n = WallLayout.GRID;
         double twoVar = 2 * WallLayout.DOT_STD * WallLayout.DOT_STD;
-        double[] dot = new double[n * n];
-        double max = 0;
-        for (int r = 0; r < n; r++) {
-            double dy = r - y;
-            for (int c = 0; c < n; c++) {
-                double dx = c - x;
-                double v = Math.exp(-(dx * dx + dy * dy) / twoVar);
-                dot[r * n + c] = v;
-                if (v > max) {
-                    max = v;
-                }
-            }
+        // exp(-(dx² + dy²)/2σ²) = gx·gy: 2·65 exponentials instead of 65², and the grid maximum is max(gx)·max(gy)
+        double[] gx = new double[n];
+        double[] gy = new double[n];
+        double maxX = 0;
+        double maxY = 0;
+        for (int i = 0; i < n; i++) {
+            gx[i] = Math.exp(-(i - x) * (i - x) / twoVar);
+            gy[i] = Math.exp(-(i - y) * (i - y) / twoVar);
+            maxX = Math.max(maxX, gx[i]);
+            maxY = Math.max(maxY, gy[i]);
         }
         byte[] rgb = new byte[n * n * 3];
         for (int r = 0; r < n; r++) {
+            double ry = maxY > 0 ? gy[r] / maxY : 0;
             for (int c = 0; c < n; c++) {
-                int i = (r * n + c) * 3;
                 if (layout.isWallPixel(r, c)) {
                     continue; // black, already zero
                 }
                 // a dot far outside the grid underflows to 0 everywhere: no red at all
-                int red = max > 0 ? (int) (255 * (dot[r * n + c] / max)) : 0;
+                double d = maxX > 0 ? ry * (gx[c] / maxX) : 0;
+                int red = (int) (255 * d);
+                int i = (r * n + c) * 3;
                 rgb[i] = (byte) 255;
                 rgb[i + 1] = (byte) (255 - red);
                 rgb[i + 2] = (byte) (255 - red);
