@@ -1,0 +1,298 @@
+package dev.qwm.collector.repository;
+
+import dev.qwm.api.collector.v1.GetEpisodeTraceResponse;
+import dev.qwm.api.common.v1.EpisodeId;
+import dev.qwm.api.common.v1.StudyId;
+import dev.qwm.api.events.v1.CemStepMetrics;
+import dev.qwm.api.events.v1.EpisodeCompleted;
+import dev.qwm.api.events.v1.EpisodeProgress;
+import dev.qwm.api.events.v1.EpisodeRequested;
+import dev.qwm.api.events.v1.MpcIterationMetrics;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+
+/**
+ * Tables {@code episodes}, {@code mpc_iterations} and {@code cem_steps}. Natural keys make every write idempotent:
+ * an episode is (study, index); its result is its first completed attempt; a progress row is (episode, attempt,
+ * iteration[, step]).
+ */
+@ApplicationScoped
+public class EpisodeRepository {
+
+    private static final String RESULT_COLUMNS = "attempt_id, worker_id, success, success_iteration,"
+            + " final_state_distance, final_best_loss, mpc_iterations, wall_time_ms, mean_cem_step_ms, completed_at,"
+            + " completion_event_id";
+    private static final int RESULT_COLUMN_COUNT = 11;
+
+    // The request overwrites a configuration that an earlier-arriving completion filled in (they carry the same
+    // one), but never a previous request: WHERE request_event_id IS NULL.
+    private static final String RECORD_REQUEST = "INSERT INTO episodes (study_id, episode_index, "
+            + EpisodeConfiguration.COLUMNS + ", request_event_id, requested_at) VALUES (?, ?, "
+            + placeholders(EpisodeConfiguration.COLUMN_COUNT) + ", ?, now())"
+            + " ON CONFLICT (study_id, episode_index) DO UPDATE SET " + fromExcluded(EpisodeConfiguration.COLUMNS)
+            + ", request_event_id = EXCLUDED.request_event_id, requested_at = EXCLUDED.requested_at"
+            + " WHERE episodes.request_event_id IS NULL";
+
+    // First completion wins: the result columns are written only while the episode has none.
+    private static final String RECORD_COMPLETION = "INSERT INTO episodes (study_id, episode_index, "
+            + EpisodeConfiguration.COLUMNS + ", " + RESULT_COLUMNS + ") VALUES (?, ?, "
+            + placeholders(EpisodeConfiguration.COLUMN_COUNT + RESULT_COLUMN_COUNT) + ")"
+            + " ON CONFLICT (study_id, episode_index) DO UPDATE SET " + fromExcluded(RESULT_COLUMNS)
+            + " WHERE episodes.attempt_id IS NULL";
+
+    private final DataSource dataSource;
+
+    public EpisodeRepository(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    /**
+     * Records a planned episode and its configuration. The first request of an episode wins; a request that arrives
+     * after the completion still records the request (the result is kept).
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public void recordRequest(EpisodeRequested e) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(RECORD_REQUEST)) {
+            ps.setString(1, e.getEpisodeId().getStudyId().getValue());
+            ps.setInt(2, e.getEpisodeId().getIndex());
+            EpisodeConfiguration.of(e).bind(ps, 3);
+            ps.setString(3 + EpisodeConfiguration.COLUMN_COUNT, e.getEventId());
+            ps.executeUpdate();
+        } catch (SQLException ex) {
+            throw new StorageException("cannot store the request of episode " + key(e.getEpisodeId()), ex);
+        }
+    }
+
+    /**
+     * Records an episode's result. Only the first completed attempt counts: a redone episode's later completion
+     * changes nothing. The configuration columns are filled from the completion only when no request came first.
+     *
+     * @return true when this completion became the episode's result
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public boolean recordCompletion(EpisodeCompleted e) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(RECORD_COMPLETION)) {
+            ps.setString(1, e.getEpisodeId().getStudyId().getValue());
+            ps.setInt(2, e.getEpisodeId().getIndex());
+            EpisodeConfiguration.of(e).bind(ps, 3);
+            int i = 3 + EpisodeConfiguration.COLUMN_COUNT;
+            ps.setString(i++, e.getAttemptId());
+            ps.setString(i++, e.getWorkerId());
+            ps.setBoolean(i++, e.getSuccess());
+            ps.setInt(i++, e.getSuccessIteration());
+            ps.setFloat(i++, e.getFinalStateDistance());
+            ps.setFloat(i++, e.getFinalBestLoss());
+            ps.setInt(i++, e.getMpcIterations());
+            ps.setLong(i++, e.getWallTimeMs());
+            ps.setFloat(i++, e.getMeanCemStepMs());
+            Jdbc.setUnixMs(ps, i++, e.getCompletedAtUnixMs());
+            ps.setString(i, e.getEventId());
+            return ps.executeUpdate() == 1;
+        } catch (SQLException ex) {
+            throw new StorageException("cannot store the completion of episode " + key(e.getEpisodeId()), ex);
+        }
+    }
+
+    /** Stores one progress row of one attempt; a row that exists already (same natural key) is kept. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public void recordProgress(EpisodeProgress e) {
+        switch (e.getMetricsCase()) {
+            case MPC_ITERATION -> insertMpcIteration(e, e.getMpcIteration());
+            case CEM_STEP -> insertCemStep(e, e.getCemStep());
+            case METRICS_NOT_SET -> throw new IllegalArgumentException("progress event " + e.getEventId() + " has no metrics");
+        }
+    }
+
+    private void insertMpcIteration(EpisodeProgress e, MpcIterationMetrics m) {
+        String sql = "INSERT INTO mpc_iterations (study_id, episode_index, attempt_id, mpc_iteration, success,"
+                + " state_distance, best_loss, visual_divergence, proprio_divergence, env_steps, planning_ms, event_id)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, e.getEpisodeId().getStudyId().getValue());
+            ps.setInt(2, e.getEpisodeId().getIndex());
+            ps.setString(3, e.getAttemptId());
+            ps.setInt(4, m.getMpcIteration());
+            ps.setBoolean(5, m.getSuccess());
+            ps.setFloat(6, m.getStateDistance());
+            ps.setFloat(7, m.getBestLoss());
+            ps.setFloat(8, m.getVisualDivergence());
+            ps.setFloat(9, m.getProprioDivergence());
+            ps.setInt(10, m.getEnvSteps());
+            ps.setLong(11, m.getPlanningMs());
+            ps.setString(12, e.getEventId());
+            ps.executeUpdate();
+        } catch (SQLException ex) {
+            throw new StorageException("cannot store MPC iteration " + m.getMpcIteration() + " of episode "
+                    + key(e.getEpisodeId()) + " attempt " + e.getAttemptId(), ex);
+        }
+    }
+
+    private void insertCemStep(EpisodeProgress e, CemStepMetrics m) {
+        String sql = "INSERT INTO cem_steps (study_id, episode_index, attempt_id, mpc_iteration, cem_step, success,"
+                + " state_distance, best_loss, visual_divergence, proprio_divergence, event_id)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, e.getEpisodeId().getStudyId().getValue());
+            ps.setInt(2, e.getEpisodeId().getIndex());
+            ps.setString(3, e.getAttemptId());
+            ps.setInt(4, m.getMpcIteration());
+            ps.setInt(5, m.getCemStep());
+            ps.setBoolean(6, m.getSuccess());
+            ps.setFloat(7, m.getStateDistance());
+            ps.setFloat(8, m.getBestLoss());
+            ps.setFloat(9, m.getVisualDivergence());
+            ps.setFloat(10, m.getProprioDivergence());
+            ps.setString(11, e.getEventId());
+            ps.executeUpdate();
+        } catch (SQLException ex) {
+            throw new StorageException("cannot store CEM step " + m.getMpcIteration() + "/" + m.getCemStep()
+                    + " of episode " + key(e.getEpisodeId()) + " attempt " + e.getAttemptId(), ex);
+        }
+    }
+
+    /** The completed episodes of a study (their winning attempt), by index. */
+    public List<EpisodeCompleted> completed(String studyId) {
+        String sql = "SELECT * FROM episodes WHERE study_id = ? AND attempt_id IS NOT NULL ORDER BY episode_index";
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, studyId);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<EpisodeCompleted> episodes = new ArrayList<>();
+                while (rs.next()) {
+                    episodes.add(completion(rs));
+                }
+                return episodes;
+            }
+        } catch (SQLException ex) {
+            throw new StorageException("cannot list the episodes of study " + studyId, ex);
+        }
+    }
+
+    /**
+     * The per-iteration and per-step metrics of one episode: of its completed attempt, or, while it has none, of the
+     * attempt that reported last. Empty when nothing of the episode is stored.
+     */
+    public Optional<GetEpisodeTraceResponse> trace(String studyId, int index) {
+        try (Connection c = dataSource.getConnection()) {
+            Optional<String> attempt = reportedAttempt(c, studyId, index);
+            if (attempt.isEmpty()) {
+                return Optional.empty();
+            }
+            GetEpisodeTraceResponse.Builder trace = GetEpisodeTraceResponse.newBuilder().setAttemptId(attempt.get());
+            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM mpc_iterations"
+                    + " WHERE study_id = ? AND episode_index = ? AND attempt_id = ? ORDER BY mpc_iteration")) {
+                bindAttempt(ps, studyId, index, attempt.get());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        trace.addMpcIterations(MpcIterationMetrics.newBuilder()
+                                .setMpcIteration(rs.getInt("mpc_iteration"))
+                                .setSuccess(rs.getBoolean("success"))
+                                .setStateDistance(rs.getFloat("state_distance"))
+                                .setBestLoss(rs.getFloat("best_loss"))
+                                .setVisualDivergence(rs.getFloat("visual_divergence"))
+                                .setProprioDivergence(rs.getFloat("proprio_divergence"))
+                                .setEnvSteps(rs.getInt("env_steps"))
+                                .setPlanningMs(rs.getLong("planning_ms")));
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM cem_steps"
+                    + " WHERE study_id = ? AND episode_index = ? AND attempt_id = ? ORDER BY mpc_iteration, cem_step")) {
+                bindAttempt(ps, studyId, index, attempt.get());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        trace.addCemSteps(CemStepMetrics.newBuilder()
+                                .setMpcIteration(rs.getInt("mpc_iteration"))
+                                .setCemStep(rs.getInt("cem_step"))
+                                .setBestLoss(rs.getFloat("best_loss"))
+                                .setSuccess(rs.getBoolean("success"))
+                                .setStateDistance(rs.getFloat("state_distance"))
+                                .setVisualDivergence(rs.getFloat("visual_divergence"))
+                                .setProprioDivergence(rs.getFloat("proprio_divergence")));
+                    }
+                }
+            }
+            return Optional.of(trace.build());
+        } catch (SQLException ex) {
+            throw new StorageException("cannot read the trace of episode " + studyId + "/" + index, ex);
+        }
+    }
+
+    private static Optional<String> reportedAttempt(Connection c, String studyId, int index) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT attempt_id FROM episodes"
+                + " WHERE study_id = ? AND episode_index = ? AND attempt_id IS NOT NULL")) {
+            ps.setString(1, studyId);
+            ps.setInt(2, index);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    return Optional.of(rs.getString(1));
+                }
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT attempt_id FROM ("
+                + " SELECT attempt_id, stored_at FROM mpc_iterations WHERE study_id = ? AND episode_index = ?"
+                + " UNION ALL SELECT attempt_id, stored_at FROM cem_steps WHERE study_id = ? AND episode_index = ?"
+                + ") progress ORDER BY stored_at DESC LIMIT 1")) {
+            ps.setString(1, studyId);
+            ps.setInt(2, index);
+            ps.setString(3, studyId);
+            ps.setInt(4, index);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+            }
+        }
+    }
+
+    private static void bindAttempt(PreparedStatement ps, String studyId, int index, String attemptId)
+            throws SQLException {
+        ps.setString(1, studyId);
+        ps.setInt(2, index);
+        ps.setString(3, attemptId);
+    }
+
+    private static EpisodeCompleted completion(ResultSet rs) throws SQLException {
+        EpisodeCompleted.Builder b = EpisodeCompleted.newBuilder()
+                .setEventId(rs.getString("completion_event_id"))
+                .setEpisodeId(EpisodeId.newBuilder()
+                        .setStudyId(StudyId.newBuilder().setValue(rs.getString("study_id")))
+                        .setIndex(rs.getInt("episode_index")))
+                .setAttemptId(rs.getString("attempt_id"))
+                .setWorkerId(rs.getString("worker_id"))
+                .setSuccess(rs.getBoolean("success"))
+                .setSuccessIteration(rs.getInt("success_iteration"))
+                .setFinalStateDistance(rs.getFloat("final_state_distance"))
+                .setFinalBestLoss(rs.getFloat("final_best_loss"))
+                .setMpcIterations(rs.getInt("mpc_iterations"))
+                .setWallTimeMs(rs.getLong("wall_time_ms"))
+                .setMeanCemStepMs(rs.getFloat("mean_cem_step_ms"))
+                .setCompletedAtUnixMs(Jdbc.unixMs(rs, "completed_at"));
+        EpisodeConfiguration.readInto(rs, b);
+        return b.build();
+    }
+
+    /** "a, b" -> "a = EXCLUDED.a, b = EXCLUDED.b" */
+    private static String fromExcluded(String columns) {
+        return Arrays.stream(columns.split(","))
+                .map(String::trim)
+                .map(column -> column + " = EXCLUDED." + column)
+                .collect(Collectors.joining(", "));
+    }
+
+    private static String placeholders(int n) {
+        return String.join(", ", Collections.nCopies(n, "?"));
+    }
+
+    private static String key(EpisodeId id) {
+        return id.getStudyId().getValue() + "/" + id.getIndex();
+    }
+}

@@ -1,0 +1,35 @@
+package dev.qwm.collector.health;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.junit.jupiter.api.Test;
+
+class KafkaBrokerReadinessCheckTest {
+
+    @Test
+    void downWithinItsTimeoutWhenNoBrokerAnswers() throws IOException {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort(); // free once closed: nothing listens there
+        }
+        KafkaBrokerReadinessCheck check = new KafkaBrokerReadinessCheck("127.0.0.1:" + port, Duration.ofMillis(500));
+        try {
+            long start = System.nanoTime();
+            HealthCheckResponse response = check.call();
+            long tookMs = (System.nanoTime() - start) / 1_000_000;
+
+            assertEquals(HealthCheckResponse.Status.DOWN, response.getStatus());
+            assertEquals("Kafka broker", response.getName());
+            assertTrue(response.getData().orElseThrow().containsKey("error"), "says why: " + response.getData());
+            assertTrue(tookMs < 3_000, "answered in " + tookMs + " ms");
+        } finally {
+            check.close();
+        }
+    }
+}
