@@ -293,7 +293,8 @@ public final class ModelBundle {
                     }
                 }
                 BundleManifest complete = manifest.withComponents(components);
-                Path tmp = Files.createTempFile(dir, ".model", ".json.tmp");
+                // a plain file (not createTempFile, whose 0600 mode would make model.json private)
+                Path tmp = dir.resolve("." + MANIFEST_FILE + ".tmp");
                 Files.writeString(tmp, toJson(complete));
                 try {
                     Files.move(tmp, dir.resolve(MANIFEST_FILE), StandardCopyOption.ATOMIC_MOVE);
