@@ -146,7 +146,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (json) {
             System.out.println(JSON.writeValueAsString(summary(report)));
         } else {
-            printTable(report, label);
+            printTable(report);
         }
         return 0;
     }
@@ -274,19 +274,21 @@ public final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    private static void printTable(EvaluationReport r, String label) {
+    private static void printTable(EvaluationReport r) {
+        System.out.println();
+        System.out.println("model    " + r.modelReference());
+        System.out.println("planner  " + describe(r.budget(), r.planner().equals("random")
+                ? new RandomPlanner() : new CemPlanner()));
+        System.out.printf(Locale.ROOT, "episodes %d on %s, seeds %dn+%d (%s split)%n", r.episodes(), r.environment(),
+                r.settings().seedBase(), r.settings().seedOffset(), r.settings().split().name().toLowerCase(Locale.ROOT));
         Table t = new Table("metric", "value");
-        t.row("model", r.modelReference());
-        t.row("planner", r.planner());
-        t.row("episodes", r.episodes());
         t.row("success rate", String.format(Locale.ROOT, "%.3f (%d/%d)", r.successRate(), r.successes(), r.episodes()));
         t.row("95% Wilson interval", String.format(Locale.ROOT, "%.3f .. %.3f", r.ci95Low(), r.ci95High()));
         t.row("mean final state distance", String.format(Locale.ROOT, "%.2f", r.meanFinalStateDistance()));
         t.row("mean plan loss", Double.isNaN(r.meanFinalBestLoss()) ? "n/a"
                 : String.format(Locale.ROOT, "%.4g", r.meanFinalBestLoss()));
-        t.row("ms per CEM step", Double.isNaN(r.msPerCemStep()) ? "n/a (no CEM)"
-                : String.format(Locale.ROOT, "%.2f (%d samples x horizon %d)", r.msPerCemStep(), r.budget().samples(),
-                r.budget().horizon()));
+        t.row("ms per CEM step (" + r.budget().samples() + " x " + r.budget().horizon() + ")", Double.isNaN(r.msPerCemStep()) ? "n/a (no CEM)"
+                : String.format(Locale.ROOT, "%.2f", r.msPerCemStep()));
         t.row("mean MPC iterations", String.format(Locale.ROOT, "%.2f", r.meanMpcIterations()));
         t.row("episodes per minute", String.format(Locale.ROOT, "%.1f", r.episodesPerMinute()));
         t.row("wall time", String.format(Locale.ROOT, "%.1f s", r.wallTimeMs() / 1000.0));
