@@ -1,0 +1,73 @@
+package dev.qwm.onnx.graph;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtSession.SessionOptions;
+import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import dev.qwm.onnx.runtime.OrtRuntime;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What ONNX Runtime really runs: the graph after its optimisations (QDQ fusion into MatMulIntegerToFloat,
+ * DequantizeLinear→MatMul into MatMulNBits, ...), obtained from the optimised-model dump of a session.
+ */
+public final class OptimizedGraphs {
+
+    private OptimizedGraphs() {
+    }
+
+    /**
+     * The model as ORT rewrites it at EXTENDED level (which holds the QDQ and MatMulNBits fusions; ALL would add
+     * only CPU-layout changes and warns that its dump is machine-specific).
+     */
+    public static ModelProto optimized(ModelProto model) {
+        Path tmp = null;
+        try {
+            tmp = Files.createTempFile("qwm-optimized-", ".onnx");
+            try (SessionOptions o = new SessionOptions()) {
+                o.setIntraOpNumThreads(1);
+                o.setOptimizationLevel(OptLevel.EXTENDED_OPT);
+                o.setOptimizedModelFilePath(tmp.toString());
+                try (OrtSession s = OrtRuntime.environment().createSession(model.toByteArray(), o)) {
+                    // creating the session writes the optimised model
+                }
+            }
+            return OnnxModels.read(tmp);
+        } catch (OrtException e) {
+            throw new GraphException("ONNX Runtime cannot load the model: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // a leftover temp file is harmless
+                }
+            }
+        }
+    }
+
+    /** Node count per op type ("com.microsoft:MatMulNBits" for contrib ops). */
+    public static Map<String, Integer> opTypeCounts(ModelProto model) {
+        Map<String, Integer> counts = new TreeMap<>();
+        for (NodeProto n : model.getGraph().getNodeList()) {
+            String key = n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx") ? n.getOpType() : n.getDomain() + ":" + n.getOpType();
+            counts.merge(key, 1, Integer::sum);
+        }
+        return counts;
+    }
+
+    /** Op counts of the graph ORT runs for {@code model}. */
+    public static Map<String, Integer> runtimeOpTypeCounts(ModelProto model) {
+        return opTypeCounts(optimized(model));
+    }
+}

@@ -1,0 +1,57 @@
+package dev.qwm.quant.emit;
+
+/**
+ * How quantized layers are written into the graph.
+ *
+ * @param accuracyLevel       MatMulNBits accuracy_level: 4 quantizes the activations to int8 inside the kernel (fast
+ *                            with VNNI), 0 computes in float; -1 picks 4 with VNNI and 0 without
+ * @param int8Flavor          how 8-bit weights meet 8-bit activations in ORT's integer GEMM
+ * @param perChannelBlockSize MatMulNBits block for per-channel weights (the channel scale is repeated per block)
+ * @param fakeQuant           write every layer as float fake quantization (quantize-dequantize in float): the
+ *                            reference graph, QuantWM's semantics, no size or speed gain
+ */
+public record EmitOptions(int accuracyLevel, Int8Flavor int8Flavor, int perChannelBlockSize, boolean fakeQuant) {
+
+    public enum Int8Flavor {
+        /** u8 activations × s8 weights: ORT's fastest int8 path, exact only with VNNI (else 16-bit saturation). */
+        U8S8,
+        /** u8 × u8 (weights shifted by 128): exact on every CPU, slower than U8S8 where VNNI exists. */
+        U8U8,
+        /** U8S8 when this CPU has VNNI, U8U8 otherwise. */
+        AUTO
+    }
+
+    public static final EmitOptions DEFAULTS = new EmitOptions(-1, Int8Flavor.AUTO, 128, false);
+    public static final EmitOptions FAKE_QUANT = new EmitOptions(0, Int8Flavor.AUTO, 128, true);
+
+    public EmitOptions {
+        if (accuracyLevel != -1 && accuracyLevel != 0 && accuracyLevel != 1 && accuracyLevel != 2 && accuracyLevel != 3
+                && accuracyLevel != 4) {
+            throw new IllegalArgumentException("accuracy_level must be 0..4 (or -1 for automatic), got " + accuracyLevel);
+        }
+        if (perChannelBlockSize < 16 || Integer.bitCount(perChannelBlockSize) != 1) {
+            throw new IllegalArgumentException("MatMulNBits block size must be a power of 2 >= 16, got " + perChannelBlockSize);
+        }
+    }
+
+    public int effectiveAccuracyLevel(CpuFeatures cpu) {
+        return accuracyLevel >= 0 ? accuracyLevel : (cpu.hasVnni() ? 4 : 0);
+    }
+
+    /** Whether full-range 8-bit weights may be paired with 8-bit activations as u8×s8 on {@code cpu}. */
+    public boolean signedWeightsSafeForFullRange(CpuFeatures cpu) {
+        return switch (int8Flavor) {
+            case U8S8 -> true;
+            case U8U8 -> false;
+            case AUTO -> cpu.hasVnni();
+        };
+    }
+
+    public EmitOptions withAccuracyLevel(int level) {
+        return new EmitOptions(level, int8Flavor, perChannelBlockSize, fakeQuant);
+    }
+
+    public EmitOptions withInt8Flavor(Int8Flavor flavor) {
+        return new EmitOptions(accuracyLevel, flavor, perChannelBlockSize, fakeQuant);
+    }
+}

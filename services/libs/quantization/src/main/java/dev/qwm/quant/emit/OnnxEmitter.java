@@ -1,0 +1,420 @@
+package dev.qwm.quant.emit;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.qwm.onnx.graph.GraphEditor;
+import dev.qwm.onnx.graph.LinearLayer;
+import dev.qwm.onnx.graph.OnnxModels;
+import dev.qwm.onnx.graph.TensorData;
+import dev.qwm.quant.core.ActivationParams;
+import dev.qwm.quant.core.QuantizedWeights;
+import dev.qwm.quant.recipe.ActivationSpec;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static dev.qwm.onnx.graph.Nodes.intAttr;
+import static dev.qwm.onnx.graph.Nodes.intsAttr;
+import static dev.qwm.onnx.graph.Nodes.node;
+
+/**
+ * Writes quantized linear layers into an ONNX graph, using ONNX Runtime's integer kernels where a format has one
+ * (probe-ml.md §1–3) and emulating it in the graph where not:
+ * <ul>
+ * <li>weight-only (A16): {@code com.microsoft:MatMulNBits} with 2-, 4- or 8-bit blocks; 3-bit levels go in 4-bit
+ * blocks and 6-bit levels in 8-bit blocks (exact levels, the container's size);</li>
+ * <li>per-channel weights with 8-bit per-tensor static activations: the QDQ form (QuantizeLinear → DequantizeLinear
+ * on the input, DequantizeLinear on int8 weights, MatMul) that ORT fuses into MatMulIntegerToFloat;</li>
+ * <li>per-channel weights with per-token or 4/6-bit activations: the integer codes are computed in the graph
+ * (per-token scale and zero point from ReduceMin/ReduceMax) and multiplied by MatMulInteger, the zero-point term
+ * subtracted in int32, then rescaled in float;</li>
+ * <li>grouped weights with quantized activations: no ORT kernel takes both, so the activation is fake-quantized
+ * (quantize-dequantize) and the weights run in MatMulNBits;</li>
+ * <li>{@link EmitOptions#fakeQuant()}: every layer as float quantize-dequantize, the reference semantics.</li>
+ * </ul>
+ * Full-range 8-bit weights meet 8-bit activations as u8×u8 unless the CPU has VNNI (see {@link CpuFeatures}):
+ * ORT's u8×s8 path saturates 16-bit pair sums on AVX2. Narrower weights (≤ 7 bits) are always u8×s8: their products
+ * cannot saturate.
+ */
+public final class OnnxEmitter {
+
+    private final GraphEditor editor;
+    private final EmitOptions options;
+    private final CpuFeatures cpu;
+    private final long defaultOpset;
+    private final int accuracyLevel;
+    private final Map<String, String> sharedActivations = new HashMap<>();
+    private final List<LayerKernel> kernels = new ArrayList<>();
+    private boolean usesContribOps;
+
+    private OnnxEmitter(ModelProto model, EmitOptions options, CpuFeatures cpu) {
+        this.editor = GraphEditor.of(model);
+        this.options = options;
+        this.cpu = cpu;
+        this.defaultOpset = OnnxModels.opsetVersion(model, OnnxModels.DEFAULT_DOMAIN);
+        this.accuracyLevel = options.effectiveAccuracyLevel(cpu);
+    }
+
+    public static EmittedModel emit(ModelProto model, List<QuantizedLayer> layers, EmitOptions options) {
+        return emit(model, layers, options, CpuFeatures.current());
+    }
+
+    public static EmittedModel emit(ModelProto model, List<QuantizedLayer> layers, EmitOptions options, CpuFeatures cpu) {
+        OnnxEmitter e = new OnnxEmitter(model, options, cpu);
+        e.editor.requireOpset(OnnxModels.DEFAULT_DOMAIN, 13, "per-channel DequantizeLinear");
+        List<QuantizedLayer> ordered = new ArrayList<>(layers);
+        // Graph order, so that an activation quantized for several layers is computed before its first consumer.
+        ordered.sort(Comparator.comparingInt(l -> e.editor.indexOfNode(l.layer().name())));
+        for (QuantizedLayer l : ordered) {
+            e.emitLayer(l);
+        }
+        if (e.usesContribOps) {
+            e.editor.requireOpset(OnnxModels.MICROSOFT_DOMAIN, 1, "MatMulNBits");
+        }
+        e.editor.pruneUnusedInitializers();
+        return new EmittedModel(e.editor.build(), List.copyOf(e.kernels), e.accuracyLevel,
+                options.signedWeightsSafeForFullRange(cpu));
+    }
+
+    private void emitLayer(QuantizedLayer q) {
+        LinearLayer layer = q.layer();
+        ActivationSpec act = q.activations();
+        List<NodeProto> nodes = new ArrayList<>();
+        List<TensorProto> inits = new ArrayList<>();
+        // Gemm's bias is re-added after the product; a MatMul keeps its own output name (its bias Add stays).
+        boolean gemmBias = layer.opType().equals("Gemm") && layer.biasName() != null;
+        String product = gemmBias ? editor.freshName(layer.name() + "/product") : layer.outputName();
+        String p = layer.name() + "/q";
+        LayerKernel kernel;
+        if (options.fakeQuant()) {
+            String x = act.isFloat() ? layer.inputName() : fakeQuantActivation(q, nodes, inits, p);
+            TensorProto w = TensorData.floats(editor.freshName(p + "/w_fq"),
+                    LinearLayer.transpose(q.weights().dequantize(), layer.outFeatures(), layer.inFeatures()),
+                    layer.inFeatures(), layer.outFeatures());
+            inits.add(w);
+            nodes.add(node("MatMul", editor.freshName(p + "/matmul"), List.of(x, w.getName()), List.of(product)));
+            kernel = new LayerKernel(layer.name(), "MatMul", "float32 (fake-quantized values)", q.weights().spec().bits(), 32,
+                    act.isFloat() ? "float" : "fake-quant in float (" + act + ")", true, bytes(inits));
+        } else if (act.isFloat()) {
+            kernel = matMulNBits(q, layer.inputName(), product, nodes, inits, p, "float");
+        } else if (q.weights().spec().perChannel()) {
+            kernel = act.bits() == 8 && act.granularity() == ActivationSpec.Granularity.TENSOR
+                    ? qdq(q, product, nodes, inits, p)
+                    : integerCodes(q, product, nodes, inits, p);
+        } else {
+            String x = fakeQuantActivation(q, nodes, inits, p);
+            kernel = matMulNBits(q, x, product, nodes, inits, p, "fake-quant " + act + " (no ORT kernel takes grouped weights with quantized activations)");
+            kernel = new LayerKernel(kernel.layer(), kernel.kernel(), kernel.weightStorage(), kernel.weightBits(),
+                    kernel.storageBits(), kernel.activationPath(), true, kernel.weightBytes());
+        }
+        if (gemmBias) {
+            nodes.add(node("Add", editor.freshName(p + "/bias"), List.of(product, layer.biasName()), List.of(layer.outputName())));
+        }
+        inits.forEach(editor::putInitializer);
+        editor.replaceNode(layer.name(), nodes);
+        kernels.add(kernel);
+    }
+
+    // ---- weight-only and grouped: MatMulNBits --------------------------------------------------------------------
+
+    private LayerKernel matMulNBits(QuantizedLayer q, String x, String y, List<NodeProto> nodes, List<TensorProto> inits,
+                                    String p, String activationPath) {
+        QuantizedWeights w = q.weights();
+        int container = NBitsPacking.containerBits(w.spec().bits());
+        int block = w.spec().perChannel()
+                ? NBitsPacking.perChannelBlock(w.in(), options.perChannelBlockSize()) : w.spec().groupSize();
+        NBitsPacking packed = NBitsPacking.pack(w, container, block);
+        TensorProto b = TensorData.uint8s(editor.freshName(p + "/B"), packed.packed(), w.out(), packed.blocksPerRow(), packed.blobSize());
+        TensorProto s = TensorData.floats(editor.freshName(p + "/scales"), packed.scales(), packed.scales().length);
+        inits.add(b);
+        inits.add(s);
+        nodes.add(node(OnnxModels.MICROSOFT_DOMAIN, "MatMulNBits", editor.freshName(p + "/matmulnbits"),
+                List.of(x, b.getName(), s.getName()), List.of(y),
+                intAttr("K", w.in()), intAttr("N", w.out()), intAttr("bits", container), intAttr("block_size", block),
+                intAttr("accuracy_level", accuracyLevel)));
+        usesContribOps = true;
+        String storage = "uint" + container + " blocks of " + block
+                + (w.spec().perChannel() ? " (channel scale repeated per block)" : "")
+                + (container != w.spec().bits() ? ", " + w.spec().bits() + "-bit levels" : "");
+        return new LayerKernel(q.layer().name(), "MatMulNBits(accuracy_level=" + accuracyLevel + ")", storage,
+                w.spec().bits(), container, activationPath, container != w.spec().bits(), bytes(inits));
+    }
+
+    // ---- per-channel weights, 8-bit static activations: QDQ → MatMulIntegerToFloat ------------------------------
+
+    private LayerKernel qdq(QuantizedLayer q, String y, List<NodeProto> nodes, List<TensorProto> inits, String p) {
+        LinearLayer layer = q.layer();
+        ActivationParams a = q.staticParams();
+        String xq = quantizeLinear(layer.inputName(), a, nodes, inits, p);
+        String xs = sharedActivations.get(xq + "#scale");
+        String xzp = sharedActivations.get(xq + "#zp");
+        String xdq = editor.freshName(p + "/x_dq");
+        nodes.add(node("DequantizeLinear", editor.freshName(p + "/dequantize_x"), List.of(xq, xs, xzp), List.of(xdq)));
+        boolean unsigned = needsUnsignedWeights(q);
+        // A Gemm stays a Gemm (weights [N, K], transB): ORT fuses QDQ Gemm into QGemm. Written as MatMul + Add on a
+        // 2-D input, ORT would first fuse MatMul + Add into a float-bias Gemm, which its QDQ rules then skip.
+        boolean gemm = layer.opType().equals("Gemm");
+        WeightTensors wt = weightTensors(q.weights(), unsigned, true, gemm, p, inits);
+        String wdq = editor.freshName(p + "/w_dq");
+        nodes.add(node("DequantizeLinear", editor.freshName(p + "/dequantize_w"), List.of(wt.codes, wt.scales, wt.zeroPoints),
+                List.of(wdq), intAttr("axis", gemm ? 0 : 1)));
+        if (gemm) {
+            nodes.add(node("Gemm", editor.freshName(p + "/gemm"), List.of(xdq, wdq), List.of(y), intAttr("transB", 1)));
+        } else {
+            nodes.add(node("MatMul", editor.freshName(p + "/matmul"), List.of(xdq, wdq), List.of(y)));
+        }
+        return new LayerKernel(layer.name(), gemm ? "QGemm (fused from QDQ)" : "MatMulIntegerToFloat (fused from QDQ)",
+                wt.describe, q.weights().spec().bits(), 8,
+                "QuantizeLinear uint8 per-tensor (static)", q.weights().spec().bits() != 8, bytes(inits));
+    }
+
+    // ---- per-channel weights, per-token or sub-8-bit activations: codes in the graph → MatMulInteger -------------
+
+    private LayerKernel integerCodes(QuantizedLayer q, String y, List<NodeProto> nodes, List<TensorProto> inits, String p) {
+        LinearLayer layer = q.layer();
+        ActivationSpec act = q.activations();
+        QuantizedWeights w = q.weights();
+        boolean unsigned = needsUnsignedWeights(q);
+        WeightTensors wt = weightTensors(w, unsigned, false, false, p, inits);
+        String acc = editor.freshName(p + "/acc_i32");
+        String path;
+        if (act.granularity() == ActivationSpec.Granularity.TENSOR) {
+            ActivationParams a = q.staticParams();
+            String codes = quantizeLinear(layer.inputName(), a, nodes, inits, p);
+            List<String> in = new ArrayList<>(List.of(codes, wt.codes, sharedActivations.get(codes + "#zp")));
+            if (unsigned) {
+                in.add(wt.zeroPoints);
+            }
+            nodes.add(node("MatMulInteger", editor.freshName(p + "/matmulinteger"), in, List.of(acc)));
+            String accF = cast(acc, 1, nodes, p);
+            float[] s = new float[w.out()];
+            for (int n = 0; n < w.out(); n++) {
+                s[n] = a.scale() * w.scales()[n];
+            }
+            TensorProto scale = TensorData.floats(editor.freshName(p + "/out_scale"), s, s.length);
+            inits.add(scale);
+            nodes.add(node("Mul", editor.freshName(p + "/rescale"), List.of(accF, scale.getName()), List.of(y)));
+            path = "QuantizeLinear uint8 per-tensor (static)" + (act.bits() < 8 ? ", clipped to " + act.bits() + "-bit codes" : "");
+        } else {
+            TokenCodes t = tokenCodes(layer.inputName(), act.bits(), nodes, inits, p);
+            List<String> in = new ArrayList<>(List.of(t.codesU8, wt.codes));
+            if (unsigned) {
+                in.add("");
+                in.add(wt.zeroPoints);
+            }
+            nodes.add(node("MatMulInteger", editor.freshName(p + "/matmulinteger"), in, List.of(acc)));
+            // Σ(q − zp)·w = Σ q·w − zp·Σw, in int32 so nothing is lost
+            long[] colSum = new long[w.out()];
+            for (int n = 0; n < w.out(); n++) {
+                for (int k = 0; k < w.in(); k++) {
+                    colSum[n] += w.codes()[n * w.in() + k];
+                }
+            }
+            int[] colSumI = new int[w.out()];
+            for (int n = 0; n < w.out(); n++) {
+                colSumI[n] = Math.toIntExact(colSum[n]);
+            }
+            TensorProto sums = TensorData.int32s(editor.freshName(p + "/w_colsum"), colSumI, colSumI.length);
+            inits.add(sums);
+            String zpTimesSum = editor.freshName(p + "/zp_x_colsum");
+            nodes.add(node("Mul", editor.freshName(p + "/zp_colsum"), List.of(t.zeroPointI32, sums.getName()), List.of(zpTimesSum)));
+            String centered = editor.freshName(p + "/acc_centered");
+            nodes.add(node("Sub", editor.freshName(p + "/sub_zp"), List.of(acc, zpTimesSum), List.of(centered)));
+            String accF = cast(centered, 1, nodes, p);
+            String rowScaled = editor.freshName(p + "/row_scaled");
+            nodes.add(node("Mul", editor.freshName(p + "/mul_token_scale"), List.of(accF, t.scale), List.of(rowScaled)));
+            TensorProto ws = TensorData.floats(editor.freshName(p + "/w_scale"), w.scales(), w.scales().length);
+            inits.add(ws);
+            nodes.add(node("Mul", editor.freshName(p + "/mul_w_scale"), List.of(rowScaled, ws.getName()), List.of(y)));
+            path = "per-token uint" + act.bits() + " codes computed in the graph (dynamic)";
+        }
+        return new LayerKernel(layer.name(), "MatMulInteger", wt.describe, w.spec().bits(), 8, path,
+                w.spec().bits() != 8, bytes(inits));
+    }
+
+    private boolean needsUnsignedWeights(QuantizedLayer q) {
+        // worst u8×s8 pair sum: 2·(2^a − 1)·2^(w−1); above 32767 only for 8-bit × 8-bit
+        long worst = 2L * ((1L << q.activations().bits()) - 1) * (1L << (q.weights().spec().bits() - 1));
+        return worst > Short.MAX_VALUE && !options.signedWeightsSafeForFullRange(cpu);
+    }
+
+    private record WeightTensors(String codes, String scales, String zeroPoints, String describe) {
+    }
+
+    /**
+     * Weight codes as int8 (or uint8 shifted by 128), [K, N] or, for a Gemm, [N, K]; per-channel scales [N] and zero
+     * points.
+     */
+    private WeightTensors weightTensors(QuantizedWeights w, boolean unsigned, boolean perChannelZeroPoints, boolean outIn,
+                                        String p, List<TensorProto> inits) {
+        int in = w.in();
+        int out = w.out();
+        byte[] data = new byte[in * out];
+        for (int n = 0; n < out; n++) {
+            for (int k = 0; k < in; k++) {
+                data[outIn ? n * in + k : k * out + n] = (byte) (w.codes()[n * in + k] + (unsigned ? 128 : 0));
+            }
+        }
+        long[] dims = outIn ? new long[]{out, in} : new long[]{in, out};
+        String codesName = editor.freshName(p + "/w_codes");
+        TensorProto codes = unsigned ? TensorData.uint8s(codesName, data, dims) : TensorData.int8s(codesName, data, dims);
+        TensorProto scales = TensorData.floats(editor.freshName(p + "/w_scales"), w.scales(), out);
+        inits.add(codes);
+        inits.add(scales);
+        String zpName = null;
+        if (perChannelZeroPoints || unsigned) {
+            int count = perChannelZeroPoints ? out : 1;
+            byte[] zp = new byte[count];
+            if (unsigned) {
+                java.util.Arrays.fill(zp, (byte) 128);
+            }
+            zpName = editor.freshName(p + "/w_zero_points");
+            TensorProto z = unsigned
+                    ? (perChannelZeroPoints ? TensorData.uint8s(zpName, zp, count) : TensorData.uint8s(zpName, zp))
+                    : TensorData.int8s(zpName, zp, count);
+            inits.add(z);
+        }
+        String describe = (unsigned ? "uint8 (code + 128)" : "int8") + (outIn ? " [N, K]" : " [K, N]") + ", scale per output channel"
+                + (w.spec().bits() != 8 ? ", " + w.spec().bits() + "-bit levels" : "");
+        return new WeightTensors(codes.getName(), scales.getName(), zpName, describe);
+    }
+
+    // ---- activation quantization -------------------------------------------------------------------------------
+
+    /** uint8 codes of {@code x} by QuantizeLinear (clipped to 2^bits − 1 below 8 bits), shared between layers. */
+    private String quantizeLinear(String x, ActivationParams a, List<NodeProto> nodes, List<TensorProto> inits, String p) {
+        String key = x + "|ql|" + a;
+        String existing = sharedActivations.get(key);
+        if (existing != null) {
+            return existing;
+        }
+        TensorProto scale = TensorData.floats(editor.freshName(p + "/x_scale"), new float[]{a.scale()});
+        TensorProto zp = TensorData.uint8s(editor.freshName(p + "/x_zero_point"), new byte[]{(byte) a.zeroPoint()});
+        inits.add(scale);
+        inits.add(zp);
+        String codes = editor.freshName(p + "/x_codes");
+        nodes.add(node("QuantizeLinear", editor.freshName(p + "/quantize_x"), List.of(x, scale.getName(), zp.getName()), List.of(codes)));
+        if (a.bits() < 8) {
+            TensorProto lo = TensorData.uint8s(editor.freshName(p + "/code_min"), new byte[]{0});
+            TensorProto hi = TensorData.uint8s(editor.freshName(p + "/code_max"), new byte[]{(byte) a.qmax()});
+            inits.add(lo);
+            inits.add(hi);
+            String clipped = editor.freshName(p + "/x_codes_" + a.bits() + "bit");
+            nodes.add(node("Clip", editor.freshName(p + "/clip_codes"), List.of(codes, lo.getName(), hi.getName()), List.of(clipped)));
+            codes = clipped;
+        }
+        sharedActivations.put(key, codes);
+        sharedActivations.put(codes + "#scale", scale.getName());
+        sharedActivations.put(codes + "#zp", zp.getName());
+        return codes;
+    }
+
+    /** The input quantized and dequantized, in float, as the recipe asks (static QDQ or per-token ops). */
+    private String fakeQuantActivation(QuantizedLayer q, List<NodeProto> nodes, List<TensorProto> inits, String p) {
+        String x = q.layer().inputName();
+        ActivationSpec act = q.activations();
+        String key = x + "|fq|" + act + "|" + q.staticParams();
+        String existing = sharedActivations.get(key);
+        if (existing != null) {
+            return existing;
+        }
+        String out = editor.freshName(p + "/x_fake_quant");
+        if (act.granularity() == ActivationSpec.Granularity.TENSOR) {
+            String codes = quantizeLinear(x, q.staticParams(), nodes, inits, p);
+            nodes.add(node("DequantizeLinear", editor.freshName(p + "/dequantize_x"),
+                    List.of(codes, sharedActivations.get(codes + "#scale"), sharedActivations.get(codes + "#zp")), List.of(out)));
+        } else {
+            TokenCodes t = tokenCodes(x, act.bits(), nodes, inits, p);
+            String centered = editor.freshName(p + "/x_centered");
+            nodes.add(node("Sub", editor.freshName(p + "/sub_token_zp"), List.of(t.codesF, t.zeroPointF), List.of(centered)));
+            nodes.add(node("Mul", editor.freshName(p + "/mul_token_scale"), List.of(centered, t.scale), List.of(out)));
+        }
+        sharedActivations.put(key, out);
+        return out;
+    }
+
+    private record TokenCodes(String codesF, String codesU8, String scale, String zeroPointF, String zeroPointI32) {
+    }
+
+    /**
+     * Per-token asymmetric parameters and codes, as {@link ActivationParams#fakeQuantPerToken} computes them:
+     * lo = min(min_row, 0), hi = max(max_row, 0), scale = max((hi − lo)/qmax, 1e-5), zp = clamp(rint(−lo/scale)),
+     * code = clamp(rint(x/scale) + zp, 0, qmax).
+     */
+    private TokenCodes tokenCodes(String x, int bits, List<NodeProto> nodes, List<TensorProto> inits, String p) {
+        String key = x + "|token|" + bits;
+        if (sharedActivations.containsKey(key)) {
+            String[] parts = sharedActivations.get(key).split("\n");
+            return new TokenCodes(parts[0], parts[1], parts[2], parts[3], parts[4]);
+        }
+        float qmax = (1 << bits) - 1;
+        TensorProto zero = TensorData.floats(editor.freshName(p + "/zero"), new float[]{0f});
+        TensorProto qmaxT = TensorData.floats(editor.freshName(p + "/qmax"), new float[]{qmax});
+        TensorProto minScale = TensorData.floats(editor.freshName(p + "/min_scale"), new float[]{ActivationParams.MIN_SCALE});
+        inits.add(zero);
+        inits.add(qmaxT);
+        inits.add(minScale);
+        String rowMin = reduce("ReduceMin", x, nodes, inits, p);
+        String rowMax = reduce("ReduceMax", x, nodes, inits, p);
+        String lo = binary("Min", rowMin, zero.getName(), nodes, p + "/lo");
+        String hi = binary("Max", rowMax, zero.getName(), nodes, p + "/hi");
+        String range = binary("Sub", hi, lo, nodes, p + "/range");
+        String rawScale = binary("Div", range, qmaxT.getName(), nodes, p + "/raw_scale");
+        String scale = binary("Max", rawScale, minScale.getName(), nodes, p + "/token_scale");
+        String negLo = unary("Neg", lo, nodes, p + "/neg_lo");
+        String zpRaw = unary("Round", binary("Div", negLo, scale, nodes, p + "/zp_ratio"), nodes, p + "/zp_round");
+        String zpF = editor.freshName(p + "/token_zero_point");
+        nodes.add(node("Clip", editor.freshName(p + "/clip_zp"), List.of(zpRaw, zero.getName(), qmaxT.getName()), List.of(zpF)));
+        String xr = unary("Round", binary("Div", x, scale, nodes, p + "/x_ratio"), nodes, p + "/x_round");
+        String shifted = binary("Add", xr, zpF, nodes, p + "/x_shifted");
+        String codesF = editor.freshName(p + "/token_codes");
+        nodes.add(node("Clip", editor.freshName(p + "/clip_codes"), List.of(shifted, zero.getName(), qmaxT.getName()), List.of(codesF)));
+        String codesU8 = cast(codesF, TensorProto.DataType.UINT8_VALUE, nodes, p);
+        String zpI32 = cast(zpF, TensorProto.DataType.INT32_VALUE, nodes, p);
+        TokenCodes t = new TokenCodes(codesF, codesU8, scale, zpF, zpI32);
+        sharedActivations.put(key, String.join("\n", codesF, codesU8, scale, zpF, zpI32));
+        return t;
+    }
+
+    private String reduce(String op, String x, List<NodeProto> nodes, List<TensorProto> inits, String p) {
+        String out = editor.freshName(p + "/" + op.toLowerCase());
+        if (defaultOpset >= 18) {
+            TensorProto axes = TensorData.int64s(editor.freshName(p + "/last_axis"), new long[]{-1}, 1);
+            inits.add(axes);
+            nodes.add(node(op, editor.freshName(p + "/" + op), List.of(x, axes.getName()), List.of(out), intAttr("keepdims", 1)));
+        } else {
+            nodes.add(node(op, editor.freshName(p + "/" + op), List.of(x), List.of(out), intsAttr("axes", -1), intAttr("keepdims", 1)));
+        }
+        return out;
+    }
+
+    private String binary(String op, String a, String b, List<NodeProto> nodes, String name) {
+        String out = editor.freshName(name);
+        nodes.add(node(op, editor.freshName(name + "/" + op), List.of(a, b), List.of(out)));
+        return out;
+    }
+
+    private String unary(String op, String a, List<NodeProto> nodes, String name) {
+        String out = editor.freshName(name);
+        nodes.add(node(op, editor.freshName(name + "/" + op), List.of(a), List.of(out)));
+        return out;
+    }
+
+    private String cast(String x, int to, List<NodeProto> nodes, String p) {
+        String out = editor.freshName(x + "_as_" + TensorData.typeName(to).toLowerCase());
+        nodes.add(node("Cast", editor.freshName(p + "/cast"), List.of(x), List.of(out), intAttr("to", to)));
+        return out;
+    }
+
+    private static long bytes(List<TensorProto> inits) {
+        long b = 0;
+        for (TensorProto t : inits) {
+            b += TensorData.payloadBytes(t); // activation constants add a few bytes, counted where first created
+        }
+        return b;
+    }
+}

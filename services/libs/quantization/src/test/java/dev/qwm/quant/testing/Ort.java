@@ -1,0 +1,32 @@
+package dev.qwm.quant.testing;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.qwm.onnx.runtime.OnnxSession;
+import dev.qwm.onnx.runtime.OrtRuntime;
+import dev.qwm.onnx.runtime.SessionConfig;
+
+import java.nio.FloatBuffer;
+import java.util.Map;
+
+/** Runs a model on one float input in ONNX Runtime (one thread) and returns its first output. */
+public final class Ort {
+
+    private Ort() {
+    }
+
+    public static float[] run(ModelProto model, String input, float[] x, long... shape) {
+        try (OnnxSession s = OrtRuntime.open(model.toByteArray(), "test model", SessionConfig.singleThreaded());
+             OnnxTensor t = OnnxTensor.createTensor(OrtRuntime.environment(), FloatBuffer.wrap(x), shape);
+             OrtSession.Result r = s.run(Map.of(input, t))) {
+            FloatBuffer fb = ((OnnxTensor) r.get(0)).getFloatBuffer();
+            float[] out = new float[fb.remaining()];
+            fb.get(out);
+            return out;
+        } catch (OrtException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
