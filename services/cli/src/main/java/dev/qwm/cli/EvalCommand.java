@@ -244,6 +244,7 @@ public final class EvalCommand implements Callable<Integer> {
         o.put("mean_final_state_distance", r.meanFinalStateDistance());
         putNumber(o, "mean_plan_loss", r.meanFinalBestLoss());
         putNumber(o, "ms_per_cem_step", r.msPerCemStep());
+        putNumber(o, "cpu_ms_per_cem_step", r.cpuMsPerCemStep());
         o.put("cem_steps", r.cemSteps());
         o.put("mean_mpc_iterations", r.meanMpcIterations());
         o.put("episodes_per_minute", r.episodesPerMinute());
@@ -289,6 +290,9 @@ public final class EvalCommand implements Callable<Integer> {
                 : String.format(Locale.ROOT, "%.4g", r.meanFinalBestLoss()));
         t.row("ms per CEM step (" + r.budget().samples() + " x " + r.budget().horizon() + ")", Double.isNaN(r.msPerCemStep()) ? "n/a (no CEM)"
                 : String.format(Locale.ROOT, "%.2f", r.msPerCemStep()));
+        if (!Double.isNaN(r.cpuMsPerCemStep())) {
+            t.row("  CPU ms of the planning thread", String.format(Locale.ROOT, "%.2f", r.cpuMsPerCemStep()));
+        }
         t.row("mean MPC iterations", String.format(Locale.ROOT, "%.2f", r.meanMpcIterations()));
         t.row("episodes per minute", String.format(Locale.ROOT, "%.1f", r.episodesPerMinute()));
         t.row("wall time", String.format(Locale.ROOT, "%.1f s", r.wallTimeMs() / 1000.0));

@@ -43,9 +43,11 @@ public final class CemPlanner implements Planner {
         Integer[] order = new Integer[n];
         double[] stepBest = new double[budget.optSteps()];
         long[] stepNanos = new long[budget.optSteps()];
+        long[] stepCpuNanos = new long[budget.optSteps()];
 
         for (int step = 0; step < budget.optSteps(); step++) {
             long t0 = System.nanoTime();
+            long c0 = ThreadCpu.nanos();
             // Draw all samples' noise, sample 0 included, then overwrite sample 0 with the mean (as DINO-WM).
             for (int b = 0; b < n; b++) {
                 int off = b * dim;
@@ -68,11 +70,12 @@ public final class CemPlanner implements Planner {
             refit(data, order, k, dim, mu, sigma);
             stepBest[step] = losses[order[0]];
             stepNanos[step] = System.nanoTime() - t0;
+            stepCpuNanos[step] = ThreadCpu.since(c0);
             observer.onCemStep(new CemStep(step, stepBest[step], ActionBatch.single(h, a, toFloats(mu)),
-                    stepNanos[step]));
+                    stepNanos[step], stepCpuNanos[step]));
         }
         return new PlanResult(ActionBatch.single(h, a, toFloats(mu)), stepBest[stepBest.length - 1], stepBest,
-                stepNanos);
+                stepNanos, stepCpuNanos);
     }
 
     /** Mean and unbiased standard deviation of the top-k candidates, per action coordinate. */

@@ -9,6 +9,8 @@ import dev.qwm.planning.ActionBatch;
  * @param bestLoss lowest objective among this step's candidates
  * @param mean     the refitted mean plan (a batch of one), what MPC would execute if CEM stopped here
  * @param nanos    wall time of the step: sampling, scoring all candidates, refitting
+ * @param cpuNanos CPU time of the planning thread in the step (with one ORT thread, the work itself, whatever the
+ *                 contention for cores; -1 if the JVM cannot measure it)
  */
-public record CemStep(int step, double bestLoss, ActionBatch mean, long nanos) {
+public record CemStep(int step, double bestLoss, ActionBatch mean, long nanos, long cpuNanos) {
 }

@@ -29,6 +29,6 @@ public final class RandomPlanner implements Planner {
         }
         long nanos = System.nanoTime() - t0;
         return new PlanResult(ActionBatch.single(budget.horizon(), model.actionDim(), seq), Double.NaN,
-                new double[] {Double.NaN}, new long[] {nanos});
+                new double[] {Double.NaN}, new long[] {nanos}, new long[] {-1});
     }
 }

@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * The summary of an evaluation: success rate with its 95 % Wilson interval, mean final state distance, mean final
- * plan loss, time per CEM step, throughput; and every episode's result.
+ * plan loss, time per CEM step (wall and planning-thread CPU), throughput; and every episode's result.
  */
 public record EvaluationReport(
         String environment,
@@ -25,6 +25,7 @@ public record EvaluationReport(
         double meanFinalStateDistance,
         double meanFinalBestLoss,
         double msPerCemStep,
+        double cpuMsPerCemStep,
         long cemSteps,
         double meanMpcIterations,
         long wallTimeMs,
@@ -42,10 +43,12 @@ public record EvaluationReport(
                 .average().orElse(Double.NaN);
         long steps = results.stream().mapToLong(EpisodeResult::cemSteps).sum();
         double cemMs = results.stream().mapToDouble(r -> r.meanCemStepMs() * r.cemSteps()).sum();
+        double cpuMs = results.stream().mapToDouble(r -> r.meanCemStepCpuMs() * r.cemSteps()).sum();
         double iters = results.stream().mapToInt(EpisodeResult::mpcIterations).average().orElse(Double.NaN);
         return new EvaluationReport(environment, modelReference, planner, budget, settings, n, k,
                 n == 0 ? Double.NaN : (double) k / n, ci[0], ci[1], dist, loss,
-                steps == 0 ? Double.NaN : cemMs / steps, steps, iters, wallTimeMs,
+                steps == 0 ? Double.NaN : cemMs / steps, steps == 0 ? Double.NaN : cpuMs / steps, steps, iters,
+                wallTimeMs,
                 wallTimeMs == 0 ? Double.NaN : n * 60_000.0 / wallTimeMs, results);
     }
 

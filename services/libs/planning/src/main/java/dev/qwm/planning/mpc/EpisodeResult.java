@@ -12,6 +12,7 @@ import java.util.List;
  * @param successIteration first MPC iteration (0-based) at whose end the goal was reached; -1 if never
  * @param plannerSeed      seed of the planner's random draws (mixed with the episode seed)
  * @param meanCemStepMs    mean wall time of one CEM step (all candidates, whole horizon)
+ * @param meanCemStepCpuMs mean CPU time of the planning thread per CEM step (NaN if not measured)
  */
 public record EpisodeResult(
         int episodeIndex,
@@ -30,6 +31,7 @@ public record EpisodeResult(
         int envSteps,
         long wallTimeMs,
         double meanCemStepMs,
+        double meanCemStepCpuMs,
         int cemSteps,
         List<MpcIterationMetrics> iterations,
         List<CemStepMetrics> cemStepMetrics) {

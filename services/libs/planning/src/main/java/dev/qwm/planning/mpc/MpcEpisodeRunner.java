@@ -84,6 +84,8 @@ public final class MpcEpisodeRunner {
         int envSteps = 0;
         double lastBestLoss = Double.NaN;
         long cemNanos = 0;
+        long cemCpuNanos = 0;
+        boolean cpuMeasured = true;
         int cemCount = 0;
 
         Latent current = initial;
@@ -101,8 +103,10 @@ public final class MpcEpisodeRunner {
                 listener.onCemStep(episode, m);
             };
             PlanResult plan = planner.plan(model, start, goal, budget, rng, observer);
-            for (long n : plan.stepNanos()) {
-                cemNanos += n;
+            for (int s = 0; s < plan.stepNanos().length; s++) {
+                cemNanos += plan.stepNanos()[s];
+                cemCpuNanos += plan.stepCpuNanos()[s];
+                cpuMeasured &= plan.stepCpuNanos()[s] >= 0;
                 cemCount++;
             }
             lastBestLoss = plan.bestLoss();
@@ -131,7 +135,9 @@ public final class MpcEpisodeRunner {
         EpisodeResult result = new EpisodeResult(episode.index(), episode.seed(), episode.split(),
                 model.environment(), model.reference(), planner.name(), budget, plannerSeed, success,
                 successIteration, env.stateDistance(goalState), lastBestLoss, iterations.size(), envSteps, wallMs,
-                cemCount == 0 ? Double.NaN : cemNanos / 1e6 / cemCount, cemCount, iterations, cemSteps);
+                cemCount == 0 ? Double.NaN : cemNanos / 1e6 / cemCount,
+                cemCount == 0 || !cpuMeasured ? Double.NaN : cemCpuNanos / 1e6 / cemCount, cemCount, iterations,
+                cemSteps);
         listener.onEpisodeCompleted(result);
         return result;
     }
