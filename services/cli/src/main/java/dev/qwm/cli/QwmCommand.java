@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 DatasetCommand.class,
                 InfraCommand.class,
                 EvalCommand.class,
+                TrainCommand.class,
         })
 public final class QwmCommand implements Runnable {
 

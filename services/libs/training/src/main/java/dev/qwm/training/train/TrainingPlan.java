@@ -1,0 +1,65 @@
+package dev.qwm.training.train;
+
+import dev.qwm.training.data.EpisodeSource;
+import dev.qwm.training.model.WorldModelConfig;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Everything one {@code qwm train} run needs.
+ *
+ * @param environment      "wall" or "pusht" (the bundle's environment)
+ * @param architecture     model shape; its proprioDim must match the data
+ * @param train            training split of the environment's dataset
+ * @param validation       validation split (open-loop table)
+ * @param encoderData      training splits the shared encoder learns from (e.g. Wall and PushT)
+ * @param encoder          encoder stage settings
+ * @param predictor        predictor stage settings
+ * @param seed             seeds initialisation and batch sampling
+ * @param workDir          checkpoints (reused across runs with the same settings)
+ * @param outDir           the bundle folder to write
+ */
+public record TrainingPlan(
+        String environment,
+        WorldModelConfig architecture,
+        EpisodeSource train,
+        EpisodeSource validation,
+        List<EpisodeSource> encoderData,
+        EncoderSettings encoder,
+        PredictorSettings predictor,
+        long seed,
+        Path workDir,
+        Path outDir) {
+
+    /**
+     * @param steps          optimisation steps (0: as many as fit in {@code minutes})
+     * @param minutes        time budget when {@code steps} is 0
+     * @param batchPairs     positive pairs per batch (the other pairs are the negatives)
+     * @param maxGap         positives are 1..maxGap env steps apart
+     * @param learningRate   peak learning rate
+     * @param initialTau     initial InfoNCE temperature (learnable)
+     * @param episodesPerSet episodes of each encoder dataset held in memory (frames are large)
+     */
+    public record EncoderSettings(long steps, double minutes, int batchPairs, int maxGap, float learningRate,
+                                  float initialTau, int episodesPerSet) {
+        public static EncoderSettings defaults() {
+            return new EncoderSettings(0, 6, 128, 20, 1e-3f, 0.1f, 600);
+        }
+    }
+
+    /**
+     * @param steps        optimisation steps (0: as many as fit in {@code minutes})
+     * @param minutes      time budget when {@code steps} is 0
+     * @param batch        windows per batch
+     * @param learningRate peak learning rate
+     * @param weightDecay  decoupled weight decay on matrices
+     * @param episodes     training episodes to use (-1: all)
+     */
+    public record PredictorSettings(long steps, double minutes, int batch, float learningRate, float weightDecay,
+                                    int episodes) {
+        public static PredictorSettings defaults() {
+            return new PredictorSettings(0, 12, 64, 1e-3f, 0.01f, -1);
+        }
+    }
+}

@@ -1,0 +1,327 @@
+package dev.qwm.training.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.qwm.onnx.bundle.BundleManifest;
+import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.onnx.runtime.SessionConfig;
+import dev.qwm.training.data.DatasetStatistics;
+import dev.qwm.env.dataset.Episode;
+import dev.qwm.training.data.Episodes;
+import dev.qwm.training.data.EpisodeSource;
+import dev.qwm.training.data.LatentEpisode;
+import dev.qwm.training.eval.CemStepBenchmark;
+import dev.qwm.training.eval.OnnxWorldModel;
+import dev.qwm.training.eval.WallLatentGeometry;
+import dev.qwm.training.eval.OpenLoopEvaluation;
+import dev.qwm.training.export.ModelWeights;
+import dev.qwm.training.export.OnnxExporter;
+import dev.qwm.training.model.Normalization;
+import dev.qwm.training.model.WorldModel;
+import dev.qwm.training.model.WorldModelConfig;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The whole {@code qwm train} pipeline for one environment:
+ * <ol>
+ *   <li>normalisation statistics from the training split;</li>
+ *   <li>the visual encoder, pre-trained with temporal InfoNCE on frames of every encoder dataset, then frozen
+ *       (a finished encoder with the same settings is reused, so Wall and PushT share one);</li>
+ *   <li>the frozen encoder's latents of every training frame;</li>
+ *   <li>predictor, proprio and action encoders by teacher forcing on those latents;</li>
+ *   <li>export of the four ONNX components into a bundle whose {@code provenance} is the training manifest;</li>
+ *   <li>the open-loop table on the validation split, measured on the exported bundle with ONNX Runtime.</li>
+ * </ol>
+ * Both stages checkpoint into the work directory and resume after an interruption.
+ */
+public final class WorldModelTrainer {
+
+    /** What a run produced. */
+    public record Result(ModelBundle bundle, OpenLoopEvaluation.Table openLoop, TrainLoop.Outcome encoder,
+                         TrainLoop.Outcome predictor) {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final PrintStream log;
+
+    public WorldModelTrainer(PrintStream log) {
+        this.log = log;
+    }
+
+    public Result run(TrainingPlan plan) throws IOException {
+        long started = System.nanoTime();
+        WorldModelConfig c = plan.architecture();
+        EpisodeSource train = plan.train();
+        if (train.proprioDim() != c.proprioDim() || train.imageSize() != c.imageSize()
+                || train.actionDim() * c.frameskip() != c.actionDim()) {
+            throw new IllegalArgumentException(train.describe() + " has images " + train.imageSize() + " px, proprio "
+                    + train.proprioDim() + "-D, actions " + train.actionDim() + "-D; the model expects " + c.imageSize()
+                    + " px, " + c.proprioDim() + "-D, " + c.actionDim() / c.frameskip() + "-D");
+        }
+        Normalization norm = DatasetStatistics.compute(train, c.frameskip());
+        String trainChecksum = train.checksum();
+        Engine.getInstance().setRandomSeed((int) plan.seed());
+        try (NDManager manager = NDManager.newBaseManager()) {
+            WorldModel model = WorldModel.create(c, norm, manager);
+            long[] counts = {WorldModel.parameterCount(model.encoder()), WorldModel.parameterCount(model.proprioEncoder()),
+                    WorldModel.parameterCount(model.actionEncoder()), WorldModel.parameterCount(model.predictor())};
+            log.printf("model: %d tokens of %d-D, predictor tokens %d-D, numHist %d; parameters: encoder %,d, proprio %,d, "
+                            + "action %,d, predictor %,d%n", c.numPatches(), c.latentDim(), c.tokenDim(), c.numHist(),
+                    counts[0], counts[1], counts[2], counts[3]);
+            log.printf("one CEM step (300 x horizon 5): %.2f GFLOP%n", CostModel.cemStepGflop(c, 300, 5));
+
+            // 2. encoder
+            EncoderRun enc = trainEncoder(plan, model, manager);
+
+            // 3. latents
+            List<LatentEpisode> latents = LatentEncoding.encode(model, train, plan.predictor().episodes(), log);
+
+            // 4. predictor
+            Map<String, Object> predSettings = predictorSettings(plan, enc.key);
+            Path predDir = predictorDir(plan, predSettings);
+            PredictorStage stage = new PredictorStage(model, latents, plan.predictor().batch(),
+                    plan.predictor().weightDecay(), plan.seed());
+            log.printf("predictor: %,d training windows from %,d episodes; checkpoints in %s%n", stage.windows(),
+                    latents.size(), predDir);
+            TrainLoop loop = new TrainLoop("predictor", predDir, predSettings, plan.predictor().learningRate(), 200, 10, log);
+            TrainLoop.Outcome pred = loop.run(stage, plan.predictor().steps(), plan.predictor().minutes());
+            if (pred.resumed()) {
+                model.load(loop.checkpointDir());
+            }
+            latents = null;
+
+            // 5. export
+            ModelWeights weights = ModelWeights.of(model);
+            BundleManifest manifest = manifest(plan, c, norm, null);
+            ModelBundle.Writer writer = ModelBundle.writer(manifest);
+            OnnxExporter.exportAll(weights).forEach(writer::component);
+            ModelBundle bundle = writer.write(plan.outDir());
+
+            // 6. open-loop table on the exported model
+            List<Episode> val = new ArrayList<>();
+            plan.validation().forEach(200, true, val::add);
+            OpenLoopEvaluation.Table table;
+            WallLatentGeometry.Report geometry = null;
+            CemStepBenchmark.Timing cem;
+            try (OnnxWorldModel wm = new OnnxWorldModel(bundle, SessionConfig.singleThreaded())) {
+                table = OpenLoopEvaluation.evaluate(wm, val, 5, c.frameskip());
+                log.print(table.format());
+                if (plan.environment().equals("wall")) {
+                    geometry = WallLatentGeometry.measure(wm, 80, plan.seed());
+                    log.print(geometry.format());
+                }
+                cem = CemStepBenchmark.measure(wm, 300, 5, 5);
+                log.printf("one CEM step (300 x 5) in ONNX Runtime, 1 thread: %.0f ms (median %.0f ms), %.2f GFLOP%n",
+                        cem.minMs(), cem.medianMs(), CostModel.cemStepGflop(c, 300, 5));
+            }
+
+            double seconds = (System.nanoTime() - started) / 1e9;
+            ObjectNode provenance = provenance(plan, c, counts, trainChecksum, enc, pred, table, seconds);
+            if (geometry != null) {
+                provenance.set("latentGeometry", geometryJson(geometry));
+            }
+            ObjectNode cost = provenance.putObject("cemStep");
+            cost.put("candidates", 300);
+            cost.put("horizon", 5);
+            cost.put("gflop", CostModel.cemStepGflop(c, 300, 5));
+            cost.put("msMin1Thread", cem.minMs());
+            cost.put("msMedian1Thread", cem.medianMs());
+            ModelBundle.Writer rewrite = ModelBundle.writer(manifest(plan, c, norm, provenance));
+            for (String name : BundleManifest.REQUIRED_COMPONENTS) {
+                rewrite.component(name, bundle.componentPath(name));
+            }
+            bundle = rewrite.write(plan.outDir());
+            log.printf("wrote %s (%s) in %.1f min%n", plan.outDir(), bundle.reference(), seconds / 60);
+            return new Result(bundle, table, enc.outcome, pred);
+        }
+    }
+
+    private record EncoderRun(String key, Path dir, TrainLoop.Outcome outcome, List<String> data) {
+    }
+
+    private EncoderRun trainEncoder(TrainingPlan plan, WorldModel model, NDManager manager) throws IOException {
+        Map<String, Object> settings = encoderSettings(plan);
+        @SuppressWarnings("unchecked")
+        List<String> data = (List<String>) settings.get("data");
+        String key = key(settings);
+        Path dir = plan.workDir().resolve("encoder-" + key);
+        TrainLoop loop = new TrainLoop("encoder", dir, settings, plan.encoder().learningRate(), 200, 10, log);
+        TrainLoop.Outcome outcome;
+        if (loop.isFinished()) {
+            outcome = loop.run(null, 0, 0); // returns the recorded outcome without training
+        } else {
+            List<List<Episode>> sets = new ArrayList<>();
+            for (EpisodeSource s : plan.encoderData()) {
+                List<Episode> eps = new ArrayList<>();
+                s.forEach(plan.encoder().episodesPerSet(), true, eps::add);
+                log.printf("encoder data: %d episodes of %s%n", eps.size(), s.describe());
+                sets.add(eps);
+            }
+            TemporalContrastiveStage stage = new TemporalContrastiveStage(model.encoder(), manager, sets,
+                    plan.encoder().batchPairs(), plan.encoder().maxGap(), plan.encoder().initialTau(), plan.seed());
+            outcome = loop.run(stage, plan.encoder().steps(), plan.encoder().minutes());
+        }
+        model.loadEncoder(loop.checkpointDir().resolve("encoder.params"));
+        return new EncoderRun(key, dir, outcome, data);
+    }
+
+    private static BundleManifest manifest(TrainingPlan plan, WorldModelConfig c, Normalization n, ObjectNode provenance) {
+        return new BundleManifest(BundleManifest.FORMAT, "qwm-" + plan.environment() + "-small", plan.environment(),
+                c.imageSize(), c.patchSize(), c.numPatches(), c.latentDim(), c.proprioDim(), c.proprioEmbDim(),
+                c.actionDim(), c.actionEmbDim(), c.numHist(), c.frameskip(), doubles(n.actionMean()),
+                doubles(n.actionStd()), doubles(n.proprioMean()), doubles(n.proprioStd()), Map.of(), provenance);
+    }
+
+    private ObjectNode provenance(TrainingPlan plan, WorldModelConfig c, long[] counts, String trainChecksum,
+                                  EncoderRun enc, TrainLoop.Outcome pred, OpenLoopEvaluation.Table table,
+                                  double seconds) {
+        ObjectNode p = ModelBundle.newProvenance();
+        p.put("kind", "training");
+        p.put("created", Instant.now().toString());
+        p.put("gitCommit", GitInfo.describe(plan.outDir()));
+        p.put("command", "qwm train --env " + plan.environment() + " (see settings)");
+        p.put("seed", plan.seed());
+        p.set("architecture", JSON.valueToTree(c));
+        ObjectNode params = p.putObject("parameters");
+        params.put("visual_encoder", counts[0]);
+        params.put("proprio_encoder", counts[1]);
+        params.put("action_encoder", counts[2]);
+        params.put("predictor", counts[3]);
+        p.put("cemStepGflop", CostModel.cemStepGflop(c, 300, 5));
+        ObjectNode data = p.putObject("data");
+        data.put("train", plan.train().describe());
+        data.put("trainChecksum", trainChecksum);
+        data.put("validation", plan.validation().describe());
+        ArrayNode encData = data.putArray("encoder");
+        for (EpisodeSource s : plan.encoderData()) {
+            encData.add(s.describe());
+        }
+        ObjectNode e = p.putObject("encoder");
+        e.put("objective", "temporal InfoNCE: positives 1.." + plan.encoder().maxGap()
+                + " env steps apart in one trajectory, similarity -MSE(patch latents)/tau, learnable tau");
+        e.set("settings", JSON.valueToTree(plan.encoder()));
+        e.put("key", enc.key);
+        outcome(e, enc.outcome);
+        ObjectNode pr = p.putObject("predictor");
+        pr.put("objective", "teacher forcing: MSE of next-frame visual latent and proprio embedding (DINO-WM)");
+        pr.set("settings", JSON.valueToTree(plan.predictor()));
+        outcome(pr, pred);
+        ObjectNode ol = p.putObject("openLoop");
+        ol.put("windows", table.windows());
+        ol.set("model", JSON.valueToTree(table.model()));
+        ol.set("copyLast", JSON.valueToTree(table.copyLast()));
+        p.put("wallSeconds", seconds);
+        return p;
+    }
+
+    /** Steps, time, final losses and a loss curve of at most ~60 points. */
+    private static void outcome(ObjectNode node, TrainLoop.Outcome o) {
+        node.put("steps", o.steps());
+        node.put("seconds", o.seconds());
+        List<Map<String, Double>> curve = o.curve();
+        if (!curve.isEmpty()) {
+            node.set("final", JSON.valueToTree(curve.get(curve.size() - 1)));
+            ArrayNode arr = node.putArray("curve");
+            int stride = Math.max(1, curve.size() / 60);
+            for (int i = 0; i < curve.size(); i += stride) {
+                arr.add(JSON.valueToTree(curve.get(i)));
+            }
+        }
+    }
+
+    private static ObjectNode geometryJson(WallLatentGeometry.Report g) {
+        ObjectNode node = ModelBundle.newProvenance();
+        node.set("distancesPx", JSON.valueToTree(WallLatentGeometry.DISTANCES));
+        node.set("meanLatentMse", JSON.valueToTree(g.meanMse()));
+        node.put("monotoneShare", g.monotoneShare());
+        node.put("acrossWallOverWithinRoom16px", g.acrossWithin());
+        node.put("lines", g.lines());
+        return node;
+    }
+
+    private static double[] doubles(float[] a) {
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            d[i] = a[i];
+        }
+        return d;
+    }
+
+
+    /** What defines the encoder stage: architecture, data, settings, seed (not the environment: it is shared). */
+    static Map<String, Object> encoderSettings(TrainingPlan plan) throws IOException {
+        WorldModelConfig c = plan.architecture();
+        List<String> data = new ArrayList<>();
+        for (EpisodeSource s : plan.encoderData()) {
+            if (s.imageSize() != c.imageSize()) {
+                throw new IllegalArgumentException("encoder data " + s.describe() + " has " + s.imageSize()
+                        + "-px frames, the model takes " + c.imageSize());
+            }
+            data.add(s.checksum());
+        }
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("encoder", List.of(c.imageSize(), c.patchSize(), c.latentDim(), c.encoderDepth(), c.encoderHeads(),
+                c.encoderMlpDim()));
+        settings.put("data", data);
+        settings.put("settings", plan.encoder());
+        settings.put("seed", plan.seed());
+        return settings;
+    }
+
+    static Map<String, Object> predictorSettings(TrainingPlan plan, String encoderKey) throws IOException {
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("environment", plan.environment());
+        settings.put("architecture", plan.architecture());
+        settings.put("encoder", encoderKey);
+        settings.put("data", plan.train().checksum());
+        settings.put("settings", plan.predictor());
+        settings.put("seed", plan.seed());
+        return settings;
+    }
+
+    private static Path predictorDir(TrainingPlan plan, Map<String, Object> settings) {
+        return plan.workDir().resolve("predictor-" + plan.environment() + "-" + key(settings));
+    }
+
+    /** Deletes the checkpoints of this plan's encoder and predictor stages (for {@code --fresh}). */
+    public static void deleteCheckpoints(TrainingPlan plan, PrintStream log) throws IOException {
+        String encKey = key(encoderSettings(plan));
+        for (Path dir : List.of(plan.workDir().resolve("encoder-" + encKey),
+                predictorDir(plan, predictorSettings(plan, encKey)))) {
+            if (Files.exists(dir)) {
+                try (var walk = Files.walk(dir)) {
+                    for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.delete(p);
+                    }
+                }
+                log.println("deleted checkpoints " + dir);
+            }
+        }
+    }
+
+    /** A short stable hash of the settings, naming the checkpoint directory. */
+    static String key(Map<String, Object> settings) {
+        try {
+            byte[] json = JSON.writeValueAsString(settings).getBytes(StandardCharsets.UTF_8);
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json)).substring(0, 12);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot hash settings: " + e.getMessage(), e);
+        }
+    }
+}
