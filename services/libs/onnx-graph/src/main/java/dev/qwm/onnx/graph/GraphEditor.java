@@ -24,6 +24,7 @@ public final class GraphEditor {
     private final List<NodeProto> nodes;
     private final Map<String, TensorProto> initializers;
     private final List<ValueInfoProto> outputs;
+    private final List<ValueInfoProto> addedInputs = new ArrayList<>();
     private final Set<String> names = new HashSet<>();
     private ModelProto.Builder header;
 
@@ -141,6 +142,13 @@ public final class GraphEditor {
         return this;
     }
 
+    /** Appends nodes after all others (e.g. statistics that read tensors the model computes anyway). */
+    public GraphEditor appendNodes(List<NodeProto> appended) {
+        nodes.addAll(appended);
+        register(appended);
+        return this;
+    }
+
     public GraphEditor removeNode(String nodeName) {
         nodes.remove(indexOfNode(nodeName));
         return this;
@@ -181,6 +189,13 @@ public final class GraphEditor {
             }
         }
         outputs.add(ValueInfoProto.newBuilder().setName(tensor).build());
+        return this;
+    }
+
+    /** Adds a graph input (with its type; the shape may be left out). */
+    public GraphEditor addInput(ValueInfoProto info) {
+        addedInputs.add(info);
+        names.add(info.getName());
         return this;
     }
 
@@ -246,6 +261,7 @@ public final class GraphEditor {
                 inputs.add(v);
             }
         }
+        inputs.addAll(addedInputs);
         g.clearInput().addAllInput(inputs);
         // Shapes recorded for tensors that no longer exist would only mislead ORT's shape inference.
         Set<String> produced = new HashSet<>();

@@ -7,12 +7,16 @@ import java.util.List;
  * the {@code split} split, seeds {@code seedStride}·n + {@code seedOffset} (QuantWM: train split, 99n+2, disjoint
  * from the evaluation seeds 99n+1), for {@code quantIter} MPC iterations each (QuantWM's readme: 2).
  * Memory stays bounded however long calibration runs: each layer input keeps min/max per channel, a sampled
- * reservoir of {@code rowsPerTensor} rows and (for GPTQ) its Hessian; blocks keep {@code snapshots} sampled inputs.
+ * reservoir of {@code rowsPerTensor} rows and (for GPTQ, AWQ, OmniQuant) its Hessian XᵀX, both from
+ * {@code rowsPerBatch} rows sampled from every model run; blocks keep {@code snapshots} sampled inputs (one batch item
+ * each, whole sequences, since attention mixes tokens).
  */
 public record CalibrationSettings(Integer episodes, Integer quantIter, String split, Integer seedStride,
-                                  Integer seedOffset, Integer rowsPerTensor, Integer snapshots, Long samplingSeed) {
+                                  Integer seedOffset, Integer rowsPerTensor, Integer rowsPerBatch, Integer snapshots,
+                                  Long samplingSeed) {
 
-    public static final CalibrationSettings DEFAULTS = new CalibrationSettings(null, null, null, null, null, null, null, null);
+    public static final CalibrationSettings DEFAULTS = new CalibrationSettings(null, null, null, null, null, null, null,
+            null, null);
 
     public CalibrationSettings {
         episodes = episodes == null ? 50 : episodes;
@@ -21,6 +25,7 @@ public record CalibrationSettings(Integer episodes, Integer quantIter, String sp
         seedStride = seedStride == null ? 99 : seedStride;
         seedOffset = seedOffset == null ? 2 : seedOffset;
         rowsPerTensor = rowsPerTensor == null ? 4096 : rowsPerTensor;
+        rowsPerBatch = rowsPerBatch == null ? 256 : rowsPerBatch;
         snapshots = snapshots == null ? 16 : snapshots;
         samplingSeed = samplingSeed == null ? 0L : samplingSeed;
     }
@@ -48,6 +53,9 @@ public record CalibrationSettings(Integer episodes, Integer quantIter, String sp
         }
         if (rowsPerTensor < 16) {
             problems.add("calibration.rowsPerTensor must be at least 16, got " + rowsPerTensor);
+        }
+        if (rowsPerBatch < 1) {
+            problems.add("calibration.rowsPerBatch must be at least 1, got " + rowsPerBatch);
         }
         if (snapshots < 1) {
             problems.add("calibration.snapshots must be at least 1, got " + snapshots);
