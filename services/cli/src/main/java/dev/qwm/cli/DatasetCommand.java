@@ -9,6 +9,7 @@ import dev.qwm.env.dataset.EpisodeGenerator;
 import dev.qwm.env.dataset.EpisodeStream;
 import dev.qwm.env.dataset.Normalization;
 import dev.qwm.env.dataset.Split;
+import dev.qwm.env.pusht.PushTEpisodeGenerator;
 import dev.qwm.env.wall.WallEpisodeGenerator;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -110,7 +111,7 @@ public final class DatasetCommand implements Callable<Integer> {
     private EpisodeGenerator generator(EnvironmentKind kind) {
         return switch (kind) {
             case WALL -> new WallEpisodeGenerator(seed, doorShare, WallEpisodeGenerator.DEFAULT_MAX_STEP);
-            case PUSHT -> throw new IllegalArgumentException("pusht datasets are not available yet");
+            case PUSHT -> new PushTEpisodeGenerator(seed);
         };
     }
 

@@ -35,6 +35,12 @@ public interface Environment {
     /** A copy of the proprioceptive vector the world model sees. */
     double[] proprio();
 
+    /**
+     * The proprio vector of any state (e.g. the goal's), without touching the simulator: Wall's is the state,
+     * PushT's is (agent x, y, vx, vy).
+     */
+    double[] proprioOf(double[] state);
+
     /** Advances one env step under {@code action} (length {@link #actionDim()}, env units). */
     void step(double[] action);
 

@@ -9,6 +9,14 @@ public enum EnvironmentKind {
         return name().toLowerCase(java.util.Locale.ROOT);
     }
 
+    /** A fresh environment of this kind in its default (DINO-WM) configuration. */
+    public Environment create() {
+        return switch (this) {
+            case WALL -> new dev.qwm.env.wall.WallEnvironment();
+            case PUSHT -> new dev.qwm.env.pusht.PushTEnvironment();
+        };
+    }
+
     /** The kind named {@code name} ("wall" or "pusht", any case). */
     public static EnvironmentKind parse(String name) {
         for (EnvironmentKind k : values()) {

@@ -71,6 +71,12 @@ public final class WallEnvironment implements Environment {
     }
 
     @Override
+    public double[] proprioOf(double[] state) {
+        checkVector("state", state, 2);
+        return state.clone();
+    }
+
+    @Override
     public void step(double[] action) {
         checkVector("action", action, 2);
         double[] next = WallDynamics.resolve(layout, x, y, x + ACTION_GAIN * action[0], y + ACTION_GAIN * action[1]);
