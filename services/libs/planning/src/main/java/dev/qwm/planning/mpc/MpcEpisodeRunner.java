@@ -64,11 +64,9 @@ public final class MpcEpisodeRunner {
         Environment scratch = environments.get();
         double[] goalState = episode.goalState();
 
-        // The goal frame is rendered from the goal state itself; its proprio is read after placing a simulator there.
-        Environment goalEnv = environments.get();
-        goalEnv.reset(goalState);
-        byte[] goalImage = model.imageSize() > 0 ? goalEnv.render(goalState, model.imageSize()) : null;
-        Latent goal = model.encode(new Observation(goalImage, model.imageSize(), goalEnv.proprio(), goalState));
+        // The goal observation is a pure function of the goal state (no simulator step, exact for PushT too).
+        byte[] goalImage = model.imageSize() > 0 ? env.render(goalState, model.imageSize()) : null;
+        Latent goal = model.encode(new Observation(goalImage, model.imageSize(), env.proprioOf(goalState), goalState));
 
         env.reset(episode.startState());
         Latent initial = model.encode(Observation.of(env, model.imageSize()));
