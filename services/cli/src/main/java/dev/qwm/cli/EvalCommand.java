@@ -41,9 +41,9 @@ import java.util.function.Supplier;
  * validation split) of a model bundle, of the oracle (the true simulator as world model: the ceiling), or of random
  * actions (the floor).
  */
-@Command(name = "eval",
+@Command(name = "eval", mixinStandardHelpOptions = true,
         description = {"Evaluate a world model by closed-loop planning (MPC over CEM, DINO-WM's protocol): "
-                + "success rate with a 95% Wilson interval, state distance, plan loss, time per CEM step.",
+                + "success rate with a 95%% Wilson interval, state distance, plan loss, time per CEM step.",
                 "Examples:",
                 "  ./qwm eval --oracle --env wall --episodes 50",
                 "  ./qwm eval --bundle models/wall --episodes 50 --json",
