@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 DatasetCommand.class,
+                EnvCommand.class,
                 InfraCommand.class,
                 EvalCommand.class,
                 TrainCommand.class,

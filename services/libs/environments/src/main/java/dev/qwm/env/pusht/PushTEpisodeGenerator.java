@@ -8,8 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * PushT training data: diffusion_policy's random reset (drawn again while the agent overlaps the T, so that the
- * first state is a resting one), then {@link PushTPushingPolicy}. DINO-WM's own PushT data are replayed expert
+ * PushT training data: diffusion_policy's random reset, drawn again while the agent touches the T or a corner of
+ * the T lies outside the walls (the official reset allows both; the first would start with a jump, the second
+ * with the block stuck in a wall), then {@link PushTPushingPolicy}. DINO-WM's own PushT data are replayed expert
  * demonstrations with noise, which cannot be regenerated here; a scripted pusher gives what matters for a world
  * model: steps in which the block really moves and turns, from every side.
  */
@@ -53,7 +54,7 @@ public final class PushTEpisodeGenerator implements EpisodeGenerator {
         double[] start;
         do {
             start = PushTEnvironment.randomState(rs);
-        } while (agentTouchesBlock(start));
+        } while (agentTouchesBlock(start) || !blockInsideArena(start));
         for (int i = 0; i < start.length; i++) {
             start[i] = (float) start[i]; // stored as float32: replaying from it is then exact
         }
@@ -77,6 +78,18 @@ public final class PushTEpisodeGenerator implements EpisodeGenerator {
             record(env, t + 1, states, proprio, frames, imageSize);
         }
         return new Episode(index, "push", steps, 7, 4, 2, states, proprio, actions, frames, imageSize);
+    }
+
+    /** Whether every corner of the T lies inside the walls (x, y in [8, 503]). */
+    static boolean blockInsideArena(double[] s) {
+        for (double[][] part : new double[][][] {PushTGeometry.BAR, PushTGeometry.STEM}) {
+            for (double[] v : PushTGeometry.toWorld(s[2], s[3], s[4], part)) {
+                if (v[0] < 8 || v[0] > 503 || v[1] < 8 || v[1] > 503) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** Agent disc within 1 px of the T (or inside it). */
@@ -111,7 +124,7 @@ public final class PushTEpisodeGenerator implements EpisodeGenerator {
     public Map<String, Object> description() {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("policy", "scripted noisy pusher: choose a face, orbit to it, push, back off (PushTPushingPolicy)");
-        d.put("reset", "diffusion_policy random reset, redrawn while the agent touches the T");
+        d.put("reset", "diffusion_policy random reset, redrawn while the agent touches the T or the T crosses a wall");
         d.put("render", "Java2D at the target size, antialiased; fixed green goal T at (256, 256, pi/4)");
         d.put("blockMovedThreshold", "origin > " + MOVE_EPS_PX + " px or angle > 0.5 deg per step");
         return d;

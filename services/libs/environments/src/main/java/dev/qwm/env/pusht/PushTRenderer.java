@@ -40,7 +40,7 @@ public final class PushTRenderer {
         if (size < 1) {
             throw new IllegalArgumentException("image size must be positive, got " + size);
         }
-        BufferedImage img = new BufferedImage(size, size, BufferedImage.TYPE_3BYTE_BGR);
+        BufferedImage img = canvas(size);
         Graphics2D g = img.createGraphics();
         try {
             g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
@@ -81,6 +81,18 @@ public final class PushTRenderer {
             g.dispose();
         }
         return Frames.fromBgrImage(img);
+    }
+
+    // one reusable canvas per thread and size: allocating the image dominates the cost at small sizes
+    private static final ThreadLocal<BufferedImage> CANVAS = new ThreadLocal<>();
+
+    private static BufferedImage canvas(int size) {
+        BufferedImage img = CANVAS.get();
+        if (img == null || img.getWidth() != size) {
+            img = new BufferedImage(size, size, BufferedImage.TYPE_3BYTE_BGR);
+            CANVAS.set(img);
+        }
+        return img;
     }
 
     private static Path2D polygon(double x, double y, double angle, double[][] local) {

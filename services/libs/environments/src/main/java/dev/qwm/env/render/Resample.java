@@ -21,7 +21,7 @@ public final class Resample {
         if (dst == src) {
             return rgb.clone();
         }
-        Filter f = Filter.of(src, dst);
+        Filter f = FILTERS.computeIfAbsent(((long) src << 32) | dst, k -> Filter.of(src, dst));
         // horizontal pass: [src rows][dst cols][3]
         double[] tmp = new double[src * dst * 3];
         for (int r = 0; r < src; r++) {
@@ -64,6 +64,9 @@ public final class Resample {
         }
         return out;
     }
+
+    private static final java.util.concurrent.ConcurrentHashMap<Long, Filter> FILTERS =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private static byte toByte(double v) {
         long r = Math.round(v);

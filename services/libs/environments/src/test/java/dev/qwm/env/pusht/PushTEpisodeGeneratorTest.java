@@ -27,6 +27,7 @@ class PushTEpisodeGeneratorTest {
     void storedEpisodeReplaysExactly() {
         Episode e = new PushTEpisodeGenerator(2).generate(3, 40, 32);
         assertFalse(PushTEpisodeGenerator.agentTouchesBlock(e.state(0)));
+        assertTrue(PushTEpisodeGenerator.blockInsideArena(e.state(0)));
         PushTEnvironment env = new PushTEnvironment();
         env.reset(e.state(0));
         assertArrayEquals(e.frame(0), env.render(32));
