@@ -47,6 +47,19 @@ public final class WeightRounding {
         return new QuantizedWeights(out, in, spec, codes, scales);
     }
 
+    /** Codes with scales = min-max scale of (ratio × max|w|) per (row, group): clipped rounding. */
+    public static QuantizedWeights withRatios(float[] w, int out, int in, WeightSpec spec, float[] ratios) {
+        GroupLayout l = new GroupLayout(in, spec.groupSize());
+        int gpr = l.groupsPerRow();
+        float[] scales = new float[out * gpr];
+        for (int n = 0; n < out; n++) {
+            for (int g = 0; g < gpr; g++) {
+                scales[n * gpr + g] = minMaxScale(absMax(w, n * in + l.start(g), n * in + l.end(g)) * (double) ratios[n * gpr + g], spec);
+            }
+        }
+        return withScales(w, out, in, spec, scales);
+    }
+
     /** Squared error of rounding w[from, to) with {@code scale}. */
     public static double roundingError(float[] w, int from, int to, float scale, WeightSpec spec) {
         double e = 0;

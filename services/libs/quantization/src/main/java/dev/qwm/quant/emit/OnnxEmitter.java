@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 
 import static dev.qwm.onnx.graph.Nodes.intAttr;
-import static dev.qwm.onnx.graph.Nodes.intsAttr;
 import static dev.qwm.onnx.graph.Nodes.node;
 
 /**
@@ -47,7 +46,9 @@ public final class OnnxEmitter {
     private final CpuFeatures cpu;
     private final long defaultOpset;
     private final int accuracyLevel;
+    private final ActivationOps ops;
     private final Map<String, String> sharedActivations = new HashMap<>();
+    private final Map<String, ActivationOps.TokenCodes> sharedTokenCodes = new HashMap<>();
     private final List<LayerKernel> kernels = new ArrayList<>();
     private boolean usesContribOps;
 
@@ -57,6 +58,7 @@ public final class OnnxEmitter {
         this.cpu = cpu;
         this.defaultOpset = OnnxModels.opsetVersion(model, OnnxModels.DEFAULT_DOMAIN);
         this.accuracyLevel = options.effectiveAccuracyLevel(cpu);
+        this.ops = new ActivationOps(editor, defaultOpset);
     }
 
     public static EmittedModel emit(ModelProto model, List<QuantizedLayer> layers, EmitOptions options) {
@@ -200,8 +202,8 @@ public final class OnnxEmitter {
             nodes.add(node("Mul", editor.freshName(p + "/rescale"), List.of(accF, scale.getName()), List.of(y)));
             path = "QuantizeLinear uint8 per-tensor (static)" + (act.bits() < 8 ? ", clipped to " + act.bits() + "-bit codes" : "");
         } else {
-            TokenCodes t = tokenCodes(layer.inputName(), act.bits(), nodes, inits, p);
-            List<String> in = new ArrayList<>(List.of(t.codesU8, wt.codes));
+            ActivationOps.TokenCodes t = tokenCodes(layer.inputName(), act.bits(), nodes, inits, p);
+            List<String> in = new ArrayList<>(List.of(t.codesU8(), wt.codes));
             if (unsigned) {
                 in.add("");
                 in.add(wt.zeroPoints);
@@ -221,12 +223,12 @@ public final class OnnxEmitter {
             TensorProto sums = TensorData.int32s(editor.freshName(p + "/w_colsum"), colSumI, colSumI.length);
             inits.add(sums);
             String zpTimesSum = editor.freshName(p + "/zp_x_colsum");
-            nodes.add(node("Mul", editor.freshName(p + "/zp_colsum"), List.of(t.zeroPointI32, sums.getName()), List.of(zpTimesSum)));
+            nodes.add(node("Mul", editor.freshName(p + "/zp_colsum"), List.of(t.zeroPointI32(), sums.getName()), List.of(zpTimesSum)));
             String centered = editor.freshName(p + "/acc_centered");
             nodes.add(node("Sub", editor.freshName(p + "/sub_zp"), List.of(acc, zpTimesSum), List.of(centered)));
             String accF = cast(centered, 1, nodes, p);
             String rowScaled = editor.freshName(p + "/row_scaled");
-            nodes.add(node("Mul", editor.freshName(p + "/mul_token_scale"), List.of(accF, t.scale), List.of(rowScaled)));
+            nodes.add(node("Mul", editor.freshName(p + "/mul_token_scale"), List.of(accF, t.scale()), List.of(rowScaled)));
             TensorProto ws = TensorData.floats(editor.freshName(p + "/w_scale"), w.scales(), w.scales().length);
             inits.add(ws);
             nodes.add(node("Mul", editor.freshName(p + "/mul_w_scale"), List.of(rowScaled, ws.getName()), List.of(y)));
@@ -283,7 +285,7 @@ public final class OnnxEmitter {
         return new WeightTensors(codes.getName(), scales.getName(), zpName, describe);
     }
 
-    // ---- activation quantization -------------------------------------------------------------------------------
+    // ---- activation quantization (shared between layers reading the same tensor) ------------------------------
 
     /** uint8 codes of {@code x} by QuantizeLinear (clipped to 2^bits − 1 below 8 bits), shared between layers. */
     private String quantizeLinear(String x, ActivationParams a, List<NodeProto> nodes, List<TensorProto> inits, String p) {
@@ -296,17 +298,7 @@ public final class OnnxEmitter {
         TensorProto zp = TensorData.uint8s(editor.freshName(p + "/x_zero_point"), new byte[]{(byte) a.zeroPoint()});
         inits.add(scale);
         inits.add(zp);
-        String codes = editor.freshName(p + "/x_codes");
-        nodes.add(node("QuantizeLinear", editor.freshName(p + "/quantize_x"), List.of(x, scale.getName(), zp.getName()), List.of(codes)));
-        if (a.bits() < 8) {
-            TensorProto lo = TensorData.uint8s(editor.freshName(p + "/code_min"), new byte[]{0});
-            TensorProto hi = TensorData.uint8s(editor.freshName(p + "/code_max"), new byte[]{(byte) a.qmax()});
-            inits.add(lo);
-            inits.add(hi);
-            String clipped = editor.freshName(p + "/x_codes_" + a.bits() + "bit");
-            nodes.add(node("Clip", editor.freshName(p + "/clip_codes"), List.of(codes, lo.getName(), hi.getName()), List.of(clipped)));
-            codes = clipped;
-        }
+        String codes = ops.codes(x, scale.getName(), zp.getName(), a.bits(), nodes, inits, p);
         sharedActivations.put(key, codes);
         sharedActivations.put(codes + "#scale", scale.getName());
         sharedActivations.put(codes + "#zp", zp.getName());
@@ -322,92 +314,23 @@ public final class OnnxEmitter {
         if (existing != null) {
             return existing;
         }
-        String out = editor.freshName(p + "/x_fake_quant");
+        String out;
         if (act.granularity() == ActivationSpec.Granularity.TENSOR) {
             String codes = quantizeLinear(x, q.staticParams(), nodes, inits, p);
-            nodes.add(node("DequantizeLinear", editor.freshName(p + "/dequantize_x"),
-                    List.of(codes, sharedActivations.get(codes + "#scale"), sharedActivations.get(codes + "#zp")), List.of(out)));
+            out = ops.dequantize(codes, sharedActivations.get(codes + "#scale"), sharedActivations.get(codes + "#zp"), nodes, p);
         } else {
-            TokenCodes t = tokenCodes(x, act.bits(), nodes, inits, p);
-            String centered = editor.freshName(p + "/x_centered");
-            nodes.add(node("Sub", editor.freshName(p + "/sub_token_zp"), List.of(t.codesF, t.zeroPointF), List.of(centered)));
-            nodes.add(node("Mul", editor.freshName(p + "/mul_token_scale"), List.of(centered, t.scale), List.of(out)));
+            out = ops.tokenDequantize(tokenCodes(x, act.bits(), nodes, inits, p), nodes, p);
         }
         sharedActivations.put(key, out);
         return out;
     }
 
-    private record TokenCodes(String codesF, String codesU8, String scale, String zeroPointF, String zeroPointI32) {
-    }
-
-    /**
-     * Per-token asymmetric parameters and codes, as {@link ActivationParams#fakeQuantPerToken} computes them:
-     * lo = min(min_row, 0), hi = max(max_row, 0), scale = max((hi − lo)/qmax, 1e-5), zp = clamp(rint(−lo/scale)),
-     * code = clamp(rint(x/scale) + zp, 0, qmax).
-     */
-    private TokenCodes tokenCodes(String x, int bits, List<NodeProto> nodes, List<TensorProto> inits, String p) {
-        String key = x + "|token|" + bits;
-        if (sharedActivations.containsKey(key)) {
-            String[] parts = sharedActivations.get(key).split("\n");
-            return new TokenCodes(parts[0], parts[1], parts[2], parts[3], parts[4]);
-        }
-        float qmax = (1 << bits) - 1;
-        TensorProto zero = TensorData.floats(editor.freshName(p + "/zero"), new float[]{0f});
-        TensorProto qmaxT = TensorData.floats(editor.freshName(p + "/qmax"), new float[]{qmax});
-        TensorProto minScale = TensorData.floats(editor.freshName(p + "/min_scale"), new float[]{ActivationParams.MIN_SCALE});
-        inits.add(zero);
-        inits.add(qmaxT);
-        inits.add(minScale);
-        String rowMin = reduce("ReduceMin", x, nodes, inits, p);
-        String rowMax = reduce("ReduceMax", x, nodes, inits, p);
-        String lo = binary("Min", rowMin, zero.getName(), nodes, p + "/lo");
-        String hi = binary("Max", rowMax, zero.getName(), nodes, p + "/hi");
-        String range = binary("Sub", hi, lo, nodes, p + "/range");
-        String rawScale = binary("Div", range, qmaxT.getName(), nodes, p + "/raw_scale");
-        String scale = binary("Max", rawScale, minScale.getName(), nodes, p + "/token_scale");
-        String negLo = unary("Neg", lo, nodes, p + "/neg_lo");
-        String zpRaw = unary("Round", binary("Div", negLo, scale, nodes, p + "/zp_ratio"), nodes, p + "/zp_round");
-        String zpF = editor.freshName(p + "/token_zero_point");
-        nodes.add(node("Clip", editor.freshName(p + "/clip_zp"), List.of(zpRaw, zero.getName(), qmaxT.getName()), List.of(zpF)));
-        String xr = unary("Round", binary("Div", x, scale, nodes, p + "/x_ratio"), nodes, p + "/x_round");
-        String shifted = binary("Add", xr, zpF, nodes, p + "/x_shifted");
-        String codesF = editor.freshName(p + "/token_codes");
-        nodes.add(node("Clip", editor.freshName(p + "/clip_codes"), List.of(shifted, zero.getName(), qmaxT.getName()), List.of(codesF)));
-        String codesU8 = cast(codesF, TensorProto.DataType.UINT8_VALUE, nodes, p);
-        String zpI32 = cast(zpF, TensorProto.DataType.INT32_VALUE, nodes, p);
-        TokenCodes t = new TokenCodes(codesF, codesU8, scale, zpF, zpI32);
-        sharedActivations.put(key, String.join("\n", codesF, codesU8, scale, zpF, zpI32));
-        return t;
-    }
-
-    private String reduce(String op, String x, List<NodeProto> nodes, List<TensorProto> inits, String p) {
-        String out = editor.freshName(p + "/" + op.toLowerCase());
-        if (defaultOpset >= 18) {
-            TensorProto axes = TensorData.int64s(editor.freshName(p + "/last_axis"), new long[]{-1}, 1);
-            inits.add(axes);
-            nodes.add(node(op, editor.freshName(p + "/" + op), List.of(x, axes.getName()), List.of(out), intAttr("keepdims", 1)));
-        } else {
-            nodes.add(node(op, editor.freshName(p + "/" + op), List.of(x), List.of(out), intsAttr("axes", -1), intAttr("keepdims", 1)));
-        }
-        return out;
-    }
-
-    private String binary(String op, String a, String b, List<NodeProto> nodes, String name) {
-        String out = editor.freshName(name);
-        nodes.add(node(op, editor.freshName(name + "/" + op), List.of(a, b), List.of(out)));
-        return out;
-    }
-
-    private String unary(String op, String a, List<NodeProto> nodes, String name) {
-        String out = editor.freshName(name);
-        nodes.add(node(op, editor.freshName(name + "/" + op), List.of(a), List.of(out)));
-        return out;
+    private ActivationOps.TokenCodes tokenCodes(String x, int bits, List<NodeProto> nodes, List<TensorProto> inits, String p) {
+        return sharedTokenCodes.computeIfAbsent(x + "|token|" + bits, k -> ops.tokenCodes(x, bits, nodes, inits, p));
     }
 
     private String cast(String x, int to, List<NodeProto> nodes, String p) {
-        String out = editor.freshName(x + "_as_" + TensorData.typeName(to).toLowerCase());
-        nodes.add(node("Cast", editor.freshName(p + "/cast"), List.of(x), List.of(out), intAttr("to", to)));
-        return out;
+        return ops.cast(x, to, nodes, p);
     }
 
     private static long bytes(List<TensorProto> inits) {

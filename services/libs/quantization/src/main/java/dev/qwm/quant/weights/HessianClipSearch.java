@@ -24,9 +24,17 @@ public final class HessianClipSearch {
      */
     public static QuantizedWeights search(float[] w, int out, int in, WeightSpec spec, double[] hessian, double[] ratios,
                                           int sweeps) {
+        return WeightRounding.withRatios(w, out, in, spec, searchRatios(w, out, in, spec, hessian, ratios, sweeps));
+    }
+
+    /** The chosen clip ratio of every (row, group), {@code [out · groupsPerRow]}. */
+    public static float[] searchRatios(float[] w, int out, int in, WeightSpec spec, double[] hessian, double[] ratios,
+                                       int sweeps) {
         GroupLayout l = new GroupLayout(in, spec.groupSize());
         int gpr = l.groupsPerRow();
         float[] scales = RtnQuantizer.minMaxScales(w, out, in, spec);
+        float[] chosen = new float[out * gpr];
+        java.util.Arrays.fill(chosen, 1f);
         float[] absMax = new float[out * gpr];
         for (int n = 0; n < out; n++) {
             for (int g = 0; g < gpr; g++) {
@@ -52,8 +60,10 @@ public final class HessianClipSearch {
                     System.arraycopy(delta, from, old, 0, len);
                     double bestGain = 0;
                     float bestScale = scales[n * gpr + g];
+                    double bestRatio = chosen[n * gpr + g];
                     double[] cand = new double[len];
-                    for (double r : ratios) {
+                    for (double r0 : ratios) {
+                        double r = (float) r0; // stored as float: the same scale when re-applied (withRatios)
                         float s = WeightRounding.minMaxScale(absMax[n * gpr + g] * r, spec);
                         if (s == scales[n * gpr + g]) {
                             continue;
@@ -80,10 +90,12 @@ public final class HessianClipSearch {
                         if (gain < bestGain) {
                             bestGain = gain;
                             bestScale = s;
+                            bestRatio = r;
                         }
                     }
                     if (bestScale != scales[n * gpr + g]) {
                         scales[n * gpr + g] = bestScale;
+                        chosen[n * gpr + g] = (float) bestRatio;
                         for (int k = 0; k < len; k++) {
                             float wv = w[rowBase + from + k];
                             delta[from + k] = wv - WeightRounding.code(wv, bestScale, spec) * bestScale;
@@ -101,7 +113,7 @@ public final class HessianClipSearch {
                 }
             }
         }
-        return WeightRounding.withScales(w, out, in, spec, scales);
+        return chosen;
     }
 
     /** Ratios 1, 1 − step, …, 1 − (count−1)·step (AWQ's auto_clip grid with step 1/20, count 10). */

@@ -117,6 +117,58 @@ public final class TestModels {
         return g.build();
     }
 
+    /**
+     * A pre-LN transformer block: x + out(attention(LN1(x))) then + fc2(gelu(fc1(LN2(x)))), with {@code heads}
+     * heads, a bias-free fused qkv projection (as DINO-WM's predictor) and outlier channels in both LayerNorms' γ.
+     */
+    public static ModelProto transformerBlock(int width, int heads, int hidden, float outlierGain, long seed) {
+        Random r = new Random(seed);
+        int d = width / heads;
+        OnnxGraphBuilder g = new OnnxGraphBuilder("transformer");
+        String x = g.input("X", DataType.FLOAT, "B", "T", width);
+        float[] g1 = new float[width];
+        float[] b1 = new float[width];
+        for (int c = 0; c < width; c++) {
+            g1[c] = (float) (1 + 0.1 * r.nextGaussian()) * (c % 29 == 3 ? outlierGain : 1f);
+            b1[c] = (float) (0.05 * r.nextGaussian());
+        }
+        String attnOut;
+        try (var s = g.scope("attn")) {
+            String ln = g.layerNorm(x, g.floatTensor("ln/gamma", g1, width), g.floatTensor("ln/beta", b1, width), 1e-5f);
+            String qkv;
+            try (var s1 = g.scope("qkv")) {
+                qkv = g.matMul(ln, g.floatTensor("weight", gaussian(width * 3 * width, r, 1 / Math.sqrt(width)), width, 3L * width));
+            }
+            String[] parts = g.split(qkv, 2, 3);
+            String q = g.transpose(g.reshape(parts[0], 0, 0, heads, d), 0, 2, 1, 3);
+            String kT = g.transpose(g.reshape(parts[1], 0, 0, heads, d), 0, 2, 3, 1);
+            String v = g.transpose(g.reshape(parts[2], 0, 0, heads, d), 0, 2, 1, 3);
+            String scores = g.mul(g.matMul(q, kT), g.scalar("inv_sqrt_d", (float) (1 / Math.sqrt(d))));
+            String att = g.matMul(g.softmax(scores, -1), v);
+            String merged = g.reshape(g.transpose(att, 0, 2, 1, 3), 0, 0, width);
+            try (var s2 = g.scope("out")) {
+                attnOut = g.add(g.matMul(merged, g.floatTensor("weight", gaussian(width * width, r, 1 / Math.sqrt(width)), width, width)),
+                        g.floatTensor("bias", gaussian(width, r, 0.02), width));
+            }
+        }
+        String x1 = g.add(x, attnOut);
+        MlpBlock mlp = mlpBlock(width, hidden, outlierGain, seed + 1);
+        try (var s = g.scope("mlp")) {
+            String ln = g.layerNorm(x1, g.floatTensor("ln/gamma", mlp.gamma(), width), g.floatTensor("ln/beta", mlp.beta(), width), 1e-5f);
+            String h;
+            try (var s1 = g.scope("fc1")) {
+                h = g.add(g.matMul(ln, g.floatTensor("weight", inOut(mlp.w1(), hidden, width), width, hidden)), g.floatTensor("bias", mlp.b1(), hidden));
+            }
+            String o;
+            try (var s2 = g.scope("fc2")) {
+                o = g.add(g.matMul(g.gelu(h), g.floatTensor("weight", inOut(mlp.w2(), width, hidden), hidden, width)), g.floatTensor("bias", mlp.b2(), width));
+            }
+            String y = g.named("Y").add(x1, o);
+            g.output(y, DataType.FLOAT, "B", "T", width);
+        }
+        return g.build();
+    }
+
     /** Residual-stream-like inputs: Gaussian with a per-channel offset and scale. */
     public static float[] inputs(int rows, int width, long seed) {
         Random r = new Random(seed);

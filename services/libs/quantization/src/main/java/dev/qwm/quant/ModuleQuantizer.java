@@ -1,0 +1,351 @@
+package dev.qwm.quant;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.qwm.onnx.graph.GraphEditor;
+import dev.qwm.onnx.graph.GraphIndex;
+import dev.qwm.onnx.graph.LinearLayer;
+import dev.qwm.onnx.graph.OptimizedGraphs;
+import dev.qwm.onnx.graph.TensorData;
+import dev.qwm.onnx.runtime.SessionConfig;
+import dev.qwm.quant.calib.ActivationCollector;
+import dev.qwm.quant.calib.BlockSnapshot;
+import dev.qwm.quant.calib.CalibrationData;
+import dev.qwm.quant.calib.TensorStatistics;
+import dev.qwm.quant.core.ActivationParams;
+import dev.qwm.quant.core.ErrorMetrics;
+import dev.qwm.quant.core.FakeQuantLinear;
+import dev.qwm.quant.core.LinearAlgebra;
+import dev.qwm.quant.core.QuantizedWeights;
+import dev.qwm.quant.emit.EmitOptions;
+import dev.qwm.quant.emit.EmittedModel;
+import dev.qwm.quant.emit.LayerKernel;
+import dev.qwm.quant.emit.OnnxEmitter;
+import dev.qwm.quant.emit.QuantizedLayer;
+import dev.qwm.quant.manifest.GroupReport;
+import dev.qwm.quant.manifest.LayerReport;
+import dev.qwm.quant.manifest.ModuleReport;
+import dev.qwm.quant.recipe.ActivationSpec;
+import dev.qwm.quant.recipe.CalibrationSettings;
+import dev.qwm.quant.recipe.LayerPlan;
+import dev.qwm.quant.recipe.MethodOptions;
+import dev.qwm.quant.recipe.ModuleRecipe;
+import dev.qwm.quant.recipe.QuantMethod;
+import dev.qwm.quant.recipe.RecipeBinder;
+import dev.qwm.quant.recipe.RecipeException;
+import dev.qwm.quant.recipe.WorldModelModule;
+import dev.qwm.quant.transform.AwqSearch;
+import dev.qwm.quant.transform.Block;
+import dev.qwm.quant.transform.BlockEvaluator;
+import dev.qwm.quant.transform.EquivalentTransform;
+import dev.qwm.quant.transform.GroupContext;
+import dev.qwm.quant.transform.GroupDecision;
+import dev.qwm.quant.transform.GroupObjective;
+import dev.qwm.quant.transform.LayerGroup;
+import dev.qwm.quant.transform.OmniQuantSearch;
+import dev.qwm.quant.transform.RowsObjective;
+import dev.qwm.quant.transform.SmoothQuant;
+import dev.qwm.quant.weights.GptqQuantizer;
+import dev.qwm.quant.weights.HessianClipSearch;
+import dev.qwm.quant.weights.OmseQuantizer;
+import dev.qwm.quant.weights.RtnQuantizer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Quantizes one module's ONNX graph by a module recipe: binds the recipe to the graph's linear layers, calibrates
+ * (streaming statistics out of the float model while the feed runs it), folds the equivalent transforms
+ * (SmoothQuant, AWQ, OmniQuant) into LayerNorms and weights, quantizes every planned layer's weights with its method,
+ * fixes static activation parameters from the (transformed) calibration ranges, writes the graph with ORT's integer
+ * kernels, checks which kernels ORT really runs, and reports per-layer errors on calibration data.
+ *
+ * <p>Statistics of transformed inputs are derived exactly from those of the float model (see
+ * {@link TensorStatistics#transformed}); every layer is calibrated on float-model inputs (not on the outputs of
+ * already-quantized layers), as QuantWM's calibration pass does.
+ */
+public final class ModuleQuantizer {
+
+    /** Rows of calibration data each layer's output error is measured on. */
+    static final int REPORT_ROWS = 1024;
+
+    public record Options(EmitOptions emit, SessionConfig ort, Progress progress) {
+        public static Options defaults() {
+            return new Options(EmitOptions.DEFAULTS, SessionConfig.singleThreaded(), Progress.NONE);
+        }
+
+        public Options withProgress(Progress p) {
+            return new Options(emit, ort, p);
+        }
+
+        public Options withEmit(EmitOptions e) {
+            return new Options(e, ort, progress);
+        }
+    }
+
+    /**
+     * @param model                  the quantized graph
+     * @param transformedFloatModel  the float graph after the equivalent transforms (same function as the source)
+     * @param layers                 the quantized layers, to emit again (e.g. as fake quantization for reference)
+     */
+    public record Result(ModelProto model, ModelProto transformedFloatModel, List<QuantizedLayer> layers,
+                         ModuleReport report, CalibrationData calibration) {
+    }
+
+    private static final Set<QuantMethod> TRANSFORMS = EnumSet.of(QuantMethod.SMOOTHQUANT, QuantMethod.AWQ, QuantMethod.OMNIQUANT);
+
+    private ModuleQuantizer() {
+    }
+
+    public static Result quantize(ModelProto source, WorldModelModule module, ModuleRecipe recipe,
+                                  CalibrationSettings calibration, CalibrationFeed feed, Options options) {
+        ModelProto model = GraphEditor.nameNodes(source);
+        GraphIndex index = GraphIndex.of(model);
+        List<LinearLayer> all = LinearLayer.findAll(model);
+        List<LayerPlan> plans = RecipeBinder.bind(module, recipe, all);
+        Map<String, LayerPlan> planByName = new LinkedHashMap<>();
+        plans.forEach(p -> planByName.put(p.name(), p));
+
+        // Layer groups and the transform method each asks for
+        Map<LayerGroup, QuantMethod> groupMethod = new LinkedHashMap<>();
+        Map<String, LayerGroup> groupOfLayer = new HashMap<>();
+        for (LayerGroup g : LayerGroup.find(model, all)) {
+            Set<QuantMethod> methods = new LinkedHashSet<>();
+            for (LinearLayer l : g.layers()) {
+                LayerPlan p = planByName.get(l.name());
+                if (p != null && TRANSFORMS.contains(p.method())) {
+                    methods.add(p.method());
+                }
+                groupOfLayer.put(l.name(), g);
+            }
+            if (methods.size() > 1) {
+                throw new RecipeException("modules." + module.id() + ": layers reading LayerNorm '" + g.norm().name()
+                        + "' ask for different input transforms " + methods + "; they share one input, so they need one");
+            }
+            if (!methods.isEmpty()) {
+                groupMethod.put(g, methods.iterator().next());
+            }
+        }
+
+        // Calibration
+        boolean needed = plans.stream().anyMatch(p -> p.method().needsCalibration() || !p.activations().isFloat());
+        if (needed && feed == null) {
+            throw new RecipeException("modules." + module.id() + ": the recipe needs calibration data "
+                    + "(data-aware methods or quantized activations), and none was given");
+        }
+        CalibrationData data = null;
+        Map<String, Block> blocks = new LinkedHashMap<>();
+        if (feed != null && !plans.isEmpty()) {
+            Map<String, Boolean> gram = new LinkedHashMap<>();
+            Map<String, Integer> width = new LinkedHashMap<>();
+            for (LayerPlan p : plans) {
+                boolean g = EnumSet.of(QuantMethod.GPTQ, QuantMethod.AWQ, QuantMethod.OMNIQUANT).contains(p.method())
+                        || (p.method() == QuantMethod.SMOOTHQUANT && p.options().smoothquant().weights() == QuantMethod.GPTQ);
+                gram.merge(p.layer().inputName(), g, Boolean::logicalOr);
+                width.put(p.layer().inputName(), p.layer().inFeatures());
+            }
+            List<ActivationCollector.TensorRequest> requests = new ArrayList<>();
+            gram.forEach((t, g) -> requests.add(new ActivationCollector.TensorRequest(t, width.get(t), g)));
+            List<ActivationCollector.SnapshotRequest> snaps = new ArrayList<>();
+            for (var e : groupMethod.entrySet()) {
+                if (e.getValue() != QuantMethod.SMOOTHQUANT && e.getKey().foldable()) {
+                    Block b = Block.of(model, e.getKey());
+                    blocks.put(e.getKey().norm().name(), b);
+                    snaps.add(new ActivationCollector.SnapshotRequest(b.input(), b.graphInputs()));
+                }
+            }
+            try (ActivationCollector collector = new ActivationCollector(model, requests, snaps, calibration, options.ort())) {
+                feed.feed(collector);
+                data = collector.result();
+            } catch (RecipeException | IllegalArgumentException | IllegalStateException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException("calibration failed: " + e.getMessage(), e);
+            }
+            if (data.batches() == 0) {
+                throw new IllegalStateException("calibration ran the model on no data");
+            }
+        }
+
+        // Equivalent transforms, folded into the working model
+        GraphEditor editor = GraphEditor.of(model);
+        Map<String, EquivalentTransform> transformOf = new HashMap<>();
+        Map<String, QuantizedWeights> chosenWeights = new HashMap<>();
+        Map<String, TensorStatistics> statsOf = new HashMap<>();
+        Map<String, String> transformNote = new HashMap<>();
+        List<GroupReport> groupReports = new ArrayList<>();
+        if (data != null) {
+            statsOf.putAll(data.tensors());
+        }
+        options.progress().start("transforms " + module.id(), groupMethod.size());
+        for (var e : groupMethod.entrySet()) {
+            LayerGroup g = e.getKey();
+            QuantMethod method = e.getValue();
+            List<String> names = g.layers().stream().map(LinearLayer::name).toList();
+            options.progress().step(g.norm().name());
+            if (!g.foldable()) {
+                groupReports.add(new GroupReport(g.norm().name(), names, method.id(), false, g.reason(), null, null, null, null));
+                continue;
+            }
+            MethodOptions mo = g.layers().stream().map(l -> planByName.get(l.name())).filter(p -> p != null && p.method() == method)
+                    .findFirst().orElseThrow().options();
+            GroupContext ctx = new GroupContext(index, g, planByName, data.tensor(g.norm().outputName()));
+            GroupDecision d;
+            if (method == QuantMethod.SMOOTHQUANT) {
+                d = SmoothQuant.decide(ctx, mo.smoothquant().alpha());
+            } else {
+                try (GroupObjective objective = objective(model, blocks.get(g.norm().name()), ctx, data, mo, options)) {
+                    d = method == QuantMethod.AWQ ? AwqSearch.decide(ctx, objective, mo.awq())
+                            : OmniQuantSearch.decide(ctx, objective, mo.omniquant());
+                }
+            }
+            d.transform().applyTo(editor, index, g);
+            statsOf.put(g.norm().outputName(), data.tensor(g.norm().outputName()).transformed(d.transform().scale(), d.transform().shift()));
+            for (LinearLayer l : g.layers()) {
+                transformOf.put(l.name(), d.transform());
+                transformNote.put(l.name(), method.id() + " on LayerNorm '" + g.norm().name() + "': " + d.detail());
+            }
+            chosenWeights.putAll(d.weights());
+            groupReports.add(new GroupReport(g.norm().name(), names, method.id(), true, null, d.objective(),
+                    finite(d.baselineError()), finite(d.error()), d.detail()));
+        }
+        options.progress().finish();
+
+        // Weights and activation parameters of every planned layer
+        List<QuantizedLayer> quantized = new ArrayList<>();
+        List<LayerReport> reports = new ArrayList<>();
+        options.progress().start("quantize " + module.id(), plans.size());
+        for (LayerPlan p : plans) {
+            LinearLayer l = p.layer();
+            options.progress().step(l.name());
+            EquivalentTransform t = transformOf.getOrDefault(l.name(), EquivalentTransform.identity(l.inFeatures()));
+            float[] w = l.readWeightsOutIn(index);
+            float[] wt = t.weights(w, l.outFeatures(), l.inFeatures());
+            TensorStatistics stats = statsOf.get(l.inputName());
+            String note = null;
+            if (TRANSFORMS.contains(p.method()) && !transformOf.containsKey(l.name())) {
+                LayerGroup g = groupOfLayer.get(l.name());
+                note = "no input transform: " + (g == null ? "its input is not a LayerNormalization output" : g.reason());
+            }
+            QuantizedWeights q = chosenWeights.containsKey(l.name()) ? chosenWeights.get(l.name()) : weights(p, wt, stats);
+            ActivationParams params = null;
+            if (!p.activations().isFloat() && p.activations().granularity() == ActivationSpec.Granularity.TENSOR) {
+                params = ActivationParams.fromRange(p.activations().bits(), stats.min(), stats.max());
+            }
+            quantized.add(new QuantizedLayer(l, q, p.activations(), params));
+            reports.add(layerReport(p, index, t, w, wt, q, params, data, transformNote.get(l.name()), note));
+        }
+        options.progress().finish();
+
+        ModelProto transformedFloat = editor.build();
+        EmittedModel emitted = OnnxEmitter.emit(transformedFloat, quantized, options.emit());
+        Map<String, Integer> runtimeOps = OptimizedGraphs.runtimeOpTypeCounts(emitted.model());
+        int unfused = unfusedDequantize(OptimizedGraphs.optimized(emitted.model()));
+
+        // attach kernels to layer reports
+        Map<String, LayerKernel> kernelOf = new HashMap<>();
+        emitted.kernels().forEach(k -> kernelOf.put(k.layer(), k));
+        List<LayerReport> withKernels = reports.stream().map(r -> new LayerReport(r.layer(), r.inFeatures(), r.outFeatures(),
+                r.method(), r.weights(), r.activations(), r.transform(), kernelOf.get(r.layer()), r.weightMse(), r.outputMse(),
+                r.outputSqnrDb(), r.calibrationRows(), r.note())).toList();
+        List<String> floatLayers = all.stream().map(LinearLayer::name).filter(n -> !planByName.containsKey(n)).toList();
+        ModuleReport report = new ModuleReport(module.id(), module.component(), withKernels, groupReports, floatLayers,
+                source.getSerializedSize(), emitted.model().getSerializedSize(), weightBytes(model, all),
+                emitted.kernels().stream().mapToLong(LayerKernel::weightBytes).sum(), emitted.accuracyLevel(), emitted.signedInt8Weights(), runtimeOps, unfused);
+        return new Result(emitted.model(), transformedFloat, List.copyOf(quantized), report, data);
+    }
+
+    private static GroupObjective objective(ModelProto model, Block block, GroupContext ctx, CalibrationData data,
+                                            MethodOptions mo, Options options) {
+        if (block != null) {
+            List<BlockSnapshot> snaps = data.snapshots().getOrDefault(block.input(), List.of());
+            if (!snaps.isEmpty()) {
+                return new BlockEvaluator(model, block, ctx.activationSpecs(), snaps, options.ort());
+            }
+        }
+        return new RowsObjective(ctx, mo.awq().sampleTokens());
+    }
+
+    private static QuantizedWeights weights(LayerPlan p, float[] w, TensorStatistics stats) {
+        LinearLayer l = p.layer();
+        int out = l.outFeatures();
+        int in = l.inFeatures();
+        MethodOptions o = p.options();
+        QuantMethod method = p.method() == QuantMethod.SMOOTHQUANT ? o.smoothquant().weights() : p.method();
+        return switch (method) {
+            case RTN -> RtnQuantizer.quantize(w, out, in, p.weights());
+            case OMSE -> OmseQuantizer.quantize(w, out, in, p.weights(), o.omse());
+            case GPTQ -> GptqQuantizer.quantize(w, out, in, p.weights(), stats.gram(), o.gptq());
+            // outside a foldable group AWQ and OmniQuant keep their clipping search
+            case AWQ -> HessianClipSearch.search(w, out, in, p.weights(), stats.gram(),
+                    HessianClipSearch.shrinkGrid(o.awq().clipSteps(), o.awq().clipStep()), 1);
+            case OMNIQUANT -> HessianClipSearch.search(w, out, in, p.weights(), stats.gram(),
+                    HessianClipSearch.evenGrid(o.omniquant().minClip(), o.omniquant().clipGrid()), 2);
+            case SMOOTHQUANT -> throw new IllegalStateException("unreachable");
+        };
+    }
+
+    private static LayerReport layerReport(LayerPlan p, GraphIndex index, EquivalentTransform t, float[] w, float[] wt,
+                                           QuantizedWeights q, ActivationParams params, CalibrationData data,
+                                           String transform, String note) {
+        LinearLayer l = p.layer();
+        double weightMse = ErrorMetrics.mse(wt, q.dequantize());
+        Double outMse = null;
+        Double sqnr = null;
+        Integer rows = null;
+        if (data != null && data.tensors().containsKey(l.inputName())) {
+            TensorStatistics s = data.tensor(l.inputName());
+            int n = Math.min(REPORT_ROWS, s.sampledRowCount());
+            if (n > 0) {
+                float[] x = Arrays.copyOf(s.sampledRows(), n * l.inFeatures());
+                float[] bias = l.readBias(index).orElse(null);
+                float[] ref = LinearAlgebra.linear(x, n, l.inFeatures(), w, l.outFeatures());
+                FakeQuantLinear.addBias(ref, bias, l.outFeatures());
+                float[] y = FakeQuantLinear.forward(t.input(x, l.inFeatures()), n, q, p.activations(), params,
+                        t.bias(bias, w, l.outFeatures(), l.inFeatures()));
+                outMse = ErrorMetrics.mse(ref, y);
+                sqnr = finite(ErrorMetrics.sqnrDb(ref, y));
+                rows = n;
+            }
+        }
+        return new LayerReport(l.name(), l.inFeatures(), l.outFeatures(), p.method().id(), p.weights().toString(),
+                p.activations().toString(), transform, null, weightMse, outMse, sqnr, rows, note);
+    }
+
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    private static long weightBytes(ModelProto model, List<LinearLayer> layers) {
+        GraphIndex index = GraphIndex.of(model);
+        long b = 0;
+        for (LinearLayer l : layers) {
+            b += TensorData.payloadBytes(index.requireInitializer(l.weightName()));
+        }
+        return b;
+    }
+
+    /** DequantizeLinear nodes ORT left feeding a float MatMul or Gemm: QDQ pairs it did not fuse. */
+    static int unfusedDequantize(ModelProto optimized) {
+        GraphIndex index = GraphIndex.of(optimized);
+        int n = 0;
+        for (NodeProto node : index.nodes()) {
+            if (node.getOpType().equals("DequantizeLinear")) {
+                for (NodeProto c : index.consumers(node.getOutput(0))) {
+                    if (c.getOpType().equals("MatMul") || c.getOpType().equals("Gemm")) {
+                        n++;
+                    }
+                }
+            }
+        }
+        return n;
+    }
+}
