@@ -117,7 +117,7 @@ class CollectorIngestionTest {
                     consumer + ": " + (now.get(consumer) - duplicatesBefore.get(consumer)) + " of " + count
                             + " duplicates recognised so far"));
         });
-        rows.awaitStored(study, Duration.ZERO);
+        rows.assertStored(study);
         String id = study.studyId;
         assertEquals(study.requests.size(), rows.count("SELECT count(*) FROM episodes WHERE study_id = ?", id));
         assertEquals(study.cemStepCount(), rows.count("SELECT count(*) FROM cem_steps WHERE study_id = ?", id));
