@@ -67,6 +67,10 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--env", description = "wall or pusht (default: the bundle's environment).")
     String env;
 
+    @Option(names = "--dataset", paramLabel = "DIR", description = "PushT: the dataset whose validation trajectories give the goals "
+            + "(default: .qwm/data/pusht under QWM_HOME).")
+    Path dataset;
+
     @Option(names = "--episodes", defaultValue = "50", description = "Episodes, seeds 99n+1 (default: ${DEFAULT-VALUE}).")
     int episodes;
 
@@ -116,7 +120,7 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ModelBundle bundle = subject.bundle == null ? null : ModelBundle.read(subject.bundle);
         String environment = environment(bundle);
-        EpisodeSource source = EpisodeSources.forEnvironment(environment);
+        EpisodeSource source = EpisodeSources.forEnvironment(environment, datasetFor(environment));
         PlannerBudget budget = budget(environment);
         EvaluationSettings settings = new EvaluationSettings(episodes, 99, seedOffset,
                 seedOffset == 2 ? dev.qwm.planning.DataSplit.TRAIN : dev.qwm.planning.DataSplit.VALIDATION, seed,
@@ -164,6 +168,19 @@ public final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--env wall|pusht is required with --oracle and --random");
         }
         return EnvironmentKind.parse(env).cliName();
+    }
+
+    private Path datasetFor(String environment) {
+        if (dataset != null || !environment.equals("pusht")) {
+            return dataset;
+        }
+        Path fallback = Path.of(System.getenv().getOrDefault("QWM_HOME", ".")).resolve(".qwm/data/pusht");
+        if (!Files.isDirectory(fallback)) {
+            throw new IllegalArgumentException("PushT goals come from a dataset's validation trajectories and there is"
+                    + " none at " + fallback + ": pass --dataset DIR or make one with ./qwm dataset --env pusht --out "
+                    + ".qwm/data/pusht");
+        }
+        return fallback;
     }
 
     private PlannerBudget budget(String environment) {

@@ -2,45 +2,107 @@ package dev.qwm.planning.eval;
 
 import dev.qwm.env.Environment;
 import dev.qwm.env.EnvironmentKind;
-import dev.qwm.env.wall.WallEnvironment;
-import dev.qwm.env.wall.WallStartGoal;
+import dev.qwm.env.dataset.Split;
+import dev.qwm.env.eval.DatasetSegmentGoals;
+import dev.qwm.env.eval.StartGoal;
+import dev.qwm.env.eval.StartGoalSource;
+import dev.qwm.env.eval.WallRandomStateGoals;
 import dev.qwm.planning.DataSplit;
 import dev.qwm.planning.mpc.EpisodeSpec;
 
-/** The evaluation episodes of each task, drawn as DINO-WM draws them. */
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/** The evaluation episodes of each task, drawn as DINO-WM draws them (by the environments library). */
 public final class EpisodeSources {
 
     private EpisodeSources() {
     }
 
-    public static EpisodeSource forEnvironment(String environment) {
+    /**
+     * The episodes of {@code environment}: Wall needs nothing, PushT needs a dataset folder (its validation split
+     * gives evaluation goals, its training split calibration goals).
+     */
+    public static EpisodeSource forEnvironment(String environment, Path dataset) {
         return switch (EnvironmentKind.parse(environment)) {
             case WALL -> wall();
-            case PUSHT -> throw new UnsupportedOperationException("PushT episodes are not available yet");
+            case PUSHT -> {
+                if (dataset == null) {
+                    throw new IllegalArgumentException("PushT evaluation goals are 25-step segments of a dataset's "
+                            + "trajectories: give its folder (make one with ./qwm dataset --env pusht --out "
+                            + ".qwm/data/pusht)");
+                }
+                yield pushT(dataset);
+            }
         };
     }
 
     /**
      * Wall ({@code goal_source: random_state}): {@code generate_random_state(seed)} puts start and goal in opposite
-     * rooms. The layout is DINO-WM's fixed one (wall x 32, door y 30) on both splits, so the split changes nothing.
+     * rooms. The layout is DINO-WM's fixed one on both splits, so the split changes nothing.
      */
     public static EpisodeSource wall() {
-        return new EpisodeSource() {
-            @Override
-            public String environment() {
-                return "wall";
-            }
+        WallRandomStateGoals goals = new WallRandomStateGoals();
+        return new StartGoalEpisodes("wall", split -> goals);
+    }
 
-            @Override
-            public Environment newEnvironment() {
-                return new WallEnvironment();
+    /**
+     * PushT ({@code goal_source: dset}): a trajectory and offset drawn with the episode's seed from the dataset
+     * split, its state there as start, the state after replaying its next 25 actions as goal (reachable in 5 macro
+     * actions). Each split is read when first needed.
+     */
+    public static EpisodeSource pushT(Path dataset) {
+        if (!Files.isDirectory(dataset)) {
+            throw new IllegalArgumentException("PushT dataset " + dataset + " is not a folder (make one with "
+                    + "./qwm dataset --env pusht --out " + dataset + ")");
+        }
+        return new StartGoalEpisodes("pusht", split -> {
+            try {
+                DatasetSegmentGoals goals = DatasetSegmentGoals.load(dataset,
+                        split == DataSplit.TRAIN ? Split.TRAIN : Split.VALIDATION);
+                if (goals.kind() != EnvironmentKind.PUSHT) {
+                    throw new IllegalArgumentException("dataset " + dataset + " is a " + goals.kind().cliName()
+                            + " dataset, not pusht");
+                }
+                return goals;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read PushT goals from " + dataset + ": " + e.getMessage(), e);
             }
+        });
+    }
 
-            @Override
-            public EpisodeSpec episode(int index, long seed, DataSplit split) {
-                double[][] startGoal = WallStartGoal.sample(seed);
-                return new EpisodeSpec(index, seed, split, startGoal[0], startGoal[1]);
-            }
-        };
+    /** Episodes from the environments library's start/goal sources, one per split. */
+    private static final class StartGoalEpisodes implements EpisodeSource {
+        private final String environment;
+        private final EnvironmentKind kind;
+        private final Function<DataSplit, StartGoalSource> loader;
+        private final Map<DataSplit, StartGoalSource> sources = new EnumMap<>(DataSplit.class);
+
+        StartGoalEpisodes(String environment, Function<DataSplit, StartGoalSource> loader) {
+            this.environment = environment;
+            this.kind = EnvironmentKind.parse(environment);
+            this.loader = loader;
+        }
+
+        @Override
+        public String environment() {
+            return environment;
+        }
+
+        @Override
+        public Environment newEnvironment() {
+            return kind.create();
+        }
+
+        @Override
+        public synchronized EpisodeSpec episode(int index, long seed, DataSplit split) {
+            StartGoal pair = sources.computeIfAbsent(split, loader).sample(seed);
+            return new EpisodeSpec(index, seed, split, pair.start(), pair.goal(), pair.origin());
+        }
     }
 }

@@ -18,6 +18,7 @@ public record EpisodeResult(
         int episodeIndex,
         long episodeSeed,
         DataSplit split,
+        String episodeOrigin,
         String environment,
         String modelReference,
         String planner,

@@ -130,7 +130,7 @@ public final class MpcEpisodeRunner {
             listener.onMpcIteration(episode, m);
         }
         long wallMs = (System.nanoTime() - wall0) / 1_000_000;
-        EpisodeResult result = new EpisodeResult(episode.index(), episode.seed(), episode.split(),
+        EpisodeResult result = new EpisodeResult(episode.index(), episode.seed(), episode.split(), episode.origin(),
                 model.environment(), model.reference(), planner.name(), budget, plannerSeed, success,
                 successIteration, env.stateDistance(goalState), lastBestLoss, iterations.size(), envSteps, wallMs,
                 cemCount == 0 ? Double.NaN : cemNanos / 1e6 / cemCount,
