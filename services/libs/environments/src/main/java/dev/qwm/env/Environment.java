@@ -26,7 +26,11 @@ public interface Environment {
         return 5;
     }
 
-    /** Puts the simulator exactly into {@code state} (velocities included where the state holds them). */
+    /**
+     * Puts the simulator into {@code state} (velocities included where the state holds them). PushT then runs one
+     * 0.01-s physics step, as DINO-WM's {@code _set_state} does, so {@link #state()} may differ slightly (the agent
+     * moves by v·0.01, overlaps are resolved); replays from the same state are still exactly identical.
+     */
     void reset(double[] state);
 
     /** A copy of the full simulator state. */
