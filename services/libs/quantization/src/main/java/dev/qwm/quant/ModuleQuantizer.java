@@ -235,6 +235,10 @@ public final class ModuleQuantizer {
                 LayerGroup g = groupOfLayer.get(l.name());
                 note = "no input transform: " + (g == null ? "its input is not a LayerNormalization output" : g.reason());
             }
+            if (!p.weights().perChannel() && p.weights().groupSize() >= l.inFeatures()) {
+                note = (note == null ? "" : note + "; ") + "group " + p.weights().groupSize() + " ≥ input width "
+                        + l.inFeatures() + ": one scale per output channel";
+            }
             QuantizedWeights q = chosenWeights.containsKey(l.name()) ? chosenWeights.get(l.name()) : weights(p, wt, stats);
             ActivationParams params = null;
             if (!p.activations().isFloat() && p.activations().granularity() == ActivationSpec.Granularity.TENSOR) {

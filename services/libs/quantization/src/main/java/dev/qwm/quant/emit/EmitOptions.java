@@ -6,7 +6,8 @@ package dev.qwm.quant.emit;
  * @param accuracyLevel       MatMulNBits accuracy_level: 4 quantizes the activations to int8 inside the kernel (fast
  *                            with VNNI), 0 computes in float; -1 picks 4 with VNNI and 0 without
  * @param int8Flavor          how 8-bit weights meet 8-bit activations in ORT's integer GEMM
- * @param perChannelBlockSize MatMulNBits block for per-channel weights (the channel scale is repeated per block)
+ * @param perChannelBlockSize largest MatMulNBits block for weights with one scale per channel (the block size is
+ *                            chosen to store the weights in the fewest bytes, see {@link NBitsPacking#chooseBlock})
  * @param fakeQuant           write every layer as float fake quantization (quantize-dequantize in float): the
  *                            reference graph, QuantWM's semantics, no size or speed gain
  */

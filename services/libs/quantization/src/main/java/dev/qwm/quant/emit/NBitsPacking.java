@@ -22,22 +22,35 @@ public record NBitsPacking(byte[] packed, float[] scales, int containerBits, int
         };
     }
 
-    /** Block size for per-channel weights: the preferred size, or the smallest power of two ≥ K (at least 16) for narrow layers. */
-    public static int perChannelBlock(int in, int preferred) {
-        if (in >= preferred) {
-            return preferred;
+    /**
+     * The MatMulNBits block size storing {@code q} in the fewest bytes: a power of two ≥ 16 that divides the scale
+     * group (any, when each row has one scale), so every block lies inside one group and takes its scale; the last
+     * block of a row is padded. Ties go to the larger block (fewer scales to apply). For K = 84 per channel this is
+     * 32 (3 blocks, 12 padded weights), not 128 (44 padded).
+     */
+    public static int chooseBlock(QuantizedWeights q, int containerBits, int maxBlock) {
+        GroupLayout layout = q.layout();
+        int limit = layout.groupsPerRow() == 1 ? maxBlock : Math.min(maxBlock, layout.length());
+        int best = 16;
+        long bestBytes = Long.MAX_VALUE;
+        for (int b = 16; b <= limit; b <<= 1) {
+            if (layout.groupsPerRow() > 1 && layout.length() % b != 0) {
+                continue;
+            }
+            long blocks = (q.in() + b - 1) / b;
+            long bytes = blocks * ((long) b * containerBits / 8 + 4);
+            if (bytes <= bestBytes) {
+                bestBytes = bytes;
+                best = b;
+            }
         }
-        int b = 16;
-        while (b < in) {
-            b <<= 1;
-        }
-        return b;
+        return best;
     }
 
     public static NBitsPacking pack(QuantizedWeights q, int containerBits, int blockSize) {
         GroupLayout layout = q.layout();
-        if (!q.spec().perChannel() && blockSize != q.spec().groupSize()) {
-            throw new IllegalArgumentException("grouped weights (group " + q.spec().groupSize() + ") need blocks of the same size, got " + blockSize);
+        if (layout.groupsPerRow() > 1 && layout.length() % blockSize != 0) {
+            throw new IllegalArgumentException("blocks of " + blockSize + " do not tile groups of " + layout.length());
         }
         int in = q.in();
         int out = q.out();

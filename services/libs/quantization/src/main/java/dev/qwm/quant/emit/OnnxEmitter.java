@@ -103,7 +103,8 @@ public final class OnnxEmitter {
                     act.isFloat() ? "float" : "fake-quant in float (" + act + ")", true, bytes(inits));
         } else if (act.isFloat()) {
             kernel = matMulNBits(q, layer.inputName(), product, nodes, inits, p, "float");
-        } else if (q.weights().spec().perChannel()) {
+        } else if (q.weights().layout().groupsPerRow() == 1) {
+            // per channel, or a group at least as wide as the row: one scale per output channel either way
             kernel = act.bits() == 8 && act.granularity() == ActivationSpec.Granularity.TENSOR
                     ? qdq(q, product, nodes, inits, p)
                     : integerCodes(q, product, nodes, inits, p);
@@ -127,8 +128,7 @@ public final class OnnxEmitter {
                                     String p, String activationPath) {
         QuantizedWeights w = q.weights();
         int container = NBitsPacking.containerBits(w.spec().bits());
-        int block = w.spec().perChannel()
-                ? NBitsPacking.perChannelBlock(w.in(), options.perChannelBlockSize()) : w.spec().groupSize();
+        int block = NBitsPacking.chooseBlock(w, container, options.perChannelBlockSize());
         NBitsPacking packed = NBitsPacking.pack(w, container, block);
         TensorProto b = TensorData.uint8s(editor.freshName(p + "/B"), packed.packed(), w.out(), packed.blocksPerRow(), packed.blobSize());
         TensorProto s = TensorData.floats(editor.freshName(p + "/scales"), packed.scales(), packed.scales().length);
@@ -140,7 +140,7 @@ public final class OnnxEmitter {
                 intAttr("accuracy_level", accuracyLevel)));
         usesContribOps = true;
         String storage = "uint" + container + " blocks of " + block
-                + (w.spec().perChannel() ? " (channel scale repeated per block)" : "")
+                + (block < w.layout().length() ? " (each scale repeated over the blocks of its " + (w.layout().groupsPerRow() == 1 ? "channel)" : "group)") : "")
                 + (container != w.spec().bits() ? ", " + w.spec().bits() + "-bit levels" : "");
         return new LayerKernel(q.layer().name(), "MatMulNBits(accuracy_level=" + accuracyLevel + ")", storage,
                 w.spec().bits(), container, activationPath, container != w.spec().bits(), bytes(inits));

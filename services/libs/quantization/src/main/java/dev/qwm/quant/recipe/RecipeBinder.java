@@ -7,8 +7,9 @@ import java.util.List;
 
 /**
  * Applies a module recipe to the linear layers of that module's graph, refusing what cannot work on this model: a
- * layer pattern that matches nothing, or a weight group wider than a layer's input (the group would have to straddle
- * output channels, the QuantWM bug of §4.4).
+ * layer pattern that matches nothing. Groups never straddle output channels (the QuantWM bug of §4.4): a layer whose
+ * input width is not a multiple of the group ends each row with a shorter group, and one narrower than the group has
+ * a single group per row (its weights are then per-channel, which the manifest notes).
  */
 public final class RecipeBinder {
 
@@ -47,11 +48,6 @@ public final class RecipeBinder {
             }
             if (skip) {
                 continue;
-            }
-            if (weights.groupSize() > layer.inFeatures()) {
-                problems.add(where + ": weight group " + weights.groupSize() + " does not fit layer '" + layer.name()
-                        + "' with input width " + layer.inFeatures() + " (a group would straddle output channels); "
-                        + "use group: channel or a smaller group for it with a layer rule");
             }
             plans.add(new LayerPlan(module, layer, method, weights, activations, options));
         }

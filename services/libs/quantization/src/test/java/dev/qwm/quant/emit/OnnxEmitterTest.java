@@ -185,6 +185,19 @@ class OnnxEmitterTest {
     }
 
     @Test
+    void blockSizeStoresWeightsInTheFewestBytes() {
+        // the shipped small predictor's widths: 84 (= 64 + 10 + 10) and 168
+        QuantizedWeights perChannel84 = RtnQuantizer.quantize(new float[16 * 84], 16, 84, WeightSpec.perChannel(4));
+        assertEquals(32, NBitsPacking.chooseBlock(perChannel84, 4, 128)); // 3 blocks of 32: 12 padded, not 44
+        QuantizedWeights g128on84 = RtnQuantizer.quantize(new float[16 * 84], 16, 84, WeightSpec.grouped(4, 128));
+        assertEquals(32, NBitsPacking.chooseBlock(g128on84, 4, 128));
+        QuantizedWeights g128on168 = RtnQuantizer.quantize(new float[16 * 168], 16, 168, WeightSpec.grouped(4, 128));
+        assertEquals(64, NBitsPacking.chooseBlock(g128on168, 4, 128)); // must divide the group: 3 blocks of 64
+        QuantizedWeights g128on1024 = RtnQuantizer.quantize(new float[4 * 1024], 4, 1024, WeightSpec.grouped(4, 128));
+        assertEquals(128, NBitsPacking.chooseBlock(g128on1024, 4, 128));
+    }
+
+    @Test
     void layersSharingAnInputShareItsQuantization() {
         // two blocks' fc1 and fc2 in the MLP model; quantize fc1 of block 0 and the sibling-free fc2
         var block = TestModels.mlpBlock(64, 128, 8f, 1);
