@@ -29,7 +29,7 @@ import picocli.CommandLine.Parameters;
  * {@code ./qwm dataset --env wall|pusht --episodes N --out DIR}: generates a training dataset (format in
  * services/libs/environments/README.md); {@code ./qwm dataset info|verify DIR} inspects one.
  */
-@Command(name = "dataset",
+@Command(name = "dataset", mixinStandardHelpOptions = true,
         description = {"Generate a training dataset for an environment (frames, actions, states, proprio; "
                 + "train/validation split; normalisation statistics).",
                 "Example: ./qwm dataset --env wall --episodes 1920 --out data/wall"},
@@ -137,7 +137,7 @@ public final class DatasetCommand implements Callable<Integer> {
                 .reduce((a, b) -> a + ", " + b).map(s -> "[" + s + "]").orElse("[]");
     }
 
-    @Command(name = "info", description = "Print a dataset's manifest summary.")
+    @Command(name = "info", mixinStandardHelpOptions = true, description = "Print a dataset's manifest summary.")
     static final class Info implements Callable<Integer> {
         @Parameters(paramLabel = "DIR", description = "Dataset directory.")
         Path dir;
@@ -149,7 +149,7 @@ public final class DatasetCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "verify", description = "Check a dataset's checksums and read every episode.")
+    @Command(name = "verify", mixinStandardHelpOptions = true, description = "Check a dataset's checksums and read every episode.")
     static final class Verify implements Callable<Integer> {
         @Parameters(paramLabel = "DIR", description = "Dataset directory.")
         Path dir;

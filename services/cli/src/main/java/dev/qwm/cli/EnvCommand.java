@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ./qwm env render|bench}: look at a task, and measure its simulator's speed. */
-@Command(name = "env", description = "Look at the Wall and PushT environments and measure their speed.",
+@Command(name = "env", mixinStandardHelpOptions = true, description = "Look at the Wall and PushT environments and measure their speed.",
         subcommands = {EnvCommand.Render.class, EnvCommand.Bench.class})
 public final class EnvCommand implements Runnable {
 
@@ -28,7 +28,7 @@ public final class EnvCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    @Command(name = "render", description = {"Render a start frame, or with --steps a strip of a dataset-policy trajectory, to PNG.",
+    @Command(name = "render", mixinStandardHelpOptions = true, description = {"Render a start frame, or with --steps a strip of a dataset-policy trajectory, to PNG.",
             "Example: ./qwm env render --env pusht --seed 3 --steps 40 --every 8 --out pusht.png"})
     static final class Render implements Callable<Integer> {
         @Option(names = "--env", required = true, description = "wall or pusht.")
@@ -72,7 +72,7 @@ public final class EnvCommand implements Runnable {
         }
     }
 
-    @Command(name = "bench", description = "Env steps per second for each environment, with rendering off and on.")
+    @Command(name = "bench", mixinStandardHelpOptions = true, description = "Env steps per second for each environment, with rendering off and on.")
     static final class Bench implements Callable<Integer> {
         @Option(names = "--seconds", defaultValue = "3", description = "Measuring time per row (default: ${DEFAULT-VALUE}).")
         double seconds;
