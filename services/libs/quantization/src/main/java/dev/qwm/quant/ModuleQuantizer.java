@@ -105,45 +105,52 @@ public final class ModuleQuantizer {
     private ModuleQuantizer() {
     }
 
-    public static Result quantize(ModelProto source, WorldModelModule module, ModuleRecipe recipe,
-                                  CalibrationSettings calibration, CalibrationFeed feed, Options options) {
-        ModelProto model = GraphEditor.nameNodes(source);
-        GraphIndex index = GraphIndex.of(model);
-        List<LinearLayer> all = LinearLayer.findAll(model);
-        List<LayerPlan> plans = RecipeBinder.bind(module, recipe, all);
-        Map<String, LayerPlan> planByName = new LinkedHashMap<>();
-        plans.forEach(p -> planByName.put(p.name(), p));
+    /**
+     * A module recipe bound to a graph: its layer plans, the transform method of each LayerNorm group, and what
+     * calibration must observe. Make one collector for it ({@link #newCollector}), run calibration (possibly together
+     * with other modules' collectors, in one planning pass), then {@link #finish}.
+     */
+    public static final class Prepared {
+        final ModelProto source;
+        final ModelProto model;
+        final WorldModelModule module;
+        final GraphIndex index;
+        final List<LinearLayer> all;
+        final List<LayerPlan> plans;
+        final Map<String, LayerPlan> planByName = new LinkedHashMap<>();
+        final Map<LayerGroup, QuantMethod> groupMethod = new LinkedHashMap<>();
+        final Map<String, LayerGroup> groupOfLayer = new HashMap<>();
+        final Map<String, Block> blocks = new LinkedHashMap<>();
+        final List<ActivationCollector.TensorRequest> tensorRequests = new ArrayList<>();
+        final List<ActivationCollector.SnapshotRequest> snapshotRequests = new ArrayList<>();
+        final boolean needsCalibration;
 
-        // Layer groups and the transform method each asks for
-        Map<LayerGroup, QuantMethod> groupMethod = new LinkedHashMap<>();
-        Map<String, LayerGroup> groupOfLayer = new HashMap<>();
-        for (LayerGroup g : LayerGroup.find(model, all)) {
-            Set<QuantMethod> methods = new LinkedHashSet<>();
-            for (LinearLayer l : g.layers()) {
-                LayerPlan p = planByName.get(l.name());
-                if (p != null && TRANSFORMS.contains(p.method())) {
-                    methods.add(p.method());
+        private Prepared(ModelProto source, WorldModelModule module, ModuleRecipe recipe) {
+            this.source = source;
+            this.module = module;
+            this.model = GraphEditor.nameNodes(source);
+            this.index = GraphIndex.of(model);
+            this.all = LinearLayer.findAll(model);
+            this.plans = RecipeBinder.bind(module, recipe, all);
+            plans.forEach(p -> planByName.put(p.name(), p));
+            for (LayerGroup g : LayerGroup.find(model, all)) {
+                Set<QuantMethod> methods = new LinkedHashSet<>();
+                for (LinearLayer l : g.layers()) {
+                    LayerPlan p = planByName.get(l.name());
+                    if (p != null && TRANSFORMS.contains(p.method())) {
+                        methods.add(p.method());
+                    }
+                    groupOfLayer.put(l.name(), g);
                 }
-                groupOfLayer.put(l.name(), g);
+                if (methods.size() > 1) {
+                    throw new RecipeException("modules." + module.id() + ": layers reading LayerNorm '" + g.norm().name()
+                            + "' ask for different input transforms " + methods + "; they share one input, so they need one");
+                }
+                if (!methods.isEmpty()) {
+                    groupMethod.put(g, methods.iterator().next());
+                }
             }
-            if (methods.size() > 1) {
-                throw new RecipeException("modules." + module.id() + ": layers reading LayerNorm '" + g.norm().name()
-                        + "' ask for different input transforms " + methods + "; they share one input, so they need one");
-            }
-            if (!methods.isEmpty()) {
-                groupMethod.put(g, methods.iterator().next());
-            }
-        }
-
-        // Calibration
-        boolean needed = plans.stream().anyMatch(p -> p.method().needsCalibration() || !p.activations().isFloat());
-        if (needed && feed == null) {
-            throw new RecipeException("modules." + module.id() + ": the recipe needs calibration data "
-                    + "(data-aware methods or quantized activations), and none was given");
-        }
-        CalibrationData data = null;
-        Map<String, Block> blocks = new LinkedHashMap<>();
-        if (feed != null && !plans.isEmpty()) {
+            this.needsCalibration = plans.stream().anyMatch(p -> p.method().needsCalibration() || !p.activations().isFloat());
             Map<String, Boolean> gram = new LinkedHashMap<>();
             Map<String, Integer> width = new LinkedHashMap<>();
             for (LayerPlan p : plans) {
@@ -152,17 +159,51 @@ public final class ModuleQuantizer {
                 gram.merge(p.layer().inputName(), g, Boolean::logicalOr);
                 width.put(p.layer().inputName(), p.layer().inFeatures());
             }
-            List<ActivationCollector.TensorRequest> requests = new ArrayList<>();
-            gram.forEach((t, g) -> requests.add(new ActivationCollector.TensorRequest(t, width.get(t), g)));
-            List<ActivationCollector.SnapshotRequest> snaps = new ArrayList<>();
+            gram.forEach((t, g) -> tensorRequests.add(new ActivationCollector.TensorRequest(t, width.get(t), g)));
             for (var e : groupMethod.entrySet()) {
                 if (e.getValue() != QuantMethod.SMOOTHQUANT && e.getKey().foldable()) {
                     Block b = Block.of(model, e.getKey());
                     blocks.put(e.getKey().norm().name(), b);
-                    snaps.add(new ActivationCollector.SnapshotRequest(b.input(), b.graphInputs()));
+                    snapshotRequests.add(new ActivationCollector.SnapshotRequest(b.input(), b.graphInputs()));
                 }
             }
-            try (ActivationCollector collector = new ActivationCollector(model, requests, snaps, calibration, options.ort())) {
+        }
+
+        public WorldModelModule module() {
+            return module;
+        }
+
+        /** The layers the recipe quantizes. */
+        public List<LayerPlan> plans() {
+            return plans;
+        }
+
+        /** Whether the recipe cannot be applied without calibration data. */
+        public boolean needsCalibration() {
+            return needsCalibration;
+        }
+
+        /** A collector observing what this recipe needs, over the (node-named) float model. */
+        public ActivationCollector newCollector(CalibrationSettings settings, SessionConfig config) {
+            return new ActivationCollector(model, tensorRequests, snapshotRequests, settings, config);
+        }
+    }
+
+    public static Prepared prepare(ModelProto source, WorldModelModule module, ModuleRecipe recipe) {
+        return new Prepared(source, module, recipe);
+    }
+
+    /** Prepares, calibrates with {@code feed} (null: none), and finishes. */
+    public static Result quantize(ModelProto source, WorldModelModule module, ModuleRecipe recipe,
+                                  CalibrationSettings calibration, CalibrationFeed feed, Options options) {
+        Prepared prepared = prepare(source, module, recipe);
+        if (prepared.needsCalibration && feed == null) {
+            throw new RecipeException("modules." + module.id() + ": the recipe needs calibration data "
+                    + "(data-aware methods or quantized activations), and none was given");
+        }
+        CalibrationData data = null;
+        if (feed != null && !prepared.plans.isEmpty()) {
+            try (ActivationCollector collector = prepared.newCollector(calibration, options.ort())) {
                 feed.feed(collector);
                 data = collector.result();
             } catch (RecipeException | IllegalArgumentException | IllegalStateException e) {
@@ -170,10 +211,25 @@ public final class ModuleQuantizer {
             } catch (Exception e) {
                 throw new IllegalStateException("calibration failed: " + e.getMessage(), e);
             }
-            if (data.batches() == 0) {
-                throw new IllegalStateException("calibration ran the model on no data");
-            }
         }
+        return finish(prepared, data, options);
+    }
+
+    /** Quantizes with the calibration data gathered by the prepared recipe's collector (null if none was needed). */
+    public static Result finish(Prepared prepared, CalibrationData data, Options options) {
+        if (prepared.needsCalibration && (data == null || data.batches() == 0)) {
+            throw new IllegalStateException("modules." + prepared.module.id() + ": calibration ran the model on no data");
+        }
+        ModelProto source = prepared.source;
+        ModelProto model = prepared.model;
+        WorldModelModule module = prepared.module;
+        GraphIndex index = prepared.index;
+        List<LinearLayer> all = prepared.all;
+        List<LayerPlan> plans = prepared.plans;
+        Map<String, LayerPlan> planByName = prepared.planByName;
+        Map<LayerGroup, QuantMethod> groupMethod = prepared.groupMethod;
+        Map<String, LayerGroup> groupOfLayer = prepared.groupOfLayer;
+        Map<String, Block> blocks = prepared.blocks;
 
         // Equivalent transforms, folded into the working model
         GraphEditor editor = GraphEditor.of(model);
