@@ -16,6 +16,7 @@ import dev.qwm.planning.eval.EpisodeSources;
 import dev.qwm.planning.eval.Evaluation;
 import dev.qwm.planning.eval.EvaluationReport;
 import dev.qwm.planning.eval.EvaluationSettings;
+import dev.qwm.planning.mpc.CemStepMetrics;
 import dev.qwm.planning.mpc.EpisodeResult;
 import dev.qwm.planning.mpc.EpisodeSpec;
 import dev.qwm.planning.mpc.MpcIterationMetrics;
@@ -228,6 +229,13 @@ public final class EvalCommand implements Callable<Integer> {
         ProgressListener(ProgressBar bar, PlannerBudget budget) {
             this.bar = bar;
             this.budget = budget;
+        }
+
+        @Override
+        public synchronized void onCemStep(EpisodeSpec episode, CemStepMetrics m) {
+            bar.setExtraMessage(String.format(Locale.ROOT, " success %d/%d | ep %d iter %d/%d cem %d/%d loss %.3g",
+                    successes, done, episode.index(), m.mpcIteration() + 1, budget.maxIter(), m.cemStep() + 1,
+                    budget.optSteps(), m.bestLoss()));
         }
 
         @Override
