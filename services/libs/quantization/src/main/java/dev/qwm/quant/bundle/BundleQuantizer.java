@@ -1,0 +1,143 @@
+package dev.qwm.quant.bundle;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.qwm.onnx.bundle.BundleManifest;
+import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.onnx.graph.OnnxModels;
+import dev.qwm.quant.ModuleQuantizer;
+import dev.qwm.quant.calib.ActivationCollector;
+import dev.qwm.quant.calib.CalibrationData;
+import dev.qwm.quant.emit.CpuFeatures;
+import dev.qwm.quant.manifest.ModuleReport;
+import dev.qwm.quant.manifest.QuantizationManifest;
+import dev.qwm.quant.recipe.Recipe;
+import dev.qwm.quant.recipe.RecipeException;
+import dev.qwm.quant.recipe.WorldModelModule;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Quantizes a model bundle by a recipe into a new bundle: the recipe's modules (visual encoder, predictor) are
+ * rewritten, the other components are carried over unchanged (same bytes, same sha256), and the quantization
+ * manifest goes both into {@code model.json}'s provenance and beside it as {@code quantization.json}.
+ * Calibration, when the recipe needs it, is one FP planning pass feeding every module's collector at once.
+ */
+public final class BundleQuantizer {
+
+    public static final String MANIFEST_FILE = "quantization.json";
+
+    public record Result(ModelBundle bundle, QuantizationManifest manifest, Map<WorldModelModule, ModuleQuantizer.Result> modules) {
+    }
+
+    private BundleQuantizer() {
+    }
+
+    /**
+     * @param calibration null when the recipe needs none (RTN/OMSE weight-only); refused otherwise
+     */
+    public static Result quantize(ModelBundle source, Recipe recipe, PlanningCalibration calibration, Path out,
+                                  ModuleQuantizer.Options options) {
+        recipe.validate();
+        Map<WorldModelModule, ModuleQuantizer.Prepared> prepared = new EnumMap<>(WorldModelModule.class);
+        for (var e : recipe.modules().entrySet()) {
+            ModelProto model = OnnxModels.read(source.componentPath(e.getKey().component()));
+            prepared.put(e.getKey(), ModuleQuantizer.prepare(model, e.getKey(), e.getValue()));
+        }
+        boolean needed = prepared.values().stream().anyMatch(ModuleQuantizer.Prepared::needsCalibration);
+        Map<WorldModelModule, CalibrationData> data = new EnumMap<>(WorldModelModule.class);
+        if (needed) {
+            if (calibration == null) {
+                throw new RecipeException("recipe '" + recipe.name() + "' needs calibration (data-aware methods or "
+                        + "quantized activations): give calibration episodes to plan");
+            }
+            if (!calibration.episodes().environment().equals(source.manifest().environment())) {
+                throw new IllegalArgumentException("bundle " + source.manifest().name() + " is for "
+                        + source.manifest().environment() + ", the calibration episodes are " + calibration.episodes().environment());
+            }
+            Map<WorldModelModule, ActivationCollector> collectors = new EnumMap<>(WorldModelModule.class);
+            try {
+                for (var e : prepared.entrySet()) {
+                    collectors.put(e.getKey(), e.getValue().newCollector(recipe.calibration(), options.ort()));
+                }
+                CalibratingWorldModel model = new CalibratingWorldModel(source, options.ort(),
+                        collectors.get(WorldModelModule.ENCODER), collectors.get(WorldModelModule.PREDICTOR));
+                calibration.run(model, recipe.calibration());
+                collectors.forEach((m, c) -> data.put(m, c.result()));
+            } finally {
+                collectors.values().forEach(ActivationCollector::close);
+            }
+        }
+        Map<WorldModelModule, ModuleQuantizer.Result> results = new EnumMap<>(WorldModelModule.class);
+        for (var e : prepared.entrySet()) {
+            results.put(e.getKey(), ModuleQuantizer.finish(e.getValue(), data.get(e.getKey()), options));
+        }
+
+        List<ModuleReport> reports = new ArrayList<>();
+        results.values().forEach(r -> reports.add(r.report()));
+        CpuFeatures cpu = CpuFeatures.current();
+        QuantizationManifest manifest = new QuantizationManifest(QuantizationManifest.FORMAT, recipe,
+                fingerprint(data), data.values().stream().mapToLong(CalibrationData::batches).sum(), cpu.model(),
+                cpu.summary(), source.reference(), reports);
+
+        ObjectNode provenance = ModelBundle.newProvenance();
+        provenance.set("quantization", manifest.toJsonNode());
+        if (source.manifest().provenance() != null) {
+            provenance.set("source_provenance", source.manifest().provenance());
+        }
+        BundleManifest m = source.manifest().withName(source.manifest().name() + "-" + recipe.name()).withProvenance(provenance);
+        ModelBundle.Writer writer = ModelBundle.writer(m);
+        for (String component : source.manifest().components().keySet()) {
+            WorldModelModule module = moduleOf(component);
+            if (module != null && results.containsKey(module)) {
+                writer.component(component, results.get(module).model().toByteArray());
+            } else {
+                writer.component(component, source.componentPath(component));
+            }
+        }
+        ModelBundle written = writer.write(out);
+        try {
+            Files.writeString(out.resolve(MANIFEST_FILE), manifest.toJson());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + out.resolve(MANIFEST_FILE), e);
+        }
+        return new Result(written, manifest, results);
+    }
+
+    private static WorldModelModule moduleOf(String component) {
+        for (WorldModelModule m : WorldModelModule.values()) {
+            if (m.component().equals(component)) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    /** One module's calibration fingerprint, or a hash of all of them (they come from the same planning pass). */
+    private static String fingerprint(Map<WorldModelModule, CalibrationData> data) {
+        if (data.isEmpty()) {
+            return null;
+        }
+        if (data.size() == 1) {
+            return data.values().iterator().next().fingerprint();
+        }
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            data.forEach((m, d) -> md.update((m.id() + ":" + d.fingerprint() + "\n").getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
