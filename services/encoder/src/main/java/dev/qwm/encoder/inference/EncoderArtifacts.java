@@ -4,9 +4,8 @@ import dev.qwm.api.common.v1.ArtifactRef;
 import dev.qwm.encoder.config.EncoderConfig;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
-import dev.qwm.onnx.runtime.OnnxSession;
-import dev.qwm.onnx.runtime.OrtRuntime;
 import dev.qwm.onnx.runtime.SessionConfig;
+import dev.qwm.planning.onnx.OnnxVisualEncoder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
@@ -146,16 +145,17 @@ public class EncoderArtifacts {
             throw new IllegalArgumentException("bundle " + ref.getBundle() + " holds visual encoder " + sha
                     + ", not the requested " + ref.getSha256());
         }
-        OnnxSession session = OrtRuntime.open(bundle.componentPath(BundleManifest.VISUAL_ENCODER), sessionConfig);
-        LoadedEncoder encoder;
+        LoadedEncoder encoder = null;
         try {
-            encoder = new LoadedEncoder(sha, bundle.directory().toString(), bundle.manifest(), session);
+            encoder = new LoadedEncoder(OnnxVisualEncoder.open(bundle, sessionConfig), bundle.directory().toString());
             encoder.warm();
+            return encoder;
         } catch (RuntimeException e) {
-            session.close();
+            if (encoder != null) {
+                encoder.close();
+            }
             throw new IllegalArgumentException("encoder in " + ref.getBundle() + " is unusable: " + e.getMessage(), e);
         }
-        return encoder;
     }
 
     private static String normalise(String bundle) {

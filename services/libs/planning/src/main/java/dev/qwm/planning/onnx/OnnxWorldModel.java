@@ -1,15 +1,7 @@
 package dev.qwm.planning.onnx;
 
-import ai.onnxruntime.OnnxJavaType;
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
-import dev.qwm.onnx.runtime.OnnxRuntimeException;
-import dev.qwm.onnx.runtime.OnnxSession;
-import dev.qwm.onnx.runtime.OrtRuntime;
 import dev.qwm.onnx.runtime.SessionConfig;
 import dev.qwm.planning.ActionBatch;
 import dev.qwm.planning.ActionNormalization;
@@ -18,106 +10,76 @@ import dev.qwm.planning.Objective;
 import dev.qwm.planning.Observation;
 import dev.qwm.planning.WorldModel;
 
-import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
-import java.util.Arrays;
-import java.util.Map;
-import java.util.Set;
-
 /**
- * A world model run in-process by ONNX Runtime over a model bundle (DESIGN §3). The rollout is DINO-WM's: the
- * start frame carries the first action's embedding; each predictor call sees the last {@code numHist} frames of
- * every candidate at once ({@code [B, T, N, E]}, one batched call per step), its last output frame gets the next
- * action's embedding in its action channels and is appended; a final call gives the frame the objective scores.
- * Horizon H costs H predictor calls and one action-encoder call for the whole batch.
- *
- * <p>Predictor inputs and outputs live in reused direct buffers (outputs are pinned, so ORT writes into them);
- * every tensor and result is closed after its call. Not thread-safe: one instance per planning thread.
+ * A world model run in-process by ONNX Runtime (DESIGN §3): a visual encoder and the dynamics (proprio and action
+ * encoders, predictor), usually from one bundle, or from two bundles (an FP encoder with a quantized predictor, or
+ * the reverse), exactly as the encoder and predictor services pair them. All candidates of a predictor step go in
+ * one batched call (see {@link OnnxDynamics}). Not thread-safe: one instance per planning thread.
  */
 public final class OnnxWorldModel implements WorldModel {
 
-    private static final String IMAGES = "images";
-    private static final String LATENTS = "latents";
-    private static final String PROPRIO = "proprio";
-    private static final String PROPRIO_EMB = "proprio_emb";
-    private static final String ACTIONS = "actions";
-    private static final String ACTION_EMB = "action_emb";
-    private static final String Z = "z";
-    private static final String Z_PRED = "z_pred";
-
+    private final OnnxVisualEncoder encoder;
+    private final OnnxDynamics dynamics;
     private final BundleManifest manifest;
     private final String reference;
-    private final ActionNormalization normalization;
-    private final OnnxSession visualEncoder;
-    private final OnnxSession proprioEncoder;
-    private final OnnxSession actionEncoder;
-    private final OnnxSession predictor;
-    private final OrtEnvironment env = OrtRuntime.environment();
 
-    private final int numPatches;
-    private final int latentDim;
-    private final int proprioEmbDim;
-    private final int actionEmbDim;
-    private final int tokenDim;
-    private final int frameSize;
-    private final int numHist;
-
-    // predictor window [B, T, N, E] (double-buffered) and pinned output, grown on demand
-    private FloatBuffer window;
-    private FloatBuffer nextWindow;
-    private FloatBuffer predicted;
-    private int capacityFrames;
-    private final ByteBuffer imageBuffer;
-    private long predictorCalls;
-
-    private OnnxWorldModel(ModelBundle bundle, SessionConfig config) {
-        this.manifest = bundle.manifest();
-        this.reference = bundle.reference();
-        this.normalization = new ActionNormalization(manifest.actionMean(), manifest.actionStd(),
-                manifest.frameskip());
-        this.numPatches = manifest.numPatches();
-        this.latentDim = manifest.latentDim();
-        this.proprioEmbDim = manifest.proprioEmbDim();
-        this.actionEmbDim = manifest.actionEmbDim();
-        this.tokenDim = manifest.tokenDim();
-        this.frameSize = numPatches * tokenDim;
-        this.numHist = manifest.numHist();
-        this.imageBuffer = OrtRuntime.directBytes(manifest.imageSize() * manifest.imageSize() * 3);
-        OnnxSession v = null, p = null, a = null, z = null;
-        try {
-            v = open(bundle, BundleManifest.VISUAL_ENCODER, config).requireSignature(Set.of(IMAGES), Set.of(LATENTS));
-            p = open(bundle, BundleManifest.PROPRIO_ENCODER, config).requireSignature(Set.of(PROPRIO), Set.of(PROPRIO_EMB));
-            a = open(bundle, BundleManifest.ACTION_ENCODER, config).requireSignature(Set.of(ACTIONS), Set.of(ACTION_EMB));
-            z = open(bundle, BundleManifest.PREDICTOR, config).requireSignature(Set.of(Z), Set.of(Z_PRED));
-            checkShape(v, IMAGES, true, -1, manifest.imageSize(), manifest.imageSize(), 3);
-            checkShape(v, LATENTS, false, -1, numPatches, latentDim);
-            checkShape(p, PROPRIO, true, -1, -1, manifest.proprioDim());
-            checkShape(p, PROPRIO_EMB, false, -1, -1, proprioEmbDim);
-            checkShape(a, ACTIONS, true, -1, -1, manifest.actionDim());
-            checkShape(a, ACTION_EMB, false, -1, -1, actionEmbDim);
-            checkShape(z, Z, true, -1, -1, numPatches, tokenDim);
-            checkShape(z, Z_PRED, false, -1, -1, numPatches, tokenDim);
-        } catch (RuntimeException e) {
-            for (OnnxSession s : new OnnxSession[] {v, p, a, z}) {
-                if (s != null) {
-                    s.close();
-                }
-            }
-            throw e;
-        }
-        this.visualEncoder = v;
-        this.proprioEncoder = p;
-        this.actionEncoder = a;
-        this.predictor = z;
+    private OnnxWorldModel(OnnxVisualEncoder encoder, OnnxDynamics dynamics, String reference) {
+        this.encoder = encoder;
+        this.dynamics = dynamics;
+        this.manifest = dynamics.manifest();
+        this.reference = reference;
     }
 
     /** Opens the bundle's four components as ORT sessions with the thread settings of {@code config}. */
     public static OnnxWorldModel open(ModelBundle bundle, SessionConfig config) {
-        return new OnnxWorldModel(bundle, config);
+        return open(bundle, bundle, config);
+    }
+
+    /**
+     * Pairs the visual encoder of {@code encoderBundle} with the dynamics of {@code predictorBundle}.
+     *
+     * @throws IllegalArgumentException if the two do not fit (environment, image size, patches, latent size)
+     */
+    public static OnnxWorldModel open(ModelBundle encoderBundle, ModelBundle predictorBundle, SessionConfig config) {
+        requireCompatible(encoderBundle.manifest(), predictorBundle.manifest());
+        OnnxVisualEncoder encoder = OnnxVisualEncoder.open(encoderBundle, config);
+        try {
+            OnnxDynamics dynamics = OnnxDynamics.open(predictorBundle, config);
+            String reference = encoderBundle.directory().equals(predictorBundle.directory())
+                    ? predictorBundle.reference()
+                    : "encoder " + encoderBundle.reference() + " + predictor " + predictorBundle.reference();
+            return new OnnxWorldModel(encoder, dynamics, reference);
+        } catch (RuntimeException e) {
+            encoder.close();
+            throw e;
+        }
+    }
+
+    /** Fails with a message naming the mismatch when an encoder cannot feed a predictor. */
+    public static void requireCompatible(BundleManifest encoder, BundleManifest predictor) {
+        StringBuilder why = new StringBuilder();
+        if (!encoder.environment().equals(predictor.environment())) {
+            why.append(" environment ").append(encoder.environment()).append(" vs ").append(predictor.environment()).append(';');
+        }
+        if (encoder.imageSize() != predictor.imageSize()) {
+            why.append(" image size ").append(encoder.imageSize()).append(" vs ").append(predictor.imageSize()).append(';');
+        }
+        if (encoder.numPatches() != predictor.numPatches() || encoder.latentDim() != predictor.latentDim()) {
+            why.append(" latents ").append(encoder.numPatches()).append('x').append(encoder.latentDim())
+                    .append(" vs ").append(predictor.numPatches()).append('x').append(predictor.latentDim()).append(';');
+        }
+        if (why.length() > 0) {
+            throw new IllegalArgumentException("encoder of bundle " + encoder.name() + " cannot feed the predictor of "
+                    + predictor.name() + ":" + why.substring(0, why.length() - 1));
+        }
     }
 
     public BundleManifest manifest() {
         return manifest;
+    }
+
+    public OnnxDynamics dynamics() {
+        return dynamics;
     }
 
     @Override
@@ -132,12 +94,12 @@ public final class OnnxWorldModel implements WorldModel {
 
     @Override
     public int actionDim() {
-        return manifest.actionDim();
+        return dynamics.actionDim();
     }
 
     @Override
     public ActionNormalization actionNormalization() {
-        return normalization;
+        return dynamics.actionNormalization();
     }
 
     @Override
@@ -153,206 +115,30 @@ public final class OnnxWorldModel implements WorldModel {
                     + " RGB frame, got " + (observation.image() == null ? "none" : observation.imageSize() + "x"
                     + observation.imageSize() + " (" + observation.image().length + " bytes)"));
         }
-        if (observation.proprio().length != manifest.proprioDim()) {
-            throw new IllegalArgumentException("model " + manifest.name() + " needs proprio of dimension "
-                    + manifest.proprioDim() + ", got " + observation.proprio().length);
-        }
-        float[] visual;
-        imageBuffer.clear();
-        imageBuffer.put(observation.image()).flip();
-        try (OnnxTensor images = OnnxTensor.createTensor(env, imageBuffer, new long[] {1, s, s, 3}, OnnxJavaType.UINT8);
-             OrtSession.Result r = visualEncoder.run(Map.of(IMAGES, images))) {
-            visual = floats(r, LATENTS, numPatches * latentDim, visualEncoder);
-        } catch (OrtException e) {
-            throw new OnnxRuntimeException(visualEncoder.label() + ": " + e.getMessage(), e);
-        }
-        FloatBuffer proprio = OrtRuntime.directFloats(manifest.proprioDim());
-        for (double v : observation.proprio()) {
-            proprio.put((float) v);
-        }
-        proprio.flip();
-        float[] proprioEmb;
-        try (OnnxTensor t = OnnxTensor.createTensor(env, proprio, new long[] {1, 1, manifest.proprioDim()});
-             OrtSession.Result r = proprioEncoder.run(Map.of(PROPRIO, t))) {
-            proprioEmb = floats(r, PROPRIO_EMB, proprioEmbDim, proprioEncoder);
-        } catch (OrtException e) {
-            throw new OnnxRuntimeException(proprioEncoder.label() + ": " + e.getMessage(), e);
-        }
-        return new Latent(visual, proprioEmb);
+        return new Latent(encoder.encode(observation.image()), dynamics.embedProprio(observation.proprio()));
     }
 
     @Override
     public Latent[] rollout(Latent start, ActionBatch actions) {
-        float[] last = imagine(start, actions);
-        Latent[] out = new Latent[actions.batch()];
-        for (int b = 0; b < actions.batch(); b++) {
-            float[] visual = new float[numPatches * latentDim];
-            int base = b * frameSize;
-            for (int n = 0; n < numPatches; n++) {
-                System.arraycopy(last, base + n * tokenDim, visual, n * latentDim, latentDim);
-            }
-            out[b] = new Latent(visual, Arrays.copyOfRange(last, base + latentDim, base + latentDim + proprioEmbDim));
-        }
-        return out;
+        return dynamics.rollout(start, actions);
     }
 
     @Override
     public double[] score(Latent start, Latent goal, ActionBatch actions, Objective objective) {
-        float[] last = imagine(start, actions);
-        double[] losses = new double[actions.batch()];
-        for (int b = 0; b < losses.length; b++) {
-            losses[b] = objective.lossOnTokens(last, b * frameSize, numPatches, tokenDim, latentDim, goal);
-        }
-        return losses;
-    }
-
-    /** DINO-WM's rollout; returns the last imagined frame of every candidate, {@code [B, N, E]}. */
-    private float[] imagine(Latent start, ActionBatch actions) {
-        checkStart(start);
-        if (actions.actionDim() != manifest.actionDim()) {
-            throw new IllegalArgumentException("model " + manifest.name() + " takes macro actions of dimension "
-                    + manifest.actionDim() + ", got " + actions.actionDim());
-        }
-        int batch = actions.batch();
-        int horizon = actions.horizon();
-        float[] actionEmb = encodeActions(actions);
-        ensureCapacity(batch * numHist);
-
-        // frame 0: the start latent with its proprio embedding and the first action's embedding on every patch
-        window.clear();
-        for (int b = 0; b < batch; b++) {
-            int frame = b * frameSize;
-            for (int n = 0; n < numPatches; n++) {
-                int row = frame + n * tokenDim;
-                window.put(row, start.visual(), n * latentDim, latentDim);
-                window.put(row + latentDim, start.proprio(), 0, proprioEmbDim);
-                window.put(row + latentDim + proprioEmbDim, actionEmb, (b * horizon) * actionEmbDim, actionEmbDim);
-            }
-        }
-        int frames = 1;
-        for (int t = 1; t <= horizon; t++) {
-            predict(batch, frames);
-            int keep = Math.min(frames, numHist - 1); // history frames that stay in the next window
-            int nextFrames = keep + 1;
-            for (int b = 0; b < batch; b++) {
-                int src = (b * frames + (frames - keep)) * frameSize;
-                int dst = b * nextFrames * frameSize;
-                if (keep > 0) {
-                    nextWindow.put(dst, window, src, keep * frameSize);
-                }
-                int newFrame = dst + keep * frameSize;
-                nextWindow.put(newFrame, predicted, (b * frames + frames - 1) * frameSize, frameSize);
-                if (t < horizon) {
-                    int emb = (b * horizon + t) * actionEmbDim;
-                    for (int n = 0; n < numPatches; n++) {
-                        nextWindow.put(newFrame + n * tokenDim + latentDim + proprioEmbDim, actionEmb, emb,
-                                actionEmbDim);
-                    }
-                }
-            }
-            FloatBuffer swap = window;
-            window = nextWindow;
-            nextWindow = swap;
-            frames = nextFrames;
-        }
-        // the last frame of each candidate's window is the final prediction
-        float[] last = new float[batch * frameSize];
-        for (int b = 0; b < batch; b++) {
-            window.get((b * frames + frames - 1) * frameSize, last, b * frameSize, frameSize);
-        }
-        return last;
+        return dynamics.score(start, goal, actions, objective);
     }
 
     /** Predictor calls made so far (a rollout of horizon H over any batch makes H). */
     public long predictorCalls() {
-        return predictorCalls;
-    }
-
-    /** One batched predictor call on {@code window[B, T]}, written into {@code predicted[B, T]}. */
-    private void predict(int batch, int frames) {
-        predictorCalls++;
-        int n = batch * frames * frameSize;
-        long[] shape = {batch, frames, numPatches, tokenDim};
-        try (OnnxTensor in = OnnxTensor.createTensor(env, window.slice(0, n), shape);
-             OnnxTensor out = OnnxTensor.createTensor(env, predicted.slice(0, n), shape);
-             OrtSession.Result r = predictor.session().run(Map.of(Z, in), Map.of(Z_PRED, out))) {
-            if (r.size() != 1) {
-                throw new OnnxRuntimeException(predictor.label() + ": expected the pinned output only");
-            }
-        } catch (OrtException e) {
-            throw new OnnxRuntimeException(predictor.label() + ": inference failed on [" + batch + ", " + frames
-                    + ", " + numPatches + ", " + tokenDim + "]: " + e.getMessage(), e);
-        }
-    }
-
-    private float[] encodeActions(ActionBatch actions) {
-        FloatBuffer data = OrtRuntime.directFloats(actions.data().length);
-        data.put(actions.data()).flip();
-        try (OnnxTensor t = OnnxTensor.createTensor(env, data,
-                new long[] {actions.batch(), actions.horizon(), actions.actionDim()});
-             OrtSession.Result r = actionEncoder.run(Map.of(ACTIONS, t))) {
-            return floats(r, ACTION_EMB, actions.batch() * actions.horizon() * actionEmbDim, actionEncoder);
-        } catch (OrtException e) {
-            throw new OnnxRuntimeException(actionEncoder.label() + ": " + e.getMessage(), e);
-        }
-    }
-
-    private void ensureCapacity(int frames) {
-        if (frames <= capacityFrames) {
-            return;
-        }
-        int n = Math.multiplyExact(frames, frameSize);
-        window = OrtRuntime.directFloats(n);
-        nextWindow = OrtRuntime.directFloats(n);
-        predicted = OrtRuntime.directFloats(n);
-        capacityFrames = frames;
-    }
-
-    private void checkStart(Latent start) {
-        if (start.visual().length != numPatches * latentDim || start.proprio().length != proprioEmbDim) {
-            throw new IllegalArgumentException("start latent of " + start.visual().length + " + "
-                    + start.proprio().length + " values does not fit model " + manifest.name() + " ("
-                    + numPatches + " x " + latentDim + " + " + proprioEmbDim + ")");
-        }
-    }
-
-    private static float[] floats(OrtSession.Result r, String name, int expected, OnnxSession session)
-            throws OrtException {
-        OnnxTensor t = (OnnxTensor) r.get(name).orElseThrow(
-                () -> new OnnxRuntimeException(session.label() + " returned no '" + name + "'"));
-        FloatBuffer fb = t.getFloatBuffer();
-        if (fb.remaining() != expected) {
-            throw new OnnxRuntimeException(session.label() + ": '" + name + "' has " + fb.remaining()
-                    + " values, expected " + expected + " (shape " + Arrays.toString(t.getInfo().getShape()) + ")");
-        }
-        float[] out = new float[expected];
-        fb.get(out);
-        return out;
-    }
-
-    private static OnnxSession open(ModelBundle bundle, String component, SessionConfig config) {
-        return OrtRuntime.open(bundle.componentPath(component), config);
-    }
-
-    /** Fails when a declared dimension is fixed and differs from the manifest (-1 = not checked). */
-    private void checkShape(OnnxSession s, String name, boolean input, long... expected) {
-        long[] actual = input ? s.inputShape(name) : s.outputShape(name);
-        boolean ok = actual.length == expected.length;
-        for (int i = 0; ok && i < expected.length; i++) {
-            ok = expected[i] < 0 || actual[i] < 0 || actual[i] == expected[i];
-        }
-        if (!ok) {
-            throw new OnnxRuntimeException("bundle " + manifest.name() + ": " + s.label() + " declares '" + name
-                    + "' as " + Arrays.toString(actual) + " but model.json implies " + Arrays.toString(expected)
-                    + " (-1 = any)");
-        }
+        return dynamics.predictorCalls();
     }
 
     @Override
     public void close() {
-        visualEncoder.close();
-        proprioEncoder.close();
-        actionEncoder.close();
-        predictor.close();
+        try {
+            dynamics.close();
+        } finally {
+            encoder.close();
+        }
     }
 }
