@@ -1,0 +1,12 @@
+package dev.qwm.analysis.data;
+
+/**
+ * One artifact of the collector's {@code artifacts} table: what it is, what it was made from (null for a
+ * full-precision original), its size, and the quantizer's recipe as JSON (null or empty for an original).
+ */
+public record ArtifactRecord(ArtifactRef artifact, ArtifactRef source, long sizeBytes, String recipeJson) {
+
+    public boolean isOriginal() {
+        return (source == null || source.isEmpty()) && (recipeJson == null || recipeJson.isBlank());
+    }
+}
