@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 InfraCommand.class,
                 EvalCommand.class,
                 TrainCommand.class,
+                QuantizeCommand.class,
         })
 public final class QwmCommand implements Runnable {
 

@@ -20,6 +20,9 @@ public final class ConsoleProgress implements Progress {
     @Override
     public void start(String task, long total) {
         finish();
+        if (total == 0) {
+            return; // nothing to show
+        }
         bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
                 .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(out)).setUpdateIntervalMillis(250)
                 .showSpeed().setSpeedUnit(ChronoUnit.SECONDS).setUnit(" step", 1).build();

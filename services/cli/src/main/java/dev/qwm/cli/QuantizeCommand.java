@@ -1,0 +1,234 @@
+package dev.qwm.cli;
+
+import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.onnx.runtime.SessionConfig;
+import dev.qwm.planning.PlannerBudget;
+import dev.qwm.planning.eval.EpisodeSources;
+import dev.qwm.planning.mpc.EpisodeSpec;
+import dev.qwm.planning.mpc.EpisodeResult;
+import dev.qwm.planning.mpc.PlanningListener;
+import dev.qwm.quant.ConsoleProgress;
+import dev.qwm.quant.ModuleQuantizer;
+import dev.qwm.quant.bundle.BundleQuantizer;
+import dev.qwm.quant.bundle.PlanningCalibration;
+import dev.qwm.quant.emit.CpuFeatures;
+import dev.qwm.quant.emit.EmitOptions;
+import dev.qwm.quant.manifest.LayerReport;
+import dev.qwm.quant.manifest.ModuleReport;
+import dev.qwm.quant.recipe.ActivationSpec;
+import dev.qwm.quant.recipe.CalibrationSettings;
+import dev.qwm.quant.recipe.ModuleRecipe;
+import dev.qwm.quant.recipe.Presets;
+import dev.qwm.quant.recipe.QuantMethod;
+import dev.qwm.quant.recipe.Recipe;
+import dev.qwm.quant.recipe.RecipeIo;
+import dev.qwm.quant.recipe.WorldModelModule;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code ./qwm quantize}: a model bundle and a recipe (a file, or a named preset applied to some modules) in, a
+ * quantized bundle out, with ONNX Runtime's integer kernels where it has them and the manifest of what ran how.
+ */
+@Command(name = "quantize", mixinStandardHelpOptions = true,
+        description = {"Quantize a world-model bundle (RTN, OMSE, AWQ, SmoothQuant, OmniQuant, GPTQ) into a new bundle "
+                + "whose ONNX runs on ONNX Runtime's integer kernels where it has them. Data-aware methods and quantized "
+                + "activations calibrate on FP planning episodes (seeds 99n+2, training split).",
+                "Examples:",
+                "  ./qwm quantize --bundle models/pusht --preset w4a16-g128 --modules predictor --out /tmp/pusht-w4",
+                "  ./qwm quantize --bundle models/wall --preset w8a8 --method smoothquant --modules both --out /tmp/wall-w8a8",
+                "  ./qwm quantize --bundle models/wall --recipe my-recipe.yaml --out /tmp/wall-q",
+                "  ./qwm quantize --preset w4a8 --print-recipe --bundle models/wall --out x   (show the recipe, do nothing)"})
+public final class QuantizeCommand implements Callable<Integer> {
+
+    static final class RecipeSource {
+        @Option(names = "--recipe", paramLabel = "FILE", description = "A recipe in YAML or JSON.")
+        Path recipe;
+
+        @Option(names = "--preset", paramLabel = "NAME", description = "A named recipe: w8a8, w8a16, w6a16, w4a16-g128, w4a16, w3a16, w4a8.")
+        String preset;
+    }
+
+    @Option(names = "--bundle", required = true, paramLabel = "DIR", description = "The float model bundle.")
+    Path bundle;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    RecipeSource source;
+
+    @Option(names = "--modules", defaultValue = "predictor", description = "With --preset: encoder, predictor or both (default: ${DEFAULT-VALUE}).")
+    String modules;
+
+    @Option(names = "--method", defaultValue = "rtn", description = "With --preset: rtn, omse, awq, smoothquant, omniquant or gptq (default: ${DEFAULT-VALUE}).")
+    String method;
+
+    @Option(names = "--act-granularity", description = "With --preset: tensor (static, calibrated) or token (dynamic) for quantized activations.")
+    String actGranularity;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder of the quantized bundle.")
+    Path out;
+
+    @Option(names = "--dataset", paramLabel = "DIR", description = "PushT: the dataset whose training trajectories give calibration goals (default .qwm/data/pusht).")
+    Path dataset;
+
+    @Option(names = "--episodes", description = "Calibration episodes (default: the recipe's, 50).")
+    Integer episodes;
+
+    @Option(names = "--quant-iter", description = "MPC iterations per calibration episode (default: the recipe's, 2).")
+    Integer quantIter;
+
+    @Option(names = "--samples", description = "CEM candidates per step during calibration (default 300).")
+    Integer samples;
+
+    @Option(names = "--opt-steps", description = "CEM steps per plan during calibration (default: wall 10, pusht 30).")
+    Integer optSteps;
+
+    @Option(names = "--accuracy-level", description = "MatMulNBits accuracy_level 0 or 4 (default: 4 with VNNI, else 0).")
+    Integer accuracyLevel;
+
+    @Option(names = "--int8", defaultValue = "auto", description = "8-bit × 8-bit integer GEMM: auto, u8s8 (fast with VNNI, saturates without) or u8u8 (exact everywhere) (default: ${DEFAULT-VALUE}).")
+    String int8;
+
+    @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--print-recipe", description = "Print the resolved recipe as YAML and stop.")
+    boolean printRecipe;
+
+    @Option(names = "--json", description = "Print the quantization manifest (JSON) instead of the tables.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        Recipe recipe = recipe();
+        if (printRecipe) {
+            System.out.print(RecipeIo.toYaml(recipe));
+            return 0;
+        }
+        ModelBundle fp = ModelBundle.read(bundle);
+        String environment = fp.manifest().environment();
+        EmitOptions emit = new EmitOptions(accuracyLevel == null ? -1 : accuracyLevel,
+                EmitOptions.Int8Flavor.valueOf(int8.toUpperCase(Locale.ROOT)), 128, false);
+        ModuleQuantizer.Options options = new ModuleQuantizer.Options(emit, SessionConfig.ofThreads(threads),
+                new ConsoleProgress(System.err));
+        CpuFeatures cpu = CpuFeatures.current();
+        System.err.printf(Locale.ROOT, "qwm quantize: %s (%s) with recipe %s; CPU %s: %s%n", fp.manifest().name(), environment,
+                recipe.name(), cpu.model(), cpu.summary());
+        PlanningCalibration calibration = null;
+        ProgressBar bar = null;
+        if (recipe.needsCalibration()) {
+            PlannerBudget budget = PlannerBudget.dinoWm(environment);
+            if (samples != null) {
+                budget = budget.withTopK(Math.min(budget.topK(), samples)).withSamples(samples);
+            }
+            if (optSteps != null) {
+                budget = budget.withOptSteps(optSteps);
+            }
+            CalibrationSettings c = recipe.calibration();
+            System.err.printf(Locale.ROOT, "calibration: %d FP planning episodes (seeds %d·n+%d, %s split), %d MPC iterations each, %d×%d CEM%n",
+                    c.episodes(), c.seedStride(), c.seedOffset(), c.split(), c.quantIter(), budget.samples(), budget.optSteps());
+            bar = new ProgressBarBuilder().setTaskName("calibrate").setInitialMax(c.episodes()).setUnit(" ep", 1)
+                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
+                    .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
+            ProgressBar progress = bar;
+            calibration = new PlanningCalibration(EpisodeSources.forEnvironment(environment, datasetFor(environment)),
+                    budget, new PlanningListener() {
+                        @Override
+                        public void onEpisodeStarted(EpisodeSpec episode) {
+                            progress.setExtraMessage("seed " + episode.seed());
+                        }
+
+                        @Override
+                        public void onEpisodeCompleted(EpisodeResult result) {
+                            progress.step();
+                        }
+                    });
+        }
+        BundleQuantizer.Result result;
+        try {
+            result = BundleQuantizer.quantize(fp, recipe, calibration, out, options);
+        } finally {
+            if (bar != null) {
+                bar.close();
+            }
+        }
+        if (json) {
+            System.out.println(result.manifest().toJson());
+            return 0;
+        }
+        for (ModuleReport m : result.manifest().modules()) {
+            boolean int8Gemm = m.layers().stream().anyMatch(l -> l.kernel() != null && l.kernel().weightStorage().startsWith("uint8 (code"));
+            System.out.printf(Locale.ROOT, "%n%s (%s): weights %s → %s (%.3f×), file %s → %s%s%n",
+                    m.module(), m.component(), kib(m.weightBytesBefore()), kib(m.weightBytesAfter()),
+                    (double) m.weightBytesAfter() / m.weightBytesBefore(), kib(m.bytesBefore()), kib(m.bytesAfter()),
+                    int8Gemm ? "; 8-bit weights stored u8 (+128): u8×u8 GEMM, exact without VNNI" : "");
+            Table t = new Table("layer", "method", "format", "kernel", "emulated", "weight MSE", "output SQNR dB");
+            for (LayerReport l : m.layers()) {
+                t.row(l.layer(), l.method(), l.weights() + " " + l.activations(), l.kernel() == null ? "-" : l.kernel().kernel(),
+                        l.kernel() != null && l.kernel().emulated() ? "yes" : "no", String.format(Locale.ROOT, "%.3g", l.weightMse()),
+                        l.outputSqnrDb() == null ? "-" : String.format(Locale.ROOT, "%.1f", l.outputSqnrDb()));
+            }
+            t.print(System.out);
+            m.groups().forEach(g -> System.out.printf(Locale.ROOT, "  %s on %s: %s%n", g.method(), g.layerNorm(),
+                    g.applied() ? g.detail() + (g.error() == null ? "" : String.format(Locale.ROOT,
+                            ", objective %.4g → %.4g", g.baselineError(), g.error())) : "not applied: " + g.reason()));
+            System.out.println("  ONNX Runtime runs: " + m.runtimeOps());
+            if (m.unfusedDequantize() > 0) {
+                System.out.println("  warning: " + m.unfusedDequantize() + " DequantizeLinear left unfused (float MatMul)");
+            }
+        }
+        System.out.printf("%nwrote %s: %s (manifest: %s)%n", out, result.bundle().reference(), out.resolve(BundleQuantizer.MANIFEST_FILE));
+        return 0;
+    }
+
+    private Recipe recipe() {
+        Recipe r;
+        if (source.recipe != null) {
+            r = RecipeIo.read(source.recipe);
+        } else {
+            r = Presets.recipe(source.preset, WorldModelModule.parseSelection(modules), QuantMethod.parse(method));
+            if (actGranularity != null) {
+                Map<WorldModelModule, ModuleRecipe> m = new EnumMap<>(WorldModelModule.class);
+                r.modules().forEach((k, v) -> m.put(k, new ModuleRecipe(v.method(), v.weights(),
+                        v.activations().isFloat() ? v.activations()
+                                : ActivationSpec.of(v.activations().bits(), ActivationSpec.Granularity.parse(actGranularity)),
+                        v.options(), v.layers())));
+                r = new Recipe(r.name() + "-" + actGranularity, m, r.calibration());
+            }
+        }
+        if (episodes != null || quantIter != null) {
+            CalibrationSettings c = r.calibration();
+            r = new Recipe(r.name(), r.modules(), new CalibrationSettings(episodes != null ? episodes : c.episodes(),
+                    quantIter != null ? quantIter : c.quantIter(), c.split(), c.seedStride(), c.seedOffset(),
+                    c.rowsPerTensor(), c.rowsPerBatch(), c.snapshots(), c.samplingSeed()));
+        }
+        return r.validate();
+    }
+
+    private Path datasetFor(String environment) {
+        if (dataset != null || !environment.equals("pusht")) {
+            return dataset;
+        }
+        Path fallback = Path.of(System.getenv().getOrDefault("QWM_HOME", ".")).resolve(".qwm/data/pusht");
+        if (!Files.isDirectory(fallback)) {
+            throw new IllegalArgumentException("PushT calibration goals come from a dataset's training trajectories and "
+                    + "there is none at " + fallback + ": pass --dataset DIR or make one with ./qwm dataset --env pusht");
+        }
+        return fallback;
+    }
+
+    private static String kib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
+    }
+}
