@@ -1,0 +1,21 @@
+package dev.qwm.planner.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Map;
+
+/** The planner's knobs ({@code planner.*}). */
+@ConfigMapping(prefix = "planner")
+public interface PlannerConfig {
+
+    /** This worker's name in result rows. */
+    String workerId();
+
+    /** Dataset folders per environment, for environments whose goals come from data (PushT). */
+    Map<String, String> datasets();
+
+    /** Deadline of one Rollout call to the predictor service. */
+    @WithDefault("60s")
+    Duration rolloutDeadline();
+}

@@ -1,0 +1,38 @@
+package dev.qwm.planner.health;
+
+import dev.qwm.api.predictor.v1.CloseSessionRequest;
+import dev.qwm.api.predictor.v1.PredictorServiceGrpc.PredictorServiceBlockingStub;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.grpc.GrpcClient;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Readiness;
+
+/** Ready only while the predictor service answers (closing an unknown session is a harmless probe). */
+@Readiness
+@ApplicationScoped
+public class PredictorReadiness implements HealthCheck {
+
+    private final PredictorServiceBlockingStub predictor;
+
+    public PredictorReadiness(@GrpcClient("predictor") PredictorServiceBlockingStub predictor) {
+        this.predictor = predictor;
+    }
+
+    @Override
+    public HealthCheckResponse call() {
+        try {
+            predictor.withDeadlineAfter(2, TimeUnit.SECONDS)
+                    .closeSession(CloseSessionRequest.newBuilder().setSessionId("readiness-probe").build());
+            return HealthCheckResponse.up("predictor-service");
+        } catch (StatusRuntimeException e) {
+            Status.Code code = e.getStatus().getCode();
+            boolean answered = code != Status.Code.UNAVAILABLE && code != Status.Code.DEADLINE_EXCEEDED;
+            return HealthCheckResponse.named("predictor-service").status(answered)
+                    .withData("status", code.name()).build();
+        }
+    }
+}

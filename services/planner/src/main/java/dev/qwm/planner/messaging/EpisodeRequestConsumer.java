@@ -1,0 +1,70 @@
+package dev.qwm.planner.messaging;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.qwm.api.events.v1.EpisodeCompleted;
+import dev.qwm.api.events.v1.EpisodeRequested;
+import dev.qwm.planner.worker.EpisodeWorker;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.concurrent.CompletionStage;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+/**
+ * Consumes episode requests, one at a time per worker. The record is acknowledged (and so, under the throttled
+ * strategy, its offset committed) only after the completed event is on the broker: a worker that dies in the
+ * middle of an episode leaves its offset uncommitted, and the group hands the episode to another worker. A request
+ * that can never be planned is nacked to the dead-letter topic with the reason.
+ */
+@ApplicationScoped
+public class EpisodeRequestConsumer {
+
+    private static final Logger LOG = Logger.getLogger(EpisodeRequestConsumer.class);
+
+    private final EpisodeWorker worker;
+    private final EventPublisher publisher;
+
+    public EpisodeRequestConsumer(EpisodeWorker worker, EventPublisher publisher) {
+        this.worker = worker;
+        this.publisher = publisher;
+    }
+
+    @Incoming("episode-requests")
+    @Blocking
+    public CompletionStage<Void> consume(Message<byte[]> message) {
+        EpisodeRequested request;
+        try {
+            request = EpisodeRequested.parseFrom(message.getPayload());
+        } catch (InvalidProtocolBufferException e) {
+            return message.nack(new IllegalArgumentException("not a qwm.events.v1.EpisodeRequested: " + e.getMessage()));
+        }
+        EpisodeCompleted completed = null;
+        long backoffMs = 500;
+        while (completed == null) {
+            try {
+                completed = worker.run(request);
+            } catch (EpisodeWorker.InvalidEpisodeException e) {
+                LOG.warn(e.getMessage());
+                return message.nack(e);
+            } catch (RuntimeException e) {
+                // The predictor service (or something behind it) failed: the episode is fine, try it again later.
+                // Shutting down while waiting leaves the record unacknowledged for another worker.
+                LOG.warnf("episode %s failed (%s); planning it again in %d ms", EpisodeWorker.key(request),
+                        e.getMessage(), backoffMs);
+                try {
+                    Thread.sleep(backoffMs);
+                } catch (InterruptedException interrupted) {
+                    // Stopping: neither ack nor nack, so the offset stays uncommitted and the episode is redone.
+                    Thread.currentThread().interrupt();
+                    return new java.util.concurrent.CompletableFuture<>();
+                }
+                backoffMs = Math.min(backoffMs * 2, 30_000);
+            }
+        }
+        publisher.completed(EpisodeWorker.key(request), completed.getEventId(), completed);
+        LOG.infof("episode %s done: success=%s after %d iterations", EpisodeWorker.key(request),
+                completed.getSuccess(), completed.getMpcIterations());
+        return message.ack();
+    }
+}
