@@ -142,32 +142,72 @@ public final class OnnxDynamics implements AutoCloseable {
 
     /** The last imagined latent frame of every candidate. */
     public Latent[] rollout(Latent start, ActionBatch actions) {
-        float[] last = imagine(start, actions);
+        float[] last = imagine(new Latent[] {start}, new int[] {actions.batch()}, actions);
         Latent[] out = new Latent[actions.batch()];
         for (int b = 0; b < actions.batch(); b++) {
-            float[] visual = new float[numPatches * latentDim];
-            int base = b * frameSize;
-            for (int n = 0; n < numPatches; n++) {
-                System.arraycopy(last, base + n * tokenDim, visual, n * latentDim, latentDim);
-            }
-            out[b] = new Latent(visual, Arrays.copyOfRange(last, base + latentDim, base + latentDim + proprioEmbDim));
+            out[b] = finalLatent(last, b);
         }
         return out;
     }
 
     /** The objective of every candidate (lower is better). */
     public double[] score(Latent start, Latent goal, ActionBatch actions, Objective objective) {
-        float[] last = imagine(start, actions);
+        float[] last = imagine(new Latent[] {start}, new int[] {actions.batch()}, actions);
         double[] losses = new double[actions.batch()];
         for (int b = 0; b < losses.length; b++) {
-            losses[b] = objective.lossOnTokens(last, b * frameSize, numPatches, tokenDim, latentDim, goal);
+            losses[b] = loss(last, b, goal, objective);
         }
         return losses;
     }
 
+    /**
+     * DINO-WM's rollout of candidates that start from different latents, in one batched predictor call per step:
+     * group {@code g} is the next {@code groupSizes[g]} candidates of {@code actions} and starts from
+     * {@code starts[g]} (the predictor service merges the CEM steps of concurrent sessions this way). Each
+     * candidate's frames are computed exactly as by {@link #rollout} on its group alone; read the result with
+     * {@link #loss} and {@link #finalLatent}.
+     *
+     * @return the last imagined frame of every candidate as predictor tokens, {@code [B, N, E]}
+     */
+    public float[] lastFrames(Latent[] starts, int[] groupSizes, ActionBatch actions) {
+        if (starts.length != groupSizes.length || starts.length == 0) {
+            throw new IllegalArgumentException(starts.length + " start latents for " + groupSizes.length
+                    + " candidate groups; expected one per group, at least one");
+        }
+        int total = 0;
+        for (int size : groupSizes) {
+            if (size < 1) {
+                throw new IllegalArgumentException("a candidate group is empty: " + Arrays.toString(groupSizes));
+            }
+            total += size;
+        }
+        if (total != actions.batch()) {
+            throw new IllegalArgumentException("candidate groups " + Arrays.toString(groupSizes) + " sum to " + total
+                    + ", but the action batch holds " + actions.batch() + " candidates");
+        }
+        return imagine(starts, groupSizes, actions);
+    }
+
+    /** The objective of candidate {@code b} of {@code lastFrames} (from {@link #lastFrames}), as {@link #score}. */
+    public double loss(float[] lastFrames, int b, Latent goal, Objective objective) {
+        return objective.lossOnTokens(lastFrames, b * frameSize, numPatches, tokenDim, latentDim, goal);
+    }
+
+    /** The final latent (visual patches and proprio embedding) of candidate {@code b} of {@code lastFrames}. */
+    public Latent finalLatent(float[] lastFrames, int b) {
+        float[] visual = new float[numPatches * latentDim];
+        int base = b * frameSize;
+        for (int n = 0; n < numPatches; n++) {
+            System.arraycopy(lastFrames, base + n * tokenDim, visual, n * latentDim, latentDim);
+        }
+        return new Latent(visual, Arrays.copyOfRange(lastFrames, base + latentDim, base + latentDim + proprioEmbDim));
+    }
+
     /** DINO-WM's rollout; returns the last imagined frame of every candidate, {@code [B, N, E]}. */
-    private float[] imagine(Latent start, ActionBatch actions) {
-        checkStart(start);
+    private float[] imagine(Latent[] starts, int[] groupSizes, ActionBatch actions) {
+        for (Latent start : starts) {
+            checkStart(start);
+        }
         if (actions.actionDim() != manifest.actionDim()) {
             throw new IllegalArgumentException("model " + manifest.name() + " takes macro actions of dimension "
                     + manifest.actionDim() + ", got " + actions.actionDim());
@@ -177,9 +217,15 @@ public final class OnnxDynamics implements AutoCloseable {
         float[] actionEmb = encodeActions(actions);
         ensureCapacity(batch * numHist);
 
-        // frame 0: the start latent with its proprio embedding and the first action's embedding on every patch
+        // frame 0: each group's start latent with its proprio embedding and the first action's embedding on every patch
         window.clear();
+        int group = 0;
+        int groupEnd = groupSizes[0];
         for (int b = 0; b < batch; b++) {
+            if (b == groupEnd) {
+                groupEnd += groupSizes[++group];
+            }
+            Latent start = starts[group];
             int frame = b * frameSize;
             for (int n = 0; n < numPatches; n++) {
                 int row = frame + n * tokenDim;
