@@ -45,7 +45,14 @@ import java.util.stream.Collectors;
 public final class MatMulKernelBenchmark {
 
     /** One emitted variant: how it is written, what ORT runs, its time and error. */
-    public record Row(String variant, String kernels, double ms, double ratioToFp32, double relativeError, long weightBytes) {
+    /**
+     * @param ms          median wall time of one run
+     * @param cpuMs       least CPU time of the calling thread over the runs (with one intra-op thread ORT computes on
+     *                    it, so this is the load-independent cost on shared cores; NaN with more threads)
+     * @param cpuRatio    cpuMs relative to fp32's
+     */
+    public record Row(String variant, String kernels, double ms, double ratioToFp32, double cpuMs, double cpuRatio,
+                      double relativeError, long weightBytes) {
     }
 
     private MatMulKernelBenchmark() {
@@ -72,7 +79,8 @@ public final class MatMulKernelBenchmark {
         System.out.println("CPU: " + cpu.model());
         System.out.println("vector features: " + cpu.summary());
         System.out.println("ONNX Runtime " + ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion()
-                + ", intra-op threads " + threads + ", K=" + k + " N=" + n + ", median of " + reps + " runs");
+                + ", intra-op threads " + threads + ", K=" + k + " N=" + n + ", median wall time and least thread CPU time of "
+                + reps + " runs (CPU time is what counts on shared cores)");
         for (int m : ms) {
             List<Row> rows = run(m, k, n, reps, threads);
             System.out.println();
@@ -102,6 +110,7 @@ public final class MatMulKernelBenchmark {
         ActivationParams a8 = ActivationParams.fromRange(8, min, max);
         QuantizedWeights w8 = RtnQuantizer.quantize(w, n, k, WeightSpec.perChannel(8));
         QuantizedWeights w4g = RtnQuantizer.quantize(w, n, k, WeightSpec.grouped(4, 128));
+        QuantizedWeights w4g32 = RtnQuantizer.quantize(w, n, k, WeightSpec.grouped(4, 32));
         QuantizedWeights w4 = RtnQuantizer.quantize(w, n, k, WeightSpec.perChannel(4));
         ActivationSpec tensor8 = ActivationSpec.of(8, ActivationSpec.Granularity.TENSOR);
         ActivationSpec token8 = ActivationSpec.of(8, ActivationSpec.Granularity.TOKEN);
@@ -120,24 +129,30 @@ public final class MatMulKernelBenchmark {
         variants.add(new Variant("W8A16 MatMulNBits acc4", emit(fp, new QuantizedLayer(layer, w8, ActivationSpec.FLOAT, null), acc4)));
         variants.add(new Variant("W4A16-g128 MatMulNBits acc0", emit(fp, new QuantizedLayer(layer, w4g, ActivationSpec.FLOAT, null), acc0)));
         variants.add(new Variant("W4A16-g128 MatMulNBits acc4", emit(fp, new QuantizedLayer(layer, w4g, ActivationSpec.FLOAT, null), acc4)));
+        variants.add(new Variant("W4A16-g32 MatMulNBits acc0", emit(fp, new QuantizedLayer(layer, w4g32, ActivationSpec.FLOAT, null), acc0)));
+        variants.add(new Variant("W4A16-g32 MatMulNBits acc4", emit(fp, new QuantizedLayer(layer, w4g32, ActivationSpec.FLOAT, null), acc4)));
 
         SessionConfig config = SessionConfig.ofThreads(threads);
         List<Row> rows = new ArrayList<>();
         float[] reference = null;
         double fpMs = Double.NaN;
+        double fpCpu = Double.NaN;
         long fpBytes = (long) k * n * 4;
         for (Variant v : variants) {
             try (OnnxSession s = OrtRuntime.open(v.model().toByteArray(), v.name(), config);
                  OnnxTensor t = OnnxTensor.createTensor(OrtRuntime.environment(), FloatBuffer.wrap(x), new long[]{m, k})) {
                 float[] y = output(s, t);
-                double median = median(s, t, reps);
+                double[] timing = time(s, t, reps, threads == 1);
+                double median = timing[0];
+                double cpuMs = timing[1];
                 if (reference == null) {
                     reference = y;
                     fpMs = median;
+                    fpCpu = cpuMs;
                 }
                 String kernels = OptimizedGraphs.runtimeOpTypeCounts(v.model()).keySet().stream()
                         .map(op -> op.replace("com.microsoft:", "")).collect(Collectors.joining("+"));
-                rows.add(new Row(v.name(), kernels, median, median / fpMs, ErrorMetrics.relativeError(reference, y),
+                rows.add(new Row(v.name(), kernels, median, median / fpMs, cpuMs, cpuMs / fpCpu, ErrorMetrics.relativeError(reference, y),
                         v.model() == fp ? fpBytes : weightBytes(v.model())));
             } catch (OrtException e) {
                 throw new IllegalStateException(v.name() + ": " + e.getMessage(), e);
@@ -149,10 +164,11 @@ public final class MatMulKernelBenchmark {
     public static String table(int m, int k, int n, List<Row> rows) {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "M=%d K=%d N=%d%n", m, k, n));
-        b.append(String.format(Locale.ROOT, "%-30s %9s %9s %9s %10s  %s%n", "variant", "ms", "×fp32", "rel.err", "weight KiB", "ORT runs"));
+        b.append(String.format(Locale.ROOT, "%-30s %9s %7s %9s %7s %8s %10s  %s%n", "variant", "wall ms", "×fp32",
+                "cpu ms", "×fp32", "rel.err", "weight KiB", "ORT runs"));
         for (Row r : rows) {
-            b.append(String.format(Locale.ROOT, "%-30s %9.3f %9.2f %9.4f %10d  %s%n", r.variant(), r.ms(), r.ratioToFp32(),
-                    r.relativeError(), r.weightBytes() / 1024, r.kernels()));
+            b.append(String.format(Locale.ROOT, "%-30s %9.3f %7.2f %9.3f %7.2f %8.4f %10d  %s%n", r.variant(), r.ms(),
+                    r.ratioToFp32(), r.cpuMs(), r.cpuRatio(), r.relativeError(), r.weightBytes() / 1024, r.kernels()));
         }
         return b.toString();
     }
@@ -191,17 +207,22 @@ public final class MatMulKernelBenchmark {
         }
     }
 
-    private static double median(OnnxSession s, OnnxTensor t, int reps) {
+    /** {median wall ms, least thread-CPU ms (NaN unless single-threaded)}. */
+    private static double[] time(OnnxSession s, OnnxTensor t, int reps, boolean cpuTime) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
         for (int i = 0; i < 3; i++) {
             s.run(Map.of("X", t)).close();
         }
         double[] times = new double[reps];
+        double minCpu = Double.POSITIVE_INFINITY;
         for (int i = 0; i < reps; i++) {
+            long c0 = mx.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             s.run(Map.of("X", t)).close();
             times[i] = (System.nanoTime() - t0) / 1e6;
+            minCpu = Math.min(minCpu, (mx.getCurrentThreadCpuTime() - c0) / 1e6);
         }
         Arrays.sort(times);
-        return times[reps / 2];
+        return new double[]{times[reps / 2], cpuTime ? minCpu : Double.NaN};
     }
 }
