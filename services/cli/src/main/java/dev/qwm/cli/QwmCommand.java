@@ -20,6 +20,9 @@ import picocli.CommandLine.Command;
                 EvalCommand.class,
                 TrainCommand.class,
                 QuantizeCommand.class,
+                ServicesCommand.class,
+                StudyCommand.class,
+                DemoCommand.class,
         })
 public final class QwmCommand implements Runnable {
 

@@ -1,0 +1,223 @@
+package dev.qwm.infra;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The qwm services as separate local processes ({@code java -jar quarkus-run.jar}), each on its own port, with logs
+ * under {@code <home>/logs} and PIDs in {@code <home>/services.json}, started in dependency order and each awaited
+ * on {@code /q/health/ready}. Stopped by PID.
+ */
+public final class LocalServices {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    /** A running service as recorded. */
+    public record Running(String name, long pid, int port) {
+    }
+
+    private final Path root;
+    private final Path home;
+
+    /**
+     * @param root the repository root (where services/ is)
+     * @param home where logs and the PID file go
+     */
+    public LocalServices(Path root, Path home) {
+        this.root = root.toAbsolutePath();
+        this.home = home.toAbsolutePath();
+    }
+
+    /**
+     * The standard local stack against {@code infra}: collector, encoder, predictor, quantizer and {@code planners}
+     * planner workers, serving the bundles in {@code preload}.
+     */
+    public static List<ServiceSpec> stack(LocalInfrastructure.State infra, Path artifactsRoot, List<Path> preload,
+                                          Path pushtDataset, int planners) {
+        String bundles = String.join(",", preload.stream().map(p -> p.toAbsolutePath().toString()).toList());
+        Map<String, String> kafka = Map.of("QWM_KAFKA_BOOTSTRAP", infra.bootstrapServers());
+        List<ServiceSpec> specs = new ArrayList<>();
+        specs.add(new ServiceSpec("collector", "collector", 8085, merge(kafka, Map.of(
+                "QWM_JDBC_URL", infra.jdbcUrl(), "QWM_DB_USER", PostgresServer.USER,
+                "QWM_DB_PASSWORD", PostgresServer.PASSWORD)), "384m"));
+        specs.add(new ServiceSpec("encoder", "encoder", 8082, Map.of("QWM_ENCODER_PRELOAD", bundles), "512m"));
+        specs.add(new ServiceSpec("predictor", "predictor", 8083, Map.of(
+                "QWM_ENCODER_HOST", "127.0.0.1", "QWM_ENCODER_PORT", "8082",
+                "QWM_PREDICTOR_PRELOAD", bundles), "768m"));
+        specs.add(new ServiceSpec("quantizer", "quantizer", 8081, merge(kafka, Map.of(
+                "QWM_ARTIFACTS_ROOT", artifactsRoot.toAbsolutePath().toString(),
+                "QWM_PUSHT_DATASET", pushtDataset.toAbsolutePath().toString())), "1g"));
+        for (int i = 1; i <= planners; i++) {
+            specs.add(new ServiceSpec("planner-" + i, "planner", 8084 + 10 * (i - 1), merge(kafka, Map.of(
+                    "QWM_PREDICTOR_HOST", "127.0.0.1", "QWM_PREDICTOR_PORT", "8083",
+                    "QWM_PLANNER_WORKER_ID", "planner-" + i,
+                    "QWM_PUSHT_DATASET", pushtDataset.toAbsolutePath().toString())), "384m"));
+        }
+        return specs;
+    }
+
+    private static Map<String, String> merge(Map<String, String> a, Map<String, String> b) {
+        Map<String, String> m = new LinkedHashMap<>(a);
+        m.putAll(b);
+        return m;
+    }
+
+    private Path pidFile() {
+        return home.resolve("services.json");
+    }
+
+    public Path logFile(String name) {
+        return home.resolve("logs").resolve(name + ".log");
+    }
+
+    /** The recorded services that are still alive. */
+    public List<Running> running() {
+        return recorded().stream().filter(r -> Processes.alive(r.pid())).toList();
+    }
+
+    private List<Running> recorded() {
+        if (!Files.exists(pidFile())) {
+            return List.of();
+        }
+        try {
+            return JSON.readValue(pidFile().toFile(), new TypeReference<List<Running>>() { });
+        } catch (IOException e) {
+            throw new IllegalStateException(pidFile() + " is not a qwm services file: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Starts every service of {@code specs} that is not running yet and waits until each is ready, in order
+     * (a service's dependencies come before it). Returns the names it started.
+     */
+    public List<String> up(List<ServiceSpec> specs, Duration readyTimeout, Consumer<String> progress) {
+        try {
+            Files.createDirectories(home.resolve("logs"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<Running> all = new ArrayList<>(running());
+        List<String> started = new ArrayList<>();
+        for (ServiceSpec spec : specs) {
+            if (all.stream().anyMatch(r -> r.name().equals(spec.name()))) {
+                continue;
+            }
+            Path jar = spec.jar(root);
+            if (!Files.isRegularFile(jar)) {
+                throw new IllegalStateException("service " + spec.name() + " is not built: " + jar + " is missing"
+                        + " (./mvnw package -DskipTests -pl services/" + spec.module() + " -am)");
+            }
+            Ports.requireFree(spec.port(), "port of service " + spec.name());
+            progress.accept("starting " + spec.name() + " on 127.0.0.1:" + spec.port());
+            Process p = launch(spec, jar);
+            all.add(new Running(spec.name(), p.pid(), spec.port()));
+            write(all);
+            started.add(spec.name());
+            awaitReady(spec, p, readyTimeout);
+        }
+        return started;
+    }
+
+    private Process launch(ServiceSpec spec, Path jar) {
+        List<String> command = new ArrayList<>(Processes.detachedPrefix());
+        command.addAll(List.of(Processes.javaExecutable(), "-Xmx" + spec.heap(), "-XX:+UseSerialGC",
+                "-Dquarkus.http.port=" + spec.port(), "-jar", jar.toString()));
+        ProcessBuilder pb = new ProcessBuilder(command)
+                .directory(root.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(spec.name()).toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().putAll(spec.environment());
+        try {
+            return pb.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + spec.name(), e);
+        }
+    }
+
+    private void awaitReady(ServiceSpec spec, Process p, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "no answer";
+        while (System.nanoTime() < deadline) {
+            if (!p.isAlive()) {
+                throw new IllegalStateException("service " + spec.name() + " exited with code " + p.exitValue()
+                        + " while starting; last lines of " + logFile(spec.name()) + ":\n" + Logs.tail(logFile(spec.name()), 25));
+            }
+            try {
+                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(spec.baseUrl() + "/q/health/ready"))
+                        .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+                last = "HTTP " + r.statusCode() + ": " + r.body().replaceAll("\\s+", " ");
+            } catch (IOException notYet) {
+                last = notYet.getMessage() == null ? notYet.toString() : notYet.getMessage();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for " + spec.name(), e);
+            }
+            sleep(300);
+        }
+        throw new IllegalStateException("service " + spec.name() + " not ready after " + timeout.toSeconds() + " s ("
+                + last + "); see " + logFile(spec.name()));
+    }
+
+    /** Stops the named services (all if {@code names} is empty) by PID, in reverse start order. */
+    public List<String> down(List<String> names, Consumer<String> progress) {
+        List<Running> all = new ArrayList<>(recorded());
+        List<String> stopped = new ArrayList<>();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            Running r = all.get(i);
+            if (!names.isEmpty() && !names.contains(r.name())) {
+                continue;
+            }
+            if (Processes.alive(r.pid())) {
+                progress.accept("stopping " + r.name() + " (pid " + r.pid() + ")");
+                ProcessHandle.of(r.pid()).ifPresent(h -> Processes.stop(h, Duration.ofSeconds(30)));
+                stopped.add(r.name());
+            }
+            all.remove(i);
+        }
+        write(all);
+        return stopped;
+    }
+
+    /** Kills one service at once (SIGKILL), as a crash would. */
+    public void kill(String name) {
+        recorded().stream().filter(r -> r.name().equals(name)).findFirst()
+                .flatMap(r -> ProcessHandle.of(r.pid())).ifPresent(ProcessHandle::destroyForcibly);
+    }
+
+    private void write(List<Running> services) {
+        try {
+            JSON.writeValue(pidFile().toFile(), services);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + pidFile(), e);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package dev.qwm.cli;
+
+import dev.qwm.infra.LocalInfrastructure;
+import dev.qwm.infra.LocalServices;
+import dev.qwm.infra.ServiceSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The whole system on this machine: the broker and database ({@link LocalInfrastructure}) and the services as
+ * separate processes ({@link LocalServices}), with everything under {@code $QWM_HOME/.qwm}.
+ */
+public final class LocalStack {
+
+    public static final int DEFAULT_PLANNERS = 2;
+
+    private final Path root;
+    private final Path state;
+
+    public LocalStack() {
+        this(Path.of(System.getenv().getOrDefault("QWM_HOME", ".")));
+    }
+
+    public LocalStack(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+        this.state = this.root.resolve(".qwm");
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public LocalInfrastructure infrastructure() {
+        return new LocalInfrastructure(state.resolve("infra"));
+    }
+
+    public LocalServices services() {
+        return new LocalServices(root, state);
+    }
+
+    public Path artifactsRoot() {
+        return state.resolve("artifacts");
+    }
+
+    public Path pushtDataset() {
+        return state.resolve("data/pusht");
+    }
+
+    /** The shipped bundles the encoder and predictor services load at startup. */
+    public List<Path> shippedBundles() {
+        List<Path> out = new ArrayList<>();
+        for (String env : List.of("wall", "pusht")) {
+            Path b = root.resolve("models").resolve(env);
+            if (Files.exists(b.resolve("model.json"))) {
+                out.add(b);
+            }
+        }
+        return out;
+    }
+
+    public List<ServiceSpec> specs(LocalInfrastructure.State infra, int planners) {
+        return LocalServices.stack(infra, artifactsRoot(), shippedBundles(), pushtDataset(), planners);
+    }
+
+    /** Starts what is not running: broker, database, then the services. Returns what this call started. */
+    public Started up(int planners, Consumer<String> progress) {
+        LocalInfrastructure infra = infrastructure();
+        boolean infraStarted = !infra.running();
+        LocalInfrastructure.State s = infra.up(LocalInfrastructure.DEFAULT_KAFKA_PORT,
+                LocalInfrastructure.DEFAULT_KAFKA_CONTROLLER_PORT, LocalInfrastructure.DEFAULT_POSTGRES_PORT, progress);
+        List<String> services = services().up(specs(s, planners), Duration.ofSeconds(180), progress);
+        return new Started(infraStarted, services);
+    }
+
+    /** What one {@link #up} call started (so that a demo stops only that). */
+    public record Started(boolean infrastructure, List<String> services) {
+    }
+
+    public void down(Started started, Consumer<String> progress) {
+        if (!started.services().isEmpty()) {
+            services().down(started.services(), progress);
+        }
+        if (started.infrastructure()) {
+            infrastructure().down(progress);
+        }
+    }
+
+    public String url(String service) {
+        return switch (service) {
+            case "quantizer" -> "http://127.0.0.1:8081";
+            case "encoder" -> "http://127.0.0.1:8082";
+            case "predictor" -> "http://127.0.0.1:8083";
+            case "planner" -> "http://127.0.0.1:8084";
+            case "collector" -> "http://127.0.0.1:8085";
+            default -> throw new IllegalArgumentException("no service " + service);
+        };
+    }
+}

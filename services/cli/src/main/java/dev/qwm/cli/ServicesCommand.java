@@ -1,0 +1,72 @@
+package dev.qwm.cli;
+
+import dev.qwm.infra.LocalServices;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code ./qwm services up|status|down}: the five services as local processes, over {@code ./qwm infra}. */
+@Command(name = "services", description = "Start, list or stop the qwm services as local processes (starts the broker and database too).",
+        subcommands = {ServicesCommand.Up.class, ServicesCommand.Status.class, ServicesCommand.Down.class})
+public final class ServicesCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "up", description = "Start the broker, the database and every service that is not running.")
+    static final class Up implements Runnable {
+        @Option(names = "--planners", defaultValue = "" + LocalStack.DEFAULT_PLANNERS, description = "Planner workers (default ${DEFAULT-VALUE}).")
+        int planners;
+
+        @Override
+        public void run() {
+            LocalStack stack = new LocalStack();
+            stack.up(planners, msg -> System.out.println("qwm: " + msg));
+            printStatus(stack);
+        }
+    }
+
+    @Command(name = "status", description = "The running services, their ports and logs.")
+    static final class Status implements Runnable {
+        @Override
+        public void run() {
+            LocalStack stack = new LocalStack();
+            InfraCommand.printStatus(stack.infrastructure());
+            System.out.println();
+            printStatus(stack);
+        }
+    }
+
+    @Command(name = "down", description = "Stop services by PID (all, or the named ones); --infra stops the broker and database too.")
+    static final class Down implements Runnable {
+        @Parameters(arity = "0..*", description = "Service names (e.g. planner-2); none = all.")
+        List<String> names = List.of();
+
+        @Option(names = "--infra", description = "Also stop Kafka and PostgreSQL.")
+        boolean infra;
+
+        @Override
+        public void run() {
+            LocalStack stack = new LocalStack();
+            stack.services().down(names, msg -> System.out.println("qwm: " + msg));
+            if (infra) {
+                stack.infrastructure().down(msg -> System.out.println("qwm infra: " + msg));
+            }
+        }
+    }
+
+    static void printStatus(LocalStack stack) {
+        LocalServices services = stack.services();
+        Table t = new Table("service", "pid", "address", "log");
+        for (LocalServices.Running r : services.running()) {
+            t.row(r.name(), r.pid(), "127.0.0.1:" + r.port(), stack.root().relativize(services.logFile(r.name())));
+        }
+        t.print(System.out);
+    }
+}

@@ -1,0 +1,82 @@
+package dev.qwm.cli;
+
+import dev.qwm.cli.study.ServiceClient;
+import dev.qwm.cli.study.StudyRunner;
+import dev.qwm.cli.study.StudySpec;
+import dev.qwm.cli.study.StudyTable;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code ./qwm study run SPEC | status ID | report ID}: studies through the services; results from the collector. */
+@Command(name = "study", description = "Run a study (quantize, dispatch, follow) through the services, or reattach to one.",
+        subcommands = {StudyCommand.Run.class, StudyCommand.Status.class, StudyCommand.Report.class})
+public final class StudyCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    static ServiceClient client(LocalStack stack, String service) {
+        return new ServiceClient(service, stack.url(service));
+    }
+
+    @Command(name = "run", description = "Start what is missing, quantize the recipes, dispatch the episodes, follow them, print the table.")
+    static final class Run implements Runnable {
+        @Parameters(paramLabel = "SPEC", description = "The study spec (YAML); see docs/studies/*.yaml.")
+        Path specFile;
+
+        @Option(names = "--planners", defaultValue = "" + LocalStack.DEFAULT_PLANNERS, description = "Planner workers to start if none run (default ${DEFAULT-VALUE}).")
+        int planners;
+
+        @Option(names = "--timeout-minutes", defaultValue = "120")
+        long timeoutMinutes;
+
+        @Override
+        public void run() {
+            StudySpec spec = StudySpec.read(specFile);
+            LocalStack stack = new LocalStack();
+            stack.up(planners, msg -> System.out.println("qwm: " + msg));
+            StudyRunner runner = new StudyRunner(client(stack, "quantizer"), client(stack, "planner"),
+                    client(stack, "collector"), System.out);
+            String id = runner.submit(spec);
+            runner.watch(id, Duration.ofMinutes(timeoutMinutes));
+            System.out.println();
+            StudyTable.print(client(stack, "collector"), id, System.out);
+            System.out.println("\nresults: ./qwm study report " + id + "   (the collector: " + stack.url("collector")
+                    + "/api/v1/studies/" + id + ")");
+        }
+    }
+
+    @Command(name = "status", description = "Reattach to a study: follow its episodes until all are stored.")
+    static final class Status implements Runnable {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Override
+        public void run() {
+            LocalStack stack = new LocalStack();
+            StudyRunner runner = new StudyRunner(client(stack, "quantizer"), client(stack, "planner"),
+                    client(stack, "collector"), System.out);
+            runner.watch(id, Duration.ofHours(12));
+            StudyTable.print(client(stack, "collector"), id, System.out);
+        }
+    }
+
+    @Command(name = "report", description = "Print a study's table from the collector.")
+    static final class Report implements Runnable {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Override
+        public void run() {
+            StudyTable.print(client(new LocalStack(), "collector"), id, System.out);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.qwm.cli.study;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** HTTP + JSON to one qwm service; an error reply becomes an exception carrying the service's own message. */
+public final class ServiceClient {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+
+    private final String name;
+    private final String baseUrl;
+
+    public ServiceClient(String name, String baseUrl) {
+        this.name = name;
+        this.baseUrl = baseUrl;
+    }
+
+    public JsonNode get(String path) {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).GET());
+    }
+
+    public JsonNode post(String path, JsonNode body) {
+        try {
+            return send(HttpRequest.newBuilder(URI.create(baseUrl + path))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private JsonNode send(HttpRequest.Builder request) {
+        HttpResponse<String> r;
+        try {
+            r = HTTP.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new IllegalStateException("the " + name + " service at " + baseUrl + " does not answer ("
+                    + e.getMessage() + "); is it running? (./qwm services status)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        JsonNode body;
+        try {
+            body = r.body().isBlank() ? JSON.nullNode() : JSON.readTree(r.body());
+        } catch (IOException e) {
+            body = JSON.getNodeFactory().textNode(r.body());
+        }
+        if (r.statusCode() >= 400) {
+            String message = body.has("error") ? body.get("error").asText() : r.body();
+            throw new IllegalArgumentException(name + " service: " + message);
+        }
+        return body;
+    }
+}

@@ -1,0 +1,214 @@
+package dev.qwm.cli.study;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.qwm.planning.PlannerBudget;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * A study as a user writes it (YAML): one bundle and environment, a grid of recipes (FP, encoder-only,
+ * predictor-only, both) times planner budgets (overrides of DINO-WM's defaults), episodes and seeds.
+ *
+ * <pre>
+ * name: wall-bits
+ * environment: wall
+ * bundle: models/wall
+ * episodes: 10
+ * seeds: {base: 99, offset: 1, split: validation}
+ * budgets: [{max_iter: 5}, {max_iter: 20, opt_steps: 10}]
+ * recipes:
+ *   - {name: fp32}
+ *   - {name: predictor-w4a16-g128, preset: w4a16-g128, modules: predictor}
+ * </pre>
+ */
+public record StudySpec(String name, String environment, String bundle, Integer episodes, Seeds seeds,
+                        List<Budget> budgets, List<RecipeEntry> recipes, Long plannerSeed, Boolean evaluateCemSteps) {
+
+    public record Seeds(Long base, Long offset, String split) {
+    }
+
+    /** Overrides of DINO-WM's budget for the environment; absent fields keep the default. */
+    public record Budget(Integer maxIter, Integer optSteps, Integer samples, Integer topK, Integer horizon,
+                         Double varScale, Double objectiveAlpha) {
+
+        public PlannerBudget resolve(String environment) {
+            PlannerBudget b = PlannerBudget.dinoWm(environment);
+            if (horizon != null) {
+                b = b.withHorizon(horizon);
+            }
+            if (samples != null) {
+                b = b.withSamples(samples);
+            }
+            if (topK != null) {
+                b = b.withTopK(topK);
+            }
+            if (varScale != null) {
+                b = b.withVarScale(varScale);
+            }
+            if (optSteps != null) {
+                b = b.withOptSteps(optSteps);
+            }
+            if (maxIter != null) {
+                b = b.withMaxIter(maxIter);
+            }
+            if (objectiveAlpha != null) {
+                b = new PlannerBudget(b.horizon(), b.samples(), b.topK(), b.varScale(), b.optSteps(), b.maxIter(),
+                        objectiveAlpha, b.executedActions());
+            }
+            return b;
+        }
+    }
+
+    /**
+     * One row of the grid: FP (no preset, no recipe file) or a quantization (a preset applied to modules, optionally
+     * with a method, or a recipe file).
+     */
+    public record RecipeEntry(String name, String preset, String modules, String method, String recipe) {
+
+        public boolean isFullPrecision() {
+            return preset == null && recipe == null;
+        }
+
+        /** Which components come from the quantized bundle. */
+        public boolean quantizesEncoder() {
+            return !isFullPrecision() && (modules == null || modules.equals("encoder") || modules.equals("both"));
+        }
+
+        public boolean quantizesPredictor() {
+            return !isFullPrecision() && (modules == null || modules.equals("predictor") || modules.equals("both"));
+        }
+
+        public String modulesLabel() {
+            if (isFullPrecision()) {
+                return "-";
+            }
+            return quantizesEncoder() && quantizesPredictor() ? "both" : quantizesEncoder() ? "encoder" : "predictor";
+        }
+    }
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    /** Reads and validates a spec; every problem is reported with the file and the field. */
+    public static StudySpec read(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read study spec " + file + ": " + e.getMessage());
+        }
+        StudySpec spec;
+        try {
+            spec = YAML.readValue(text, StudySpec.class);
+        } catch (UnrecognizedPropertyException e) {
+            throw new IllegalArgumentException(file + ": unknown field '" + e.getPropertyName() + "' at "
+                    + path(e) + " (known: " + e.getKnownPropertyIds() + ")");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(file + ": " + e.getOriginalMessage()
+                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+        }
+        if (spec == null) {
+            throw new IllegalArgumentException(file + " is empty");
+        }
+        Path base = file.toAbsolutePath().getParent();
+        return spec.validated(file.toString(), base);
+    }
+
+    private static String path(UnrecognizedPropertyException e) {
+        StringBuilder b = new StringBuilder();
+        for (var ref : e.getPath()) {
+            if (ref.getFieldName() != null) {
+                b.append(b.length() == 0 ? "" : ".").append(ref.getFieldName());
+            } else {
+                b.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return b.length() == 0 ? "top level" : b.toString();
+    }
+
+    /** Checks every field; resolves the bundle and recipe paths against the spec's folder if relative. */
+    StudySpec validated(String origin, Path base) {
+        List<String> problems = new ArrayList<>();
+        if (name == null || name.isBlank()) {
+            problems.add("name is missing");
+        }
+        if (environment == null || !Set.of("wall", "pusht").contains(environment)) {
+            problems.add("environment must be wall or pusht, got " + (environment == null ? "nothing" : "'" + environment + "'"));
+        }
+        if (bundle == null || bundle.isBlank()) {
+            problems.add("bundle (the FP model bundle folder) is missing");
+        }
+        if (episodes == null || episodes < 1) {
+            problems.add("episodes (per configuration) must be at least 1");
+        }
+        if (seeds != null && seeds.split() != null && !Set.of("validation", "train").contains(seeds.split())) {
+            problems.add("seeds.split must be validation or train, got '" + seeds.split() + "'");
+        }
+        if (recipes == null || recipes.isEmpty()) {
+            problems.add("recipes is empty: list at least {name: fp32}");
+        } else {
+            Set<String> names = new HashSet<>();
+            for (int i = 0; i < recipes.size(); i++) {
+                RecipeEntry r = recipes.get(i);
+                String where = "recipes[" + i + "]";
+                if (r.name() == null || r.name().isBlank()) {
+                    problems.add(where + " has no name");
+                } else if (!names.add(r.name())) {
+                    problems.add(where + ": the name '" + r.name() + "' is used twice");
+                }
+                if (r.preset() != null && r.recipe() != null) {
+                    problems.add(where + ": give either preset or recipe, not both");
+                }
+                if (r.modules() != null && !Set.of("encoder", "predictor", "both").contains(r.modules())) {
+                    problems.add(where + ": modules must be encoder, predictor or both, got '" + r.modules() + "'");
+                }
+                if (r.isFullPrecision() && (r.modules() != null || r.method() != null)) {
+                    problems.add(where + ": modules/method without a preset or recipe");
+                }
+            }
+        }
+        if (environment != null && Set.of("wall", "pusht").contains(environment)) {
+            for (int i = 0; budgets != null && i < budgets.size(); i++) {
+                try {
+                    budgets.get(i).resolve(environment);
+                } catch (IllegalArgumentException e) {
+                    problems.add("budgets[" + i + "]: " + e.getMessage());
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(origin + ": " + String.join("; ", problems));
+        }
+        List<RecipeEntry> resolvedRecipes = recipes.stream().map(r -> r.recipe() == null ? r
+                : new RecipeEntry(r.name(), r.preset(), r.modules(), r.method(), base.resolve(r.recipe()).toString())).toList();
+        return new StudySpec(name, environment, base.resolve(bundle).normalize().toString(), episodes,
+                seeds == null ? new Seeds(99L, 1L, "validation") : new Seeds(
+                        seeds.base() == null ? 99L : seeds.base(), seeds.offset() == null ? 1L : seeds.offset(),
+                        seeds.split() == null ? "validation" : seeds.split()),
+                budgets == null || budgets.isEmpty() ? List.of(new Budget(null, null, null, null, null, null, null)) : budgets,
+                resolvedRecipes, plannerSeed == null ? 0L : plannerSeed,
+                evaluateCemSteps == null || evaluateCemSteps);
+    }
+
+    /** A short label of a budget for column headers: {@code iter5-opt10}. */
+    public static String label(PlannerBudget b) {
+        return String.format(Locale.ROOT, "iter%d-opt%d", b.maxIter(), b.optSteps())
+                + (b.samples() != 300 ? "-n" + b.samples() : "");
+    }
+
+    public JsonNode toJson() {
+        return new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).valueToTree(this);
+    }
+}
