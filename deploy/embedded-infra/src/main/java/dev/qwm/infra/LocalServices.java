@@ -45,28 +45,48 @@ public final class LocalServices {
         this.home = home.toAbsolutePath();
     }
 
+    /** The HTTP (and gRPC) ports of the stack; planner i listens on {@code planner + 10 * (i - 1)}. */
+    public record StackPorts(int quantizer, int encoder, int predictor, int planner, int collector) {
+
+        public static final StackPorts DEFAULT = new StackPorts(8081, 8082, 8083, 8084, 8085);
+
+        /** Free ports (tests); planners get consecutive free ports too. */
+        public static StackPorts free() {
+            return new StackPorts(Ports.free(), Ports.free(), Ports.free(), Ports.free(), Ports.free());
+        }
+
+        public int planner(int i) {
+            return this == DEFAULT || equals(DEFAULT) ? planner + 10 * (i - 1) : (i == 1 ? planner : Ports.free());
+        }
+    }
+
     /**
-     * The standard local stack against {@code infra}: collector, encoder, predictor, quantizer and {@code planners}
+     * The local stack against {@code infra}: collector, encoder, predictor, quantizer and {@code planners}
      * planner workers, serving the bundles in {@code preload}.
      */
     public static List<ServiceSpec> stack(LocalInfrastructure.State infra, Path artifactsRoot, List<Path> preload,
-                                          Path pushtDataset, int planners) {
+                                          Path pushtDataset, int planners, StackPorts ports) {
+        return stack(infra.bootstrapServers(), infra.jdbcUrl(), artifactsRoot, preload, pushtDataset, planners, ports);
+    }
+
+    public static List<ServiceSpec> stack(String bootstrapServers, String jdbcUrl, Path artifactsRoot, List<Path> preload,
+                                          Path pushtDataset, int planners, StackPorts ports) {
         String bundles = String.join(",", preload.stream().map(p -> p.toAbsolutePath().toString()).toList());
-        Map<String, String> kafka = Map.of("QWM_KAFKA_BOOTSTRAP", infra.bootstrapServers());
+        Map<String, String> kafka = Map.of("QWM_KAFKA_BOOTSTRAP", bootstrapServers);
         List<ServiceSpec> specs = new ArrayList<>();
-        specs.add(new ServiceSpec("collector", "collector", 8085, merge(kafka, Map.of(
-                "QWM_JDBC_URL", infra.jdbcUrl(), "QWM_DB_USER", PostgresServer.USER,
+        specs.add(new ServiceSpec("collector", "collector", ports.collector(), merge(kafka, Map.of(
+                "QWM_JDBC_URL", jdbcUrl, "QWM_DB_USER", PostgresServer.USER,
                 "QWM_DB_PASSWORD", PostgresServer.PASSWORD)), "384m"));
-        specs.add(new ServiceSpec("encoder", "encoder", 8082, Map.of("QWM_ENCODER_PRELOAD", bundles), "512m"));
-        specs.add(new ServiceSpec("predictor", "predictor", 8083, Map.of(
-                "QWM_ENCODER_HOST", "127.0.0.1", "QWM_ENCODER_PORT", "8082",
+        specs.add(new ServiceSpec("encoder", "encoder", ports.encoder(), Map.of("QWM_ENCODER_PRELOAD", bundles), "512m"));
+        specs.add(new ServiceSpec("predictor", "predictor", ports.predictor(), Map.of(
+                "QWM_ENCODER_HOST", "127.0.0.1", "QWM_ENCODER_PORT", Integer.toString(ports.encoder()),
                 "QWM_PREDICTOR_PRELOAD", bundles), "768m"));
-        specs.add(new ServiceSpec("quantizer", "quantizer", 8081, merge(kafka, Map.of(
+        specs.add(new ServiceSpec("quantizer", "quantizer", ports.quantizer(), merge(kafka, Map.of(
                 "QWM_ARTIFACTS_ROOT", artifactsRoot.toAbsolutePath().toString(),
                 "QWM_PUSHT_DATASET", pushtDataset.toAbsolutePath().toString())), "1g"));
         for (int i = 1; i <= planners; i++) {
-            specs.add(new ServiceSpec("planner-" + i, "planner", 8084 + 10 * (i - 1), merge(kafka, Map.of(
-                    "QWM_PREDICTOR_HOST", "127.0.0.1", "QWM_PREDICTOR_PORT", "8083",
+            specs.add(new ServiceSpec("planner-" + i, "planner", ports.planner(i), merge(kafka, Map.of(
+                    "QWM_PREDICTOR_HOST", "127.0.0.1", "QWM_PREDICTOR_PORT", Integer.toString(ports.predictor()),
                     "QWM_PLANNER_WORKER_ID", "planner-" + i,
                     "QWM_PUSHT_DATASET", pushtDataset.toAbsolutePath().toString())), "384m"));
         }

@@ -63,7 +63,8 @@ public final class LocalStack {
     }
 
     public List<ServiceSpec> specs(LocalInfrastructure.State infra, int planners) {
-        return LocalServices.stack(infra, artifactsRoot(), shippedBundles(), pushtDataset(), planners);
+        return LocalServices.stack(infra, artifactsRoot(), shippedBundles(), pushtDataset(), planners,
+                LocalServices.StackPorts.DEFAULT);
     }
 
     /** Starts what is not running: broker, database, then the services. Returns what this call started. */

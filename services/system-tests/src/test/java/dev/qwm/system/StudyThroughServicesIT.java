@@ -1,0 +1,230 @@
+package dev.qwm.system;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.qwm.infra.EmbeddedInfrastructure;
+import dev.qwm.infra.LocalServices;
+import dev.qwm.infra.ServiceSpec;
+import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.onnx.runtime.SessionConfig;
+import dev.qwm.planning.DataSplit;
+import dev.qwm.planning.PlannerBudget;
+import dev.qwm.planning.cem.CemPlanner;
+import dev.qwm.planning.eval.EpisodeSource;
+import dev.qwm.planning.eval.EpisodeSources;
+import dev.qwm.planning.mpc.EpisodeResult;
+import dev.qwm.planning.mpc.MpcEpisodeRunner;
+import dev.qwm.planning.mpc.PlanningListener;
+import dev.qwm.planning.onnx.OnnxWorldModel;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole system for real: Kafka and PostgreSQL, the five services as separate processes on their own ports, two
+ * planner workers. A study (the shipped Wall model at FP and with a 4-bit predictor) runs while one planner is
+ * killed in the middle of an episode; every episode must be stored exactly once, the killed episode redone by the
+ * other worker, and an episode planned through the services must equal the same episode planned in-process.
+ */
+class StudyThroughServicesIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final Path ROOT = Path.of(System.getProperty("qwm.root", "../..")).toAbsolutePath().normalize();
+    private static final Path BUNDLE = ROOT.resolve("models/wall");
+
+    // A reduced budget so the test takes minutes on two cores; the same budget runs in-process for the comparison.
+    private static final PlannerBudget BUDGET = new PlannerBudget(5, 64, 8, 1.0, 3, 3, 1.0, 5);
+    private static final int EPISODES = 3;
+
+    @TempDir
+    Path home;
+
+    @Test
+    void studySurvivesAKilledPlannerAndMatchesInProcessPlanning() throws Exception {
+        assertTrue(Files.exists(BUNDLE.resolve("model.json")), "the shipped bundle " + BUNDLE + " is missing");
+        try (EmbeddedInfrastructure infra = EmbeddedInfrastructure.start()) {
+            LocalServices services = new LocalServices(ROOT, home);
+            LocalServices.StackPorts ports = LocalServices.StackPorts.free();
+            List<ServiceSpec> specs = LocalServices.stack(infra.bootstrapServers(), infra.jdbcUrl(),
+                    home.resolve("artifacts"), List.of(BUNDLE), home.resolve("pusht"), 2, ports);
+            try {
+                services.up(specs, Duration.ofMinutes(4), System.out::println);
+                String quantizer = "http://127.0.0.1:" + ports.quantizer();
+                String planner = "http://127.0.0.1:" + ports.planner();
+                String collector = "http://127.0.0.1:" + ports.collector();
+
+                // A 4-bit predictor from the quantizer service; the encoder stays FP (independent swapping).
+                ObjectNode q = JSON.createObjectNode().put("bundle", BUNDLE.toString()).put("preset", "w4a16-g128")
+                        .put("modules", "predictor");
+                String job = post(quantizer + "/api/v1/quantizations", q).get("job_id").asText();
+                JsonNode done = awaitJob(quantizer, job);
+                String quantized = done.get("bundle").asText();
+
+                ObjectNode study = JSON.createObjectNode().put("name", "system-it").put("environment", "wall")
+                        .put("episodes", EPISODES);
+                var configs = study.putArray("configurations");
+                addConfiguration(configs, "fp32", BUNDLE.toString(), BUNDLE.toString());
+                addConfiguration(configs, "predictor-w4a16-g128", BUNDLE.toString(), quantized);
+                JsonNode created = post(planner + "/api/v1/studies", study);
+                String studyId = created.get("study_id").asText();
+                int total = created.get("episodes").asInt();
+                assertEquals(2 * EPISODES, total);
+
+                // Kill planner-1 while it is in the middle of an episode (it logged the start but not the end).
+                Path log = services.logFile("planner-1");
+                long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+                boolean killed = false;
+                while (!killed && System.nanoTime() < deadline) {
+                    String text = Files.exists(log) ? Files.readString(log) : "";
+                    int started = count(text, " attempt ");
+                    int finished = count(text, " done: success=");
+                    if (started > finished) {
+                        Thread.sleep(1500); // well inside the episode: some CEM steps have been published
+                        services.kill("planner-1");
+                        killed = true;
+                    }
+                    Thread.sleep(200);
+                }
+                assertTrue(killed, "planner-1 never started an episode");
+
+                JsonNode episodes = awaitEpisodes(collector, studyId, total, Duration.ofMinutes(10));
+                Set<Integer> indexes = new HashSet<>();
+                for (JsonNode e : episodes) {
+                    assertTrue(indexes.add(e.get("episodeId").path("index").asInt(0)), "episode stored twice: " + e);
+                }
+                assertEquals(total, indexes.size());
+
+                try (Connection c = DriverManager.getConnection(infra.jdbcUrl(), "qwm", "qwm");
+                     Statement s = c.createStatement()) {
+                    try (ResultSet r = s.executeQuery("SELECT count(*) FROM episodes WHERE study_id = '" + studyId
+                            + "' AND attempt_id IS NOT NULL")) {
+                        r.next();
+                        assertEquals(total, r.getInt(1), "completed episode rows");
+                    }
+                    try (ResultSet r = s.executeQuery("SELECT count(*) FROM (SELECT episode_index FROM cem_steps"
+                            + " WHERE study_id = '" + studyId + "' GROUP BY episode_index"
+                            + " HAVING count(DISTINCT attempt_id) > 1) redone")) {
+                        r.next();
+                        assertTrue(r.getInt(1) >= 1, "the killed worker's episode was not redone by another attempt");
+                    }
+                }
+
+                // The same episode in-process: identical decisions, so identical outcome.
+                JsonNode first = episodes.get(0);
+                for (JsonNode e : episodes) {
+                    if (e.get("configuration").asText().equals("fp32") && e.get("episodeId").path("index").asInt(0) == 0) {
+                        first = e;
+                    }
+                }
+                EpisodeResult local = inProcess(0, first.get("seeding").get("seed").asLong());
+                assertEquals(local.success(), first.path("success").asBoolean(false), "success in-process vs services");
+                assertEquals(local.mpcIterations(), first.path("mpcIterations").asInt(), "MPC iterations");
+                assertEquals((float) local.finalStateDistance(), (float) first.path("finalStateDistance").asDouble(),
+                        1e-4f, "final state distance");
+                double serviceMs = first.path("meanCemStepMs").asDouble();
+                System.out.printf(Locale.ROOT, "CEM step (%d candidates x horizon %d): in-process %.1f ms, through the"
+                        + " services %.1f ms, ratio %.2f%n", BUDGET.samples(), BUDGET.horizon(), local.meanCemStepMs(),
+                        serviceMs, serviceMs / local.meanCemStepMs());
+            } finally {
+                services.down(List.of(), System.out::println);
+            }
+        }
+    }
+
+    private static EpisodeResult inProcess(int index, long seed) {
+        EpisodeSource source = EpisodeSources.wall();
+        try (OnnxWorldModel model = OnnxWorldModel.open(ModelBundle.read(BUNDLE), SessionConfig.singleThreaded())) {
+            MpcEpisodeRunner runner = new MpcEpisodeRunner(model, new CemPlanner(), BUDGET, source::newEnvironment, true);
+            return runner.run(source.episode(index, seed, DataSplit.VALIDATION), 0, PlanningListener.NONE);
+        }
+    }
+
+    private static void addConfiguration(com.fasterxml.jackson.databind.node.ArrayNode configs, String label,
+                                         String encoder, String predictor) {
+        ObjectNode c = configs.addObject().put("label", label);
+        c.putObject("encoder").put("bundle", encoder);
+        c.putObject("predictor").put("bundle", predictor);
+        c.putObject("budget").put("horizon", BUDGET.horizon()).put("samples", BUDGET.samples())
+                .put("top_k", BUDGET.topK()).put("var_scale", BUDGET.varScale()).put("opt_steps", BUDGET.optSteps())
+                .put("max_iter", BUDGET.maxIter()).put("objective_alpha", BUDGET.objectiveAlpha())
+                .put("executed_actions", BUDGET.executedActions());
+    }
+
+    private static JsonNode awaitJob(String quantizer, String job) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonNode s = get(quantizer + "/api/v1/quantizations/" + job);
+            String state = s.path("state").asText();
+            if (state.contains("SUCCEEDED")) {
+                return s;
+            }
+            assertTrue(!state.contains("FAILED"), "quantization failed: " + s);
+            Thread.sleep(500);
+        }
+        throw new AssertionError("quantization job " + job + " did not finish");
+    }
+
+    private static JsonNode awaitEpisodes(String collector, String studyId, int total, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        JsonNode episodes = JSON.createArrayNode();
+        while (System.nanoTime() < deadline) {
+            try {
+                episodes = get(collector + "/api/v1/studies/" + studyId + "/episodes").path("episodes");
+                if (episodes.size() >= total) {
+                    return episodes;
+                }
+            } catch (AssertionError notYetKnown) {
+                // the study's submission may not be stored yet
+            }
+            Thread.sleep(1000);
+        }
+        throw new AssertionError("only " + episodes.size() + " of " + total + " episodes stored after " + timeout);
+    }
+
+    private static int count(String text, String needle) {
+        int n = 0;
+        for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    private static JsonNode get(String url) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() >= 400) {
+            throw new AssertionError("GET " + url + " -> " + r.statusCode() + " " + r.body());
+        }
+        return JSON.readTree(r.body());
+    }
+
+    private static JsonNode post(String url, JsonNode body) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() >= 400) {
+            throw new AssertionError("POST " + url + " -> " + r.statusCode() + " " + r.body());
+        }
+        return JSON.readTree(r.body());
+    }
+}
