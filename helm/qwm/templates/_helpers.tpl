@@ -95,6 +95,10 @@ app.kubernetes.io/component: {{ .svc }}
 {{- end -}}
 {{- end -}}
 
+{{- define "qwm.pushtDataset" -}}
+{{- printf "%s/%s" (trimSuffix "/" .Values.artifacts.mountPath) (trimPrefix "/" .Values.artifacts.pushtDataset) -}}
+{{- end -}}
+
 {{- define "qwm.artifactsClaim" -}}
 {{- default (printf "%s-artifacts" (include "qwm.fullname" .)) .Values.artifacts.persistence.existingClaim -}}
 {{- end -}}
