@@ -99,7 +99,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Planner seed, mixed with each episode's seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--seed-offset", defaultValue = "1", description = "Episode n uses seed 99n+OFFSET (default: ${DEFAULT-VALUE}; calibration uses 2).")
+    @Option(names = "--seed-offset", defaultValue = "1", description = "Episode n uses seed 99n+OFFSET (default: ${DEFAULT-VALUE}: evaluation, validation split; 2: calibration episodes, training split).")
     long seedOffset;
 
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads per model (default: ${DEFAULT-VALUE}).")
