@@ -1,0 +1,85 @@
+package dev.qwm.quantizer.grpc;
+
+import dev.qwm.api.quantizer.v1.GetQuantizationJobRequest;
+import dev.qwm.api.quantizer.v1.GetQuantizationJobResponse;
+import dev.qwm.api.quantizer.v1.JobState;
+import dev.qwm.api.quantizer.v1.QuantizerService;
+import dev.qwm.api.quantizer.v1.SubmitQuantizationRequest;
+import dev.qwm.api.quantizer.v1.SubmitQuantizationResponse;
+import dev.qwm.quant.recipe.Recipe;
+import dev.qwm.quant.recipe.RecipeException;
+import dev.qwm.quantizer.job.Artifact;
+import dev.qwm.quantizer.job.InvalidSubmissionException;
+import dev.qwm.quantizer.job.JobView;
+import dev.qwm.quantizer.job.QuantizationJobs;
+import dev.qwm.quantizer.job.QueueFullException;
+import dev.qwm.quantizer.job.UnknownJobException;
+import dev.qwm.quantizer.recipe.RecipeRequests;
+import io.grpc.Status;
+import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Uni;
+import java.util.function.Supplier;
+
+/** {@code qwm.quantizer.v1.QuantizerService}: a thin adapter from protobuf to {@link QuantizationJobs}. */
+@GrpcService
+public class QuantizerGrpcService implements QuantizerService {
+
+    private final QuantizationJobs jobs;
+
+    public QuantizerGrpcService(QuantizationJobs jobs) {
+        this.jobs = jobs;
+    }
+
+    @Override
+    @Blocking
+    public Uni<SubmitQuantizationResponse> submitQuantization(SubmitQuantizationRequest request) {
+        return call(() -> {
+            Recipe recipe = RecipeRequests.fromSubmission(request.getPreset(), request.getPresetModulesList(), request.getRecipe());
+            JobView job = jobs.submit(request.getSourceBundle(), recipe);
+            return SubmitQuantizationResponse.newBuilder().setJobId(job.id()).build();
+        });
+    }
+
+    @Override
+    @Blocking
+    public Uni<GetQuantizationJobResponse> getQuantizationJob(GetQuantizationJobRequest request) {
+        return call(() -> toProto(jobs.get(request.getJobId())));
+    }
+
+    static GetQuantizationJobResponse toProto(JobView job) {
+        GetQuantizationJobResponse.Builder b = GetQuantizationJobResponse.newBuilder()
+                .setJobId(job.id())
+                .setState(switch (job.state()) {
+                    case RUNNING -> JobState.JOB_STATE_RUNNING;
+                    case SUCCEEDED -> JobState.JOB_STATE_SUCCEEDED;
+                    case FAILED -> JobState.JOB_STATE_FAILED;
+                })
+                .setProgress((float) job.progress())
+                .setMessage(job.message() == null ? "" : job.message());
+        if (job.bundle() != null) {
+            b.setBundle(job.bundle());
+        }
+        for (Artifact a : job.artifacts()) {
+            b.addArtifacts(a.ref());
+        }
+        if (job.manifestJson() != null) {
+            b.setManifestJson(job.manifestJson());
+        }
+        return b.build();
+    }
+
+    private static <T> Uni<T> call(Supplier<T> body) {
+        try {
+            return Uni.createFrom().item(body.get());
+        } catch (RecipeException | InvalidSubmissionException e) {
+            return Uni.createFrom().failure(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+        } catch (UnknownJobException e) {
+            return Uni.createFrom().failure(Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
+        } catch (QueueFullException e) {
+            return Uni.createFrom().failure(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
+        } catch (IllegalStateException e) {
+            return Uni.createFrom().failure(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.qwm.quantizer.rest;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.qwm.quant.recipe.Presets;
+import dev.qwm.quant.recipe.QuantMethod;
+import dev.qwm.quant.recipe.Recipe;
+import dev.qwm.quantizer.job.InvalidSubmissionException;
+import dev.qwm.quantizer.job.JobView;
+import dev.qwm.quantizer.job.QuantizationJobs;
+import dev.qwm.quantizer.recipe.RecipeRequests;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The HTTP JSON face of the quantizer, for the command line (which speaks HTTP, not gRPC): the same jobs, the same
+ * checks and the same messages as {@code QuantizerService}.
+ */
+@Path("/api/v1")
+@Produces(MediaType.APPLICATION_JSON)
+public class QuantizationResource {
+
+    static final Set<String> SUBMISSION_FIELDS = Set.of("bundle", "preset", "modules", "method", "recipe_yaml",
+            "episodes", "quant_iter");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final QuantizationJobs jobs;
+
+    public QuantizationResource(QuantizationJobs jobs) {
+        this.jobs = jobs;
+    }
+
+    /**
+     * {@code {"bundle": DIR, "preset": NAME, "modules": "encoder|predictor|both", "method": M}} or
+     * {@code {"bundle": DIR, "recipe_yaml": TEXT}}, optionally {@code "episodes"} and {@code "quant_iter"} (calibration).
+     */
+    @POST
+    @Path("/quantizations")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Submitted submit(JsonNode body) {
+        if (body == null || !body.isObject()) {
+            throw new InvalidSubmissionException("the request body must be a JSON object with bundle and preset/modules"
+                    + " or recipe_yaml");
+        }
+        for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!SUBMISSION_FIELDS.contains(name)) {
+                throw new InvalidSubmissionException("unknown field '" + name + "' (known: "
+                        + String.join(", ", SUBMISSION_FIELDS.stream().sorted().toList()) + ")");
+            }
+        }
+        Recipe recipe = RecipeRequests.fromHttp(text(body, "preset"), text(body, "modules"), text(body, "method"),
+                text(body, "recipe_yaml"), integer(body, "episodes"), integer(body, "quant_iter"));
+        JobView job = jobs.submit(text(body, "bundle"), recipe);
+        return new Submitted(job.id(), job.state().name(), job.reused());
+    }
+
+    @GET
+    @Path("/quantizations/{id}")
+    public JobJson job(@PathParam("id") String id) {
+        return JobJson.of(jobs.get(id));
+    }
+
+    @GET
+    @Path("/presets")
+    public PresetsJson presets() {
+        return new PresetsJson(Presets.names().stream().map(n -> new PresetJson(n, Presets.describe(n))).toList(),
+                Arrays.stream(QuantMethod.values()).map(QuantMethod::id).toList(), List.of("encoder", "predictor", "both"));
+    }
+
+    private static String text(JsonNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw new InvalidSubmissionException(field + " must be a string, got " + v.getNodeType().name().toLowerCase(Locale.ROOT));
+        }
+        return v.asText();
+    }
+
+    private static Integer integer(JsonNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+            throw new InvalidSubmissionException(field + " must be an integer, got " + v);
+        }
+        return v.asInt();
+    }
+
+    static JsonNode parse(String json) {
+        if (json == null || json.isBlank()) {
+            return null;
+        }
+        try {
+            return JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("the stored manifest is not JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+}
