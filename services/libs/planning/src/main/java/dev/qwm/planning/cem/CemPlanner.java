@@ -13,7 +13,8 @@ import java.util.random.RandomGenerator;
  * The cross-entropy method exactly as DINO-WM / QuantWM's {@code CEMPlanner.plan}: in the normalised action space,
  * mean 0 and sigma {@code var_scale}; each step draws {@code samples} sequences {@code mu + sigma * N(0, 1)},
  * replaces sample 0 by {@code mu}, scores all of them in one batched world-model call, and refits mean and
- * (unbiased, as {@code torch.std}) standard deviation to the {@code top_k} lowest losses.
+ * (unbiased, as {@code torch.std}) standard deviation to the {@code top_k} lowest losses. A warm start (MPC's
+ * unexecuted actions) seeds the first macro actions of the initial mean.
  *
  * <p>Unlike DINO-WM, which evaluates 50 episodes together and stops CEM early only when all of them succeed, an
  * episode here never stops CEM because the simulator reports success: that early stop would leak the true
@@ -28,7 +29,7 @@ public final class CemPlanner implements Planner {
 
     @Override
     public PlanResult plan(WorldModel model, Latent start, Latent goal, PlannerBudget budget, RandomGenerator rng,
-                           CemStepObserver observer) {
+                           CemStepObserver observer, ActionBatch warmStart) {
         int h = budget.horizon();
         int a = model.actionDim();
         int n = budget.samples();
@@ -37,6 +38,17 @@ public final class CemPlanner implements Planner {
         Objective objective = budget.objective();
 
         double[] mu = new double[dim];
+        if (warmStart != null) {
+            // DINO-WM's init_mu_sigma: leftover actions first, zeros after; sigma stays var_scale everywhere
+            if (warmStart.batch() != 1 || warmStart.actionDim() != a || warmStart.horizon() > h) {
+                throw new IllegalArgumentException("warm start must be one sequence of at most " + h
+                        + " macro actions of dimension " + a + ", got " + warmStart.batch() + " x "
+                        + warmStart.horizon() + " x " + warmStart.actionDim());
+            }
+            for (int i = 0; i < warmStart.data().length; i++) {
+                mu[i] = warmStart.data()[i];
+            }
+        }
         double[] sigma = new double[dim];
         Arrays.fill(sigma, budget.varScale());
         float[] data = new float[n * dim];

@@ -20,7 +20,7 @@ public final class RandomPlanner implements Planner {
 
     @Override
     public PlanResult plan(WorldModel model, Latent start, Latent goal, PlannerBudget budget, RandomGenerator rng,
-                           CemStepObserver observer) {
+                           CemStepObserver observer, ActionBatch warmStart) {
         long t0 = System.nanoTime();
         int dim = budget.horizon() * model.actionDim();
         float[] seq = new float[dim];

@@ -87,6 +87,7 @@ public final class MpcEpisodeRunner {
         int cemCount = 0;
 
         Latent current = initial;
+        ActionBatch leftover = null; // planned but not executed (only when executedActions < horizon)
         for (int iter = 0; iter < budget.maxIter() && !success; iter++) {
             final int mpcIteration = iter;
             final Latent start = current;
@@ -100,7 +101,7 @@ public final class MpcEpisodeRunner {
                 cemSteps.add(m);
                 listener.onCemStep(episode, m);
             };
-            PlanResult plan = planner.plan(model, start, goal, budget, rng, observer);
+            PlanResult plan = planner.plan(model, start, goal, budget, rng, observer, leftover);
             for (int s = 0; s < plan.stepNanos().length; s++) {
                 cemNanos += plan.stepNanos()[s];
                 cemCpuNanos += plan.stepCpuNanos()[s];
@@ -110,6 +111,9 @@ public final class MpcEpisodeRunner {
             lastBestLoss = plan.bestLoss();
 
             ActionBatch actions = plan.actions();
+            int rest = actions.horizon() - budget.executedActions();
+            leftover = rest == 0 ? null : ActionBatch.single(rest, a, java.util.Arrays.copyOfRange(actions.data(),
+                    actions.offset(0, budget.executedActions()), actions.data().length));
             for (int t = 0; t < budget.executedActions(); t++) {
                 float[] macro = new float[a];
                 System.arraycopy(actions.data(), actions.offset(0, t), macro, 0, a);

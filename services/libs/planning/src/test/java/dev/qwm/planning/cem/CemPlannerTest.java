@@ -92,4 +92,14 @@ class CemPlannerTest {
         assertEquals(5, a.horizon());
         assertTrue(Double.isNaN(p.bestLoss()));
     }
+
+    @Test
+    void aWarmStartSeedsTheFirstMacroActionsOfTheInitialMean() {
+        QuadraticWorldModel model = new QuadraticWorldModel(2);
+        ActionBatch leftover = ActionBatch.single(2, 2, new float[] {0.5f, -0.5f, 1f, 2f});
+        new CemPlanner().plan(model, START, GOAL, budget(1), new SplittableRandom(1), CemStepObserver.NONE,
+                leftover);
+        float[] sample0 = java.util.Arrays.copyOf(model.scoredBatches.get(0), TARGET.length);
+        assertArrayEquals(new float[] {0.5f, -0.5f, 1f, 2f, 0, 0, 0, 0, 0, 0}, sample0);
+    }
 }
