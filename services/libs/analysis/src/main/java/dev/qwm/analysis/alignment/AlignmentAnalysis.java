@@ -182,19 +182,19 @@ public final class AlignmentAnalysis {
                         + "success (negative: lower loss, more success), and the final state distance (positive: lower "
                         + "loss, closer), with 95 % bootstrap intervals (2000 resamples, fixed seed). Divergence: "
                         + "‖imagined − real final latent‖ at the last MPC iteration. Flags: success flat (within one "
-                        + "episode) over at least a quarter of the curve while the plan loss falls ≥ 10 %, below FP.")
+                        + "episode) over at least a quarter of the curve while the plan loss falls ≥ 10 %, ending at least 0.05 below FP.")
                 .text("env").text("budget").text("configuration").integer("n").correlation("ρ(loss, success)")
-                .correlation("ρ(loss, distance)").decimal("divergence", 3).text("more MPC iterations")
-                .text("more CEM steps");
+                .correlation("ρ(loss, distance)").decimal("divergence", 3).text("stops helping: MPC iterations")
+                .text("stops helping: CEM steps");
         for (AlignmentResult r : results) {
             Condition c = r.condition();
             t.row(c.environment(), c.budget().label(), c.configuration(), c.size(),
                     r.lossVersusSuccess().rho().isDefined() ? r.lossVersusSuccess().rho() : null,
                     r.lossVersusDistance().rho().isDefined() ? r.lossVersusDistance().rho() : null,
                     r.finalVisualDivergence().isDefined() ? r.finalVisualDivergence().value() : null,
-                    r.mpcFlag().map(PlateauFlag::describe).orElse(c.isFullPrecision() ? "reference" : "helps or n/a"),
-                    r.cemFlag().map(PlateauFlag::describe).orElse(c.isFullPrecision() ? "reference"
-                            : r.cemCurve().isPresent() ? "helps or n/a" : "no trace"));
+                    r.mpcFlag().map(PlateauFlag::brief).orElse(c.isFullPrecision() ? "reference" : "no"),
+                    r.cemFlag().map(PlateauFlag::brief).orElse(c.isFullPrecision() ? "reference"
+                            : r.cemCurve().isPresent() ? "no" : "no trace"));
         }
         return t.build();
     }

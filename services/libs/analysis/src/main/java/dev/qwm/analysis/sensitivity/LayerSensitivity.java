@@ -7,10 +7,12 @@ package dev.qwm.analysis.sensitivity;
  * @param module      {@code encoder} or {@code predictor}
  * @param layer       the layer's node name (what a recipe's layer rule matches)
  * @param groupSize   0 = per output channel
+ * @param activations the layer's activation format in the manifest's words ({@code A16} = float, {@code A8-tensor})
  * @param weightBytes bytes of the layer's quantized weight tensors (codes, scales), or −1 when not reported
  */
 public record LayerSensitivity(String module, String layer, int inFeatures, int outFeatures, String method,
-                               int weightBits, int groupSize, double outputMse, double outputSqnrDb, long weightBytes) {
+                               int weightBits, int groupSize, String activations, double outputMse, double outputSqnrDb,
+                               long weightBytes) {
 
     public LayerSensitivity {
         if (module == null || module.isBlank() || layer == null || layer.isBlank()) {
@@ -19,6 +21,7 @@ public record LayerSensitivity(String module, String layer, int inFeatures, int 
         if (inFeatures < 1 || outFeatures < 1) {
             throw new IllegalArgumentException(layer + ": features must be positive, got " + inFeatures + "×" + outFeatures);
         }
+        activations = activations == null || activations.isBlank() ? "A16" : activations;
         if (weightBits < 1 || weightBits > 16) {
             throw new IllegalArgumentException(layer + ": weight bits must lie in 1..16, got " + weightBits);
         }
@@ -30,6 +33,11 @@ public record LayerSensitivity(String module, String layer, int inFeatures, int 
             return Double.NaN;
         }
         return Double.isInfinite(outputSqnrDb) ? 0 : Math.pow(10, -outputSqnrDb / 10);
+    }
+
+    /** Activations stay in floating point: the weights alone were quantized. */
+    public boolean weightOnly() {
+        return activations.startsWith("A16") || activations.startsWith("A32");
     }
 
     public String weightFormat() {

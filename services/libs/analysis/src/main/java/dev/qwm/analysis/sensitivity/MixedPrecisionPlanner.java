@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  * the layer quantized alone; summed over layers it is a first-order estimate of the module's error. Where the
  * manifests measured a layer at one format only, the other is estimated: SQNR shifts by 6.02 dB per weight bit, and
  * bytes are codes in the kernel's container (3-bit levels in 4-bit storage, 6-bit in 8-bit) plus one float32 scale
- * per channel or group. The result is a recipe the quantizer accepts ({@link RecipeIo}).
+ * per channel or group. Measured bytes are used only from weight-only measurements: the suggested recipe keeps
+ * activations in floating point, and a layer quantized with integer activations is stored differently. The result is a recipe the quantizer accepts ({@link RecipeIo}).
  */
 public final class MixedPrecisionPlanner {
 
@@ -83,8 +84,10 @@ public final class MixedPrecisionPlanner {
             boolean estimated = atLow == null || atHigh == null;
             double lowNoise = atLow != null ? atLow.relativeNoise() : noiseAt(nearest(ms, low), low);
             double highNoise = atHigh != null ? atHigh.relativeNoise() : noiseAt(nearest(ms, high), high);
-            long lowBytes = atLow != null && atLow.weightBytes() > 0 ? atLow.weightBytes() : estimateBytes(any, low);
-            long highBytes = atHigh != null && atHigh.weightBytes() > 0 ? atHigh.weightBytes() : estimateBytes(any, high);
+            long lowBytes = atLow != null && atLow.weightOnly() && atLow.weightBytes() > 0 ? atLow.weightBytes()
+                    : estimateBytes(any, low);
+            long highBytes = atHigh != null && atHigh.weightOnly() && atHigh.weightBytes() > 0 ? atHigh.weightBytes()
+                    : estimateBytes(any, high);
             choices.add(new LayerChoice(any.module(), any.layer(), false, lowBytes, highBytes, lowNoise, highNoise, estimated));
         }
         long allLow = choices.stream().mapToLong(LayerChoice::lowBytes).sum();

@@ -56,12 +56,12 @@ public final class SensitivityAnalysis {
                         + "manifests: output SQNR and MSE against the float layer on calibration rows. Rank 1 is the most "
                         + "sensitive layer of its module at its lowest measured weight format.")
                 .text("module").integer("rank").text("layer").text("shape").text("method").text("weights")
-                .decimal("SQNR dB", 1).decimal("output MSE", 6);
+                .text("activations").decimal("SQNR dB", 1).decimal("output MSE", 6);
         for (var e : ranked.entrySet()) {
             int rank = 1;
             for (LayerSensitivity s : e.getValue()) {
                 t.row(e.getKey(), rank++, s.layer(), s.inFeatures() + "→" + s.outFeatures(), s.method(), s.weightFormat(),
-                        s.outputSqnrDb(), Double.isNaN(s.outputMse()) ? null : s.outputMse());
+                        s.activations(), s.outputSqnrDb(), Double.isNaN(s.outputMse()) ? null : s.outputMse());
             }
         }
         return t.build();

@@ -64,7 +64,7 @@ public final class SensitivityIo {
                 }
                 out.add(new LayerSensitivity(name, l.path("layer").asText(), l.path("inFeatures").asInt(),
                         l.path("outFeatures").asInt(), l.path("method").asText(), Integer.parseInt(m.group(1)),
-                        m.group(2) == null ? 0 : Integer.parseInt(m.group(2)),
+                        m.group(2) == null ? 0 : Integer.parseInt(m.group(2)), l.path("activations").asText("A16"),
                         l.path("outputMse").asDouble(Double.NaN), l.path("outputSqnrDb").asDouble(Double.NaN),
                         l.path("kernel").path("weightBytes").asLong(-1)));
             }

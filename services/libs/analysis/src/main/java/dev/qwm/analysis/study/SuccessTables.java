@@ -34,19 +34,27 @@ public final class SuccessTables {
     }
 
     public ResultTable overview() {
+        // the canonical description earns its column only where some label does not already say it
+        boolean describe = study.results().stream().anyMatch(r -> !r.condition().descriptor()
+                .map(ConfigurationDescriptor::canonicalLabel).orElse("unknown").equals(r.condition().configuration()));
         ResultTable.Builder t = ResultTable.builder("overview", "All configurations")
                 .caption("Every configuration of the study at every budget. " + INTERVALS)
-                .text("env").text("budget").text("configuration").text("modules").text("quantization")
-                .integer("n").rate("success").difference("Δ vs FP").pValue("p")
+                .text("env").text("budget").text("configuration").text("modules");
+        if (describe) {
+            t.text("quantization");
+        }
+        t.integer("n").rate("success").difference("Δ vs FP").pValue("p")
                 .decimal("final distance", 2).decimal("ms / CEM step", 1).decimal("model MB", 2);
         for (ConditionResult r : study.results()) {
             Condition c = r.condition();
-            t.row(c.environment(), c.budget().label(), c.configuration(),
-                    c.descriptor().map(d -> d.scope().label()).orElse("?"),
-                    c.descriptor().map(ConfigurationDescriptor::canonicalLabel).orElse("unknown"),
-                    c.size(), r.success(), diff(r), p(r),
-                    value(r.finalStateDistance()), value(r.cemStepMs()),
-                    c.modelBytes() < 0 ? null : c.modelBytes() / 1e6);
+            List<Object> row = new ArrayList<>(List.of(c.environment(), c.budget().label(), c.configuration(),
+                    c.descriptor().map(d -> d.scope().label()).orElse("?")));
+            if (describe) {
+                row.add(c.descriptor().map(ConfigurationDescriptor::canonicalLabel).orElse("unknown"));
+            }
+            row.addAll(java.util.Arrays.asList(c.size(), r.success(), diff(r), p(r), value(r.finalStateDistance()),
+                    value(r.cemStepMs()), c.modelBytes() < 0 ? null : c.modelBytes() / 1e6));
+            t.row(row.toArray());
         }
         return t.notes(study.notes()).build();
     }
