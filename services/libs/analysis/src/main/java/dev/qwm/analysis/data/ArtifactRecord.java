@@ -6,7 +6,14 @@ package dev.qwm.analysis.data;
  */
 public record ArtifactRecord(ArtifactRef artifact, ArtifactRef source, long sizeBytes, String recipeJson) {
 
+    public ArtifactRecord {
+        if (artifact == null) {
+            throw new IllegalArgumentException("an artifact record needs its artifact reference");
+        }
+        recipeJson = recipeJson == null ? "" : recipeJson; // the collector's JSON has "" for none
+    }
+
     public boolean isOriginal() {
-        return (source == null || source.isEmpty()) && (recipeJson == null || recipeJson.isBlank());
+        return (source == null || source.isEmpty()) && recipeJson.isBlank();
     }
 }
