@@ -19,10 +19,12 @@ import picocli.CommandLine.Command;
                 InfraCommand.class,
                 EvalCommand.class,
                 TrainCommand.class,
+                ModelCommand.class,
                 QuantizeCommand.class,
                 ServicesCommand.class,
                 StudyCommand.class,
                 DemoCommand.class,
+                ReportCommand.class,
         })
 public final class QwmCommand implements Runnable {
 

@@ -56,6 +56,18 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--num-hist", description = "History frames of the predictor (default: wall 1, pusht 3).")
     Integer numHist;
 
+    @Option(names = "--pred-depth", defaultValue = "2", description = "Predictor blocks (default: ${DEFAULT-VALUE}).")
+    int predDepth;
+
+    @Option(names = "--pred-heads", defaultValue = "4", description = "Predictor attention heads (default: ${DEFAULT-VALUE}).")
+    int predHeads;
+
+    @Option(names = "--pred-head-dim", defaultValue = "16", description = "Predictor width per head (default: ${DEFAULT-VALUE}).")
+    int predHeadDim;
+
+    @Option(names = "--pred-mlp", defaultValue = "168", description = "Predictor MLP width (default: ${DEFAULT-VALUE}).")
+    int predMlp;
+
     @Option(names = "--batch", defaultValue = "64", description = "Predictor batch (windows; default: ${DEFAULT-VALUE}).")
     int batch;
 
@@ -100,7 +112,10 @@ public final class TrainCommand implements Callable<Integer> {
             encoderSources.add(QwmDataset.open(p, Split.TRAIN));
         }
         int hist = numHist != null ? numHist : environment.equals("wall") ? 1 : 3;
-        WorldModelConfig config = WorldModelConfig.small(train.proprioDim(), hist);
+        WorldModelConfig base = WorldModelConfig.small(train.proprioDim(), hist);
+        WorldModelConfig config = new WorldModelConfig(base.imageSize(), base.patchSize(), base.latentDim(),
+                base.encoderDepth(), base.encoderHeads(), base.encoderMlpDim(), base.proprioDim(), base.proprioEmbDim(),
+                base.actionDim(), base.actionEmbDim(), predDepth, predHeads, predHeadDim, predMlp, hist, base.frameskip());
         Path workDir = work != null ? work : Path.of(System.getenv().getOrDefault("QWM_HOME", ".")).resolve(".qwm/train");
         TrainingPlan plan = new TrainingPlan(environment, config, train, validation, encoderSources,
                 new TrainingPlan.EncoderSettings(encoderSteps, encoderMinutes, encoderBatch, maxGap, encoderLr, 0.1f,

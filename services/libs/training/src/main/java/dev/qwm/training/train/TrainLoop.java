@@ -131,6 +131,7 @@ public final class TrainLoop {
                 .setInitialMax(total)
                 .setStyle(ProgressBarStyle.ASCII)
                 .setUpdateIntervalMillis(500)
+                .setMaxRenderedLength(150)
                 .showSpeed(new java.text.DecimalFormat("0.0"))
                 .setUnit(" steps", 1)
                 .startsFrom(state.step, Duration.ofMillis((long) (secondsBefore * 1000)))

@@ -14,6 +14,7 @@ import dev.qwm.training.data.Episodes;
 import dev.qwm.training.data.EpisodeSource;
 import dev.qwm.training.data.LatentEpisode;
 import dev.qwm.training.eval.CemStepBenchmark;
+import dev.qwm.training.eval.ExportParity;
 import dev.qwm.training.eval.OnnxWorldModel;
 import dev.qwm.training.eval.WallLatentGeometry;
 import dev.qwm.training.eval.OpenLoopEvaluation;
@@ -119,7 +120,15 @@ public final class WorldModelTrainer {
             OpenLoopEvaluation.Table table;
             WallLatentGeometry.Report geometry = null;
             CemStepBenchmark.Timing cem;
+            ExportParity.Result parity;
             try (OnnxWorldModel wm = new OnnxWorldModel(bundle, SessionConfig.singleThreaded())) {
+                parity = ExportParity.check(model, wm, val.get(0));
+                log.printf("DJL vs ONNX Runtime on validation data, max |difference|: encoder %.1e, proprio %.1e, "
+                        + "action %.1e, predictor %.1e%n", parity.visual(), parity.proprio(), parity.action(), parity.predictor());
+                if (parity.max() > 1e-4) {
+                    throw new IllegalStateException("the exported ONNX model differs from the DJL model by " + parity.max()
+                            + " (> 1e-4) on validation data");
+                }
                 table = OpenLoopEvaluation.evaluate(wm, val, 5, c.frameskip());
                 log.print(table.format());
                 if (plan.environment().equals("wall")) {
@@ -136,6 +145,11 @@ public final class WorldModelTrainer {
             if (geometry != null) {
                 provenance.set("latentGeometry", geometryJson(geometry));
             }
+            ObjectNode par = provenance.putObject("exportParity");
+            par.put("maxAbsDiffVisual", parity.visual());
+            par.put("maxAbsDiffProprio", parity.proprio());
+            par.put("maxAbsDiffAction", parity.action());
+            par.put("maxAbsDiffPredictor", parity.predictor());
             ObjectNode cost = provenance.putObject("cemStep");
             cost.put("candidates", 300);
             cost.put("horizon", 5);

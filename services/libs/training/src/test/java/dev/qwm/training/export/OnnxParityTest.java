@@ -117,6 +117,38 @@ class OnnxParityTest {
     }
 
     @Test
+    void visualEncoderMatchesOnRenderedWallFrames() throws Exception {
+        // Real inputs: frames of the Wall environment (mostly white, a dot, black walls), not noise.
+        WorldModel m = model(1);
+        WorldModelConfig c = m.config();
+        dev.qwm.env.wall.WallEnvironment env = new dev.qwm.env.wall.WallEnvironment();
+        SplittableRandom r = new SplittableRandom(12);
+        int b = 6;
+        int per = c.imageSize() * c.imageSize() * 3;
+        byte[] pixels = new byte[b * per];
+        for (int i = 0; i < b; i++) {
+            double[] state = {8 + r.nextDouble() * 48, 8 + r.nextDouble() * 48};
+            System.arraycopy(env.render(state, c.imageSize()), 0, pixels, i * per, per);
+        }
+        float[] djl;
+        try (NDManager sub = manager.newSubManager()) {
+            NDArray img = sub.create(ByteBuffer.wrap(pixels), new Shape(b, c.imageSize(), c.imageSize(), 3), DataType.UINT8);
+            djl = m.encode(new ParameterStore(sub, false), img).toFloatArray();
+        }
+        try (OrtSession s = session(OnnxExporter.visualEncoder(ModelWeights.of(m)));
+             OnnxTensor in = OnnxTensor.createTensor(env(), ByteBuffer.wrap(pixels),
+                     new long[] {b, c.imageSize(), c.imageSize(), 3}, ai.onnxruntime.OnnxJavaType.UINT8);
+             OrtSession.Result out = s.run(Map.of("images", in))) {
+            float diff = maxAbsDiff(djl, toArray((OnnxTensor) out.get("latents").orElseThrow()));
+            assertTrue(diff < TOL, "max |DJL - ORT| = " + diff);
+        }
+    }
+
+    static OrtEnvironment env() {
+        return env;
+    }
+
+    @Test
     void proprioAndActionEncodersMatch() throws Exception {
         WorldModel m = model(3);
         WorldModelConfig c = m.config();
