@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
                 StudyCommand.class,
                 DemoCommand.class,
                 ReportCommand.class,
+                ReportCommand.class,
         })
 public final class QwmCommand implements Runnable {
 

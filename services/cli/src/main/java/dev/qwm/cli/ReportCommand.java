@@ -1,0 +1,188 @@
+package dev.qwm.cli;
+
+import dev.qwm.analysis.AnalysisInputs;
+import dev.qwm.analysis.StudyAnalyzer;
+import dev.qwm.analysis.StudyReport;
+import dev.qwm.analysis.data.CollectorStudyData;
+import dev.qwm.analysis.data.StudyInfo;
+import dev.qwm.analysis.data.StudySnapshot;
+import dev.qwm.analysis.drift.DriftIo;
+import dev.qwm.analysis.drift.RolloutDrift;
+import dev.qwm.analysis.report.ReportWriter;
+import dev.qwm.analysis.sensitivity.LayerSensitivity;
+import dev.qwm.analysis.sensitivity.SensitivityIo;
+import dev.qwm.quant.recipe.QuantMethod;
+import dev.qwm.quant.recipe.WeightSpec;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code ./qwm report --study ID}: a stored study's analysis, read from the collector's HTTP API: the paper's tables
+ * with 95 % intervals and paired differences against FP, objective–success alignment, cost against success, and
+ * (given their measurements) rollout drift and layer sensitivity; in the terminal, and as CSV and a self-contained
+ * HTML report.
+ */
+@Command(name = "report", mixinStandardHelpOptions = true,
+        description = {"Analyse a stored study from the collector: success with Wilson intervals, paired differences "
+                + "against FP (Newcombe), encoder vs predictor, budgets, objective-success alignment (Spearman, plateau "
+                + "flags), cost Pareto fronts, rollout drift and layer sensitivity; as tables, CSV and an HTML report.",
+                "Examples:",
+                "  ./qwm report --list",
+                "  ./qwm report --study ID --html reports/ID",
+                "  ./qwm report --study ID --csv out/ --drift drift.json",
+                "  ./qwm report --study ID --manifest models/wall-w4 --budget-bytes 400000 --low W4-g128 --high W8"})
+public final class ReportCommand implements Callable<Integer> {
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--study", paramLabel = "ID", description = "The study to analyse.")
+    String study;
+
+    @Option(names = "--list", description = "List the collector's studies and exit.")
+    boolean list;
+
+    @Option(names = "--collector", paramLabel = "URL",
+            description = "The collector's HTTP address (default: $QWM_COLLECTOR_URL or " + CollectorStudyData.DEFAULT_URL + ").")
+    String collector;
+
+    @Option(names = "--html", paramLabel = "DIR", description = "Write index.html (and csv/ beside it) into DIR.")
+    Path html;
+
+    @Option(names = "--csv", paramLabel = "DIR", description = "Write one CSV file per table into DIR.")
+    Path csv;
+
+    @Option(names = "--quiet", description = "No tables in the terminal (files only).")
+    boolean quiet;
+
+    @Option(names = "--drift", paramLabel = "FILE", description = "Rollout drift measurements (JSON, format qwm-drift/1).")
+    List<Path> drift = new ArrayList<>();
+
+    @Option(names = "--manifest", paramLabel = "PATH",
+            description = "A quantizer manifest (quantization.json, a quantized bundle's model.json, or the bundle folder); repeatable.")
+    List<Path> manifests = new ArrayList<>();
+
+    @Option(names = "--budget-bytes", paramLabel = "N",
+            description = "Suggest a mixed-precision recipe keeping the most sensitive layers at --high within N bytes of linear weights.")
+    Long budgetBytes;
+
+    @Option(names = "--low", defaultValue = "W4-g128", description = "Weight format of the other layers (default: ${DEFAULT-VALUE}).")
+    String low;
+
+    @Option(names = "--high", defaultValue = "W8", description = "Weight format of the kept layers (default: ${DEFAULT-VALUE}).")
+    String high;
+
+    @Option(names = "--method", defaultValue = "rtn", description = "Method of the suggested recipe (default: ${DEFAULT-VALUE}).")
+    String method;
+
+    @Option(names = "--timeout", defaultValue = "30", description = "Seconds to wait for each collector request (default: ${DEFAULT-VALUE}).")
+    int timeoutSeconds;
+
+    @Override
+    public Integer call() {
+        String url = collector != null ? collector
+                : Optional.ofNullable(System.getenv("QWM_COLLECTOR_URL")).orElse(CollectorStudyData.DEFAULT_URL);
+        Duration timeout = Duration.ofSeconds(timeoutSeconds);
+        if (list) {
+            Table t = new Table("study", "name", "episodes", "completed", "successful");
+            for (StudyInfo s : CollectorStudyData.listStudies(url, timeout)) {
+                t.row(s.id(), s.name(), s.episodeCount(), s.completedCount(), s.successCount());
+            }
+            t.print(System.out);
+            return 0;
+        }
+        if (study == null) {
+            throw new ParameterException(spec.commandLine(), "give --study ID (or --list to see the studies)");
+        }
+        AnalysisInputs inputs = inputs(url);
+        StudySnapshot data = fetch(url, study, timeout);
+        StudyReport report = StudyAnalyzer.analyze(data, inputs);
+        if (!quiet) {
+            ReportWriter.printText(report, System.out);
+        }
+        write(report, html, csv, System.err);
+        return 0;
+    }
+
+    /** Fetches a study with a progress bar over its episode traces. */
+    static StudySnapshot fetch(String url, String study, Duration timeout) {
+        ProgressBar[] bar = new ProgressBar[1];
+        CollectorStudyData.FetchProgress progress = new CollectorStudyData.FetchProgress() {
+            @Override
+            public void started(int traces) {
+                bar[0] = new ProgressBarBuilder().setTaskName("traces of " + study).setInitialMax(traces)
+                        .setUnit(" ep", 1).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
+                        .setConsumer(new ConsoleProgressBarConsumer(System.err)).showSpeed().build();
+            }
+
+            @Override
+            public void fetched(int done) {
+                bar[0].stepTo(done);
+            }
+
+            @Override
+            public void finished() {
+                if (bar[0] != null) {
+                    bar[0].close();
+                }
+            }
+        };
+        return StudySnapshot.of(new CollectorStudyData(url, study, timeout, progress));
+    }
+
+    /** Writes the HTML report (with its CSV) and/or the CSV tables, and says where. */
+    static void write(StudyReport report, Path html, Path csv, PrintStream log) {
+        if (html != null) {
+            List<Path> files = ReportWriter.writeHtml(report, html);
+            log.println("report: " + html.resolve(ReportWriter.HTML_FILE).toAbsolutePath() + " (" + files.size() + " files)");
+        }
+        if (csv != null) {
+            List<Path> files = ReportWriter.writeCsv(report, csv);
+            log.println("tables: " + files.size() + " CSV files in " + csv.toAbsolutePath());
+        }
+    }
+
+    private AnalysisInputs inputs(String url) {
+        List<RolloutDrift> curves = new ArrayList<>();
+        drift.forEach(f -> curves.addAll(DriftIo.read(f)));
+        List<LayerSensitivity> layers = new ArrayList<>();
+        manifests.forEach(m -> layers.addAll(SensitivityIo.read(m)));
+        Optional<AnalysisInputs.MixedPrecisionRequest> mixed = Optional.empty();
+        if (budgetBytes != null) {
+            if (layers.isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "--budget-bytes needs per-layer errors: give --manifest");
+            }
+            mixed = Optional.of(new AnalysisInputs.MixedPrecisionRequest(weightSpec(low, "--low"), weightSpec(high, "--high"),
+                    budgetBytes, QuantMethod.parse(method)));
+        }
+        return new AnalysisInputs(curves, layers, mixed, url);
+    }
+
+    private static final Pattern WEIGHTS = Pattern.compile("w?(\\d+)(?:-g(\\d+))?");
+
+    /** {@code W4-g128}, {@code w8}, {@code 6}. */
+    WeightSpec weightSpec(String text, String option) {
+        Matcher m = WEIGHTS.matcher(text.trim().toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new ParameterException(spec.commandLine(), option + " must look like W4-g128 or W8, got '" + text + "'");
+        }
+        return new WeightSpec(Integer.parseInt(m.group(1)), m.group(2) == null ? 0 : Integer.parseInt(m.group(2)));
+    }
+}
