@@ -103,6 +103,9 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--measure", description = "Calibrate even when the recipe needs no data, to report each layer's output error (SQNR) on calibration data.")
+    boolean measure;
+
     @Option(names = "--print-recipe", description = "Print the resolved recipe as YAML and stop.")
     boolean printRecipe;
 
@@ -127,7 +130,7 @@ public final class QuantizeCommand implements Callable<Integer> {
                 recipe.name(), cpu.model(), cpu.summary());
         PlanningCalibration calibration = null;
         ProgressBar bar = null;
-        if (recipe.needsCalibration()) {
+        if (recipe.needsCalibration() || measure) {
             PlannerBudget budget = PlannerBudget.dinoWm(environment);
             if (samples != null) {
                 budget = budget.withTopK(Math.min(budget.topK(), samples)).withSamples(samples);
@@ -152,6 +155,9 @@ public final class QuantizeCommand implements Callable<Integer> {
                         @Override
                         public void onEpisodeCompleted(EpisodeResult result) {
                             progress.step();
+                            if (progress.getCurrent() >= progress.getMax()) {
+                                progress.close(); // calibration done: the quantization bars follow
+                            }
                         }
                     });
         }

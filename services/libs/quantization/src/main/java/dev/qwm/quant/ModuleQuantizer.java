@@ -74,6 +74,9 @@ import java.util.Set;
  */
 public final class ModuleQuantizer {
 
+    /** Tokens of calibration snapshots a block candidate is judged on (AWQ's auto_clip used 512, OmniQuant 128×2048). */
+    static final long BLOCK_TOKEN_BUDGET = 8192;
+
     /** Rows of calibration data each layer's output error is measured on. */
     static final int REPORT_ROWS = 1024;
 
@@ -327,8 +330,19 @@ public final class ModuleQuantizer {
                                             MethodOptions mo, Options options) {
         if (block != null) {
             List<BlockSnapshot> snaps = data.snapshots().getOrDefault(block.input(), List.of());
-            if (!snaps.isEmpty()) {
-                return new BlockEvaluator(model, block, ctx.activationSpecs(), snaps, options.ort());
+            // each candidate runs the block on every snapshot: cap the tokens (the reservoir is a random sample,
+            // so its first snapshots are as good as any)
+            List<BlockSnapshot> used = new ArrayList<>();
+            long tokens = 0;
+            for (BlockSnapshot s : snaps) {
+                if (used.size() >= 2 && tokens >= BLOCK_TOKEN_BUDGET) {
+                    break;
+                }
+                used.add(s);
+                tokens += s.inputs().get(block.input()).data().length / 4 / ctx.group().width();
+            }
+            if (!used.isEmpty()) {
+                return new BlockEvaluator(model, block, ctx.activationSpecs(), used, options.ort());
             }
         }
         return new RowsObjective(ctx, mo.awq().sampleTokens());

@@ -45,7 +45,8 @@ public final class BundleQuantizer {
     }
 
     /**
-     * @param calibration null when the recipe needs none (RTN/OMSE weight-only); refused otherwise
+     * @param calibration episodes to calibrate on; null is allowed when the recipe needs none (RTN/OMSE weight-only),
+     *                    and then the manifest has no output errors (they are measured on calibration data)
      */
     public static Result quantize(ModelBundle source, Recipe recipe, PlanningCalibration calibration, Path out,
                                   ModuleQuantizer.Options options) {
@@ -57,7 +58,7 @@ public final class BundleQuantizer {
         }
         boolean needed = prepared.values().stream().anyMatch(ModuleQuantizer.Prepared::needsCalibration);
         Map<WorldModelModule, CalibrationData> data = new EnumMap<>(WorldModelModule.class);
-        if (needed) {
+        if (needed || calibration != null) {
             if (calibration == null) {
                 throw new RecipeException("recipe '" + recipe.name() + "' needs calibration (data-aware methods or "
                         + "quantized activations): give calibration episodes to plan");
