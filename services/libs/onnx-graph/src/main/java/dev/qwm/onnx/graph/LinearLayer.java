@@ -43,7 +43,8 @@ public record LinearLayer(String name, String opType, String inputName, String w
     public static Optional<LinearLayer> of(GraphIndex index, NodeProto n) {
         if (n.getOpType().equals("MatMul") && n.getInputCount() == 2) {
             Optional<TensorProto> w = index.constant(n.getInput(1));
-            if (w.isEmpty() || w.get().getDimsCount() != 2 || !isFloat(w.get())) {
+            // an initializer (not a Constant node's output): the rewrite replaces it
+            if (w.isEmpty() || w.get().getDimsCount() != 2 || !isFloat(w.get()) || index.initializer(n.getInput(1)).isEmpty()) {
                 return Optional.empty();
             }
             int in = Math.toIntExact(w.get().getDims(0));
