@@ -234,8 +234,9 @@ public final class OnnxEmitter {
             nodes.add(node("Mul", editor.freshName(p + "/mul_w_scale"), List.of(rowScaled, ws.getName()), List.of(y)));
             path = "per-token uint" + act.bits() + " codes computed in the graph (dynamic)";
         }
+        // levels narrower than the 8-bit kernel (weights or activations) are exact but emulated in its container
         return new LayerKernel(layer.name(), "MatMulInteger", wt.describe, w.spec().bits(), 8, path,
-                w.spec().bits() != 8, bytes(inits));
+                w.spec().bits() != 8 || act.bits() != 8, bytes(inits));
     }
 
     private boolean needsUnsignedWeights(QuantizedLayer q) {

@@ -113,7 +113,8 @@ class OnnxEmitterTest {
         LayerKernel k = real.kernels().get(0);
         boolean levelsEmulated = wbits == 3 || wbits == 6;
         boolean activationEmulated = !act.isFloat() && group != 0;
-        assertEquals(levelsEmulated || activationEmulated || (!act.isFloat() && wbits != 8), k.emulated(), k.toString());
+        boolean narrowerThanInt8Kernel = !act.isFloat() && (wbits != 8 || abits != 8);
+        assertEquals(levelsEmulated || activationEmulated || narrowerThanInt8Kernel, k.emulated(), k.toString());
 
         // the fake-quant graph computes the same thing in float
         EmittedModel fake = OnnxEmitter.emit(c.model(), List.of(q), EmitOptions.FAKE_QUANT, NO_VNNI);
