@@ -114,7 +114,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     boolean json;
 
-    @Option(names = "--results", paramLabel = "FILE", description = "Also write every episode's result (per MPC iteration and CEM step) as JSON.")
+    @Option(names = "--results", paramLabel = "FILE", description = "Also write every episode's result (per MPC iteration and CEM step) as JSON; while the run "
+            + "goes, each finished episode is appended to FILE.episodes.jsonl.")
     Path results;
 
     @Override
@@ -136,16 +137,20 @@ public final class EvalCommand implements Callable<Integer> {
         System.err.printf(Locale.ROOT, "qwm eval: %s on %s, %d episodes (seeds 99n+%d), %s%n", label, environment,
                 episodes, seedOffset, describe(budget, planner));
         EvaluationReport report;
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("eval " + label).setInitialMax(episodes)
-                .setUnit(" ep", 1).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
-                .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
-            report = Evaluation.run(source, models, planner, budget, settings, new ProgressListener(bar, budget));
-        }
+        java.io.Writer episodeLog = null;
         if (results != null) {
             Path parent = results.toAbsolutePath().getParent();
             if (parent != null) {
                 Files.createDirectories(parent);
             }
+            episodeLog = Files.newBufferedWriter(Path.of(results + ".episodes.jsonl"));
+        }
+        try (java.io.Writer log = episodeLog; ProgressBar bar = new ProgressBarBuilder().setTaskName("eval " + label).setInitialMax(episodes)
+                .setUnit(" ep", 1).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
+                .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+            report = Evaluation.run(source, models, planner, budget, settings, new ProgressListener(bar, budget, log));
+        }
+        if (results != null) {
             JSON.writeValue(results.toFile(), report);
         }
         if (json) {
@@ -226,9 +231,12 @@ public final class EvalCommand implements Callable<Integer> {
         private int done;
         private int successes;
 
-        ProgressListener(ProgressBar bar, PlannerBudget budget) {
+        private final java.io.Writer episodeLog;
+
+        ProgressListener(ProgressBar bar, PlannerBudget budget, java.io.Writer episodeLog) {
             this.bar = bar;
             this.budget = budget;
+            this.episodeLog = episodeLog;
         }
 
         @Override
@@ -246,6 +254,15 @@ public final class EvalCommand implements Callable<Integer> {
 
         @Override
         public synchronized void onEpisodeCompleted(EpisodeResult r) {
+            if (episodeLog != null) {
+                try {
+                    episodeLog.write(LINE.writeValueAsString(r));
+                    episodeLog.write('\n');
+                    episodeLog.flush();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException("cannot append to the episode log", e);
+                }
+            }
             done++;
             if (r.success()) {
                 successes++;
@@ -326,4 +343,5 @@ public final class EvalCommand implements Callable<Integer> {
     }
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper LINE = new ObjectMapper();
 }

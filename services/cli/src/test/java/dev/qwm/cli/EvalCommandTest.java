@@ -46,6 +46,15 @@ class EvalCommandTest {
         assertEquals(1, first.get("episodeSeed").asInt());
         assertEquals("oracle:wall", first.get("modelReference").asText());
         assertEquals(first.get("mpcIterations").asInt(), first.get("iterations").size());
+        java.util.List<String> lines = java.nio.file.Files.readAllLines(Path.of(results + ".episodes.jsonl"));
+        assertEquals(3, lines.size(), "one line per finished episode");
+        assertEquals(3, lines.stream().map(l -> {
+            try {
+                return json.readTree(l).get("episodeIndex").asInt();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).distinct().count());
     }
 
     @Test
