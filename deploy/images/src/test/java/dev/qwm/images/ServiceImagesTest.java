@@ -38,24 +38,33 @@ class ServiceImagesTest {
         String root = System.getProperty("qwm.images.root", "");
         assumeFalse(root.isBlank(), "service images are checked with -Pimages");
         Path repo = Path.of(root);
-        int checked = 0;
+        Map<String, List<String>> problems = new LinkedHashMap<>();
         for (Map.Entry<String, Integer> service : PORTS.entrySet()) {
-            Path module = repo.resolve("services").resolve(service.getKey());
+            String name = service.getKey();
+            Path module = repo.resolve("services").resolve(name);
             if (!Files.isRegularFile(module.resolve("pom.xml"))) {
                 continue; // not written yet
             }
-            Path tarball = module.resolve("target/images/qwm-" + service.getKey() + ".tar");
-            assertTrue(Files.isRegularFile(tarball), "services/" + service.getKey() + " built no image at " + tarball
-                    + ": its pom needs the 'images' profile (README, Deploying on Kubernetes)");
+            Path tarball = module.resolve("target/images/qwm-" + name + ".tar");
+            if (!Files.isRegularFile(tarball)) {
+                problems.put(name, List.of("no image at " + tarball
+                        + ": services/" + name + "/pom.xml needs the 'images' profile (as services/encoder/pom.xml)"));
+                continue;
+            }
             ImageArchive image = ImageArchive.read(tarball);
-            List<String> problems = ImageChecks.problems(image, service.getValue(), CHART_UID);
-            assertEquals(List.of(), problems, image.toString());
-            assertEquals("/deployments/quarkus-run.jar", image.config().entrypoint().get(image.config().entrypoint().size() - 1),
-                    image + ": Quarkus' fast-jar launcher");
-            System.out.printf("%s: %s, %d layers, entrypoint %s, user %s, ports %s%n", service.getKey(), image.format(),
-                    image.layers().size(), image.config().entrypoint(), image.config().user(), image.config().exposedPorts());
-            checked++;
+            List<String> found = new java.util.ArrayList<>(ImageChecks.problems(image, service.getValue(), CHART_UID));
+            List<String> entrypoint = image.config().entrypoint();
+            if (entrypoint.isEmpty() || !entrypoint.get(entrypoint.size() - 1).equals("/deployments/quarkus-run.jar")) {
+                found.add("entrypoint " + entrypoint + " does not start Quarkus' fast-jar /deployments/quarkus-run.jar");
+            }
+            System.out.printf("%s: %s, %d layers, entrypoint %s, user %s, ports %s: %s%n", name, image.format(),
+                    image.layers().size(), entrypoint, image.config().user(), image.config().exposedPorts(),
+                    found.isEmpty() ? "fit" : found);
+            problems.put(name, found);
         }
-        assertTrue(checked >= 2, "expected at least the collector and encoder images, checked " + checked);
+        problems.values().removeIf(List::isEmpty);
+        assertEquals(Map.of(), problems, "service images unfit for the chart");
+        assertTrue(Files.isRegularFile(repo.resolve("services/encoder/target/images/qwm-encoder.tar")),
+                "the encoder image at least must exist");
     }
 }
