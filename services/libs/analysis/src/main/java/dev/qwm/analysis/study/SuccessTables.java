@@ -35,8 +35,8 @@ public final class SuccessTables {
 
     public ResultTable overview() {
         // the canonical description earns its column only where some label does not already say it
-        boolean describe = study.results().stream().anyMatch(r -> !r.condition().descriptor()
-                .map(ConfigurationDescriptor::canonicalLabel).orElse("unknown").equals(r.condition().configuration()));
+        boolean describe = study.results().stream().anyMatch(r -> !r.condition().isFullPrecision() && !r.condition()
+                .descriptor().map(ConfigurationDescriptor::canonicalLabel).orElse("unknown").equals(r.condition().configuration()));
         ResultTable.Builder t = ResultTable.builder("overview", "All configurations")
                 .caption("Every configuration of the study at every budget. " + INTERVALS)
                 .text("env").text("budget").text("configuration").text("modules");

@@ -1,22 +1,134 @@
 package dev.qwm.analysis.report;
 
-import dev.qwm.analysis.AnalysisInputs;
-import dev.qwm.analysis.StudyAnalyzer;
 import dev.qwm.analysis.StudyReport;
-import dev.qwm.analysis.SyntheticStudy;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class HtmlReportTest {
 
+    static StudyReport report;
+    static String html;
+
+    @BeforeAll
+    static void render() throws Exception {
+        report = ExampleReport.build();
+        html = HtmlReport.render(report);
+    }
+
     @Test
-    void scratch() throws Exception {
-        StudyReport report = StudyAnalyzer.analyze(SyntheticStudy.wall(30), AnalysisInputs.none("synthetic"));
-        Path dir = Path.of("target/scratch-report");
-        ReportWriter.writeHtml(report, dir);
-        ReportWriter.printText(report, System.out);
-        System.out.println(Files.size(dir.resolve("index.html")));
+    void isSelfContained() {
+        assertTrue(html.startsWith("<!DOCTYPE html>"));
+        assertFalse(html.contains("<script"), "no script");
+        assertFalse(Pattern.compile("\\b(src|href)\\s*=\\s*[\"']?(https?:|//|file:)").matcher(html).find(), "no external resource");
+        assertFalse(html.contains("@import") || html.contains("url(http"), "no external stylesheet or font");
+        Matcher hrefs = Pattern.compile("href=\"([^\"]*)\"").matcher(html);
+        Set<String> ids = ids();
+        while (hrefs.find()) {
+            String target = hrefs.group(1);
+            assertTrue(target.startsWith("#") && ids.contains(target.substring(1)), "in-page link to a missing anchor: " + target);
+        }
+    }
+
+    @Test
+    void everySectionHasItsPlotsWithAxisLabelsAndLegends() {
+        List<String> svgs = Pattern.compile("<svg.*?</svg>", Pattern.DOTALL).matcher(html).results().map(m -> m.group()).toList();
+        assertTrue(svgs.size() >= 30, "plots: " + svgs.size());
+        for (String title : List.of("Success rate · wall", "Difference from FP · wall", "Success against budget · wall",
+                "Success within k MPC iterations · wall", "Plan loss vs MPC iteration", "Plan loss vs CEM step",
+                "Model bytes vs success", "Time per CEM step vs success", "Latent error vs horizon, against FP",
+                "Drift at H vs success (real)", "Most sensitive encoder layers", "Most sensitive predictor layers")) {
+            assertTrue(svgs.stream().anyMatch(s -> s.contains(title)), "a plot titled " + title);
+        }
+        for (String axis : List.of("success rate (95 % Wilson interval)", "success − FP success, same episodes",
+                "MPC iterations (k)", "CEM steps", "encoder + predictor (MB)", "ms per CEM step", "macro steps ahead (h)",
+                "output SQNR when quantized alone")) {
+            assertTrue(html.contains(axis), "axis label " + axis);
+        }
+        for (String legend : List.of("encoder only", "predictor only", "Pareto front", "dominated", "both/w4a16-g128/rtn")) {
+            assertTrue(svgs.stream().anyMatch(s -> s.contains(">" + legend + "<")), "legend entry " + legend);
+        }
+        for (String svg : svgs) {
+            assertTrue(svg.contains("viewBox="), "scalable");
+            assertTrue(Pattern.compile("<(path|line|rect)").matcher(svg).results().count() > 10, "drawn: " + svg.substring(0, 200));
+        }
+        assertEquals(svgs.size(), html.split("<figure class=\"chart").length - 1, "one figure per plot");
+    }
+
+    @Test
+    void idsAreUniqueAcrossInlinePlots() {
+        Matcher m = Pattern.compile("\\bid=['\"]([^'\"]+)['\"]").matcher(html);
+        Set<String> seen = new HashSet<>();
+        while (m.find()) {
+            assertTrue(seen.add(m.group(1)), "duplicate id " + m.group(1) + " would make one plot clip with another's path");
+        }
+        assertTrue(seen.size() > 50);
+    }
+
+    @Test
+    void tablesFindingsAndRecipe() {
+        for (String section : List.of("id=\"summary\"", "id=\"table-overview\"", "id=\"table-weight-only\"",
+                "id=\"table-weight-activation\"", "id=\"table-modules\"", "id=\"table-budget\"", "id=\"table-alignment\"",
+                "id=\"table-cost\"", "id=\"table-drift\"", "id=\"table-drift-correlation\"", "id=\"table-layer-sensitivity\"",
+                "id=\"table-mixed-precision\"", "class=\"recipe\"")) {
+            assertTrue(html.contains(section), section);
+        }
+        assertTrue(html.contains("class=\"num worse\""), "differences below FP are marked");
+        assertTrue(html.contains("more MPC iterations do not help"), "a plateau finding");
+        assertTrue(html.contains("modules:"), "the recipe YAML is shown");
+    }
+
+    @Test
+    void escapesWhatItPrints() {
+        assertEquals("a &lt;b&gt; &amp; &quot;c&quot; &#39;d&#39;", HtmlReport.esc("a <b> & \"c\" 'd'"));
+    }
+
+    @Test
+    void writesHtmlCsvAndRecipeFiles(@TempDir Path dir) throws Exception {
+        List<Path> files = ReportWriter.writeHtml(report, dir);
+        assertTrue(Files.exists(dir.resolve("index.html")));
+        assertTrue(Files.exists(dir.resolve("mixed-precision.yaml")));
+        assertEquals(report.tables().size() + 2, files.size());
+        List<String> overview = Files.readAllLines(dir.resolve("csv/overview.csv"));
+        assertTrue(overview.get(0).startsWith("env,budget,configuration,modules,n,success,success_lower,success_upper,"
+                + "delta_vs_fp,delta_vs_fp_lower,delta_vs_fp_upper,p,"), overview.get(0));
+        assertEquals(report.conditions().results().size() + 1, overview.size());
+        assertTrue(overview.get(1).contains("\"300×10 CEM, 12 MPC\""), "commas inside a cell are quoted: " + overview.get(1));
+        dev.qwm.quant.recipe.RecipeIo.read(dir.resolve("mixed-precision.yaml"));
+    }
+
+    @Test
+    void printsTheTablesForTheTerminal() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        ReportWriter.printText(report, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        for (String heading : List.of("Findings", "All configurations", "Weight-only quantization",
+                "Weight–activation quantization", "Encoder only vs predictor only vs both", "Planning budget against success",
+                "Objective–success alignment", "Cost against success", "Rollout drift", "Layer sensitivity",
+                "Suggested recipe")) {
+            assertTrue(text.contains(heading + "\n"), heading);
+        }
+        assertTrue(text.contains("0.93 [0.79, 0.98]"), "FP at 50 MPC iterations: 28 of 30");
+    }
+
+    private static Set<String> ids() {
+        Set<String> ids = new HashSet<>();
+        Pattern.compile("\\bid=\"([^\"]+)\"").matcher(html).results().forEach(m -> ids.add(m.group(1)));
+        return ids;
     }
 }
