@@ -114,11 +114,41 @@ public final class MixedPrecisionPlanner {
                     c.highNoise(), c.estimated()));
         }
         Recipe recipe = recipe(choices, low, high, method, budgetBytes);
-        return new Suggestion(recipe, RecipeIo.toYaml(recipe), budgetBytes, spent, allLow, allHigh,
+        return new Suggestion(recipe, yaml(recipe), budgetBytes, spent, allLow, allHigh,
                 choices.stream().mapToDouble(LayerChoice::noise).sum(),
                 choices.stream().mapToDouble(LayerChoice::lowNoise).sum(),
                 choices.stream().mapToDouble(LayerChoice::highNoise).sum(), choices);
     }
+
+    /**
+     * The recipe as YAML without the method options that only repeat the defaults (the quantizer fills those in when
+     * reading), so the file shows what was chosen.
+     */
+    static String yaml(Recipe recipe) {
+        var mapper = RecipeIo.jsonMapper();
+        com.fasterxml.jackson.databind.JsonNode defaults = mapper.valueToTree(dev.qwm.quant.recipe.MethodOptions.DEFAULTS);
+        com.fasterxml.jackson.databind.node.ObjectNode tree = mapper.valueToTree(recipe);
+        tree.path("modules").forEach(module -> {
+            if (module instanceof com.fasterxml.jackson.databind.node.ObjectNode m && defaults.equals(m.get("options"))) {
+                m.remove("options");
+            }
+        });
+        tree.remove("calibration"); // only defaults: weight-only recipes with RTN calibrate nothing
+        try {
+            String text = YAML.writeValueAsString(tree);
+            if (!RecipeIo.fromYaml(text).equals(recipe)) {
+                throw new IllegalStateException("the slimmed recipe reads back differently; this is a bug");
+            }
+            return text;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the recipe as YAML", e);
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper YAML = new com.fasterxml.jackson.databind.ObjectMapper(
+            new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()
+                    .disable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                    .enable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.MINIMIZE_QUOTES));
 
     private static double benefitPerByte(LayerChoice c) {
         long extra = Math.max(1, c.highBytes() - c.lowBytes());
