@@ -201,7 +201,7 @@ public class PredictorArtifacts {
     }
 
     @PreDestroy
-    synchronized void closeAll() {
+    public synchronized void closeAll() {
         loaded.values().forEach(LoadedPredictor::close);
         loaded.clear();
     }
