@@ -69,14 +69,41 @@ public final class StudyCommand implements Runnable {
         }
     }
 
-    @Command(name = "report", description = "Print a study's table from the collector.")
-    static final class Report implements Runnable {
+    @Command(name = "report", description = "Print a study's table from the collector; --html/--csv also write the full"
+            + " analysis (tables, alignment, cost, plots) as ./qwm report does.")
+    static final class Report implements java.util.concurrent.Callable<Integer> {
         @Parameters(paramLabel = "ID")
         String id;
 
+        @Option(names = "--html", paramLabel = "DIR", description = "Write the HTML report (index.html, csv/) into DIR.")
+        Path html;
+
+        @Option(names = "--csv", paramLabel = "DIR", description = "Write the analysis tables as CSV into DIR.")
+        Path csv;
+
         @Override
-        public void run() {
-            StudyTable.print(client(new LocalStack(), "collector"), id, System.out);
+        public Integer call() {
+            LocalStack stack = new LocalStack();
+            StudyTable.print(client(stack, "collector"), id, System.out);
+            if (html == null && csv == null) {
+                return 0;
+            }
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--study", id, "--collector",
+                    stack.url("collector"), "--quiet"));
+            if (html != null) {
+                args.addAll(java.util.List.of("--html", html.toString()));
+            }
+            if (csv != null) {
+                args.addAll(java.util.List.of("--csv", csv.toString()));
+            }
+            return QwmCommand.commandLine().execute(prepend("report", args));
+        }
+
+        private static String[] prepend(String first, java.util.List<String> rest) {
+            java.util.List<String> all = new java.util.ArrayList<>();
+            all.add(first);
+            all.addAll(rest);
+            return all.toArray(String[]::new);
         }
     }
 }
