@@ -193,6 +193,10 @@ class QuantizerServiceTest {
         assertEquals(Files.readString(out.resolve("quantization.json")), quantized.getManifestJson());
         assertTrue(quantized.getCreatedAtUnixMs() > 0);
 
+        // a quantized bundle is announced by the job that made it, never as a full-precision original
+        given().contentType(ContentType.JSON).body(Map.of("bundle", out.toString())).post("/api/v1/artifacts")
+                .then().statusCode(400).body("error", containsString("is a quantized bundle"));
+
         String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
         assertTrue(metricAtLeast(metrics, "qwm_quantizer_jobs_total{outcome=\"succeeded\"}", 1), metrics);
         assertTrue(metricAtLeast(metrics, "qwm_quantizer_jobs_total{outcome=\"reused\"}", 2), metrics);
@@ -288,6 +292,25 @@ class QuantizerServiceTest {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    @Test
+    void announcesAFullPrecisionBundleOnRequest() throws Exception {
+        ModelBundle fp = SourceBundles.wall(TemporaryArtifactStore.sources().resolve("wall-register"), 4);
+        given().contentType(ContentType.JSON).body(Map.of("bundle", fp.directory().toString()))
+                .post("/api/v1/artifacts")
+                .then().statusCode(200)
+                .body("artifacts.component", org.hamcrest.Matchers.contains("encoder", "predictor"))
+                .body("artifacts[1].sha256", equalTo(fp.manifest().components().get(BundleManifest.PREDICTOR).sha256()));
+        List<ConsumerRecord<String, byte[]>> records = artifactEvents(fp.directory(), fp.directory(), 2);
+        for (ConsumerRecord<String, byte[]> r : records) {
+            ArtifactCreated e = ArtifactCreated.parseFrom(r.value());
+            assertFalse(e.hasSource());
+            assertEquals(fp.manifest().components().get(e.getArtifact().getComponent() == ModelComponent.MODEL_COMPONENT_ENCODER
+                    ? BundleManifest.VISUAL_ENCODER : BundleManifest.PREDICTOR).sha256(), r.key());
+        }
+        given().contentType(ContentType.JSON).body(Map.of("bundle", fp.directory() + "-missing"))
+                .post("/api/v1/artifacts").then().statusCode(400).body("error", containsString("not a folder"));
     }
 
     @Test

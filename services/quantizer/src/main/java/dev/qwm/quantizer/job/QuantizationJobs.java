@@ -331,15 +331,12 @@ public class QuantizationJobs {
         List<ArtifactCreated> batch = new ArrayList<>();
         List<String> registering = new ArrayList<>();
         long now = System.currentTimeMillis();
-        boolean fullPrecisionSource = source.manifest().provenance() == null
-                || !source.manifest().provenance().has("quantization");
-        if (fullPrecisionSource) {
-            for (Map.Entry<String, ModelComponent> c : new TreeMap<>(ARTIFACT_COMPONENTS).entrySet()) {
-                ArtifactRef ref = ref(source, c.getKey(), c.getValue());
-                if (!registeredSources.contains(ref.getSha256() + "@" + ref.getBundle())) {
-                    registering.add(ref.getSha256() + "@" + ref.getBundle());
-                    batch.add(event(ref, null, "", source.manifest().provenance() == null ? ""
-                            : source.manifest().provenance().toString(), source.manifest().components().get(c.getKey()).bytes(), now));
+        if (fullPrecision(source)) {
+            for (ArtifactCreated e : registrations(source, now)) {
+                String key = e.getArtifact().getSha256() + "@" + e.getArtifact().getBundle();
+                if (!registeredSources.contains(key)) {
+                    registering.add(key);
+                    batch.add(e);
                 }
             }
         }
@@ -360,6 +357,47 @@ public class QuantizationJobs {
         registeredSources.addAll(registering);
         registry.counter("qwm.quantizer.events.published").increment(batch.size());
         store.markPublished(out.directory());
+    }
+
+    /**
+     * Announces the encoder and predictor of a full-precision bundle (ArtifactCreated without a source), e.g. for a
+     * study that evaluates FP only. Publishes even if this process did before: the event ids are the same.
+     *
+     * @throws InvalidSubmissionException if the bundle cannot be read or is itself quantized
+     */
+    public List<Artifact> register(String bundle) {
+        ModelBundle source = readSource(bundle);
+        if (!fullPrecision(source)) {
+            throw new InvalidSubmissionException("bundle " + source.directory() + " is a quantized bundle; its artifacts"
+                    + " are announced, with their source, by the job that made it (submit its recipe again to publish"
+                    + " them again)");
+        }
+        List<ArtifactCreated> batch = registrations(source, System.currentTimeMillis());
+        try {
+            batch.forEach(events::publish);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("the ArtifactCreated events of " + source.directory()
+                    + " could not be published: " + describe(e), e);
+        }
+        batch.forEach(e -> registeredSources.add(e.getArtifact().getSha256() + "@" + e.getArtifact().getBundle()));
+        registry.counter("qwm.quantizer.events.published").increment(batch.size());
+        return ARTIFACT_COMPONENTS.entrySet().stream().sorted(Map.Entry.comparingByValue())
+                .map(c -> StoredBundle.artifact(source, c.getKey(), c.getValue(), source.manifest().name(), false))
+                .toList();
+    }
+
+    private static boolean fullPrecision(ModelBundle b) {
+        return b.manifest().provenance() == null || !b.manifest().provenance().has("quantization");
+    }
+
+    /** ArtifactCreated without a source for the encoder and predictor of a full-precision bundle. */
+    private static List<ArtifactCreated> registrations(ModelBundle source, long now) {
+        List<ArtifactCreated> out = new ArrayList<>();
+        for (Map.Entry<String, ModelComponent> c : new TreeMap<>(ARTIFACT_COMPONENTS).entrySet()) {
+            out.add(event(ref(source, c.getKey(), c.getValue()), null, "", source.manifest().provenance() == null ? ""
+                    : source.manifest().provenance().toString(), source.manifest().components().get(c.getKey()).bytes(), now));
+        }
+        return out;
     }
 
     private static ArtifactRef ref(ModelBundle b, String file, ModelComponent component) {

@@ -72,6 +72,20 @@ public class QuantizationResource {
         return JobJson.of(jobs.get(id));
     }
 
+    /**
+     * {@code {"bundle": DIR}}: announces a full-precision bundle's encoder and predictor (ArtifactCreated without a
+     * source), for studies that evaluate a bundle nothing was quantized from.
+     */
+    @POST
+    @Path("/artifacts")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Registered register(JsonNode body) {
+        if (body == null || !body.isObject() || body.size() != 1 || !body.has("bundle")) {
+            throw new InvalidSubmissionException("the request body must be {\"bundle\": \"<folder of a model bundle>\"}");
+        }
+        return new Registered(jobs.register(text(body, "bundle")).stream().map(JobJson.ArtifactJson::of).toList());
+    }
+
     @GET
     @Path("/presets")
     public PresetsJson presets() {
