@@ -140,10 +140,20 @@ class StudyThroughServicesIT {
                 assertEquals(local.mpcIterations(), first.path("mpcIterations").asInt(), "MPC iterations");
                 assertEquals((float) local.finalStateDistance(), (float) first.path("finalStateDistance").asDouble(),
                         1e-4f, "final state distance");
-                double serviceMs = first.path("meanCemStepMs").asDouble();
-                System.out.printf(Locale.ROOT, "CEM step (%d candidates x horizon %d): in-process %.1f ms, through the"
-                        + " services %.1f ms, ratio %.2f%n", BUDGET.samples(), BUDGET.horizon(), local.meanCemStepMs(),
-                        serviceMs, serviceMs / local.meanCemStepMs());
+
+                // Cost of a CEM step through the services vs in-process, measured side by side on an idle stack:
+                // one more single-episode study (nothing else planning), then the same episode in-process.
+                ObjectNode bench = JSON.createObjectNode().put("name", "system-it-bench").put("environment", "wall")
+                        .put("episodes", 1);
+                addConfiguration(bench.putArray("configurations"), "fp32", BUNDLE.toString(), BUNDLE.toString());
+                JsonNode benchStudy = post(planner + "/api/v1/studies", bench);
+                JsonNode timed = awaitEpisodes(collector, benchStudy.get("study_id").asText(), 1, Duration.ofMinutes(5)).get(0);
+                EpisodeResult localTimed = inProcess(0, timed.get("seeding").get("seed").asLong());
+                double serviceMs = timed.path("meanCemStepMs").asDouble();
+                System.out.printf(Locale.ROOT, "benchmark, CEM step (%d candidates x horizon %d, %s): in-process %.1f ms,"
+                        + " through the services %.1f ms, ratio %.2f (vector features: %s)%n", BUDGET.samples(),
+                        BUDGET.horizon(), BUNDLE.getFileName(), localTimed.meanCemStepMs(), serviceMs,
+                        serviceMs / localTimed.meanCemStepMs(), cpuFeatures());
             } finally {
                 services.down(List.of(), System.out::println);
             }
@@ -155,6 +165,16 @@ class StudyThroughServicesIT {
         try (OnnxWorldModel model = OnnxWorldModel.open(ModelBundle.read(BUNDLE), SessionConfig.singleThreaded())) {
             MpcEpisodeRunner runner = new MpcEpisodeRunner(model, new CemPlanner(), BUDGET, source::newEnvironment, true);
             return runner.run(source.episode(index, seed, DataSplit.VALIDATION), 0, PlanningListener.NONE);
+        }
+    }
+
+    private static String cpuFeatures() {
+        try {
+            String info = Files.readString(Path.of("/proc/cpuinfo"));
+            return java.util.stream.Stream.of("avx2", "avx512f", "avx512_vnni")
+                    .filter(f -> info.matches("(?s).*\\b" + f + "\\b.*")).toList().toString();
+        } catch (java.io.IOException e) {
+            return "unknown";
         }
     }
 
