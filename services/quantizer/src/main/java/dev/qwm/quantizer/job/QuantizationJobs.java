@@ -138,17 +138,15 @@ public class QuantizationJobs {
             registry.counter("qwm.quantizer.jobs", "outcome", "refused").increment();
             throw e;
         }
+        // verifying a stored bundle reads all of it: outside the lock, so that polls are not held up
+        Optional<ModelBundle> stored = findStored(plan.id());
         synchronized (jobs) {
-            QuantizationJob running = jobs.get(plan.id());
-            if (running != null && !running.finished()) {
-                return running.view(); // the same bundle and recipe are being quantized right now
+            QuantizationJob previous = jobs.get(plan.id());
+            if (previous != null && !previous.finished()) {
+                return previous.view(); // the same bundle and recipe are being quantized right now
             }
-            Optional<ModelBundle> stored;
-            try {
-                stored = store.find(plan.id());
-            } catch (IllegalStateException e) {
-                registry.counter("qwm.quantizer.jobs", "outcome", "refused").increment();
-                throw new InvalidSubmissionException(e.getMessage(), e);
+            if (stored.isEmpty() && previous != null && previous.state() == JobState.SUCCEEDED) {
+                stored = findStored(plan.id()); // it finished in the meantime
             }
             QuantizationJob job = new QuantizationJob(plan.id(), plan.sourceDir().toString(), recipe.name(), "queued");
             if (stored.isPresent()) {
@@ -166,6 +164,15 @@ public class QuantizationJobs {
             }
             remember(job);
             return job.view();
+        }
+    }
+
+    private Optional<ModelBundle> findStored(String id) {
+        try {
+            return store.find(id);
+        } catch (IllegalStateException e) {
+            registry.counter("qwm.quantizer.jobs", "outcome", "refused").increment();
+            throw new InvalidSubmissionException(e.getMessage(), e);
         }
     }
 
