@@ -24,6 +24,13 @@ public final class PostgresServer implements AutoCloseable {
     public static final String USER = "qwm";
     public static final String PASSWORD = "qwm";
 
+    /**
+     * Servers started by this JVM that outlive it, by data directory: zonky holds a file lock on the data
+     * directory for as long as its instance is open, so a stop from this same JVM must go through that instance
+     * (a stop from another JVM, e.g. a later {@code ./qwm infra down}, signals the postmaster by PID).
+     */
+    private static final java.util.Map<Path, EmbeddedPostgres> OUTLIVING = new java.util.concurrent.ConcurrentHashMap<>();
+
     private final EmbeddedPostgres postgres;
     private final Path dataDir;
 
@@ -63,6 +70,9 @@ public final class PostgresServer implements AutoCloseable {
                     .setErrorRedirector(toLog)
                     .start();
             PostgresServer server = new PostgresServer(postgres, dataDir);
+            if (outliveJvm) {
+                OUTLIVING.put(dataDir.toAbsolutePath().normalize(), postgres);
+            }
             server.ensureDatabase();
             return server;
         } catch (IOException e) {
@@ -100,10 +110,20 @@ public final class PostgresServer implements AutoCloseable {
     /** Fast shutdown (SIGINT): active transactions roll back, the server stops at once and cleanly. */
     static boolean stopByPid(Path dataDir, Duration grace) {
         long pid = postmasterPid(dataDir);
+        EmbeddedPostgres ours = OUTLIVING.remove(dataDir.toAbsolutePath().normalize());
+        if (ours != null) {
+            try {
+                ours.close(); // pg_ctl stop -m fast, and the data directory's lock released
+            } catch (IOException e) {
+                // fall through to the signal below
+            }
+        }
         if (pid <= 0 || !Processes.alive(pid)) {
             return true;
         }
-        Processes.signal(pid, "INT");
+        if (ours == null) {
+            Processes.signal(pid, "INT");
+        }
         long deadline = System.nanoTime() + grace.toNanos();
         while (Processes.alive(pid) && System.nanoTime() < deadline) {
             sleep(100);
