@@ -99,6 +99,12 @@ public final class StudyRunner {
                 throw new IllegalArgumentException("recipe " + r.name() + ": cannot read " + r.recipe() + ": " + e.getMessage());
             }
         }
+        if (r.calibrationEpisodes() != null) {
+            req.put("episodes", r.calibrationEpisodes());
+        }
+        if (r.quantIter() != null) {
+            req.put("quant_iter", r.quantIter());
+        }
         String job = quantizer.post("/api/v1/quantizations", req).get("job_id").asText();
         long t0 = System.nanoTime();
         String lastMessage = "";

@@ -30,6 +30,7 @@ import java.util.Set;
  * recipes:
  *   - {name: fp32}
  *   - {name: predictor-w4a16-g128, preset: w4a16-g128, modules: predictor}
+ *   - {name: predictor-w8a8, preset: w8a8, modules: predictor, calibration_episodes: 8, quant_iter: 1}
  * </pre>
  */
 public record StudySpec(String name, String environment, String bundle, Integer episodes, Seeds seeds,
@@ -74,7 +75,8 @@ public record StudySpec(String name, String environment, String bundle, Integer 
      * One row of the grid: FP (no preset, no recipe file) or a quantization (a preset applied to modules, optionally
      * with a method, or a recipe file).
      */
-    public record RecipeEntry(String name, String preset, String modules, String method, String recipe) {
+    public record RecipeEntry(String name, String preset, String modules, String method, String recipe,
+                              Integer calibrationEpisodes, Integer quantIter) {
 
         public boolean isFullPrecision() {
             return preset == null && recipe == null;
@@ -174,6 +176,12 @@ public record StudySpec(String name, String environment, String bundle, Integer 
                 if (r.modules() != null && !Set.of("encoder", "predictor", "both").contains(r.modules())) {
                     problems.add(where + ": modules must be encoder, predictor or both, got '" + r.modules() + "'");
                 }
+                if (r.calibrationEpisodes() != null && r.calibrationEpisodes() < 1) {
+                    problems.add(where + ": calibration_episodes must be at least 1");
+                }
+                if (r.quantIter() != null && r.quantIter() < 1) {
+                    problems.add(where + ": quant_iter must be at least 1");
+                }
                 if (r.isFullPrecision() && (r.modules() != null || r.method() != null)) {
                     problems.add(where + ": modules/method without a preset or recipe");
                 }
@@ -192,7 +200,8 @@ public record StudySpec(String name, String environment, String bundle, Integer 
             throw new IllegalArgumentException(origin + ": " + String.join("; ", problems));
         }
         List<RecipeEntry> resolvedRecipes = recipes.stream().map(r -> r.recipe() == null ? r
-                : new RecipeEntry(r.name(), r.preset(), r.modules(), r.method(), base.resolve(r.recipe()).toString())).toList();
+                : new RecipeEntry(r.name(), r.preset(), r.modules(), r.method(), base.resolve(r.recipe()).toString(),
+                        r.calibrationEpisodes(), r.quantIter())).toList();
         return new StudySpec(name, environment, base.resolve(bundle).normalize().toString(), episodes,
                 seeds == null ? new Seeds(99L, 1L, "validation") : new Seeds(
                         seeds.base() == null ? 99L : seeds.base(), seeds.offset() == null ? 1L : seeds.offset(),
