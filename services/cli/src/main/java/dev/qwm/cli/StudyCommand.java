@@ -27,6 +27,38 @@ public final class StudyCommand implements Runnable {
         return new ServiceClient(service, stack.url(service));
     }
 
+    /**
+     * Where the services are: by default the local stack (started when needed); with URLs, a remote deployment
+     * (e.g. Kubernetes, port-forwarded), which this command never starts or stops.
+     */
+    static final class Endpoints {
+        @Option(names = "--quantizer", paramLabel = "URL", description = "Quantizer service (remote mode).")
+        String quantizer;
+
+        @Option(names = "--planner", paramLabel = "URL", description = "A planner service (remote mode).")
+        String planner;
+
+        @Option(names = "--collector", paramLabel = "URL", description = "Collector service (remote mode).")
+        String collector;
+
+        boolean remote() {
+            return quantizer != null || planner != null || collector != null;
+        }
+
+        ServiceClient client(LocalStack stack, String service) {
+            String url = switch (service) {
+                case "quantizer" -> quantizer;
+                case "planner" -> planner;
+                case "collector" -> collector;
+                default -> null;
+            };
+            if (remote() && url == null) {
+                throw new IllegalArgumentException("remote mode needs --" + service + " URL too");
+            }
+            return new ServiceClient(service, url != null ? url : stack.url(service));
+        }
+    }
+
     @Command(name = "run", description = "Start what is missing, quantize the recipes, dispatch the episodes, follow them, print the table.")
     static final class Run implements Runnable {
         @Parameters(paramLabel = "SPEC", description = "The study spec (YAML); see docs/studies/*.yaml.")
@@ -38,19 +70,24 @@ public final class StudyCommand implements Runnable {
         @Option(names = "--timeout-minutes", defaultValue = "120")
         long timeoutMinutes;
 
+        @picocli.CommandLine.Mixin
+        Endpoints endpoints = new Endpoints();
+
         @Override
         public void run() {
             StudySpec spec = StudySpec.read(specFile);
             LocalStack stack = new LocalStack();
-            stack.up(planners, msg -> System.out.println("qwm: " + msg));
-            StudyRunner runner = new StudyRunner(client(stack, "quantizer"), client(stack, "planner"),
-                    client(stack, "collector"), System.out);
+            if (!endpoints.remote()) {
+                stack.up(planners, msg -> System.out.println("qwm: " + msg));
+            }
+            ServiceClient collector = endpoints.client(stack, "collector");
+            StudyRunner runner = new StudyRunner(endpoints.client(stack, "quantizer"),
+                    endpoints.client(stack, "planner"), collector, System.out);
             String id = runner.submit(spec);
             runner.watch(id, Duration.ofMinutes(timeoutMinutes));
             System.out.println();
-            StudyTable.print(client(stack, "collector"), id, System.out);
-            System.out.println("\nresults: ./qwm study report " + id + "   (the collector: " + stack.url("collector")
-                    + "/api/v1/studies/" + id + ")");
+            StudyTable.print(collector, id, System.out);
+            System.out.println("\nresults: ./qwm study report " + id + "   (the collector's API: /api/v1/studies/" + id + ")");
         }
     }
 
@@ -59,13 +96,16 @@ public final class StudyCommand implements Runnable {
         @Parameters(paramLabel = "ID")
         String id;
 
+        @Option(names = "--collector", paramLabel = "URL", description = "Collector service (default: the local one).")
+        String collector;
+
         @Override
         public void run() {
             LocalStack stack = new LocalStack();
-            StudyRunner runner = new StudyRunner(client(stack, "quantizer"), client(stack, "planner"),
-                    client(stack, "collector"), System.out);
+            ServiceClient results = collector != null ? new ServiceClient("collector", collector) : client(stack, "collector");
+            StudyRunner runner = new StudyRunner(null, null, results, System.out);
             runner.watch(id, Duration.ofHours(12));
-            StudyTable.print(client(stack, "collector"), id, System.out);
+            StudyTable.print(results, id, System.out);
         }
     }
 
@@ -81,15 +121,19 @@ public final class StudyCommand implements Runnable {
         @Option(names = "--csv", paramLabel = "DIR", description = "Write the analysis tables as CSV into DIR.")
         Path csv;
 
+        @Option(names = "--collector", paramLabel = "URL", description = "Collector service (default: the local one).")
+        String collector;
+
         @Override
         public Integer call() {
             LocalStack stack = new LocalStack();
-            StudyTable.print(client(stack, "collector"), id, System.out);
+            String url = collector != null ? collector : stack.url("collector");
+            StudyTable.print(new ServiceClient("collector", url), id, System.out);
             if (html == null && csv == null) {
                 return 0;
             }
             java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--study", id, "--collector",
-                    stack.url("collector"), "--quiet"));
+                    url, "--quiet"));
             if (html != null) {
                 args.addAll(java.util.List.of("--html", html.toString()));
             }
