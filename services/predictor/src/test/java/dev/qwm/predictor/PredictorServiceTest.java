@@ -47,6 +47,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * The predictor service as deployed: gRPC on its HTTP port, start and goal latents from the real encoder service (a
@@ -95,7 +96,7 @@ class PredictorServiceTest {
     @Test
     void readyOnceItsArtifactIsLoadedAndTheEncoderReachable() {
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().when().get("/q/health/ready").then()
-                .statusCode(200).body(containsString("\"encoder-reachable\": true"), containsString("\"loaded\": 1")));
+                .statusCode(200).body(containsString("\"encoder-reachable\": true"), containsString("\"artifacts-ready\": true")));
     }
 
     @Test
@@ -217,6 +218,51 @@ class PredictorServiceTest {
         String metrics = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
         assertTrue(metrics.contains("qwm_predictor_requests_total{rpc=\"Rollout\",status=\"NOT_FOUND\"}"), metrics);
         assertTrue(metrics.contains("qwm_predictor_sessions_active"), metrics);
+    }
+
+    /**
+     * Time per CEM step (300 candidates x horizon 5) through the services against in-process, on the bundle given by
+     * {@code -Dqwm.bench.bundle=FOLDER} (the encoder service loads it on demand); calls alternate so that both see
+     * the same machine load. Also checks bit equality on that bundle.
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "qwm.bench.bundle", matches = ".+")
+    void benchmarkCemStepThroughTheServicesAgainstInProcess() {
+        ModelBundle bundle = ModelBundle.read(java.nio.file.Path.of(System.getProperty("qwm.bench.bundle")));
+        int actionDim = bundle.manifest().actionDim();
+        int size = bundle.manifest().imageSize();
+        WallEnvironment wall = new WallEnvironment();
+        wall.reset(new double[] {20, 40});
+        Observation start = Observation.of(wall, size);
+        wall.reset(new double[] {45, 15});
+        Observation goal = Observation.of(wall, size);
+        String id = open(Requests.open(bundle, bundle, start, goal, 1f));
+        int steps = Integer.getInteger("qwm.bench.steps", 30);
+        long[] remote = new long[steps];
+        long[] local = new long[steps];
+        try (OnnxWorldModel model = OnnxWorldModel.open(bundle, SessionConfig.singleThreaded())) {
+            Latent s = model.encode(start);
+            Latent g = model.encode(goal);
+            for (int i = -5; i < steps; i++) {
+                ActionBatch actions = Requests.randomActions(1000 + i, 300, 5, actionDim);
+                long t0 = System.nanoTime();
+                RolloutResponse r = predictor.rollout(Requests.rollout(id, actions, false));
+                long t1 = System.nanoTime();
+                double[] expected = model.score(s, g, actions, new Objective(1.0));
+                long t2 = System.nanoTime();
+                assertArrayEquals(expected, r.getExactLossesList().stream().mapToDouble(Double::doubleValue).toArray());
+                if (i >= 0) {
+                    remote[i] = t1 - t0;
+                    local[i] = t2 - t1;
+                }
+            }
+        }
+        Arrays.sort(remote);
+        Arrays.sort(local);
+        System.out.printf("CEM step 300x5 on %s: through the services median %.1f ms (p90 %.1f), in-process median"
+                        + " %.1f ms (p90 %.1f), ratio %.2f%n", bundle.manifest().name(), remote[steps / 2] / 1e6,
+                remote[steps * 9 / 10] / 1e6, local[steps / 2] / 1e6, local[steps * 9 / 10] / 1e6,
+                (double) remote[steps / 2] / local[steps / 2]);
     }
 
     /** The value of one Prometheus sample (summed over its label sets). */

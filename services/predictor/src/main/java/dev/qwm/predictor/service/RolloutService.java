@@ -24,6 +24,7 @@ import dev.qwm.predictor.inference.ArtifactClosedException;
 import dev.qwm.predictor.inference.LoadedPredictor;
 import dev.qwm.predictor.inference.PredictorArtifacts;
 import dev.qwm.predictor.mapping.Tensors;
+import io.grpc.Status;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -44,6 +45,8 @@ import java.util.concurrent.ExecutionException;
  */
 @ApplicationScoped
 public class RolloutService {
+
+    private static final int MAX_ATTEMPTS = 5;
 
     private final PredictorConfig config;
     private final PredictorArtifacts artifacts;
@@ -98,13 +101,20 @@ public class RolloutService {
         RolloutSession session = sessions.use(request.getSessionId());
         ActionBatch actions = actions(request.getActions(), session.actionDim());
         candidatesPerCall.record(actions.batch());
-        LoadedPredictor predictor = artifacts.get(session.predictor());
-        float[] frames;
-        try {
-            frames = await(predictor.rollout(session.id(), session.start(), actions));
-        } catch (ArtifactClosedException evictedMeanwhile) {
+        LoadedPredictor predictor = null;
+        float[] frames = null;
+        for (int attempt = 1; frames == null; attempt++) {
             predictor = artifacts.get(session.predictor());
-            frames = await(predictor.rollout(session.id(), session.start(), actions));
+            try {
+                frames = await(predictor.rollout(session.id(), session.start(), actions));
+            } catch (ArtifactClosedException evictedMeanwhile) {
+                // another artifact's load evicted this one between get and rollout: get reloads it
+                if (attempt == MAX_ATTEMPTS) {
+                    throw Status.UNAVAILABLE.withDescription("predictor artifact " + session.predictor().getLabel()
+                            + " was evicted " + MAX_ATTEMPTS + " times in a row; predictor.max-loaded ("
+                            + config.maxLoaded() + ") is too small for the artifacts in use").asRuntimeException();
+                }
+            }
         }
         RolloutResponse.Builder response = RolloutResponse.newBuilder();
         for (int b = 0; b < actions.batch(); b++) {

@@ -46,6 +46,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -236,6 +237,52 @@ class RolloutServiceTest {
         }
     }
 
+    /**
+     * The same on a real bundle ({@code -Dqwm.bench.bundle=FOLDER}, e.g. models/wall): attention and layer norms
+     * over a merged batch must also leave every candidate's bits unchanged.
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "qwm.bench.bundle", matches = ".+")
+    void mergedBatchesOfARealBundleAreBitIdenticalToLoneRollouts() throws Exception {
+        ModelBundle real = ModelBundle.read(Path.of(System.getProperty("qwm.bench.bundle")));
+        int size = real.manifest().imageSize();
+        int dim = real.manifest().actionDim();
+        try (Fixture f = new Fixture(TestConfig.defaults().withBatching(Duration.ofSeconds(20), 1200));
+             OnnxWorldModel model = OnnxWorldModel.open(real, SessionConfig.singleThreaded())) {
+            Observation[] starts = new Observation[3];
+            Observation[] goals = new Observation[3];
+            String[] ids = new String[3];
+            for (int i = 0; i < 3; i++) {
+                WallEnvironment wall = new WallEnvironment();
+                wall.reset(new double[] {15 + 12 * i, 40 - 10 * i});
+                starts[i] = Observation.of(wall, size);
+                wall.reset(new double[] {50 - 9 * i, 10 + 7 * i});
+                goals[i] = Observation.of(wall, size);
+                ids[i] = f.service.openSession(Requests.open(real, real, starts[i], goals[i], 1f)).getSessionId();
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(3);
+            try {
+                CyclicBarrier together = new CyclicBarrier(3);
+                List<Future<RolloutResponse>> results = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    int s = i;
+                    results.add(pool.submit(() -> {
+                        together.await();
+                        return f.service.rollout(Requests.rollout(ids[s], Requests.randomActions(s, 300, HORIZON, dim), false));
+                    }));
+                }
+                for (int i = 0; i < 3; i++) {
+                    double[] expected = model.score(model.encode(starts[i]), model.encode(goals[i]),
+                            Requests.randomActions(i, 300, HORIZON, dim), new Objective(1));
+                    assertArrayEquals(expected, exact(results.get(i).get(120, TimeUnit.SECONDS)), "session " + i);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertEquals(3, f.batchRequests().max(), "the three calls ran as one batch");
+        }
+    }
+
     @Test
     void callsOfDifferentHorizonsOrBeyondTheBatchLimitAreNotMerged() throws Exception {
         try (Fixture f = new Fixture(TestConfig.defaults().withBatching(Duration.ofMillis(300), 400))) {
@@ -340,6 +387,44 @@ class RolloutServiceTest {
             assertArrayEquals(inProcessScores(start, goal, actions, 1.0),
                     exact(f.service.rollout(Requests.rollout(id, actions, false))));
             assertEquals(bundle.directory().toString(), f.artifacts.loaded().get(0).bundle());
+        }
+    }
+
+    @Test
+    void sessionsOnMoreArtifactsThanFitKeepGettingCorrectLosses() throws Exception {
+        // two artifacts, room for one: every rollout may find its artifact evicted and reload it
+        try (Fixture f = new Fixture(TestConfig.defaults().withMaxLoaded(1));
+             OnnxWorldModel other = OnnxWorldModel.open(otherBundle, SessionConfig.singleThreaded())) {
+            Observation start = wallAt(20, 40);
+            Observation goal = wallAt(45, 15);
+            ModelBundle[] bundles = {bundle, otherBundle};
+            OnnxWorldModel[] models = {inProcess, other};
+            String[] ids = new String[2];
+            for (int i = 0; i < 2; i++) {
+                ids[i] = f.service.openSession(Requests.open(bundles[i], bundles[i], start, goal, 1f)).getSessionId();
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                List<Future<?>> done = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    int s = i;
+                    done.add(pool.submit(() -> {
+                        for (int step = 0; step < 4; step++) {
+                            ActionBatch actions = Requests.randomActions(10 * s + step, 40, 3, actionDim);
+                            double[] expected = models[s].score(models[s].encode(start), models[s].encode(goal),
+                                    actions, new Objective(1));
+                            assertArrayEquals(expected, exact(f.service.rollout(Requests.rollout(ids[s], actions, false))));
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> d : done) {
+                    d.get(120, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertEquals(1, f.artifacts.loaded().size());
         }
     }
 
