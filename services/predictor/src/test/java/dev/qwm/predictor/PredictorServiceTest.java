@@ -116,7 +116,7 @@ class PredictorServiceTest {
                 ActionBatch actions = Requests.randomActions(step, 300, 5, actionDim);
                 RolloutResponse r = predictor.rollout(Requests.rollout(session.getSessionId(), actions, step == 0));
                 double[] expected = model.score(s, g, actions, new Objective(1.0));
-                assertArrayEquals(expected, r.getExactLossesList().stream().mapToDouble(Double::doubleValue).toArray(),
+                assertArrayEquals(expected, r.getLossesList().stream().mapToDouble(Double::doubleValue).toArray(),
                         "CEM step " + step);
                 for (int b = 0; b < expected.length; b++) {
                     assertEquals((float) expected[b], r.getLosses(b));
@@ -173,7 +173,7 @@ class PredictorServiceTest {
                 double[] expected = model.score(model.encode(starts[i]), model.encode(goals[i]),
                         Requests.randomActions(50 + i, 300, 5, actionDim), new Objective(alphas[i]));
                 RolloutResponse r = results.get(i).get(60, TimeUnit.SECONDS);
-                assertArrayEquals(expected, r.getExactLossesList().stream().mapToDouble(Double::doubleValue).toArray());
+                assertArrayEquals(expected, r.getLossesList().stream().mapToDouble(Double::doubleValue).toArray());
             }
         } finally {
             pool.shutdownNow();
@@ -250,7 +250,7 @@ class PredictorServiceTest {
                 long t1 = System.nanoTime();
                 double[] expected = model.score(s, g, actions, new Objective(1.0));
                 long t2 = System.nanoTime();
-                assertArrayEquals(expected, r.getExactLossesList().stream().mapToDouble(Double::doubleValue).toArray());
+                assertArrayEquals(expected, r.getLossesList().stream().mapToDouble(Double::doubleValue).toArray());
                 if (i >= 0) {
                     remote[i] = t1 - t0;
                     local[i] = t2 - t1;

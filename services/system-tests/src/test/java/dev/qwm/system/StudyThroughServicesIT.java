@@ -52,7 +52,7 @@ class StudyThroughServicesIT {
     private static final Path BUNDLE = Path.of(System.getProperty("qwm.it.bundle", ROOT.resolve("models/wall").toString()));
 
     // A reduced budget so the test takes minutes on two cores; the same budget runs in-process for the comparison.
-    private static final PlannerBudget BUDGET = new PlannerBudget(5, 64, 8, 1.0, 3, 3, 1.0, 5);
+    private static final PlannerBudget BUDGET = new PlannerBudget(5, 64, 8, 1.0, 4, 3, 1.0, 5);
     private static final int EPISODES = 3;
 
     @TempDir

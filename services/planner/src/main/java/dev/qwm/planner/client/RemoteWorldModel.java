@@ -34,7 +34,7 @@ public final class RemoteWorldModel implements WorldModel {
     private final BundleManifest manifest;
     private final ActionNormalization normalization;
     private final Duration deadline;
-    /** The observation behind each latent this model returned, so that a session can be opened from them. */
+    /** The observation behind each latent this model returned in this episode, so that a session can be opened from them. */
     private final Map<Latent, Observation> observations = new IdentityHashMap<>();
 
     private String sessionId;
@@ -95,10 +95,9 @@ public final class RemoteWorldModel implements WorldModel {
                 .setEncoder(encoder).setPredictor(predictor)
                 .setObservation(toProto(observation)).build());
         Latent latent = new Latent(Tensors.toFloats(r.getVisualLatents()), Tensors.toFloats(r.getProprioEmbeddings()));
-        // Only the latest few latents can start a session (start of this plan, the goal, the last real frame).
-        if (observations.size() > 16) {
-            observations.keySet().removeIf(l -> l != sessionStart && l != sessionGoal);
-        }
+        // Every latent of the episode may start a session later (the episode's first one is the start of the MPC
+        // divergence rollouts), so none is dropped; one model serves one episode, so this is bounded by its budget
+        // (1 + max_iter x (1 + opt_steps) frames of 12 KB for the shipped 64x64 models) and cleared on close().
         observations.put(latent, observation);
         return latent;
     }

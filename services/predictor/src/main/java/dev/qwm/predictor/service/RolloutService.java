@@ -119,7 +119,7 @@ public class RolloutService {
         RolloutResponse.Builder response = RolloutResponse.newBuilder();
         for (int b = 0; b < actions.batch(); b++) {
             double loss = predictor.loss(frames, b, session.goal(), session.objective());
-            response.addExactLosses(loss).addLosses((float) loss);
+            response.addLosses(loss);
         }
         if (request.getReturnFinalLatents()) {
             BundleManifest m = predictor.manifest();

@@ -125,7 +125,7 @@ class RolloutServiceTest {
     }
 
     static double[] exact(RolloutResponse r) {
-        return r.getExactLossesList().stream().mapToDouble(Double::doubleValue).toArray();
+        return r.getLossesList().stream().mapToDouble(Double::doubleValue).toArray();
     }
 
     @Test
