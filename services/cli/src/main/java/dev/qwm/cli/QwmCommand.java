@@ -25,7 +25,6 @@ import picocli.CommandLine.Command;
                 StudyCommand.class,
                 DemoCommand.class,
                 ReportCommand.class,
-                ReportCommand.class,
         })
 public final class QwmCommand implements Runnable {
 
