@@ -108,7 +108,7 @@ class PredictorServiceTest {
         OpenSessionResponse session = predictor.openSession(Requests.open(bundle, bundle, start, goal, 1f));
         opened.add(session.getSessionId());
         assertEquals(1024, session.getMaxCandidates());
-        assertEquals(16, session.getHorizonLimit());
+        assertEquals(256, session.getHorizonLimit()); // application.properties: room for MPC's divergence rollout
         try (OnnxWorldModel model = OnnxWorldModel.open(bundle, SessionConfig.singleThreaded())) {
             Latent s = model.encode(start);
             Latent g = model.encode(goal);
