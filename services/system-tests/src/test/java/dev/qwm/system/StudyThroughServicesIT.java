@@ -70,6 +70,9 @@ class StudyThroughServicesIT {
                 services.up(specs, Duration.ofMinutes(4), System.out::println);
                 String quantizer = "http://127.0.0.1:" + ports.quantizer();
                 String planner = "http://127.0.0.1:" + ports.planner();
+                // planner-1 is killed below; later submissions go to the survivor.
+                String survivingPlanner = "http://127.0.0.1:" + specs.stream()
+                        .filter(spec -> spec.name().equals("planner-2")).findFirst().orElseThrow().port();
                 String collector = "http://127.0.0.1:" + ports.collector();
 
                 // A 4-bit predictor from the quantizer service; the encoder stays FP (independent swapping).
@@ -146,7 +149,7 @@ class StudyThroughServicesIT {
                 ObjectNode bench = JSON.createObjectNode().put("name", "system-it-bench").put("environment", "wall")
                         .put("episodes", 1);
                 addConfiguration(bench.putArray("configurations"), "fp32", BUNDLE.toString(), BUNDLE.toString());
-                JsonNode benchStudy = post(planner + "/api/v1/studies", bench);
+                JsonNode benchStudy = post(survivingPlanner + "/api/v1/studies", bench);
                 JsonNode timed = awaitEpisodes(collector, benchStudy.get("study_id").asText(), 1, Duration.ofMinutes(5)).get(0);
                 EpisodeResult localTimed = inProcess(0, timed.get("seeding").get("seed").asLong());
                 double serviceMs = timed.path("meanCemStepMs").asDouble();
