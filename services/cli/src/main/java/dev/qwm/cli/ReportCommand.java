@@ -179,7 +179,7 @@ public final class ReportCommand implements Callable<Integer> {
             curves.addAll(StudyMeasurements.drift(configurations, driftSegments, driftHorizon, System.err));
         }
         if (layers.isEmpty()) {
-            layers.addAll(StudyMeasurements.sensitivity(configurations, System.err));
+            layers.addAll(StudyMeasurements.sensitivity(data, configurations, System.err));
         }
         Optional<AnalysisInputs.MixedPrecisionRequest> mixed = Optional.empty();
         if (budgetBytes != null) {

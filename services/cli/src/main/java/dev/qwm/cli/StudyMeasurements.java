@@ -1,5 +1,7 @@
 package dev.qwm.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.qwm.analysis.data.ArtifactRecord;
 import dev.qwm.analysis.data.EpisodeRecord;
 import dev.qwm.analysis.data.StudySnapshot;
 import dev.qwm.analysis.drift.RolloutDrift;
@@ -30,6 +32,8 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * manifests. Bundles that are not here are named and skipped.
  */
 final class StudyMeasurements {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One configuration's models. */
     record Configuration(String label, String environment, Path encoder, Path predictor) {
@@ -100,24 +104,44 @@ final class StudyMeasurements {
         return curves;
     }
 
-    /** The per-layer errors of every quantized bundle of the study that is here. */
-    static List<LayerSensitivity> sensitivity(List<Configuration> configurations, PrintStream log) {
+    /**
+     * The per-layer errors of every quantized bundle of the study: from the manifests the collector stored with its
+     * artifacts, and for bundles it has none of, from the bundle itself when it is here.
+     */
+    static List<LayerSensitivity> sensitivity(StudySnapshot data, List<Configuration> configurations, PrintStream log) {
+        List<LayerSensitivity> layers = new ArrayList<>();
+        Set<String> done = new LinkedHashSet<>();
+        for (ArtifactRecord a : data.artifacts()) {
+            if (a.manifestJson().isBlank() || !done.add(a.artifact().bundle())) {
+                continue; // an original, or the other component of a bundle already read
+            }
+            layers.addAll(parse(() -> SensitivityIo.parse(JSON.readTree(a.manifestJson()), "manifest of "
+                    + a.artifact().bundle()), log));
+        }
         Set<Path> bundles = new LinkedHashSet<>();
         for (Configuration c : configurations) {
             bundles.add(c.encoder());
             bundles.add(c.predictor());
         }
-        List<LayerSensitivity> layers = new ArrayList<>();
         for (Path b : bundles) {
-            if (!Files.exists(b.resolve("model.json")) || fullPrecision(ModelBundle.read(b))) {
+            if (done.contains(b.toString()) || !Files.exists(b.resolve("model.json")) || fullPrecision(ModelBundle.read(b))) {
                 continue;
             }
-            try {
-                layers.addAll(SensitivityIo.read(b));
-            } catch (IllegalArgumentException noLayerErrors) {
-                log.println("sensitivity: " + noLayerErrors.getMessage());
-            }
+            layers.addAll(parse(() -> SensitivityIo.read(b), log));
         }
         return layers;
+    }
+
+    private interface ManifestReader {
+        List<LayerSensitivity> read() throws java.io.IOException;
+    }
+
+    private static List<LayerSensitivity> parse(ManifestReader reader, PrintStream log) {
+        try {
+            return reader.read();
+        } catch (IllegalArgumentException | java.io.IOException noLayerErrors) {
+            log.println("sensitivity: " + noLayerErrors.getMessage());
+            return List.of();
+        }
     }
 }

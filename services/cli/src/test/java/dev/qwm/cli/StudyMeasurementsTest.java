@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.qwm.analysis.data.ArtifactRecord;
 import dev.qwm.analysis.data.ArtifactRef;
 import dev.qwm.analysis.data.EpisodeRecord;
 import dev.qwm.analysis.data.PlannerBudget;
@@ -15,6 +16,7 @@ import dev.qwm.analysis.sensitivity.LayerSensitivity;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class StudyMeasurementsTest {
 
     @Test
-    void driftAndSensitivityComeFromTheStudysLocalBundles(@TempDir Path dir) {
+    void driftAndSensitivityComeFromTheStudysLocalBundles(@TempDir Path dir) throws Exception {
         Path fp = QuantizeCommandTest.randomWallBundle(dir.resolve("fp"));
         Path w3 = dir.resolve("w3");
         QuantizeCommandTest.run("quantize", "--bundle", fp.toString(), "--preset", "w3a16", "--modules", "predictor",
@@ -53,9 +55,17 @@ class StudyMeasurementsTest {
         assertTrue(find(drift, "fp32", RolloutDrift.Reference.REAL).error()[0] > 0);
         assertTrue(log.toString(StandardCharsets.UTF_8).contains("skipping elsewhere"), log.toString(StandardCharsets.UTF_8));
 
-        List<LayerSensitivity> layers = StudyMeasurements.sensitivity(configs, out);
+        List<LayerSensitivity> layers = StudyMeasurements.sensitivity(study, configs, out);
         assertFalse(layers.isEmpty(), "the 3-bit bundle's manifest has per-layer errors");
         assertTrue(layers.stream().allMatch(l -> l.module().equals("predictor") && l.weightBits() == 3), layers.toString());
+
+        // A bundle that is not on this machine: its manifest as the collector stored it with the artifact.
+        String manifest = Files.readString(w3.resolve("model.json"));
+        StudySnapshot remote = new StudySnapshot(study.study(), study.episodes(), Map.of(), List.of(
+                new ArtifactRecord(new ArtifactRef("abc", "predictor", "/elsewhere/w3", "w3"), null, 1, "{}", manifest),
+                new ArtifactRecord(new ArtifactRef("def", "encoder", "/elsewhere/w3", "w3"), null, 1, "{}", manifest)));
+        assertEquals(2 * layers.size(), StudyMeasurements.sensitivity(remote, configs, out).size(),
+                "the stored manifest's layers (once per bundle) beside the local bundle's");
     }
 
     private static RolloutDrift find(List<RolloutDrift> curves, String label, RolloutDrift.Reference ref) {
