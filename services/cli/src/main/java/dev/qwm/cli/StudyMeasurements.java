@@ -88,15 +88,21 @@ final class StudyMeasurements {
                     .setConsumer(new ConsoleProgressBarConsumer(log)).showSpeed().build();
                  OnnxWorldModel fp = OnnxWorldModel.open(ModelBundle.read(reference.encoder()), ref,
                          SessionConfig.singleThreaded())) {
+                // configurations that differ only in their planner budget share their models: measured once
+                Map<List<Path>, RolloutDriftMeter.Drift> measured = new LinkedHashMap<>();
                 for (Configuration c : cs) {
-                    try (OnnxWorldModel model = OnnxWorldModel.open(ModelBundle.read(c.encoder()),
-                            ModelBundle.read(c.predictor()), SessionConfig.singleThreaded())) {
-                        RolloutDriftMeter.Drift d = RolloutDriftMeter.measure(model, fp, fixed);
-                        curves.add(new RolloutDrift(c.environment(), c.label(), RolloutDrift.Reference.FULL_PRECISION,
-                                d.againstReference(), d.segments()));
-                        curves.add(new RolloutDrift(c.environment(), c.label(), RolloutDrift.Reference.REAL,
-                                d.againstReal(), d.segments()));
+                    RolloutDriftMeter.Drift d = measured.get(List.of(c.encoder(), c.predictor()));
+                    if (d == null) {
+                        try (OnnxWorldModel model = OnnxWorldModel.open(ModelBundle.read(c.encoder()),
+                                ModelBundle.read(c.predictor()), SessionConfig.singleThreaded())) {
+                            d = RolloutDriftMeter.measure(model, fp, fixed);
+                        }
+                        measured.put(List.of(c.encoder(), c.predictor()), d);
                     }
+                    curves.add(new RolloutDrift(c.environment(), c.label(), RolloutDrift.Reference.FULL_PRECISION,
+                            d.againstReference(), d.segments()));
+                    curves.add(new RolloutDrift(c.environment(), c.label(), RolloutDrift.Reference.REAL,
+                            d.againstReal(), d.segments()));
                     bar.step();
                 }
             }
@@ -112,7 +118,7 @@ final class StudyMeasurements {
         List<LayerSensitivity> layers = new ArrayList<>();
         Set<String> done = new LinkedHashSet<>();
         for (ArtifactRecord a : data.artifacts()) {
-            if (a.manifestJson().isBlank() || !done.add(a.artifact().bundle())) {
+            if (a.isOriginal() || a.manifestJson().isBlank() || !done.add(a.artifact().bundle())) {
                 continue; // an original, or the other component of a bundle already read
             }
             layers.addAll(parse(() -> SensitivityIo.parse(JSON.readTree(a.manifestJson()), "manifest of "
@@ -129,7 +135,8 @@ final class StudyMeasurements {
             }
             layers.addAll(parse(() -> SensitivityIo.read(b), log));
         }
-        return layers;
+        // the same layer quantized alike in two bundles (encoder-only and both) is one measurement
+        return layers.stream().distinct().toList();
     }
 
     private interface ManifestReader {

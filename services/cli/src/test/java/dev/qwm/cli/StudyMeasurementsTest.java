@@ -64,8 +64,9 @@ class StudyMeasurementsTest {
         StudySnapshot remote = new StudySnapshot(study.study(), study.episodes(), Map.of(), List.of(
                 new ArtifactRecord(new ArtifactRef("abc", "predictor", "/elsewhere/w3", "w3"), null, 1, "{}", manifest),
                 new ArtifactRecord(new ArtifactRef("def", "encoder", "/elsewhere/w3", "w3"), null, 1, "{}", manifest)));
-        assertEquals(2 * layers.size(), StudyMeasurements.sensitivity(remote, configs, out).size(),
-                "the stored manifest's layers (once per bundle) beside the local bundle's");
+        assertEquals(layers, StudyMeasurements.sensitivity(remote, List.of(), out),
+                "the stored manifest gives the same layers, once per bundle, without the bundle on this machine");
+        assertEquals(layers, StudyMeasurements.sensitivity(remote, configs, out), "one measurement per layer and format");
     }
 
     private static RolloutDrift find(List<RolloutDrift> curves, String label, RolloutDrift.Reference ref) {

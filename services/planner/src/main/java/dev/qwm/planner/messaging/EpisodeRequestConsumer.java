@@ -4,6 +4,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.qwm.api.events.v1.EpisodeCompleted;
 import dev.qwm.api.events.v1.EpisodeRequested;
 import dev.qwm.planner.worker.EpisodeWorker;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.concurrent.CompletionStage;
@@ -48,6 +50,13 @@ public class EpisodeRequestConsumer {
                 LOG.warn(e.getMessage());
                 return message.nack(e);
             } catch (RuntimeException e) {
+                if (refusedForGood(e)) {
+                    // The predictor refused the request itself (a limit, a shape): planning it again cannot help.
+                    String reason = "episode " + EpisodeWorker.key(request) + " refused by the predictor service: "
+                            + e.getMessage();
+                    LOG.warn(reason);
+                    return message.nack(new IllegalArgumentException(reason, e));
+                }
                 // The predictor service (or something behind it) failed: the episode is fine, try it again later.
                 // Shutting down while waiting leaves the record unacknowledged for another worker.
                 LOG.warnf("episode %s failed (%s); planning it again in %d ms", EpisodeWorker.key(request),
@@ -66,5 +75,20 @@ public class EpisodeRequestConsumer {
         LOG.infof("episode %s done: success=%s after %d iterations", EpisodeWorker.key(request),
                 completed.getSuccess(), completed.getMpcIterations());
         return message.ack();
+    }
+
+    /**
+     * Whether a failure is the request's own fault, so that retrying is pointless: a gRPC INVALID_ARGUMENT or
+     * OUT_OF_RANGE anywhere in the cause chain. Anything else (unavailable, deadline, an expired session) is
+     * worth another attempt.
+     */
+    static boolean refusedForGood(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof StatusRuntimeException s) {
+                Status.Code code = s.getStatus().getCode();
+                return code == Status.Code.INVALID_ARGUMENT || code == Status.Code.OUT_OF_RANGE;
+            }
+        }
+        return false;
     }
 }
