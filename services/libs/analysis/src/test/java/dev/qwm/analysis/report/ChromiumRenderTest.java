@@ -24,8 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Opens the example report in headless Debian Chromium ({@code apt-get install -y chromium}; path from
  * {@code QWM_CHROMIUM}, else /usr/bin/chromium): the DOM it builds holds every plot, the page logs no error, and its
- * screenshot shows the plots' colours. Skipped where no Chromium is installed. With
- * {@code -Dqwm.analysis.docs=DIR} it also leaves the example report and its screenshot in DIR.
+ * screenshot shows the plots' colours. Skipped where no Chromium is installed.
  */
 class ChromiumRenderTest {
 
@@ -64,13 +63,6 @@ class ChromiumRenderTest {
                 "plot colours on screen: both " + both + ", encoder only " + encoderOnly + ", predictor only " + predictorOnly);
         assertTrue(worse > 1000, "differences below FP are shaded in the table: " + worse);
 
-        String docs = System.getProperty("qwm.analysis.docs");
-        if (docs != null && !docs.isBlank()) {
-            Path out = Path.of(docs);
-            Files.createDirectories(out);
-            Files.copy(report.resolve("index.html"), out.resolve("example-report.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            ImageIO.write(image, "png", out.resolve("report-screenshot.png").toFile());
-        }
     }
 
     private static int count(BufferedImage image, Color colour) {
