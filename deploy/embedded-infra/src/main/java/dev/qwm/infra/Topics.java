@@ -1,5 +1,7 @@
 package dev.qwm.infra;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -9,6 +11,8 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartitionInfo;
 
 /**
  * The topics of qwm and their partition counts. Episode topics get enough partitions for a planner fleet:
@@ -38,7 +42,10 @@ public final class Topics {
     private Topics() {
     }
 
-    /** Creates the topics that do not exist yet; existing ones are left as they are. Returns the names created. */
+    /**
+     * Creates the topics that do not exist yet (existing ones are left as they are) and waits until every partition
+     * of every qwm topic has a leader. Returns the names created.
+     */
     public static Set<String> ensure(String bootstrapServers) {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
@@ -49,12 +56,49 @@ public final class Topics {
             if (!missing.isEmpty()) {
                 admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
             }
+            awaitLeaders(admin, Duration.ofSeconds(60));
             return missing.stream().map(NewTopic::name).collect(Collectors.toSet());
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("cannot create the qwm topics on " + bootstrapServers + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
+        }
+    }
+
+    /**
+     * createTopics returns once the controller has recorded the topics; the broker learns the partition leaders from
+     * the metadata log a little later (much later on a loaded machine). A producer that sends in between can be left
+     * waiting for a leader of one partition until its delivery timeout, so callers get the topics only once every
+     * partition is led.
+     */
+    private static void awaitLeaders(Admin admin, Duration timeout)
+            throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> names = ALL.stream().map(TopicSpec::name).collect(Collectors.toList());
+        while (true) {
+            List<String> leaderless = new ArrayList<>();
+            Map<String, TopicDescription> described;
+            try {
+                described = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException notYetKnown) {
+                described = Map.of(); // the broker's metadata does not hold every topic yet
+                leaderless.add(notYetKnown.getCause().getMessage());
+            }
+            for (TopicDescription d : described.values()) {
+                for (TopicPartitionInfo p : d.partitions()) {
+                    if (p.leader() == null || p.leader().isEmpty()) {
+                        leaderless.add(d.name() + "-" + p.partition());
+                    }
+                }
+            }
+            if (leaderless.isEmpty() && described.size() == names.size()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the Kafka broker has no leader for " + leaderless + " after " + timeout);
+            }
+            Thread.sleep(100);
         }
     }
 }
