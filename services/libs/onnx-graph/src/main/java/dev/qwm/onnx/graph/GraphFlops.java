@@ -138,6 +138,59 @@ public final class GraphFlops {
         return shapes;
     }
 
+    /**
+     * Bytes of the weights the matrix products read: the initializers behind their weight operands (float weights,
+     * or integer codes with their scales and zero points), followed back through DequantizeLinear, Reshape,
+     * Transpose, Cast and Identity; each counted once. Biases and products of two activations count nothing, so a
+     * quantized graph compares with its float source weight for weight.
+     */
+    public static long productWeightBytes(ModelProto model) {
+        GraphIndex index = GraphIndex.of(model);
+        Set<String> counted = new LinkedHashSet<>();
+        for (NodeProto n : model.getGraph().getNodeList()) {
+            for (int i : weightOperands(n.getOpType())) {
+                if (i < n.getInputCount() && !n.getInput(i).isEmpty()) {
+                    collectInitializers(index, n.getInput(i), counted);
+                }
+            }
+        }
+        long bytes = 0;
+        for (String name : counted) {
+            bytes += TensorData.payloadBytes(index.requireInitializer(name));
+        }
+        return bytes;
+    }
+
+    /** Input positions of an op's weight operand and its quantization parameters. */
+    private static int[] weightOperands(String opType) {
+        return switch (opType) {
+            case "MatMul", "FusedMatMul", "Gemm" -> new int[] {1};
+            case "MatMulInteger" -> new int[] {1, 3};
+            case "MatMulNBits", "DynamicQuantizeMatMul" -> new int[] {1, 2, 3};
+            case "MatMulIntegerToFloat" -> new int[] {1, 3, 5};
+            case "QLinearMatMul", "QGemm" -> new int[] {3, 4, 5};
+            case "Conv" -> new int[] {1};
+            default -> new int[0];
+        };
+    }
+
+    private static void collectInitializers(GraphIndex index, String tensor, Set<String> out) {
+        if (index.initializer(tensor).isPresent()) {
+            out.add(tensor);
+            return;
+        }
+        index.producer(tensor).ifPresent(p -> {
+            switch (p.getOpType()) {
+                case "DequantizeLinear" -> p.getInputList().stream().filter(in -> !in.isEmpty())
+                        .forEach(in -> collectInitializers(index, in, out));
+                case "Reshape", "Transpose", "Cast", "Identity" -> collectInitializers(index, p.getInput(0), out);
+                default -> {
+                    // computed from activations: no stored weight
+                }
+            }
+        });
+    }
+
     private static long nodeFlops(NodeProto n, Map<String, long[]> shapes) {
         long[] y = shape(shapes, n.getOutput(0), n);
         long outputs = elements(y);

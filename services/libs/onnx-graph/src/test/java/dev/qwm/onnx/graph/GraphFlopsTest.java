@@ -38,6 +38,12 @@ class GraphFlopsTest {
     }
 
     @Test
+    void productWeightsAreTheMatMulAndGemmWeightsOnly() {
+        // w1 4×3 and w2 2×3 floats; biases, LayerNorm parameters and the activation×activation product count nothing
+        assertEquals((4 * 3 + 2 * 3) * 4, GraphFlops.productWeightBytes(GraphToolsTest.model()));
+    }
+
+    @Test
     void aMissingInputShapeIsNamed() {
         GraphException e = assertThrows(GraphException.class, () -> GraphFlops.count(GraphToolsTest.model(), Map.of()));
         assertTrue(e.getMessage().contains("'X'"), e.getMessage());
