@@ -98,7 +98,7 @@ public final class BenchCommand implements Callable<Integer> {
         header.addAll(List.of("predictor KiB", "x", "pred. weights KiB", "x", "predictor kernels"));
         Table table = new Table(header.toArray(String[]::new));
         for (BundleBenchmark.BundleResult b : r.bundles()) {
-            List<Object> row = new ArrayList<>(List.of(b.name(), fmt("%.2f", b.gflop())));
+            List<Object> row = new ArrayList<>(List.of(label(r, b), fmt("%.2f", b.gflop())));
             for (BundleBenchmark.Timing t : b.timings()) {
                 row.add(fmt("%.1f", t.medianMs()));
                 row.add(fmt("%.2f", t.medianRatio()));
@@ -121,15 +121,21 @@ public final class BenchCommand implements Callable<Integer> {
         Table parts = new Table("bundle", "component", "KiB", "x", "weights KiB", "x", "ORT kernels", "unfused DQ");
         for (BundleBenchmark.BundleResult b : r.bundles()) {
             for (BundleBenchmark.Component c : b.components()) {
-                parts.row(b.name(), c.name(), fmt("%.1f", c.bytes() / 1024.0), fmt("%.3f", c.ratio()),
+                parts.row(label(r, b), c.name(), fmt("%.1f", c.bytes() / 1024.0), fmt("%.3f", c.ratio()),
                         fmt("%.1f", c.weightBytes() / 1024.0), fmt("%.3f", c.weightRatio()),
                         BundleBenchmark.describeKernels(c.kernels()), c.unfusedDequantize());
             }
         }
         parts.print(System.out);
         for (BundleBenchmark.BundleResult b : r.bundles()) {
-            System.out.printf("%s = %s%n", b.name(), b.directory());
+            System.out.printf("%s = %s%n", label(r, b), b.directory());
         }
+    }
+
+    /** The bundle's name, with its folder's when another bundle has the same name (e.g. two emit settings). */
+    private static String label(BundleBenchmark.Report r, BundleBenchmark.BundleResult b) {
+        long same = r.bundles().stream().filter(o -> o.name().equals(b.name())).count();
+        return same == 1 ? b.name() : b.name() + " [" + Path.of(b.directory()).getFileName() + "]";
     }
 
     private static String features(BundleBenchmark.Report r) {

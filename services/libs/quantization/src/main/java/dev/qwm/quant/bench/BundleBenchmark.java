@@ -1,6 +1,7 @@
 package dev.qwm.quant.bench;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnxruntime.OrtEnvironment;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -8,6 +9,7 @@ import dev.qwm.onnx.bundle.BundleComponent;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.graph.GraphFlops;
+import dev.qwm.onnx.graph.Nodes;
 import dev.qwm.onnx.graph.OnnxModels;
 import dev.qwm.onnx.graph.OptimizedGraphs;
 import dev.qwm.onnx.runtime.SessionConfig;
@@ -228,11 +230,11 @@ public final class BundleBenchmark {
             Map<String, Integer> ops = new TreeMap<>();
             OptimizedGraphs.opTypeCounts(optimized).forEach((op, n) -> ops.put(op.replace("com.microsoft:", ""), n));
             Map<String, Integer> kernels = new TreeMap<>();
-            ops.forEach((op, n) -> {
-                if (KERNEL_OPS.matcher(op).matches()) {
-                    kernels.put(op, n);
+            for (NodeProto n : optimized.getGraph().getNodeList()) {
+                if (KERNEL_OPS.matcher(n.getOpType()).matches()) {
+                    kernels.merge(kernelName(n), 1, Integer::sum);
                 }
-            });
+            }
             long bytes = e.getValue().bytes();
             long weights = GraphFlops.productWeightBytes(graph);
             Component base = first == null ? null
@@ -243,6 +245,14 @@ public final class BundleBenchmark {
                     kernels, ops, OptimizedGraphs.unfusedDequantize(optimized)));
         }
         return out;
+    }
+
+    /** The op type, with MatMulNBits' bit width and accuracy_level (which decide its speed). */
+    static String kernelName(NodeProto n) {
+        if (n.getOpType().equals("MatMulNBits")) {
+            return "MatMulNBits(" + Nodes.intAttribute(n, "bits", 4) + "b,acc" + Nodes.intAttribute(n, "accuracy_level", 0) + ")";
+        }
+        return n.getOpType();
     }
 
     private static double median(double[] v) {

@@ -62,7 +62,10 @@ class BundleBenchmarkTest {
         var q8Kernels = q8.component(BundleManifest.PREDICTOR).kernels();
         assertTrue(q8Kernels.getOrDefault("MatMulIntegerToFloat", 0) >= 8, q8Kernels.toString());
         assertEquals(0, q8.component(BundleManifest.PREDICTOR).unfusedDequantize());
-        assertTrue(q4.component(BundleManifest.PREDICTOR).kernels().getOrDefault("MatMulNBits", 0) >= 8);
+        var q4Kernels = q4.component(BundleManifest.PREDICTOR).kernels();
+        assertTrue(q4Kernels.keySet().stream().anyMatch(k -> k.startsWith("MatMulNBits(4b,acc")), q4Kernels.toString());
+        assertEquals(8, q4Kernels.entrySet().stream().filter(e -> e.getKey().startsWith("MatMulNBits"))
+                .mapToInt(java.util.Map.Entry::getValue).sum(), q4Kernels.toString());
         assertTrue(BundleBenchmark.describeKernels(q8Kernels).contains("MatMulIntegerToFloat×"));
 
         // bytes: the encoder is shared by hash; 4-bit predictor weights within the 0.2x
