@@ -62,6 +62,12 @@ public final class BenchCommand implements Callable<Integer> {
             read.add(ModelBundle.read(p));
         }
         String environment = env != null ? EnvironmentKind.parse(env).cliName() : read.get(0).manifest().environment();
+        for (ModelBundle b : read) {
+            if (!b.manifest().environment().equals(environment)) {
+                throw new IllegalArgumentException("bundle " + b.directory() + " (" + b.manifest().name() + ") is a "
+                        + b.manifest().environment() + " model; the bench runs " + environment + " (--env)");
+            }
+        }
         List<Integer> threadCounts = threads != null ? threads : List.of(1, Runtime.getRuntime().availableProcessors());
         BundleBenchmark.Settings settings = new BundleBenchmark.Settings(samples, horizon, reps, warmup, threadCounts);
         CpuFeatures cpu = CpuFeatures.current();
