@@ -92,6 +92,15 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--method", defaultValue = "rtn", description = "Method of the suggested recipe (default: ${DEFAULT-VALUE}).")
     String method;
 
+    @Option(names = "--drift-segments", defaultValue = "32", paramLabel = "N",
+            description = "Validation segments for the rollout drift measured from the study's bundles when they are on this"
+                    + " machine and no --drift file is given (default: ${DEFAULT-VALUE}; 0 measures none).")
+    int driftSegments;
+
+    @Option(names = "--drift-horizon", defaultValue = "5", paramLabel = "H",
+            description = "Macro steps of the drift rollouts (default: ${DEFAULT-VALUE}, the planner's horizon).")
+    int driftHorizon;
+
     @Option(names = "--timeout", defaultValue = "30", description = "Seconds to wait for each collector request (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
@@ -111,8 +120,8 @@ public final class ReportCommand implements Callable<Integer> {
         if (study == null) {
             throw new ParameterException(spec.commandLine(), "give --study ID (or --list to see the studies)");
         }
-        AnalysisInputs inputs = inputs(url);
         StudySnapshot data = fetch(url, study, timeout);
+        AnalysisInputs inputs = inputs(url, data);
         StudyReport report = StudyAnalyzer.analyze(data, inputs);
         if (!quiet) {
             ReportWriter.printText(report, System.out);
@@ -159,11 +168,19 @@ public final class ReportCommand implements Callable<Integer> {
         }
     }
 
-    private AnalysisInputs inputs(String url) {
+    private AnalysisInputs inputs(String url, StudySnapshot data) {
         List<RolloutDrift> curves = new ArrayList<>();
         drift.forEach(f -> curves.addAll(DriftIo.read(f)));
         List<LayerSensitivity> layers = new ArrayList<>();
         manifests.forEach(m -> layers.addAll(SensitivityIo.read(m)));
+        // Without files given, measure from the study's own bundles (when they are on this machine).
+        List<StudyMeasurements.Configuration> configurations = StudyMeasurements.configurations(data);
+        if (curves.isEmpty() && driftSegments > 0) {
+            curves.addAll(StudyMeasurements.drift(configurations, driftSegments, driftHorizon, System.err));
+        }
+        if (layers.isEmpty()) {
+            layers.addAll(StudyMeasurements.sensitivity(data, configurations, System.err));
+        }
         Optional<AnalysisInputs.MixedPrecisionRequest> mixed = Optional.empty();
         if (budgetBytes != null) {
             if (layers.isEmpty()) {

@@ -151,7 +151,7 @@ class CollectorApiTest {
 
     private static ArtifactSummary summary(ArtifactCreated e) {
         ArtifactSummary.Builder b = ArtifactSummary.newBuilder().setArtifact(e.getArtifact())
-                .setSizeBytes(e.getSizeBytes()).setRecipeJson(e.getRecipeJson());
+                .setSizeBytes(e.getSizeBytes()).setRecipeJson(e.getRecipeJson()).setManifestJson(e.getManifestJson());
         if (e.hasSource()) {
             b.setSource(e.getSource());
         }

@@ -36,4 +36,9 @@ public record TestConfig(Optional<List<String>> preload, int maxLoaded, int intr
                 maxSessions, maxCandidates, maxHorizon, batchWindow, maxBatchCandidates, encoderDeadline,
                 encoderProbeTimeout);
     }
+
+    @Override
+    public String executionProvider() {
+        return "cpu";
+    }
 }

@@ -227,6 +227,25 @@ class QuantizerServiceTest {
     }
 
     @Test
+    void weightOnlyRecipesWithCalibrationEpisodesReportEveryLayersOutputError() throws Exception {
+        ModelBundle fp = SourceBundles.wall(TemporaryArtifactStore.sources().resolve("wall-measured"), 1);
+        String jobId = given().contentType(ContentType.JSON)
+                .body(Map.of("bundle", fp.directory().toString(), "preset", "w4a16-g128", "modules", "predictor",
+                        "episodes", 1, "quant_iter", 1))
+                .post("/api/v1/quantizations")
+                .then().statusCode(200).extract().path("job_id");
+        JsonNode job = awaitFinished(jobId);
+        assertEquals("SUCCEEDED", job.get("state").asText(), job.toString());
+        JsonNode manifest = job.get("manifest");
+        assertTrue(manifest.get("calibrationBatches").asLong() > 0, manifest.toString());
+        JsonNode layers = manifest.get("modules").get(0).get("layers");
+        assertTrue(layers.size() > 0);
+        for (JsonNode layer : layers) {
+            assertTrue(layer.get("outputSqnrDb").isNumber(), "no output error measured: " + layer);
+        }
+    }
+
+    @Test
     void refusesImpossibleRecipesOnBothApisNamingTheProblem() {
         ModelBundle fp = SourceBundles.wall(TemporaryArtifactStore.sources().resolve("wall-refusals"), 3);
         String bundle = fp.directory().toString();

@@ -63,7 +63,8 @@ public class ArtifactRepository {
                 ArtifactSummary.Builder b = ArtifactSummary.newBuilder()
                         .setArtifact(ref(rs, "sha256", "component", "bundle", "label"))
                         .setSizeBytes(rs.getLong("size_bytes"))
-                        .setRecipeJson(Jdbc.textOrEmpty(rs, "recipe_json"));
+                        .setRecipeJson(Jdbc.textOrEmpty(rs, "recipe_json"))
+                        .setManifestJson(Jdbc.textOrEmpty(rs, "manifest_json"));
                 if (rs.getString("source_sha256") != null) {
                     b.setSource(ref(rs, "source_sha256", "source_component", "source_bundle", "source_label"));
                 }

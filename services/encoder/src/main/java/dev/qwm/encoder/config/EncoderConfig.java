@@ -23,4 +23,8 @@ public interface EncoderConfig {
     /** ONNX Runtime intra-op threads per session. */
     @WithDefault("1")
     int intraOpThreads();
+
+    /** ONNX Runtime execution provider: cpu, or cuda (needs the -gpu image, which carries onnxruntime_gpu). */
+    @WithDefault("cpu")
+    String executionProvider();
 }

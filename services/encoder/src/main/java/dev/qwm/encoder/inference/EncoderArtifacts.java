@@ -4,6 +4,7 @@ import dev.qwm.api.common.v1.ArtifactRef;
 import dev.qwm.encoder.config.EncoderConfig;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.onnx.runtime.ExecutionProvider;
 import dev.qwm.onnx.runtime.SessionConfig;
 import dev.qwm.planning.onnx.OnnxVisualEncoder;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -37,7 +38,8 @@ public class EncoderArtifacts {
 
     public EncoderArtifacts(EncoderConfig config, MeterRegistry registry) {
         this.config = config;
-        this.sessionConfig = SessionConfig.ofThreads(config.intraOpThreads());
+        this.sessionConfig = SessionConfig.ofThreads(config.intraOpThreads())
+                .withProvider(ExecutionProvider.parse(config.executionProvider()));
         registry.gauge("qwm.encoder.loaded.artifacts", loaded, m -> {
             synchronized (this) {
                 return m.size();

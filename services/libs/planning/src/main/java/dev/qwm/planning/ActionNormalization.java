@@ -66,4 +66,24 @@ public record ActionNormalization(double[] mean, double[] std, int frameskip) {
         }
         return z;
     }
+
+    /** The normalised macro action of {@code frameskip} env actions (the inverse of {@link #toEnvActions}). */
+    public float[] normalize(double[][] envActions) {
+        if (envActions.length != frameskip) {
+            throw new IllegalArgumentException("a macro action is " + frameskip + " env actions, got " + envActions.length);
+        }
+        int d = envActionDim();
+        float[] out = new float[mean.length];
+        for (int f = 0; f < frameskip; f++) {
+            if (envActions[f].length != d) {
+                throw new IllegalArgumentException("env action " + f + " has " + envActions[f].length
+                        + " dimensions, expected " + d);
+            }
+            for (int i = 0; i < d; i++) {
+                int k = f * d + i;
+                out[k] = (float) ((envActions[f][i] - mean[k]) / std[k]);
+            }
+        }
+        return out;
+    }
 }

@@ -21,6 +21,10 @@ public interface PredictorConfig {
     @WithDefault("1")
     int intraOpThreads();
 
+    /** ONNX Runtime execution provider: cpu, or cuda (needs the -gpu image, which carries onnxruntime_gpu). */
+    @WithDefault("cpu")
+    String executionProvider();
+
     /** Idle time after which a session is dropped, when OpenSession asks for no ttl of its own. */
     @WithDefault("10m")
     Duration sessionTtl();

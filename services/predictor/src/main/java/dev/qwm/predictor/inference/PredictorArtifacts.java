@@ -4,6 +4,7 @@ import dev.qwm.api.common.v1.ArtifactRef;
 import dev.qwm.api.common.v1.ModelComponent;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.onnx.runtime.ExecutionProvider;
 import dev.qwm.onnx.runtime.SessionConfig;
 import dev.qwm.planning.onnx.OnnxDynamics;
 import dev.qwm.predictor.config.PredictorConfig;
@@ -44,7 +45,8 @@ public class PredictorArtifacts {
 
     public PredictorArtifacts(PredictorConfig config, MeterRegistry registry, SessionCounts sessions) {
         this.config = config;
-        this.sessionConfig = SessionConfig.ofThreads(config.intraOpThreads());
+        this.sessionConfig = SessionConfig.ofThreads(config.intraOpThreads())
+                .withProvider(ExecutionProvider.parse(config.executionProvider()));
         this.registry = registry;
         this.sessions = sessions;
         registry.gauge("qwm.predictor.loaded.artifacts", loaded, m -> {

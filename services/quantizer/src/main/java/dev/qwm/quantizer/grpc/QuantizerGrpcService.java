@@ -36,7 +36,10 @@ public class QuantizerGrpcService implements QuantizerService {
     public Uni<SubmitQuantizationResponse> submitQuantization(SubmitQuantizationRequest request) {
         return call(() -> {
             Recipe recipe = RecipeRequests.fromSubmission(request.getPreset(), request.getPresetModulesList(), request.getRecipe());
-            JobView job = jobs.submit(request.getSourceBundle(), recipe);
+            // calibration episodes named explicitly are planned even when the recipe needs no data (layer errors)
+            boolean calibrate = request.hasRecipe() && request.getRecipe().hasCalibration()
+                    && request.getRecipe().getCalibration().getEpisodes() > 0;
+            JobView job = jobs.submit(request.getSourceBundle(), recipe, calibrate);
             return SubmitQuantizationResponse.newBuilder().setJobId(job.id()).build();
         });
     }

@@ -129,11 +129,20 @@ public class QuantizationJobs {
      * @throws QueueFullException         when the queue of waiting jobs is full
      */
     public JobView submit(String bundle, Recipe recipe) {
+        return submit(bundle, recipe, false);
+    }
+
+    /**
+     * As {@link #submit(String, Recipe)}; with {@code calibrate}, a recipe that needs no data (weight-only RTN/OMSE) is
+     * calibrated all the same, so that its manifest holds every layer's output error on calibration data (the
+     * report's layer sensitivity).
+     */
+    public JobView submit(String bundle, Recipe recipe, boolean calibrate) {
         Plan plan;
         ModelBundle source;
         try {
             source = readSource(bundle);
-            plan = plan(source, recipe);
+            plan = plan(source, recipe, calibrate);
         } catch (InvalidSubmissionException e) {
             registry.counter("qwm.quantizer.jobs", "outcome", "refused").increment();
             throw e;
@@ -218,7 +227,7 @@ public class QuantizationJobs {
     }
 
     /** Everything that can be refused is refused here, before a job exists. */
-    private Plan plan(ModelBundle source, Recipe recipe) {
+    private Plan plan(ModelBundle source, Recipe recipe, boolean calibrate) {
         try {
             recipe.validate();
             for (Map.Entry<WorldModelModule, dev.qwm.quant.recipe.ModuleRecipe> m : recipe.modules().entrySet()) {
@@ -234,7 +243,7 @@ public class QuantizationJobs {
         String environment = source.manifest().environment();
         PlannerBudget budget = null;
         Path dataset = null;
-        if (recipe.needsCalibration()) {
+        if (recipe.needsCalibration() || calibrate) {
             budget = calibrationBudget(environment);
             if (environment.equals("pusht")) {
                 String configured = config.datasets().get("pusht");

@@ -44,6 +44,8 @@ public class QuantizationResource {
     /**
      * {@code {"bundle": DIR, "preset": NAME, "modules": "encoder|predictor|both", "method": M}} or
      * {@code {"bundle": DIR, "recipe_yaml": TEXT}}, optionally {@code "episodes"} and {@code "quant_iter"} (calibration).
+     * Calibration episodes given explicitly are planned even for a recipe that needs no data, so that the manifest
+     * reports every layer's output error on them.
      */
     @POST
     @Path("/quantizations")
@@ -62,7 +64,7 @@ public class QuantizationResource {
         }
         Recipe recipe = RecipeRequests.fromHttp(text(body, "preset"), text(body, "modules"), text(body, "method"),
                 text(body, "recipe_yaml"), integer(body, "episodes"), integer(body, "quant_iter"));
-        JobView job = jobs.submit(text(body, "bundle"), recipe);
+        JobView job = jobs.submit(text(body, "bundle"), recipe, integer(body, "episodes") != null);
         return new Submitted(job.id(), job.state().name(), job.reused());
     }
 

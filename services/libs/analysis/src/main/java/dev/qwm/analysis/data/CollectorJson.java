@@ -76,7 +76,7 @@ final class CollectorJson {
         List<ArtifactRecord> out = new ArrayList<>();
         for (JsonNode a : response.path("artifacts")) {
             out.add(new ArtifactRecord(artifact(a.get("artifact")), artifact(a.get("source")), int64(a, "sizeBytes"),
-                    text(a, "recipeJson")));
+                    text(a, "recipeJson"), text(a, "manifestJson")));
         }
         return out;
     }

@@ -67,6 +67,15 @@ public final class OrtRuntime {
             options.setOptimizationLevel(config.optimization());
             options.addConfigEntry("session.intra_op.allow_spinning", config.allowSpinning() ? "1" : "0");
             options.addConfigEntry("session.inter_op.allow_spinning", config.allowSpinning() ? "1" : "0");
+            if (config.provider() == ExecutionProvider.CUDA) {
+                try {
+                    options.addCUDA(0);
+                } catch (OrtException e) {
+                    throw new IllegalStateException("execution provider cuda is not available here: it needs ONNX "
+                            + "Runtime's GPU build (com.microsoft.onnxruntime:onnxruntime_gpu, the -gpu images) and a "
+                            + "CUDA device (" + e.getMessage() + ")", e);
+                }
+            }
             return options;
         } catch (OrtException | RuntimeException e) {
             options.close();

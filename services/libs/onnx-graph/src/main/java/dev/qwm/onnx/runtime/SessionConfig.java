@@ -3,15 +3,17 @@ package dev.qwm.onnx.runtime;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 
 /**
- * How an ONNX Runtime session runs on the CPU. On this project's 2-core machines one intra-op thread without
- * spin-waiting is the stable choice (ORT's spinning pool degrades badly when cores are shared), hence the defaults.
+ * How an ONNX Runtime session runs. On this project's 2-core machines one intra-op thread without spin-waiting is
+ * the stable choice (ORT's spinning pool degrades badly when cores are shared), hence the defaults.
  *
  * @param intraOpThreads threads inside one operator (1 = the calling thread only)
  * @param interOpThreads threads across independent operators (1 = sequential execution)
  * @param allowSpinning  let idle pool threads spin (only worth it on dedicated cores)
  * @param optimization   graph optimisation level
+ * @param provider       the execution provider (CPU unless a service is configured for CUDA)
  */
-public record SessionConfig(int intraOpThreads, int interOpThreads, boolean allowSpinning, OptLevel optimization) {
+public record SessionConfig(int intraOpThreads, int interOpThreads, boolean allowSpinning, OptLevel optimization,
+                            ExecutionProvider provider) {
 
     /** System properties read by {@link #fromSystemProperties()}. */
     public static final String INTRA_OP_PROPERTY = "qwm.ort.intraOpThreads";
@@ -30,15 +32,18 @@ public record SessionConfig(int intraOpThreads, int interOpThreads, boolean allo
         if (optimization == null) {
             throw new IllegalArgumentException("optimization level is missing");
         }
+        if (provider == null) {
+            throw new IllegalArgumentException("execution provider is missing");
+        }
     }
 
     /** One thread, no spinning, all optimisations: reproducible timings on shared cores. */
     public static SessionConfig singleThreaded() {
-        return new SessionConfig(1, 1, false, OptLevel.ALL_OPT);
+        return new SessionConfig(1, 1, false, OptLevel.ALL_OPT, ExecutionProvider.CPU);
     }
 
     public static SessionConfig ofThreads(int intraOpThreads) {
-        return new SessionConfig(intraOpThreads, 1, false, OptLevel.ALL_OPT);
+        return new SessionConfig(intraOpThreads, 1, false, OptLevel.ALL_OPT, ExecutionProvider.CPU);
     }
 
     /**
@@ -50,11 +55,15 @@ public record SessionConfig(int intraOpThreads, int interOpThreads, boolean allo
         int intra = intSetting(INTRA_OP_PROPERTY, System.getProperty(INTRA_OP_PROPERTY, env == null ? "1" : env));
         int inter = intSetting(INTER_OP_PROPERTY, System.getProperty(INTER_OP_PROPERTY, "1"));
         boolean spin = Boolean.parseBoolean(System.getProperty(SPINNING_PROPERTY, "false"));
-        return new SessionConfig(intra, inter, spin, OptLevel.ALL_OPT);
+        return new SessionConfig(intra, inter, spin, OptLevel.ALL_OPT, ExecutionProvider.CPU);
     }
 
     public SessionConfig withIntraOpThreads(int threads) {
-        return new SessionConfig(threads, interOpThreads, allowSpinning, optimization);
+        return new SessionConfig(threads, interOpThreads, allowSpinning, optimization, provider);
+    }
+
+    public SessionConfig withProvider(ExecutionProvider newProvider) {
+        return new SessionConfig(intraOpThreads, interOpThreads, allowSpinning, optimization, newProvider);
     }
 
     private static int intSetting(String name, String value) {

@@ -84,4 +84,14 @@ class OrtRuntimeTest {
         }
         assertThrows(IllegalArgumentException.class, () -> SessionConfig.ofThreads(0));
     }
+
+    @Test
+    void cudaWithoutTheGpuBuildIsRefusedNamingWhatItNeeds() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> OrtRuntime.open(
+                TinyOnnx.addBias(new float[] {1f}), "tiny-add", SessionConfig.singleThreaded().withProvider(ExecutionProvider.CUDA)));
+        assertTrue(e.getMessage().contains("onnxruntime_gpu"), e.getMessage());
+        assertEquals(ExecutionProvider.CUDA, ExecutionProvider.parse(" Cuda "));
+        IllegalArgumentException typo = assertThrows(IllegalArgumentException.class, () -> ExecutionProvider.parse("cdua"));
+        assertTrue(typo.getMessage().contains("cdua") && typo.getMessage().contains("cuda"), typo.getMessage());
+    }
 }

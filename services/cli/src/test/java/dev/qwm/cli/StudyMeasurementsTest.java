@@ -1,0 +1,80 @@
+package dev.qwm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.qwm.analysis.data.ArtifactRecord;
+import dev.qwm.analysis.data.ArtifactRef;
+import dev.qwm.analysis.data.EpisodeRecord;
+import dev.qwm.analysis.data.PlannerBudget;
+import dev.qwm.analysis.data.Seeding;
+import dev.qwm.analysis.data.StudyInfo;
+import dev.qwm.analysis.data.StudySnapshot;
+import dev.qwm.analysis.drift.RolloutDrift;
+import dev.qwm.analysis.sensitivity.LayerSensitivity;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StudyMeasurementsTest {
+
+    @Test
+    void driftAndSensitivityComeFromTheStudysLocalBundles(@TempDir Path dir) throws Exception {
+        Path fp = QuantizeCommandTest.randomWallBundle(dir.resolve("fp"));
+        Path w3 = dir.resolve("w3");
+        QuantizeCommandTest.run("quantize", "--bundle", fp.toString(), "--preset", "w3a16", "--modules", "predictor",
+                "--out", w3.toString(),
+                // output errors are measured on calibration data: a tiny calibration run
+                "--measure", "--episodes", "1", "--quant-iter", "1", "--samples", "16", "--opt-steps", "2");
+        StudySnapshot study = new StudySnapshot(new StudyInfo("s", "test", "{}", 6, 6, 0, 0), List.of(
+                episode(0, "fp32", fp, fp), episode(1, "fp32", fp, fp),
+                episode(2, "predictor-w3a16", fp, w3),
+                episode(3, "elsewhere", dir.resolve("not-here"), fp)), Map.of(), List.of());
+
+        List<StudyMeasurements.Configuration> configs = StudyMeasurements.configurations(study);
+        assertEquals(List.of("fp32", "predictor-w3a16", "elsewhere"),
+                configs.stream().map(StudyMeasurements.Configuration::label).toList());
+
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(log, true, StandardCharsets.UTF_8);
+        List<RolloutDrift> drift = StudyMeasurements.drift(configs, 4, 3, out);
+        assertEquals(4, drift.size(), "fp and real curves of the two configurations that are here");
+        RolloutDrift fpVsFp = find(drift, "fp32", RolloutDrift.Reference.FULL_PRECISION);
+        RolloutDrift w3VsFp = find(drift, "predictor-w3a16", RolloutDrift.Reference.FULL_PRECISION);
+        for (int h = 0; h < 3; h++) {
+            assertEquals(0, fpVsFp.error()[h], 0, "the reference against itself");
+            assertTrue(w3VsFp.error()[h] > 0, "3-bit weights change the rollout at step " + (h + 1));
+        }
+        assertTrue(find(drift, "fp32", RolloutDrift.Reference.REAL).error()[0] > 0);
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("skipping elsewhere"), log.toString(StandardCharsets.UTF_8));
+
+        List<LayerSensitivity> layers = StudyMeasurements.sensitivity(study, configs, out);
+        assertFalse(layers.isEmpty(), "the 3-bit bundle's manifest has per-layer errors");
+        assertTrue(layers.stream().allMatch(l -> l.module().equals("predictor") && l.weightBits() == 3), layers.toString());
+
+        // A bundle that is not on this machine: its manifest as the collector stored it with the artifact.
+        String manifest = Files.readString(w3.resolve("model.json"));
+        StudySnapshot remote = new StudySnapshot(study.study(), study.episodes(), Map.of(), List.of(
+                new ArtifactRecord(new ArtifactRef("abc", "predictor", "/elsewhere/w3", "w3"), null, 1, "{}", manifest),
+                new ArtifactRecord(new ArtifactRef("def", "encoder", "/elsewhere/w3", "w3"), null, 1, "{}", manifest)));
+        assertEquals(2 * layers.size(), StudyMeasurements.sensitivity(remote, configs, out).size(),
+                "the stored manifest's layers (once per bundle) beside the local bundle's");
+    }
+
+    private static RolloutDrift find(List<RolloutDrift> curves, String label, RolloutDrift.Reference ref) {
+        return curves.stream().filter(c -> c.configuration().equals(label) && c.reference() == ref).findFirst().orElseThrow();
+    }
+
+    private static EpisodeRecord episode(int index, String label, Path encoder, Path predictor) {
+        return new EpisodeRecord(index, "wall", new ArtifactRef("", "encoder", encoder.toString(), label),
+                new ArtifactRef("", "predictor", predictor.toString(), label), new PlannerBudget(5, 300, 30, 1, 10, 5, 1, 5),
+                new Seeding(1, 1, 99, "validation"), label, false, -1, 1, 1, 1, 1, 1, "a", "w");
+    }
+}
