@@ -11,6 +11,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import ai.onnxruntime.TensorInfo;
+import dev.qwm.onnx.runtime.ExecutionProvider;
 import dev.qwm.onnx.runtime.OnnxRuntimeException;
 import dev.qwm.onnx.runtime.OnnxSession;
 import dev.qwm.onnx.runtime.OrtRuntime;
@@ -105,7 +106,7 @@ public final class GraphFlops {
             }
         }
         ModelProto augmented = model.toBuilder().setGraph(graph).build();
-        SessionConfig plain = new SessionConfig(1, 1, false, OptLevel.NO_OPT);
+        SessionConfig plain = new SessionConfig(1, 1, false, OptLevel.NO_OPT, ExecutionProvider.CPU);
         List<OnnxTensor> inputs = new ArrayList<>();
         try (OnnxSession s = OrtRuntime.open(augmented.toByteArray(), "shape run of " + model.getGraph().getName(), plain)) {
             Map<String, OnnxTensor> feed = new HashMap<>();
