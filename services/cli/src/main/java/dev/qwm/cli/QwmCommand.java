@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 TrainCommand.class,
                 ModelCommand.class,
                 QuantizeCommand.class,
+                BenchCommand.class,
                 ServicesCommand.class,
                 StudyCommand.class,
                 DemoCommand.class,

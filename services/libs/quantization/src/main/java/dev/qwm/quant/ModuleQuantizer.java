@@ -311,7 +311,7 @@ public final class ModuleQuantizer {
         ModelProto transformedFloat = editor.build();
         EmittedModel emitted = OnnxEmitter.emit(transformedFloat, quantized, options.emit());
         Map<String, Integer> runtimeOps = OptimizedGraphs.runtimeOpTypeCounts(emitted.model());
-        int unfused = unfusedDequantize(OptimizedGraphs.optimized(emitted.model()));
+        int unfused = OptimizedGraphs.unfusedDequantize(OptimizedGraphs.optimized(emitted.model()));
 
         // attach kernels to layer reports
         Map<String, LayerKernel> kernelOf = new HashMap<>();
@@ -405,21 +405,5 @@ public final class ModuleQuantizer {
             b += TensorData.payloadBytes(index.requireInitializer(l.weightName()));
         }
         return b;
-    }
-
-    /** DequantizeLinear nodes ORT left feeding a float MatMul or Gemm: QDQ pairs it did not fuse. */
-    static int unfusedDequantize(ModelProto optimized) {
-        GraphIndex index = GraphIndex.of(optimized);
-        int n = 0;
-        for (NodeProto node : index.nodes()) {
-            if (node.getOpType().equals("DequantizeLinear")) {
-                for (NodeProto c : index.consumers(node.getOutput(0))) {
-                    if (c.getOpType().equals("MatMul") || c.getOpType().equals("Gemm")) {
-                        n++;
-                    }
-                }
-            }
-        }
-        return n;
     }
 }

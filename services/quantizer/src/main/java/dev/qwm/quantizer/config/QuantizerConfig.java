@@ -57,7 +57,7 @@ public interface QuantizerConfig {
 
     /** How quantized layers are written (see dev.qwm.quant.emit.EmitOptions). */
     interface Emit {
-        /** MatMulNBits accuracy_level: -1 automatic (4), 0 float, 4 int8 inside the kernel. */
+        /** MatMulNBits accuracy_level: -1 automatic (per layer: 4 with VNNI or from 512 inputs wide, else 0), 0 float, 4 int8 inside the kernel. */
         @WithDefault("-1")
         int accuracyLevel();
 

@@ -70,4 +70,20 @@ public final class OptimizedGraphs {
     public static Map<String, Integer> runtimeOpTypeCounts(ModelProto model) {
         return opTypeCounts(optimized(model));
     }
+
+    /** DequantizeLinear nodes ORT left feeding a float MatMul or Gemm in an optimised graph: QDQ pairs it did not fuse. */
+    public static int unfusedDequantize(ModelProto optimized) {
+        GraphIndex index = GraphIndex.of(optimized);
+        int n = 0;
+        for (NodeProto node : index.nodes()) {
+            if (node.getOpType().equals("DequantizeLinear")) {
+                for (NodeProto c : index.consumers(node.getOutput(0))) {
+                    if (c.getOpType().equals("MatMul") || c.getOpType().equals("Gemm")) {
+                        n++;
+                    }
+                }
+            }
+        }
+        return n;
+    }
 }

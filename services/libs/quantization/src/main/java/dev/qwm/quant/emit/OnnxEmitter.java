@@ -16,6 +16,8 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 import static dev.qwm.onnx.graph.Nodes.intAttr;
 import static dev.qwm.onnx.graph.Nodes.node;
@@ -45,7 +47,7 @@ public final class OnnxEmitter {
     private final EmitOptions options;
     private final CpuFeatures cpu;
     private final long defaultOpset;
-    private final int accuracyLevel;
+    private final SortedSet<Integer> accuracyLevels = new TreeSet<>();
     private final ActivationOps ops;
     private final Map<String, String> sharedActivations = new HashMap<>();
     private final Map<String, ActivationOps.TokenCodes> sharedTokenCodes = new HashMap<>();
@@ -57,7 +59,6 @@ public final class OnnxEmitter {
         this.options = options;
         this.cpu = cpu;
         this.defaultOpset = OnnxModels.opsetVersion(model, OnnxModels.DEFAULT_DOMAIN);
-        this.accuracyLevel = options.effectiveAccuracyLevel(cpu);
         this.ops = new ActivationOps(editor, defaultOpset);
     }
 
@@ -78,7 +79,8 @@ public final class OnnxEmitter {
             e.editor.requireOpset(OnnxModels.MICROSOFT_DOMAIN, 1, "MatMulNBits");
         }
         e.editor.pruneUnusedInitializers();
-        return new EmittedModel(e.editor.build(), List.copyOf(e.kernels), e.accuracyLevel,
+        return new EmittedModel(e.editor.build(), List.copyOf(e.kernels),
+                e.accuracyLevels.isEmpty() ? -1 : e.accuracyLevels.last(),
                 options.signedWeightsSafeForFullRange(cpu));
     }
 
@@ -127,6 +129,8 @@ public final class OnnxEmitter {
     private LayerKernel matMulNBits(QuantizedLayer q, String x, String y, List<NodeProto> nodes, List<TensorProto> inits,
                                     String p, String activationPath) {
         QuantizedWeights w = q.weights();
+        int accuracyLevel = options.effectiveAccuracyLevel(cpu, w.in());
+        accuracyLevels.add(accuracyLevel);
         int container = NBitsPacking.containerBits(w.spec().bits());
         int block = NBitsPacking.chooseBlock(w, container, options.perChannelBlockSize());
         NBitsPacking packed = NBitsPacking.pack(w, container, block);

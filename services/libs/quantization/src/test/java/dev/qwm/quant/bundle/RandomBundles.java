@@ -12,12 +12,12 @@ import java.util.Arrays;
 import java.util.Map;
 
 /** Bundles with the shipped small models' architecture (training's exporter) and random weights. */
-final class RandomBundles {
+public final class RandomBundles {
 
     private RandomBundles() {
     }
 
-    static ModelBundle wall(Path dir, long seed) {
+    public static ModelBundle wall(Path dir, long seed) {
         WorldModelConfig c = WorldModelConfig.small(2, 1);
         Normalization n = Normalization.identity(2, c.actionDim());
         ModelWeights w = ModelWeights.random(c, n, seed);

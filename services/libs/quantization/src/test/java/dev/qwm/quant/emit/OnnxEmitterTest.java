@@ -135,6 +135,23 @@ class OnnxEmitterTest {
     }
 
     @Test
+    void automaticAccuracyLevelIsFloatForNarrowLayersWithoutVnni() {
+        CpuFeatures vnni = new CpuFeatures("test CPU with VNNI", java.util.Set.of("avx2", "avx512f", "avx512_vnni"));
+        assertEquals(0, EmitOptions.DEFAULTS.effectiveAccuracyLevel(NO_VNNI, 168));
+        assertEquals(4, EmitOptions.DEFAULTS.effectiveAccuracyLevel(NO_VNNI, EmitOptions.INT8_ACTIVATIONS_MIN_WIDTH));
+        assertEquals(4, EmitOptions.DEFAULTS.effectiveAccuracyLevel(vnni, 168));
+        assertEquals(4, EmitOptions.DEFAULTS.withAccuracyLevel(4).effectiveAccuracyLevel(NO_VNNI, 168));
+        // a 404-wide layer on AVX2 only: the float path, written into the node and the manifest's kernel
+        Case c = linearCase(false, 21, 5);
+        QuantizedLayer q = new QuantizedLayer(c.layer(), RtnQuantizer.quantize(c.w(), OUT, IN, WeightSpec.grouped(4, 128)),
+                ActivationSpec.FLOAT, null);
+        EmittedModel m = OnnxEmitter.emit(c.model(), List.of(q), EmitOptions.DEFAULTS, NO_VNNI);
+        assertEquals(0, m.accuracyLevel());
+        assertEquals("MatMulNBits(accuracy_level=0)", m.kernels().get(0).kernel());
+        assertEquals(4, OnnxEmitter.emit(c.model(), List.of(q), EmitOptions.DEFAULTS, vnni).accuracyLevel());
+    }
+
+    @Test
     void fullRangeInt8WeightsWithUint8ActivationsSaturateOnAvx2WithoutVnni() {
         CpuFeatures cpu = CpuFeatures.current();
         org.junit.jupiter.api.Assumptions.assumeFalse(cpu.hasVnni(), "this CPU has VNNI: u8×s8 is exact here");

@@ -8,12 +8,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.SessionConfig;
+import dev.qwm.planning.cem.CemStepTimer;
 import dev.qwm.training.data.DatasetStatistics;
 import dev.qwm.env.dataset.Episode;
 import dev.qwm.training.data.Episodes;
 import dev.qwm.training.data.EpisodeSource;
 import dev.qwm.training.data.LatentEpisode;
-import dev.qwm.training.eval.CemStepBenchmark;
 import dev.qwm.training.eval.ExportParity;
 import dev.qwm.training.eval.OnnxWorldModel;
 import dev.qwm.training.eval.WallLatentGeometry;
@@ -119,7 +119,7 @@ public final class WorldModelTrainer {
             plan.validation().forEach(200, true, val::add);
             OpenLoopEvaluation.Table table;
             WallLatentGeometry.Report geometry = null;
-            CemStepBenchmark.Timing cem;
+            CemStepTimer.Timing cem;
             ExportParity.Result parity;
             try (OnnxWorldModel wm = new OnnxWorldModel(bundle, SessionConfig.singleThreaded())) {
                 parity = ExportParity.check(model, wm, val.get(0));
@@ -135,7 +135,11 @@ public final class WorldModelTrainer {
                     geometry = WallLatentGeometry.measure(wm, 80, plan.seed());
                     log.print(geometry.format());
                 }
-                cem = CemStepBenchmark.measure(wm, 300, 5, 5);
+            }
+            // timed on the planning library's path, as ./qwm bench and ./qwm eval run it
+            try (dev.qwm.planning.onnx.OnnxWorldModel planning = dev.qwm.planning.onnx.OnnxWorldModel.open(bundle,
+                    SessionConfig.singleThreaded())) {
+                cem = CemStepTimer.measure(planning, 300, 5, 5);
                 log.printf("one CEM step (300 x 5) in ONNX Runtime, 1 thread: %.0f ms (median %.0f ms), %.2f GFLOP%n",
                         cem.minMs(), cem.medianMs(), CostModel.cemStepGflop(c, 300, 5));
             }

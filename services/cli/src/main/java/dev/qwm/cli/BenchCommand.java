@@ -1,0 +1,156 @@
+package dev.qwm.cli;
+
+import dev.qwm.env.EnvironmentKind;
+import dev.qwm.onnx.bundle.BundleManifest;
+import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.quant.ConsoleProgress;
+import dev.qwm.quant.Progress;
+import dev.qwm.quant.bench.BundleBenchmark;
+import dev.qwm.quant.emit.CpuFeatures;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code ./qwm bench}: model bundles side by side in one run (FP32 next to its quantized forms): time per CEM step
+ * on the planning path with one thread and all, FLOP from the graphs, bytes, the kernels ORT really runs.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Benchmark model bundles side by side: time per CEM step (300 candidates x horizon 5 through the "
+                + "planner, 1 intra-op thread and all), GFLOP per step counted from the graphs, bytes per component and "
+                + "of the matrix-product weights, and the kernels ONNX Runtime really runs, with the CPU's vector "
+                + "features. Repetitions alternate between bundles, so machine load hits all alike; read the ratios "
+                + "to the first bundle.",
+                "Examples:",
+                "  ./qwm bench --bundle models/wall --bundle /tmp/wall-w8a8 --bundle /tmp/wall-w4 --env wall",
+                "  ./qwm bench --bundle models/pusht --bundle /tmp/pusht-w8a8 --json"})
+public final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--bundle", required = true, paramLabel = "DIR", description = "A model bundle; repeat for each (the first is the reference of the ratios).")
+    List<Path> bundles;
+
+    @Option(names = "--env", description = "wall or pusht (default: the first bundle's); every bundle must be of it.")
+    String env;
+
+    @Option(names = "--reps", defaultValue = "10", description = "Timed CEM steps per bundle and thread setting (default: ${DEFAULT-VALUE}).")
+    int reps;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "Untimed CEM steps per bundle and thread setting first (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--samples", defaultValue = "300", description = "CEM candidates per step (default: ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(names = "--horizon", defaultValue = "5", description = "CEM horizon in macro actions (default: ${DEFAULT-VALUE}).")
+    int horizon;
+
+    @Option(names = "--threads", split = ",", paramLabel = "N", description = "Intra-op thread counts to time (default: 1 and all cores).")
+    List<Integer> threads;
+
+    @Option(names = "--json", description = "Print the report as JSON instead of the tables.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        List<ModelBundle> read = new ArrayList<>();
+        for (Path p : bundles) {
+            read.add(ModelBundle.read(p));
+        }
+        String environment = env != null ? EnvironmentKind.parse(env).cliName() : read.get(0).manifest().environment();
+        for (ModelBundle b : read) {
+            if (!b.manifest().environment().equals(environment)) {
+                throw new IllegalArgumentException("bundle " + b.directory() + " (" + b.manifest().name() + ") is a "
+                        + b.manifest().environment() + " model; the bench runs " + environment + " (--env)");
+            }
+        }
+        List<Integer> threadCounts = threads != null ? threads : List.of(1, Runtime.getRuntime().availableProcessors());
+        BundleBenchmark.Settings settings = new BundleBenchmark.Settings(samples, horizon, reps, warmup, threadCounts);
+        CpuFeatures cpu = CpuFeatures.current();
+        System.err.printf(Locale.ROOT, "qwm bench: %d bundle(s) on %s, CEM step %d x %d, %d interleaved repetitions "
+                        + "(+%d warm-up), intra-op threads %s; CPU %s (%d cores): %s%n", read.size(), environment, samples,
+                horizon, reps, warmup, settings.threads(), cpu.model(), Runtime.getRuntime().availableProcessors(),
+                cpu.summary());
+        Progress progress = new ConsoleProgress(System.err);
+        BundleBenchmark.Report report = BundleBenchmark.run(read, environment, settings, progress);
+        if (json) {
+            System.out.println(report.toJson());
+        } else {
+            print(report);
+        }
+        return 0;
+    }
+
+    static void print(BundleBenchmark.Report r) {
+        System.out.printf(Locale.ROOT, "%nCPU %s, %d cores: %s; ONNX Runtime %s%n", r.cpu().model(), r.cpu().cores(),
+                features(r), r.onnxRuntime());
+        BundleBenchmark.Settings s = r.settings();
+        System.out.printf(Locale.ROOT, "one CEM step = %d candidates x horizon %d on %s; median of %d interleaved steps "
+                + "(x = ratio to the first bundle; cpu = least thread CPU time, 1 thread)%n%n", s.candidates(),
+                s.horizon(), r.environment(), s.repetitions());
+        List<String> header = new ArrayList<>(List.of("bundle", "GFLOP/step"));
+        for (int t : s.threads()) {
+            header.add(t + "-thr ms");
+            header.add("x");
+            if (t == 1) {
+                header.add("cpu ms");
+                header.add("x");
+            }
+        }
+        header.addAll(List.of("predictor KiB", "x", "pred. weights KiB", "x", "predictor kernels"));
+        Table table = new Table(header.toArray(String[]::new));
+        for (BundleBenchmark.BundleResult b : r.bundles()) {
+            List<Object> row = new ArrayList<>(List.of(label(r, b), fmt("%.2f", b.gflop())));
+            for (BundleBenchmark.Timing t : b.timings()) {
+                row.add(fmt("%.1f", t.medianMs()));
+                row.add(fmt("%.2f", t.medianRatio()));
+                if (t.threads() == 1) {
+                    row.add(fmt("%.1f", t.minCpuMs()));
+                    row.add(fmt("%.2f", t.minCpuRatio()));
+                }
+            }
+            BundleBenchmark.Component p = b.component(BundleManifest.PREDICTOR);
+            row.add(fmt("%.1f", p.bytes() / 1024.0));
+            row.add(fmt("%.3f", p.ratio()));
+            row.add(fmt("%.1f", p.weightBytes() / 1024.0));
+            row.add(fmt("%.3f", p.weightRatio()));
+            row.add(BundleBenchmark.describeKernels(p.kernels()));
+            table.row(row.toArray());
+        }
+        table.print(System.out);
+
+        System.out.println();
+        Table parts = new Table("bundle", "component", "KiB", "x", "weights KiB", "x", "ORT kernels", "unfused DQ");
+        for (BundleBenchmark.BundleResult b : r.bundles()) {
+            for (BundleBenchmark.Component c : b.components()) {
+                parts.row(label(r, b), c.name(), fmt("%.1f", c.bytes() / 1024.0), fmt("%.3f", c.ratio()),
+                        fmt("%.1f", c.weightBytes() / 1024.0), fmt("%.3f", c.weightRatio()),
+                        BundleBenchmark.describeKernels(c.kernels()), c.unfusedDequantize());
+            }
+        }
+        parts.print(System.out);
+        for (BundleBenchmark.BundleResult b : r.bundles()) {
+            System.out.printf("%s = %s%n", label(r, b), b.directory());
+        }
+    }
+
+    /** The bundle's name, with its folder's when another bundle has the same name (e.g. two emit settings). */
+    private static String label(BundleBenchmark.Report r, BundleBenchmark.BundleResult b) {
+        long same = r.bundles().stream().filter(o -> o.name().equals(b.name())).count();
+        return same == 1 ? b.name() : b.name() + " [" + Path.of(b.directory()).getFileName() + "]";
+    }
+
+    private static String features(BundleBenchmark.Report r) {
+        StringBuilder b = new StringBuilder();
+        r.cpu().features().forEach((f, on) -> b.append(b.length() == 0 ? "" : " ").append(f).append(on ? "+" : "-"));
+        return b.toString();
+    }
+
+    private static String fmt(String format, double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, format, v);
+    }
+}
