@@ -97,7 +97,7 @@ public final class WorldModelTrainer {
             Map<String, Object> predSettings = predictorSettings(plan, enc.key);
             Path predDir = predictorDir(plan, predSettings);
             PredictorStage stage = new PredictorStage(model, latents, plan.predictor().batch(),
-                    plan.predictor().weightDecay(), plan.seed());
+                    plan.predictor().weightDecay(), plan.predictor().maxGradNorm(), plan.seed());
             log.printf("predictor: %,d training windows from %,d episodes; checkpoints in %s%n", stage.windows(),
                     latents.size(), predDir);
             TrainLoop loop = new TrainLoop("predictor", predDir, predSettings, plan.predictor().learningRate(), 200, 10, log);
