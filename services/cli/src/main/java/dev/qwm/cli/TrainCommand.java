@@ -71,8 +71,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "64", description = "Predictor batch (windows; default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--lr", defaultValue = "1e-3", description = "Predictor peak learning rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", defaultValue = "3e-3", description = "Predictor peak learning rate (default: ${DEFAULT-VALUE}).")
     float lr;
+
+    @Option(names = "--clip", defaultValue = "1", description = "Predictor global gradient-norm clip, 0 for none (default: ${DEFAULT-VALUE}).")
+    float clip;
 
     @Option(names = "--encoder-batch", defaultValue = "128", description = "Encoder positive pairs per batch (default: ${DEFAULT-VALUE}).")
     int encoderBatch;
@@ -120,7 +123,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainingPlan plan = new TrainingPlan(environment, config, train, validation, encoderSources,
                 new TrainingPlan.EncoderSettings(encoderSteps, encoderMinutes, encoderBatch, maxGap, encoderLr, 0.1f,
                         encoderEpisodes),
-                new TrainingPlan.PredictorSettings(steps, minutes, batch, lr, 0.01f, episodes),
+                new TrainingPlan.PredictorSettings(steps, minutes, batch, lr, 0.01f, episodes, clip),
                 seed, workDir, out);
         if (fresh) {
             WorldModelTrainer.deleteCheckpoints(plan, System.err);

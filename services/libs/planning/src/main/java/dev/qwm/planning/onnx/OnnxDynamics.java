@@ -268,6 +268,56 @@ public final class OnnxDynamics implements AutoCloseable {
         return last;
     }
 
+    /**
+     * The proprio embeddings of raw proprio vectors {@code [batch, frames, proprioDim]}, as
+     * {@code [batch, frames, proprioEmbDim]} (for measurements outside planning, e.g. open-loop error on a dataset).
+     */
+    public float[] embedProprio(float[] raw, int batch, int frames) {
+        return runFloats(proprioEncoder, PROPRIO, raw, new long[] {batch, frames, manifest.proprioDim()}, PROPRIO_EMB,
+                batch * frames * proprioEmbDim);
+    }
+
+    /** The embeddings of normalised macro actions {@code [batch, frames, actionDim]}, as {@code [batch, frames, actionEmbDim]}. */
+    public float[] embedActions(float[] normalized, int batch, int frames) {
+        return runFloats(actionEncoder, ACTIONS, normalized, new long[] {batch, frames, manifest.actionDim()},
+                ACTION_EMB, batch * frames * actionEmbDim);
+    }
+
+    /**
+     * One predictor call on caller-built tokens {@code z [batch, frames, N, E]} (1 <= frames <= numHist), returning
+     * {@code z_pred} of the same shape: the raw call under {@link #rollout}, for teacher-forced or open-loop
+     * measurements with a true history.
+     */
+    public float[] predictTokens(float[] z, int batch, int frames) {
+        if (frames < 1 || frames > numHist) {
+            throw new IllegalArgumentException("model " + manifest.name() + " predicts from 1.." + numHist
+                    + " frames, got " + frames);
+        }
+        predictorCalls++;
+        return runFloats(predictor, Z, z, new long[] {batch, frames, numPatches, tokenDim}, Z_PRED,
+                batch * frames * frameSize);
+    }
+
+    private float[] runFloats(OnnxSession session, String input, float[] values, long[] shape, String output,
+                              int expected) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        if (values.length != n) {
+            throw new IllegalArgumentException(session.label() + ": " + input + " needs " + n + " values for shape "
+                    + Arrays.toString(shape) + ", got " + values.length);
+        }
+        FloatBuffer data = OrtRuntime.directFloats(values.length);
+        data.put(values).flip();
+        try (OnnxTensor t = OnnxTensor.createTensor(env, data, shape);
+             OrtSession.Result r = session.run(Map.of(input, t))) {
+            return Shapes.floats(r, output, expected, session);
+        } catch (OrtException e) {
+            throw new OnnxRuntimeException(session.label() + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Predictor calls made so far (a rollout of horizon H over any batch makes H). */
     public long predictorCalls() {
         return predictorCalls;

@@ -78,6 +78,10 @@ public final class OnnxWorldModel implements WorldModel {
         return manifest;
     }
 
+    public OnnxVisualEncoder visualEncoder() {
+        return encoder;
+    }
+
     public OnnxDynamics dynamics() {
         return dynamics;
     }

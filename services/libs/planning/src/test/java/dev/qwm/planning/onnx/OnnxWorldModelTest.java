@@ -32,6 +32,52 @@ class OnnxWorldModelTest {
 
     static final SessionConfig ONE_THREAD = SessionConfig.singleThreaded();
 
+    /** The raw batch methods (used for open-loop measurements) give what the planner's rollout computes. */
+    @Test
+    void rawPredictorCallAgreesWithOneStepRollout(@TempDir Path dir) {
+        TinyBundle tiny = new TinyBundle(3, 5);
+        ModelBundle bundle = tiny.write(dir);
+        WallEnvironment wall = new WallEnvironment();
+        wall.reset(new double[] {40, 20});
+        Observation obs = Observation.of(wall, TinyBundle.IMAGE);
+        try (OnnxWorldModel model = OnnxWorldModel.open(bundle, ONE_THREAD)) {
+            OnnxDynamics dyn = model.dynamics();
+            var m = model.manifest();
+            Latent start = model.encode(obs);
+            float[] raw = new float[m.proprioDim()];
+            for (int i = 0; i < raw.length; i++) {
+                raw[i] = (float) obs.proprio()[i];
+            }
+            float[] pe = dyn.embedProprio(raw, 1, 1);
+            for (int i = 0; i < pe.length; i++) {
+                assertEquals(start.proprio()[i], pe[i], 1e-6);
+            }
+            float[] action = new float[m.actionDim()];
+            for (int i = 0; i < action.length; i++) {
+                action[i] = 0.3f * (i - 4);
+            }
+            float[] ae = dyn.embedActions(action, 1, 1);
+            int n = m.numPatches();
+            int d = m.latentDim();
+            int e = m.tokenDim();
+            float[] z = new float[n * e];
+            for (int p = 0; p < n; p++) {
+                System.arraycopy(start.visual(), p * d, z, p * e, d);
+                System.arraycopy(pe, 0, z, p * e + d, pe.length);
+                System.arraycopy(ae, 0, z, p * e + d + pe.length, ae.length);
+            }
+            float[] pred = dyn.predictTokens(z, 1, 1);
+            Latent rolled = model.rollout(start, ActionBatch.single(1, m.actionDim(), action))[0];
+            for (int p = 0; p < n; p++) {
+                for (int j = 0; j < d; j++) {
+                    assertEquals(rolled.visual()[p * d + j], pred[p * e + j], 1e-6);
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> dyn.predictTokens(new float[4 * n * e], 1, 4));
+            assertThrows(IllegalArgumentException.class, () -> dyn.embedActions(new float[3], 1, 1));
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 3})
     void batchedRolloutMatchesDinoWmRolloutWrittenPlainly(int numHist, @TempDir Path dir) {

@@ -1,5 +1,6 @@
 package dev.qwm.training.eval;
 
+import dev.qwm.planning.onnx.OnnxWorldModel;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -52,14 +53,14 @@ public final class ExportParity {
             NDArray img = sub.create(ByteBuffer.wrap(images), new Shape(frames, c.imageSize(), c.imageSize(), 3),
                     DataType.UINT8);
             NDArray latents = model.encode(ps, img);
-            float[] ortLatents = onnx.encode(images, frames);
+            float[] ortLatents = onnx.visualEncoder().encode(ByteBuffer.wrap(images), frames);
             double dv = maxAbsDiff(latents.toFloatArray(), ortLatents);
 
             NDArray pe = model.embedProprio(ps, sub.create(model.normalization().normalizeProprio(proprio),
                     new Shape(1, frames, c.proprioDim())), false);
-            double dp = maxAbsDiff(pe.toFloatArray(), onnx.embedProprio(proprio, 1, frames));
+            double dp = maxAbsDiff(pe.toFloatArray(), onnx.dynamics().embedProprio(proprio, 1, frames));
             NDArray ae = model.embedAction(ps, sub.create(actions, new Shape(1, frames, c.actionDim())), false);
-            double da = maxAbsDiff(ae.toFloatArray(), onnx.embedAction(actions, 1, frames));
+            double da = maxAbsDiff(ae.toFloatArray(), onnx.dynamics().embedActions(actions, 1, frames));
 
             // Predictor on real tokens: windows of numHist consecutive frames.
             int windows = frames - h + 1;
@@ -68,7 +69,7 @@ public final class ExportParity {
                 NDArray vis = latents.get("{}:{}", w, w + h).reshape(1, h, c.numPatches(), c.latentDim());
                 NDArray z = model.tokens(vis, pe.get(":, {}:{}", w, w + h), ae.get(":, {}:{}", w, w + h));
                 float[] djl = model.predict(ps, z, false).toFloatArray();
-                dz = Math.max(dz, maxAbsDiff(djl, onnx.predict(z.toFloatArray(), 1, h)));
+                dz = Math.max(dz, maxAbsDiff(djl, onnx.dynamics().predictTokens(z.toFloatArray(), 1, h)));
             }
             return new Result(dv, dp, da, dz);
         }

@@ -1,5 +1,7 @@
 package dev.qwm.training.eval;
 
+import java.nio.ByteBuffer;
+import dev.qwm.planning.onnx.OnnxWorldModel;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.env.dataset.Episode;
 import dev.qwm.training.data.Episodes;
@@ -68,8 +70,8 @@ public final class OpenLoopEvaluation {
         int windows = 0;
         for (Episode ep : episodes) {
             int frames = ep.steps() + 1;
-            float[] latents = wm.encode(ep.frames(), frames);
-            float[] proprioEmb = wm.embedProprio(ep.proprio(), 1, frames);
+            float[] latents = wm.visualEncoder().encode(ByteBuffer.wrap(ep.frames()), frames);
+            float[] proprioEmb = wm.dynamics().embedProprio(ep.proprio(), 1, frames);
             List<Integer> starts = new ArrayList<>();
             for (int t0 = (h - 1) * fs; t0 + horizon * fs <= ep.steps(); t0 += stride) {
                 starts.add(t0);
@@ -90,7 +92,7 @@ public final class OpenLoopEvaluation {
                     }
                 }
             }
-            float[] actEmb = wm.embedAction(acts, b, steps);
+            float[] actEmb = wm.dynamics().embedActions(acts, b, steps);
             // History tokens [b, h, n, e].
             float[] z = new float[b * h * n * e];
             for (int i = 0; i < b; i++) {
@@ -105,7 +107,7 @@ public final class OpenLoopEvaluation {
                 }
             }
             for (int k = 1; k <= horizon; k++) {
-                float[] pred = wm.predict(z, b, h);
+                float[] pred = wm.dynamics().predictTokens(z, b, h);
                 float[] next = new float[b * h * n * e];
                 for (int i = 0; i < b; i++) {
                     int t0 = starts.get(i);

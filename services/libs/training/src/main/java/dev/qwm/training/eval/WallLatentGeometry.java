@@ -1,5 +1,7 @@
 package dev.qwm.training.eval;
 
+import java.nio.ByteBuffer;
+import dev.qwm.planning.onnx.OnnxWorldModel;
 import dev.qwm.env.wall.WallEnvironment;
 import dev.qwm.env.wall.WallLayout;
 
@@ -81,7 +83,7 @@ public final class WallLatentGeometry {
                 double d = DISTANCES[i];
                 System.arraycopy(env.render(new double[] {x0 + d * ux, y0 + d * uy}, size), 0, images, (i + 1) * per, per);
             }
-            float[] z = wm.encode(images, k + 1);
+            float[] z = wm.visualEncoder().encode(ByteBuffer.wrap(images), k + 1);
             int latent = z.length / (k + 1);
             double prev = 0;
             boolean rising = true;
@@ -121,7 +123,8 @@ public final class WallLatentGeometry {
             System.arraycopy(env.render(new double[] {x, y}, size), 0, within, 2 * i * per, per);
             System.arraycopy(env.render(new double[] {x + 16, y}, size), 0, within, (2 * i + 1) * per, per);
         }
-        return meanPairMse(wm.encode(across, 2 * pairs), pairs) / meanPairMse(wm.encode(within, 2 * pairs), pairs);
+        return meanPairMse(wm.visualEncoder().encode(ByteBuffer.wrap(across), 2 * pairs), pairs)
+                / meanPairMse(wm.visualEncoder().encode(ByteBuffer.wrap(within), 2 * pairs), pairs);
     }
 
     private static double meanPairMse(float[] z, int pairs) {

@@ -60,6 +60,37 @@ public final class Adam {
 
     /** Applies one update with learning rate {@code lr} from the gradients of the last backward pass. */
     public void step(float lr) {
+        step(lr, 0f);
+    }
+
+    /**
+     * Applies one update; when {@code maxGradNorm > 0}, the gradients are first scaled down so that their global L2
+     * norm is at most that value (a rare bad batch then cannot throw the weights off). Returns the norm before
+     * clipping (0 when not computed).
+     */
+    public double step(float lr, float maxGradNorm) {
+        double norm = 0;
+        if (maxGradNorm > 0) {
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                double sq = 0;
+                for (Parameter p : parameters) {
+                    sq += p.getArray().getGradient().square().sum().getFloat();
+                }
+                norm = Math.sqrt(sq);
+                if (norm > maxGradNorm) {
+                    float scale = (float) (maxGradNorm / norm);
+                    for (Parameter p : parameters) {
+                        p.getArray().getGradient().muli(scale);
+                    }
+                }
+            }
+        }
+        update(lr);
+        return norm;
+    }
+
+    private void update(float lr) {
         steps++;
         float c1 = (float) (1 - Math.pow(beta1, steps));
         float c2 = (float) (1 - Math.pow(beta2, steps));
@@ -90,6 +121,15 @@ public final class Adam {
 
     public long steps() {
         return steps;
+    }
+
+    /** Forgets the moment estimates and the step count (after timing steps run with learning rate 0). */
+    public void reset() {
+        for (int i = 0; i < parameters.size(); i++) {
+            firstMoments.get(i).muli(0f);
+            secondMoments.get(i).muli(0f);
+        }
+        steps = 0;
     }
 
     /** Zeroes accumulated gradients without updating (e.g. after a skipped step). */

@@ -38,9 +38,12 @@ public final class PredictorStage implements TrainLoop.Stage {
     private final List<Parameter> parameters;
     private final Adam adam;
     private final long[] windowStarts; // cumulative count of valid window starts per episode
+    private final float maxGradNorm;
 
-    public PredictorStage(WorldModel model, List<LatentEpisode> episodes, int batch, float weightDecay, long seed) {
+    public PredictorStage(WorldModel model, List<LatentEpisode> episodes, int batch, float weightDecay,
+                          float maxGradNorm, long seed) {
         this.model = model;
+        this.maxGradNorm = maxGradNorm;
         this.episodes = episodes;
         this.batch = batch;
         this.seed = seed;
@@ -117,7 +120,10 @@ public final class PredictorStage implements TrainLoop.Stage {
                 m.put("proprio", (double) losses[2].getFloat());
             }
             if (update) {
-                adam.step(lr);
+                double norm = adam.step(lr, maxGradNorm);
+                if (maxGradNorm > 0) {
+                    m.put("gnorm", norm);
+                }
             } else {
                 adam.zeroGradients();
             }
@@ -157,7 +163,10 @@ public final class PredictorStage implements TrainLoop.Stage {
 
     @Override
     public void dryStep(long step) {
-        forwardBackward(step, false, 0f);
+        // A whole step at learning rate 0 (so it costs what a real one does, update included), then the optimiser
+        // forgets it: the weights are untouched and the run starts exactly as without timing.
+        forwardBackward(step, true, 0f);
+        adam.reset();
     }
 
     @Override

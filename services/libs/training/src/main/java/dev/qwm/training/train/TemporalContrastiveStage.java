@@ -147,7 +147,10 @@ public final class TemporalContrastiveStage implements TrainLoop.Stage {
 
     @Override
     public void dryStep(long step) {
-        forwardBackward(step, false, 0f);
+        // A whole step at learning rate 0 (so it costs what a real one does, update included), then the optimiser
+        // forgets it: the weights are untouched and the run starts exactly as without timing.
+        forwardBackward(step, true, 0f);
+        adam.reset();
     }
 
     @Override

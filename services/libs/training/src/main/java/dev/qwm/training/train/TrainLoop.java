@@ -35,7 +35,7 @@ public final class TrainLoop {
         /** Runs step {@code step} (0-based) at learning rate {@code lr}; returns its metrics, "loss" first. */
         Map<String, Double> step(long step, float lr);
 
-        /** Forward and backward without an update, to time a step (used by {@code --minutes}). */
+        /** A step that leaves weights and optimiser state as they were, to time a step (used by {@code --minutes}). */
         void dryStep(long step);
 
         void save(Path dir) throws IOException;
@@ -126,6 +126,8 @@ public final class TrainLoop {
         long startNanos = System.nanoTime();
         double secondsBefore = state.seconds;
         double smoothed = Double.NaN;
+        Map<String, Double> window = new LinkedHashMap<>();
+        int windowSteps = 0;
         try (ProgressBar bar = new ProgressBarBuilder()
                 .setTaskName(name)
                 .setInitialMax(total)
@@ -145,11 +147,18 @@ public final class TrainLoop {
                             + " (learning rate too high?)");
                 }
                 smoothed = Double.isNaN(smoothed) ? loss : 0.95 * smoothed + 0.05 * loss;
-                if (step % logEvery == 0 || step == total - 1) {
+                // The curve holds means over windows of logEvery steps (so that batches that alternate between
+                // datasets are all represented), stamped with the window's last step.
+                m.forEach((k, v) -> window.merge(k, v, Double::sum));
+                windowSteps++;
+                if ((step + 1) % logEvery == 0 || step == total - 1) {
                     Map<String, Double> point = new LinkedHashMap<>();
                     point.put("step", (double) step);
-                    point.putAll(m);
+                    int n = windowSteps;
+                    window.forEach((k, v) -> point.put(k, v / n));
                     state.curve.add(point);
+                    window.clear();
+                    windowSteps = 0;
                 }
                 bar.stepTo(step + 1);
                 bar.setExtraMessage(String.format(" loss %.4f%s", smoothed, extras(m)));

@@ -55,11 +55,12 @@ public record TrainingPlan(
      * @param learningRate peak learning rate
      * @param weightDecay  decoupled weight decay on matrices
      * @param episodes     training episodes to use (-1: all)
+     * @param maxGradNorm  global gradient-norm clip (0: none)
      */
     public record PredictorSettings(long steps, double minutes, int batch, float learningRate, float weightDecay,
-                                    int episodes) {
+                                    int episodes, float maxGradNorm) {
         public static PredictorSettings defaults() {
-            return new PredictorSettings(0, 12, 64, 1e-3f, 0.01f, -1);
+            return new PredictorSettings(0, 15, 64, 3e-3f, 0.01f, -1, 1f);
         }
     }
 }

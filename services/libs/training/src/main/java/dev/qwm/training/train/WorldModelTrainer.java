@@ -15,7 +15,7 @@ import dev.qwm.training.data.Episodes;
 import dev.qwm.training.data.EpisodeSource;
 import dev.qwm.training.data.LatentEpisode;
 import dev.qwm.training.eval.ExportParity;
-import dev.qwm.training.eval.OnnxWorldModel;
+import dev.qwm.planning.onnx.OnnxWorldModel;
 import dev.qwm.training.eval.WallLatentGeometry;
 import dev.qwm.training.eval.OpenLoopEvaluation;
 import dev.qwm.training.export.ModelWeights;
@@ -97,7 +97,7 @@ public final class WorldModelTrainer {
             Map<String, Object> predSettings = predictorSettings(plan, enc.key);
             Path predDir = predictorDir(plan, predSettings);
             PredictorStage stage = new PredictorStage(model, latents, plan.predictor().batch(),
-                    plan.predictor().weightDecay(), plan.seed());
+                    plan.predictor().weightDecay(), plan.predictor().maxGradNorm(), plan.seed());
             log.printf("predictor: %,d training windows from %,d episodes; checkpoints in %s%n", stage.windows(),
                     latents.size(), predDir);
             TrainLoop loop = new TrainLoop("predictor", predDir, predSettings, plan.predictor().learningRate(), 200, 10, log);
@@ -121,7 +121,7 @@ public final class WorldModelTrainer {
             WallLatentGeometry.Report geometry = null;
             CemStepTimer.Timing cem;
             ExportParity.Result parity;
-            try (OnnxWorldModel wm = new OnnxWorldModel(bundle, SessionConfig.singleThreaded())) {
+            try (OnnxWorldModel wm = OnnxWorldModel.open(bundle, SessionConfig.singleThreaded())) {
                 parity = ExportParity.check(model, wm, val.get(0));
                 log.printf("DJL vs ONNX Runtime on validation data, max |difference|: encoder %.1e, proprio %.1e, "
                         + "action %.1e, predictor %.1e%n", parity.visual(), parity.proprio(), parity.action(), parity.predictor());

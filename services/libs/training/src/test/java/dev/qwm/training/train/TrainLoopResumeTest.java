@@ -59,7 +59,7 @@ class TrainLoopResumeTest {
         Engine.getInstance().setRandomSeed(5);
         try (NDManager manager = NDManager.newBaseManager()) {
             WorldModel model = WorldModel.create(CONFIG, Normalization.identity(2, 10), manager);
-            PredictorStage inner = new PredictorStage(model, episodes(), 4, 0.01f, 9);
+            PredictorStage inner = new PredictorStage(model, episodes(), 4, 0.01f, 1f, 9);
             TrainLoop.Stage stage = new TrainLoop.Stage() {
                 @Override
                 public Map<String, Double> step(long step, float lr) {

@@ -28,7 +28,7 @@ class WorldModelTrainerTest {
         SyntheticDots val = new SyntheticDots(32, 6, 30, 2);
         return new TrainingPlan("wall", tiny(), train, val, List.of(train),
                 new TrainingPlan.EncoderSettings(60, 0, 32, 10, 2e-3f, 0.1f, 40),
-                new TrainingPlan.PredictorSettings(250, 0, 32, 2e-3f, 0f, -1),
+                new TrainingPlan.PredictorSettings(250, 0, 32, 2e-3f, 0f, -1, 1f),
                 3, work, out);
     }
 
