@@ -33,7 +33,9 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 
@@ -118,6 +120,11 @@ public final class EvalCommand implements Callable<Integer> {
             + "goes, each finished episode is appended to FILE.episodes.jsonl.")
     Path results;
 
+    @Option(names = "--resume", description = "Go on with an interrupted run: the episodes already in FILE.episodes.jsonl "
+            + "(--results FILE) are kept and only the others are planned. Refused if they come from another model, "
+            + "budget or seeding.")
+    boolean resume;
+
     @Override
     public Integer call() throws Exception {
         ModelBundle bundle = subject.bundle == null ? null : ModelBundle.read(subject.bundle);
@@ -138,17 +145,33 @@ public final class EvalCommand implements Callable<Integer> {
                 episodes, seedOffset, describe(budget, planner));
         EvaluationReport report;
         java.io.Writer episodeLog = null;
+        Map<Integer, EpisodeResult> finished = Map.of();
+        if (resume && results == null) {
+            throw new IllegalArgumentException("--resume goes on from the episode log of --results FILE: give --results");
+        }
         if (results != null) {
             Path parent = results.toAbsolutePath().getParent();
             if (parent != null) {
                 Files.createDirectories(parent);
             }
-            episodeLog = Files.newBufferedWriter(Path.of(results + ".episodes.jsonl"));
+            Path logFile = Path.of(results + ".episodes.jsonl");
+            if (resume) {
+                finished = finishedEpisodes(logFile);
+                System.err.printf(Locale.ROOT, "resuming: %d of %d episodes finished in %s%n", finished.size(),
+                        episodes, logFile);
+                episodeLog = Files.newBufferedWriter(logFile, java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.APPEND);
+            } else {
+                episodeLog = Files.newBufferedWriter(logFile);
+            }
         }
         try (java.io.Writer log = episodeLog; ProgressBar bar = new ProgressBarBuilder().setTaskName("eval " + label).setInitialMax(episodes)
                 .setUnit(" ep", 1).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
+                .startsFrom(finished.size(), java.time.Duration.ZERO)
                 .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
-            report = Evaluation.run(source, models, planner, budget, settings, new ProgressListener(bar, budget, log));
+            ProgressListener progress = new ProgressListener(bar, budget, log);
+            progress.alreadyFinished(finished.values());
+            report = Evaluation.run(source, models, planner, budget, settings, progress, finished);
         }
         if (results != null) {
             JSON.writeValue(results.toFile(), report);
@@ -159,6 +182,44 @@ public final class EvalCommand implements Callable<Integer> {
             printTable(report);
         }
         return 0;
+    }
+
+    /** The episodes of an interrupted run, by index; a line that is not an episode result is an error naming it. */
+    static Map<Integer, EpisodeResult> finishedEpisodes(Path logFile) throws java.io.IOException {
+        Map<Integer, EpisodeResult> finished = new java.util.TreeMap<>();
+        if (!Files.exists(logFile)) {
+            return finished;
+        }
+        List<String> lines = Files.readAllLines(logFile);
+        for (int n = 0; n < lines.size(); n++) {
+            String line = lines.get(n);
+            if (line.isBlank()) {
+                continue;
+            }
+            EpisodeResult r;
+            try {
+                r = LINE.readValue(line, EpisodeResult.class);
+            } catch (com.fasterxml.jackson.core.JacksonException e) {
+                if (n == lines.size() - 1) {
+                    // The last line of a killed run may be cut off: that episode is planned again, and the log is
+                    // rewritten without the fragment (atomically) so that appended episodes start on a line of their own.
+                    System.err.printf(Locale.ROOT, "%s: line %d is incomplete; that episode is planned again%n",
+                            logFile, n + 1);
+                    Path kept = logFile.resolveSibling(logFile.getFileName() + ".tmp");
+                    Files.write(kept, lines.subList(0, n));
+                    Files.move(kept, logFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    continue;
+                }
+                throw new IllegalArgumentException(logFile + " line " + (n + 1) + " is not an episode result: "
+                        + e.getOriginalMessage());
+            }
+            if (finished.put(r.episodeIndex(), r) != null) {
+                throw new IllegalArgumentException(logFile + " holds episode " + r.episodeIndex() + " twice (line "
+                        + (n + 1) + ")");
+            }
+        }
+        return finished;
     }
 
     private String environment(ModelBundle bundle) {
@@ -250,6 +311,20 @@ public final class EvalCommand implements Callable<Integer> {
         public synchronized void onMpcIteration(EpisodeSpec episode, MpcIterationMetrics m) {
             bar.setExtraMessage(String.format(Locale.ROOT, " success %d/%d | ep %d iter %d/%d dist %.1f",
                     successes, done, episode.index(), m.mpcIteration() + 1, budget.maxIter(), m.stateDistance()));
+        }
+
+        /** Counts the episodes of an interrupted run on the progress line. */
+        void alreadyFinished(java.util.Collection<EpisodeResult> finished) {
+            for (EpisodeResult r : finished) {
+                done++;
+                if (r.success()) {
+                    successes++;
+                }
+            }
+            if (done > 0) {
+                bar.setExtraMessage(String.format(Locale.ROOT, " success %d/%d (%.0f%%)", successes, done,
+                        100.0 * successes / done));
+            }
         }
 
         @Override

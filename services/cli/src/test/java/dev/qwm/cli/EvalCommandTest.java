@@ -58,6 +58,54 @@ class EvalCommandTest {
     }
 
     @Test
+    void anInterruptedEvaluationResumesFromItsEpisodeLog(@TempDir Path dir) throws Exception {
+        String[] run = {"eval", "--oracle", "--env", "wall", "--episodes", "3", "--max-iter", "2", "--opt-steps", "3",
+                "--json", "--results", dir.resolve("whole.json").toString()};
+        JsonNode whole = new ObjectMapper().readTree(stdoutOf(run));
+
+        // a run killed during its third episode: two finished lines, the third cut off mid-write
+        Path log = dir.resolve("cut.json.episodes.jsonl");
+        java.util.List<String> lines = java.nio.file.Files.readAllLines(dir.resolve("whole.json.episodes.jsonl"));
+        java.nio.file.Files.writeString(log, lines.get(0) + "\n" + lines.get(1) + "\n"
+                + lines.get(2).substring(0, 40));
+        run[run.length - 1] = dir.resolve("cut.json").toString();
+        String[] resume = java.util.Arrays.copyOf(run, run.length + 1);
+        resume[run.length] = "--resume";
+        JsonNode resumed = new ObjectMapper().readTree(stdoutOf(resume));
+
+        assertEquals(3, resumed.get("episodes").asInt());
+        assertEquals(whole.get("successes").asInt(), resumed.get("successes").asInt());
+        assertEquals(whole.get("mean_final_state_distance").asDouble(),
+                resumed.get("mean_final_state_distance").asDouble(), 1e-12);
+        java.util.List<String> after = java.nio.file.Files.readAllLines(log);
+        assertEquals(3, after.size(), "two kept and the one planned again; the cut line is gone");
+        for (String line : after) {
+            new ObjectMapper().readTree(line); // every line is whole JSON again
+        }
+
+        // the same log with another budget is refused, naming what differs
+        String[] otherBudget = resume.clone();
+        otherBudget[7] = "4"; // --max-iter 4 instead of 2
+        StringWriter err = new StringWriter();
+        var cli = QwmCommand.commandLine();
+        cli.setErr(new PrintWriter(err));
+        assertEquals(1, cli.execute(otherBudget));
+        assertTrue(err.toString().contains("finished episode 0 ran"), err.toString());
+    }
+
+    private static String stdoutOf(String... args) {
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            assertEquals(0, QwmCommand.commandLine().execute(args));
+        } finally {
+            System.setOut(stdout);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
     void badArgumentsNameTheProblem() {
         StringWriter err = new StringWriter();
         var cli = QwmCommand.commandLine();

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -44,9 +45,44 @@ public final class Evaluation {
      */
     public static EvaluationReport run(EpisodeSource source, Supplier<? extends WorldModel> models, Planner planner,
                                        PlannerBudget budget, EvaluationSettings settings, PlanningListener listener) {
+        return run(source, models, planner, budget, settings, listener, Map.of());
+    }
+
+    /**
+     * Runs the episodes that are not in {@code finished} (results of an interrupted run of the same evaluation, by
+     * episode index) and reports all of them. A finished result must be the same episode (seed, split) with the same
+     * budget, or the run is refused: mixing evaluations would report a success rate that no run produced.
+     */
+    public static EvaluationReport run(EpisodeSource source, Supplier<? extends WorldModel> models, Planner planner,
+                                       PlannerBudget budget, EvaluationSettings settings, PlanningListener listener,
+                                       Map<Integer, EpisodeResult> finished) {
         long t0 = System.nanoTime();
         List<EpisodeSpec> specs = episodes(source, settings);
         EpisodeResult[] results = new EpisodeResult[specs.size()];
+        for (Map.Entry<Integer, EpisodeResult> done : finished.entrySet()) {
+            int i = done.getKey();
+            EpisodeResult r = done.getValue();
+            if (i < 0 || i >= specs.size()) {
+                throw new IllegalArgumentException("finished episode " + i + " is not one of this evaluation's "
+                        + specs.size() + " episodes");
+            }
+            if (r.episodeIndex() != i || r.episodeSeed() != settings.seedOf(i) || r.split() != settings.split()) {
+                throw new IllegalArgumentException("finished episode " + i + " (seed " + r.episodeSeed() + ", "
+                        + r.split() + ") is not this evaluation's episode " + i + " (seed " + settings.seedOf(i)
+                        + ", " + settings.split() + ")");
+            }
+            if (!r.budget().equals(budget) || !r.planner().equals(planner.name())) {
+                throw new IllegalArgumentException("finished episode " + i + " ran " + r.planner() + " with "
+                        + r.budget() + ", this evaluation runs " + planner.name() + " with " + budget);
+            }
+            results[i] = r;
+        }
+        List<Integer> todo = new ArrayList<>();
+        for (int i = 0; i < specs.size(); i++) {
+            if (results[i] == null) {
+                todo.add(i);
+            }
+        }
         AtomicInteger next = new AtomicInteger();
         String[] reference = new String[1];
         Runnable worker = () -> {
@@ -58,9 +94,16 @@ public final class Evaluation {
                     throw new IllegalArgumentException("model " + model.reference() + " is for '"
                             + model.environment() + "', the episodes are " + source.environment());
                 }
+                for (EpisodeResult r : finished.values()) {
+                    if (!r.modelReference().equals(model.reference())) {
+                        throw new IllegalArgumentException("finished episode " + r.episodeIndex() + " was planned with "
+                                + r.modelReference() + ", this evaluation's model is " + model.reference());
+                    }
+                }
                 MpcEpisodeRunner runner = new MpcEpisodeRunner(model, planner, budget, source::newEnvironment,
                         settings.evaluateCemSteps());
-                for (int i = next.getAndIncrement(); i < specs.size(); i = next.getAndIncrement()) {
+                for (int k = next.getAndIncrement(); k < todo.size(); k = next.getAndIncrement()) {
+                    int i = todo.get(k);
                     results[i] = runner.run(specs.get(i), settings.plannerSeed(), listener);
                 }
             }
