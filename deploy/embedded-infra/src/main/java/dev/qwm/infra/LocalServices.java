@@ -46,17 +46,34 @@ public final class LocalServices {
     }
 
     /** The HTTP (and gRPC) ports of the stack; planner i listens on {@code planner + 10 * (i - 1)}. */
-    public record StackPorts(int quantizer, int encoder, int predictor, int planner, int collector) {
+    /**
+     * The ports of a local stack. Planner worker {@code i} (1-based) listens on {@code planners.get(i - 1)} when the
+     * list holds it, else on {@code planner + 10 * (i - 1)} (the fixed layout: 8084, 8094, ...).
+     */
+    public record StackPorts(int quantizer, int encoder, int predictor, int planner, int collector,
+                             List<Integer> planners) {
 
-        public static final StackPorts DEFAULT = new StackPorts(8081, 8082, 8083, 8084, 8085);
+        public static final StackPorts DEFAULT = new StackPorts(8081, 8082, 8083, 8084, 8085, List.of());
 
-        /** Free ports (tests); planners get consecutive free ports too. */
-        public static StackPorts free() {
-            return new StackPorts(Ports.free(), Ports.free(), Ports.free(), Ports.free(), Ports.free());
+        public StackPorts {
+            planners = List.copyOf(planners);
+        }
+
+        /** Free ports for every service and for {@code plannerWorkers} planner workers (tests). */
+        public static StackPorts free(int plannerWorkers) {
+            List<Integer> workers = new ArrayList<>();
+            for (int i = 0; i < plannerWorkers; i++) {
+                workers.add(Ports.free());
+            }
+            return new StackPorts(Ports.free(), Ports.free(), Ports.free(), workers.isEmpty() ? Ports.free()
+                    : workers.get(0), Ports.free(), workers);
         }
 
         public int planner(int i) {
-            return this == DEFAULT || equals(DEFAULT) ? planner + 10 * (i - 1) : (i == 1 ? planner : Ports.free());
+            if (i < 1) {
+                throw new IllegalArgumentException("planner workers are numbered from 1, got " + i);
+            }
+            return i <= planners.size() ? planners.get(i - 1) : planner + 10 * (i - 1);
         }
     }
 

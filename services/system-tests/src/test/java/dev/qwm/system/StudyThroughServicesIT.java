@@ -66,7 +66,7 @@ class StudyThroughServicesIT {
         assertTrue(Files.exists(BUNDLE.resolve("model.json")), "the shipped bundle " + BUNDLE + " is missing");
         try (EmbeddedInfrastructure infra = EmbeddedInfrastructure.start()) {
             LocalServices services = new LocalServices(ROOT, home);
-            LocalServices.StackPorts ports = LocalServices.StackPorts.free();
+            LocalServices.StackPorts ports = LocalServices.StackPorts.free(2);
             List<ServiceSpec> specs = LocalServices.stack(infra.bootstrapServers(), infra.jdbcUrl(),
                     home.resolve("artifacts"), List.of(BUNDLE), home.resolve("pusht"), 2, ports);
             try {
@@ -74,8 +74,7 @@ class StudyThroughServicesIT {
                 String quantizer = "http://127.0.0.1:" + ports.quantizer();
                 String planner = "http://127.0.0.1:" + ports.planner();
                 // planner-1 is killed below; later submissions go to the survivor.
-                String survivingPlanner = "http://127.0.0.1:" + specs.stream()
-                        .filter(spec -> spec.name().equals("planner-2")).findFirst().orElseThrow().port();
+                String survivingPlanner = "http://127.0.0.1:" + ports.planner(2);
                 String collector = "http://127.0.0.1:" + ports.collector();
 
                 // A 4-bit predictor from the quantizer service; the encoder stays FP (independent swapping).
