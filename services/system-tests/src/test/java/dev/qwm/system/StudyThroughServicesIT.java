@@ -152,14 +152,26 @@ class StudyThroughServicesIT {
                         .put("episodes", 1);
                 addConfiguration(bench.putArray("configurations"), "fp32", BUNDLE.toString(), BUNDLE.toString(),
                         BENCH_BUDGET);
+                String predictorMetrics = "http://127.0.0.1:" + ports.predictor() + "/q/metrics";
+                double[] before = rolloutSeconds(predictorMetrics);
                 JsonNode benchStudy = post(survivingPlanner + "/api/v1/studies", bench);
                 JsonNode timed = awaitEpisodes(collector, benchStudy.get("study_id").asText(), 1, Duration.ofMinutes(5)).get(0);
+                double[] after = rolloutSeconds(predictorMetrics);
                 EpisodeResult localTimed = inProcess(0, timed.get("seeding").get("seed").asLong(), BENCH_BUDGET);
                 double serviceMs = timed.path("meanCemStepMs").asDouble();
                 System.out.printf(Locale.ROOT, "benchmark, CEM step (%d candidates x horizon %d, %s): in-process %.1f ms,"
                         + " through the services %.1f ms, ratio %.2f (vector features: %s)%n", BENCH_BUDGET.samples(),
                         BENCH_BUDGET.horizon(), BUNDLE.getFileName(), localTimed.meanCemStepMs(), serviceMs,
                         serviceMs / localTimed.meanCemStepMs(), cpuFeatures());
+                // Where the difference goes: the predictor's own time in its gRPC handler and in predictor batches
+                // (ONNX Runtime and the objective) during the benchmark episode, per 300 candidates. The calls include
+                // MPC's one-candidate rollouts of the executed plan, so this is a per-candidate average.
+                double candidates = after[4] - before[4];
+                double per300 = BENCH_BUDGET.samples() / candidates * 1000;
+                System.out.printf(Locale.ROOT, "benchmark, inside the predictor service: %.0f Rollout calls, %.0f"
+                                + " candidates; per %d candidates %.1f ms in its gRPC handler, %.1f ms in predictor"
+                                + " batches%n", after[1] - before[1], candidates, BENCH_BUDGET.samples(),
+                        (after[0] - before[0]) * per300, (after[2] - before[2]) * per300);
             } finally {
                 services.down(List.of(), System.out::println);
             }
@@ -236,6 +248,36 @@ class StudyThroughServicesIT {
             n++;
         }
         return n;
+    }
+
+    /**
+     * From the predictor's Prometheus page: seconds and count of Rollout calls (qwm_predictor_rpc_seconds, rpc =
+     * Rollout) and of predictor batches (qwm_predictor_batch_inference_seconds, every artifact), and the candidates
+     * those batches held (qwm_predictor_batch_candidates_sum).
+     */
+    private static double[] rolloutSeconds(String metricsUrl) throws Exception {
+        String page = HTTP.send(HttpRequest.newBuilder(URI.create(metricsUrl)).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        double[] out = new double[5];
+        for (String line : page.split("\n")) {
+            if (line.startsWith("#") || !line.contains(" ")) {
+                continue;
+            }
+            double value = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            boolean rollout = line.contains("rpc=\"Rollout\"");
+            if (rollout && line.startsWith("qwm_predictor_rpc_seconds_sum")) {
+                out[0] += value;
+            } else if (rollout && line.startsWith("qwm_predictor_rpc_seconds_count")) {
+                out[1] += value;
+            } else if (line.startsWith("qwm_predictor_batch_inference_seconds_sum")) {
+                out[2] += value;
+            } else if (line.startsWith("qwm_predictor_batch_inference_seconds_count")) {
+                out[3] += value;
+            } else if (line.startsWith("qwm_predictor_batch_candidates_sum")) {
+                out[4] += value;
+            }
+        }
+        return out;
     }
 
     private static JsonNode get(String url) throws Exception {
