@@ -141,6 +141,6 @@ public final class Evaluation {
                 .toList();
         long wallMs = (System.nanoTime() - t0) / 1_000_000;
         return EvaluationReport.of(source.environment(), reference[0], planner.name(), budget, settings, list,
-                wallMs);
+                wallMs, todo.size());
     }
 }

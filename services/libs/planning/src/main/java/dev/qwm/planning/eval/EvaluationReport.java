@@ -10,6 +10,8 @@ import java.util.List;
 /**
  * The summary of an evaluation: success rate with its 95 % Wilson interval, mean final state distance, mean final
  * plan loss, time per CEM step (wall and planning-thread CPU), throughput; and every episode's result.
+ * {@code wallTimeMs} and {@code episodesPerMinute} are of the episodes planned by this run (a resumed run reports
+ * the episodes of the interrupted one too, but not their time).
  */
 public record EvaluationReport(
         String environment,
@@ -35,6 +37,13 @@ public record EvaluationReport(
     public static EvaluationReport of(String environment, String modelReference, String planner,
                                       PlannerBudget budget, EvaluationSettings settings, List<EpisodeResult> results,
                                       long wallTimeMs) {
+        return of(environment, modelReference, planner, budget, settings, results, wallTimeMs, results.size());
+    }
+
+    /** As above, {@code planned} of the results having been planned within {@code wallTimeMs}. */
+    public static EvaluationReport of(String environment, String modelReference, String planner,
+                                      PlannerBudget budget, EvaluationSettings settings, List<EpisodeResult> results,
+                                      long wallTimeMs, int planned) {
         int n = results.size();
         int k = (int) results.stream().filter(EpisodeResult::success).count();
         double[] ci = wilson95(n, k);
@@ -49,7 +58,7 @@ public record EvaluationReport(
                 n == 0 ? Double.NaN : (double) k / n, ci[0], ci[1], dist, loss,
                 steps == 0 ? Double.NaN : cemMs / steps, steps == 0 ? Double.NaN : cpuMs / steps, steps, iters,
                 wallTimeMs,
-                wallTimeMs == 0 ? Double.NaN : n * 60_000.0 / wallTimeMs, results);
+                wallTimeMs == 0 ? Double.NaN : planned * 60_000.0 / wallTimeMs, results);
     }
 
     /** 95 % Wilson score interval of k successes in n trials ({0, 1} when there are no trials). */

@@ -48,6 +48,8 @@ class EvaluationResumeTest {
                     0.0, "episode " + i);
         }
         assertEquals(whole.successes(), resumed.successes());
+        // throughput is that of the two episodes this run planned, not of three in this run's time
+        assertEquals(2 * 60_000.0 / resumed.wallTimeMs(), resumed.episodesPerMinute(), 1e-9);
     }
 
     @Test
