@@ -364,7 +364,7 @@ public final class EvalCommand implements Callable<Integer> {
         putNumber(o, "cpu_ms_per_cem_step", r.cpuMsPerCemStep());
         o.put("cem_steps", r.cemSteps());
         o.put("mean_mpc_iterations", r.meanMpcIterations());
-        o.put("episodes_per_minute", r.episodesPerMinute());
+        putNumber(o, "episodes_per_minute", r.episodesPerMinute());
         o.put("wall_time_ms", r.wallTimeMs());
         ObjectNode b = o.putObject("budget");
         PlannerBudget budget = r.budget();
@@ -411,7 +411,8 @@ public final class EvalCommand implements Callable<Integer> {
             t.row("  CPU ms of the planning thread", String.format(Locale.ROOT, "%.2f", r.cpuMsPerCemStep()));
         }
         t.row("mean MPC iterations", String.format(Locale.ROOT, "%.2f", r.meanMpcIterations()));
-        t.row("episodes per minute", String.format(Locale.ROOT, "%.1f", r.episodesPerMinute()));
+        t.row("episodes per minute", Double.isNaN(r.episodesPerMinute()) ? "n/a (none planned in this run)"
+                : String.format(Locale.ROOT, "%.1f", r.episodesPerMinute()));
         t.row("wall time", String.format(Locale.ROOT, "%.1f s", r.wallTimeMs() / 1000.0));
         System.out.println();
         t.print(System.out);

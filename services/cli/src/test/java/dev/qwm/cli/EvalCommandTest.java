@@ -83,6 +83,12 @@ class EvalCommandTest {
             new ObjectMapper().readTree(line); // every line is whole JSON again
         }
 
+        // resuming a finished log plans nothing and reports the same evaluation again
+        JsonNode again = new ObjectMapper().readTree(stdoutOf(resume));
+        assertEquals(whole.get("successes").asInt(), again.get("successes").asInt());
+        assertTrue(again.get("episodes_per_minute").isNull(), "no episode was planned: " + again);
+        assertEquals(3, java.nio.file.Files.readAllLines(log).size());
+
         // the same log with another budget is refused, naming what differs
         String[] otherBudget = resume.clone();
         otherBudget[7] = "4"; // --max-iter 4 instead of 2

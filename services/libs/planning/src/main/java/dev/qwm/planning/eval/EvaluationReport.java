@@ -58,7 +58,7 @@ public record EvaluationReport(
                 n == 0 ? Double.NaN : (double) k / n, ci[0], ci[1], dist, loss,
                 steps == 0 ? Double.NaN : cemMs / steps, steps == 0 ? Double.NaN : cpuMs / steps, steps, iters,
                 wallTimeMs,
-                wallTimeMs == 0 ? Double.NaN : planned * 60_000.0 / wallTimeMs, results);
+                wallTimeMs == 0 || planned == 0 ? Double.NaN : planned * 60_000.0 / wallTimeMs, results);
     }
 
     /** 95 % Wilson score interval of k successes in n trials ({0, 1} when there are no trials). */
