@@ -322,8 +322,7 @@ public final class EvalCommand implements Callable<Integer> {
                 }
             }
             if (done > 0) {
-                bar.setExtraMessage(String.format(Locale.ROOT, " success %d/%d (%.0f%%)", successes, done,
-                        100.0 * successes / done));
+                showSuccess();
             }
         }
 
@@ -343,6 +342,10 @@ public final class EvalCommand implements Callable<Integer> {
                 successes++;
             }
             bar.step();
+            showSuccess();
+        }
+
+        private void showSuccess() {
             bar.setExtraMessage(String.format(Locale.ROOT, " success %d/%d (%.0f%%)", successes, done,
                     100.0 * successes / done));
         }

@@ -34,13 +34,7 @@ public record EvaluationReport(
         double episodesPerMinute,
         List<EpisodeResult> results) {
 
-    public static EvaluationReport of(String environment, String modelReference, String planner,
-                                      PlannerBudget budget, EvaluationSettings settings, List<EpisodeResult> results,
-                                      long wallTimeMs) {
-        return of(environment, modelReference, planner, budget, settings, results, wallTimeMs, results.size());
-    }
-
-    /** As above, {@code planned} of the results having been planned within {@code wallTimeMs}. */
+    /** The report of {@code results}, {@code planned} of which were planned within {@code wallTimeMs}. */
     public static EvaluationReport of(String environment, String modelReference, String planner,
                                       PlannerBudget budget, EvaluationSettings settings, List<EpisodeResult> results,
                                       long wallTimeMs, int planned) {
