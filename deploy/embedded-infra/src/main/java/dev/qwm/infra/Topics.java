@@ -2,6 +2,7 @@ package dev.qwm.infra;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -11,7 +12,9 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 
 /**
@@ -44,7 +47,7 @@ public final class Topics {
 
     /**
      * Creates the topics that do not exist yet (existing ones are left as they are) and waits until every partition
-     * of every qwm topic has a leader. Returns the names created.
+     * of every qwm topic has a leader that serves requests. Returns the names created.
      */
     public static Set<String> ensure(String bootstrapServers) {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
@@ -68,9 +71,9 @@ public final class Topics {
 
     /**
      * createTopics returns once the controller has recorded the topics; the broker learns the partition leaders from
-     * the metadata log a little later (much later on a loaded machine). A producer that sends in between can be left
-     * waiting for a leader of one partition until its delivery timeout, so callers get the topics only once every
-     * partition is led.
+     * the metadata log a little later (much later on a loaded machine), and takes writes later still. A producer that
+     * sends in between can be stuck on one partition until its delivery timeout, so callers get the topics only once
+     * every partition's leader answers.
      */
     private static void awaitLeaders(Admin admin, Duration timeout)
             throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
@@ -93,7 +96,22 @@ public final class Topics {
                 }
             }
             if (leaderless.isEmpty() && described.size() == names.size()) {
-                return;
+                // A leader in the metadata is not yet a leader that takes writes: the broker becomes one when it
+                // applies the metadata record. Until then a produce gets NOT_LEADER_OR_FOLLOWER, after which an
+                // idempotent producer was seen stuck on OUT_OF_ORDER_SEQUENCE_NUMBER until its batch expired
+                // (CI, CollectorRestartIT). Asking every leader for its end offset succeeds only once it serves.
+                Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
+                for (TopicDescription d : described.values()) {
+                    for (TopicPartitionInfo p : d.partitions()) {
+                        ends.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest());
+                    }
+                }
+                try {
+                    admin.listOffsets(ends).all().get(30, TimeUnit.SECONDS);
+                    return;
+                } catch (ExecutionException notServingYet) {
+                    leaderless.add("not serving yet: " + notServingYet.getCause().getMessage());
+                }
             }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("the Kafka broker has no leader for " + leaderless + " after " + timeout);
