@@ -5,16 +5,26 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.UniformInitializer;
 import ai.djl.util.PairList;
 
 /**
  * DINO-WM's {@code ProprioceptiveEmbedding} (a kernel-1 Conv1d): the same linear map applied to every time step,
  * {@code [B, T, in] -> [B, T, out]}. Used for both the proprio and the action encoder; inputs are already
  * normalised (the ONNX proprio graph normalises raw proprio itself).
+ *
+ * <p>Initialised as PyTorch initialises that Conv1d (weight and bias uniform in ±1/√in), not with DJL's default
+ * Xavier (weight in ±√(12/(in+out)), about 1.4x wider here). The proprio embedding is trained without any target
+ * on its own scale, so its scale stays near where it starts; and that scale is what weighs the planning
+ * objective's {@code alpha} x proprio term against the visual one.
  */
 public final class StepEmbedding extends AbstractBlock {
+
+    /** Names the initialisation in the predictor stage's checkpoint key, so a change to it never resumes old runs. */
+    public static final String INIT = "torch-conv1d-default";
 
     private final int inDim;
     private final int outDim;
@@ -24,6 +34,9 @@ public final class StepEmbedding extends AbstractBlock {
         this.inDim = inDim;
         this.outDim = outDim;
         linear = addChildBlock("linear", Linear.builder().setUnits(outDim).build());
+        UniformInitializer torchDefault = new UniformInitializer((float) (1 / Math.sqrt(inDim)));
+        linear.setInitializer(torchDefault, Parameter.Type.WEIGHT);
+        linear.setInitializer(torchDefault, Parameter.Type.BIAS);
     }
 
     @Override

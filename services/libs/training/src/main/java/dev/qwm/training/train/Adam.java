@@ -3,6 +3,7 @@ package dev.qwm.training.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
 
@@ -28,6 +29,8 @@ import java.util.List;
  * PyTorch engine accumulates them.
  */
 public final class Adam {
+
+    private static final NDIndex EVERYTHING = new NDIndex("...");
 
     private final List<Parameter> parameters;
     private final List<NDArray> firstMoments = new ArrayList<>();
@@ -58,36 +61,52 @@ public final class Adam {
         return new Adam(parameters, manager, 0.9f, 0.999f, 1e-8f, weightDecay);
     }
 
-    /** Applies one update with learning rate {@code lr} from the gradients of the last backward pass. */
-    public void step(float lr) {
-        step(lr, 0f);
+    /**
+     * Applies one update with learning rate {@code lr} from the gradients of the last backward pass, unless they are
+     * not finite (see {@link #step(float, float)}). Returns the gradients' global L2 norm.
+     */
+    public double step(float lr) {
+        return step(lr, 0f);
     }
 
     /**
      * Applies one update; when {@code maxGradNorm > 0}, the gradients are first scaled down so that their global L2
      * norm is at most that value (a rare bad batch then cannot throw the weights off). Returns the norm before
-     * clipping (0 when not computed).
+     * clipping.
+     *
+     * <p>A gradient holding an inf or a NaN is <b>skipped</b>: no update, the moments untouched, the gradients
+     * zeroed, and the returned norm is not finite, so that the caller can count it. Applying it would make the
+     * weights NaN for good (clipping cannot help: inf &times; 0 is NaN), and so would zeroing it by {@code g - g}.
      */
     public double step(float lr, float maxGradNorm) {
-        double norm = 0;
-        if (maxGradNorm > 0) {
+        double norm = gradientNorm();
+        if (!Double.isFinite(norm)) {
+            zeroGradients();
+            return norm;
+        }
+        if (maxGradNorm > 0 && norm > maxGradNorm) {
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                double sq = 0;
+                float scale = (float) (maxGradNorm / norm);
                 for (Parameter p : parameters) {
-                    sq += p.getArray().getGradient().square().sum().getFloat();
-                }
-                norm = Math.sqrt(sq);
-                if (norm > maxGradNorm) {
-                    float scale = (float) (maxGradNorm / norm);
-                    for (Parameter p : parameters) {
-                        p.getArray().getGradient().muli(scale);
-                    }
+                    p.getArray().getGradient().muli(scale);
                 }
             }
         }
         update(lr);
         return norm;
+    }
+
+    /** The global L2 norm of the accumulated gradients (inf or NaN if any element is). */
+    public double gradientNorm() {
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            double sq = 0;
+            for (Parameter p : parameters) {
+                sq += p.getArray().getGradient().square().sum().getFloat();
+            }
+            return Math.sqrt(sq);
+        }
     }
 
     private void update(float lr) {
@@ -116,7 +135,7 @@ public final class Adam {
             update.addi(w.mul(weightDecay));
         }
         w.subi(update.muli(lr));
-        g.subi(g);
+        g.subi(g); // finite here (checked in step), so g - g is exactly 0
     }
 
     public long steps() {
@@ -132,13 +151,17 @@ public final class Adam {
         steps = 0;
     }
 
-    /** Zeroes accumulated gradients without updating (e.g. after a skipped step). */
+    /**
+     * Zeroes accumulated gradients without updating (e.g. after a skipped step). A fill rather than {@code g - g},
+     * so that a gradient holding inf or NaN is cleared as well; and in place, since {@code set(float[])} would
+     * point the engine's gradient at a Java buffer that is freed when the handle closes.
+     */
     public void zeroGradients() {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             for (Parameter p : parameters) {
                 NDArray g = p.getArray().getGradient();
-                g.subi(g);
+                g.set(EVERYTHING, 0f);
             }
         }
     }

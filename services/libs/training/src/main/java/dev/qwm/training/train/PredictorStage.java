@@ -120,10 +120,8 @@ public final class PredictorStage implements TrainLoop.Stage {
                 m.put("proprio", (double) losses[2].getFloat());
             }
             if (update) {
-                double norm = adam.step(lr, maxGradNorm);
-                if (maxGradNorm > 0) {
-                    m.put("gnorm", norm);
-                }
+                // Adam skips (and zeroes) a non-finite gradient, which a non-finite loss always gives.
+                m.put("gnorm", adam.step(lr, maxGradNorm));
             } else {
                 adam.zeroGradients();
             }

@@ -111,7 +111,7 @@ public final class TemporalContrastiveStage implements TrainLoop.Stage {
                 m.put("tau", Math.exp(logTau.getArray().getFloat()));
             }
             if (update) {
-                adam.step(lr);
+                m.put("gnorm", adam.step(lr));
             } else {
                 adam.zeroGradients();
             }

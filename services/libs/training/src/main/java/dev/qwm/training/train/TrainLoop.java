@@ -43,9 +43,16 @@ public final class TrainLoop {
         void load(Path dir) throws IOException;
     }
 
-    /** What a finished or resumed stage reports. */
-    public record Outcome(long steps, double seconds, List<Map<String, Double>> curve, boolean resumed) {
+    /**
+     * What a finished or resumed stage reports; {@code skippedSteps} counts steps whose loss or gradient was not
+     * finite and that therefore changed nothing (see {@link Adam#step(float, float)}).
+     */
+    public record Outcome(long steps, double seconds, List<Map<String, Double>> curve, boolean resumed,
+                          long skippedSteps) {
     }
+
+    /** A run of this many skipped steps in a row means the weights themselves went bad: stop with an error. */
+    static final int MAX_SKIPPED_IN_A_ROW = 10;
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -109,7 +116,7 @@ public final class TrainLoop {
             if (state.finished) {
                 log.printf("%s: already finished (%d steps, %.1f min); reusing %s%n", name, state.step,
                         state.seconds / 60, dir);
-                return new Outcome(state.step, state.seconds, state.curve, true);
+                return new Outcome(state.step, state.seconds, state.curve, true, state.skippedSteps);
             }
             stage.load(checkpointDir());
             resumed = state.step > 0;
@@ -128,6 +135,7 @@ public final class TrainLoop {
         double smoothed = Double.NaN;
         Map<String, Double> window = new LinkedHashMap<>();
         int windowSteps = 0;
+        int skippedInARow = 0;
         try (ProgressBar bar = new ProgressBarBuilder()
                 .setTaskName(name)
                 .setInitialMax(total)
@@ -142,16 +150,25 @@ public final class TrainLoop {
             for (long step = state.step; step < total; step++) {
                 Map<String, Double> m = stage.step(step, learningRate(peakLr, step, total));
                 double loss = m.getOrDefault("loss", Double.NaN);
-                if (!Double.isFinite(loss)) {
-                    throw new IllegalStateException(name + ": loss became " + loss + " at step " + step
-                            + " (learning rate too high?)");
+                if (!Double.isFinite(loss) || !Double.isFinite(m.getOrDefault("gnorm", 0.0))) {
+                    // The stage applied nothing (Adam skips a non-finite gradient); a lone bad step is survivable,
+                    // a run of them is not.
+                    state.skippedSteps++;
+                    if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
+                        throw new IllegalStateException(name + ": loss " + loss + ", gradient norm "
+                                + m.get("gnorm") + " at step " + step + ", " + skippedInARow
+                                + " steps in a row not finite (learning rate too high?)");
+                    }
+                    log.printf("%s: step %d skipped (loss %s, gradient norm %s)%n", name, step, loss, m.get("gnorm"));
+                } else {
+                    skippedInARow = 0;
+                    smoothed = Double.isNaN(smoothed) ? loss : 0.95 * smoothed + 0.05 * loss;
+                    // The curve holds means over windows of logEvery steps (so that batches that alternate between
+                    // datasets are all represented), stamped with the window's last step.
+                    m.forEach((k, v) -> window.merge(k, v, Double::sum));
+                    windowSteps++;
                 }
-                smoothed = Double.isNaN(smoothed) ? loss : 0.95 * smoothed + 0.05 * loss;
-                // The curve holds means over windows of logEvery steps (so that batches that alternate between
-                // datasets are all represented), stamped with the window's last step.
-                m.forEach((k, v) -> window.merge(k, v, Double::sum));
-                windowSteps++;
-                if ((step + 1) % logEvery == 0 || step == total - 1) {
+                if (((step + 1) % logEvery == 0 || step == total - 1) && windowSteps > 0) {
                     Map<String, Double> point = new LinkedHashMap<>();
                     point.put("step", (double) step);
                     int n = windowSteps;
@@ -172,7 +189,7 @@ public final class TrainLoop {
         state.seconds = secondsBefore + (System.nanoTime() - startNanos) / 1e9;
         state.finished = true;
         checkpoint(stage, state);
-        return new Outcome(state.step, state.seconds, state.curve, resumed);
+        return new Outcome(state.step, state.seconds, state.curve, resumed, state.skippedSteps);
     }
 
     private static String extras(Map<String, Double> m) {
@@ -270,6 +287,7 @@ public final class TrainLoop {
         public long totalSteps;
         public double seconds;
         public boolean finished;
+        public long skippedSteps;
         public List<Map<String, Double>> curve;
     }
 }

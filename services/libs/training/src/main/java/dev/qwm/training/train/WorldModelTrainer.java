@@ -21,6 +21,7 @@ import dev.qwm.training.eval.OpenLoopEvaluation;
 import dev.qwm.training.export.ModelWeights;
 import dev.qwm.training.export.OnnxExporter;
 import dev.qwm.training.model.Normalization;
+import dev.qwm.training.model.StepEmbedding;
 import dev.qwm.training.model.WorldModel;
 import dev.qwm.training.model.WorldModelConfig;
 
@@ -252,6 +253,7 @@ public final class WorldModelTrainer {
     private static void outcome(ObjectNode node, TrainLoop.Outcome o) {
         node.put("steps", o.steps());
         node.put("seconds", o.seconds());
+        node.put("skippedSteps", o.skippedSteps());
         List<Map<String, Double>> curve = o.curve();
         if (!curve.isEmpty()) {
             node.set("final", JSON.valueToTree(curve.get(curve.size() - 1)));
@@ -309,6 +311,7 @@ public final class WorldModelTrainer {
         settings.put("encoder", encoderKey);
         settings.put("data", plan.train().checksum());
         settings.put("settings", plan.predictor());
+        settings.put("embeddingInit", StepEmbedding.INIT);
         settings.put("seed", plan.seed());
         return settings;
     }
