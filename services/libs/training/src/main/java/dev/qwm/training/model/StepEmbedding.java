@@ -17,9 +17,10 @@ import ai.djl.util.PairList;
  * normalised (the ONNX proprio graph normalises raw proprio itself).
  *
  * <p>Initialised as PyTorch initialises that Conv1d (weight and bias uniform in ±1/√in), not with DJL's default
- * Xavier (weight in ±√(12/(in+out)), about 1.4x wider here). The proprio embedding is trained without any target
- * on its own scale, so its scale stays near where it starts; and that scale is what weighs the planning
- * objective's {@code alpha} x proprio term against the visual one.
+ * Xavier (weight in ±√(12/(in+out)), about 1.4x wider here). Nothing in the loss sets the proprio embedding's scale
+ * (its target is the detached embedding itself), yet that scale weighs the planning objective's {@code alpha} x
+ * proprio term against the visual one: on Wall, start-to-goal proprio MSE 4.2 vs visual 1.03 after training from
+ * DJL's initialisation, 1.46 vs 1.03 from this one (training README).
  */
 public final class StepEmbedding extends AbstractBlock {
 
