@@ -135,7 +135,7 @@ public final class Adam {
             update.addi(w.mul(weightDecay));
         }
         w.subi(update.muli(lr));
-        g.subi(g); // finite here (checked in step), so g - g is exactly 0
+        g.set(EVERYTHING, 0f);
     }
 
     public long steps() {

@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Test;
 class AdamTest {
 
     private static Parameter parameter(NDManager manager, float... values) {
-        Parameter p = Parameter.builder().setName("w").setType(Parameter.Type.WEIGHT)
-                .build();
+        Parameter p = Parameter.builder().setName("w").setType(Parameter.Type.WEIGHT).build();
         p.setArray(manager.create(values));
         p.getArray().setRequiresGradient(true);
         return p;
