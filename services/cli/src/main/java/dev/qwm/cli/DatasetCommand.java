@@ -10,6 +10,7 @@ import dev.qwm.env.dataset.EpisodeStream;
 import dev.qwm.env.dataset.Normalization;
 import dev.qwm.env.dataset.Split;
 import dev.qwm.env.pusht.PushTEpisodeGenerator;
+import dev.qwm.env.pusht.PushTPushingPolicy;
 import dev.qwm.env.wall.WallEpisodeGenerator;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,6 +62,11 @@ public final class DatasetCommand implements Callable<Integer> {
             description = "Wall: share of door-seeking trajectories (default: ${DEFAULT-VALUE}; 0 = DINO-WM's pure random walk).")
     double doorShare;
 
+    @Option(names = "--action-noise", split = ",", defaultValue = "" + PushTPushingPolicy.DEFAULT_NOISE,
+            description = "PushT: action noise levels (sigma per dimension, units of 100 px); trajectory i uses level "
+                    + "i mod count (default: ${DEFAULT-VALUE}), e.g. 0.03,0.1,0.2.")
+    double[] actionNoise;
+
     @Option(names = "--threads", description = "Worker threads (default: all cores).")
     Integer threads;
 
@@ -76,6 +82,9 @@ public final class DatasetCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--env and --out are required (e.g. ./qwm dataset --env wall --out data/wall)");
         }
         EnvironmentKind kind = EnvironmentKind.parse(env);
+        if (kind != EnvironmentKind.PUSHT && !(actionNoise.length == 1 && actionNoise[0] == PushTPushingPolicy.DEFAULT_NOISE)) {
+            throw new IllegalArgumentException("--action-noise applies to pusht only (Wall's walk has --door-share)");
+        }
         if (Files.exists(out.resolve(DatasetManifest.FILE_NAME)) && !force) {
             throw new IllegalArgumentException(out + " already holds a dataset; pass --force to overwrite it");
         }
@@ -111,7 +120,7 @@ public final class DatasetCommand implements Callable<Integer> {
     private EpisodeGenerator generator(EnvironmentKind kind) {
         return switch (kind) {
             case WALL -> new WallEpisodeGenerator(seed, doorShare, WallEpisodeGenerator.DEFAULT_MAX_STEP);
-            case PUSHT -> new PushTEpisodeGenerator(seed);
+            case PUSHT -> new PushTEpisodeGenerator(seed, actionNoise);
         };
     }
 

@@ -4,6 +4,7 @@ import dev.qwm.env.EnvironmentKind;
 import dev.qwm.env.dataset.Episode;
 import dev.qwm.env.dataset.EpisodeGenerator;
 import dev.qwm.env.random.NumpyRandomState;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -23,9 +24,27 @@ public final class PushTEpisodeGenerator implements EpisodeGenerator {
     private static final int STREAM_SALT = 0x50555348; // "PUSH"
 
     private final long seed;
+    private final double[] actionNoise;
 
     public PushTEpisodeGenerator(long seed) {
+        this(seed, new double[] {PushTPushingPolicy.DEFAULT_NOISE});
+    }
+
+    /**
+     * Trajectory {@code i} is pushed with action noise {@code actionNoise[i % length]} (units of 100 px): a spread
+     * of levels covers the jittery, uncorrelated action sequences a sampling planner proposes, not only smooth pushes.
+     */
+    public PushTEpisodeGenerator(long seed, double[] actionNoise) {
+        if (actionNoise == null || actionNoise.length == 0) {
+            throw new IllegalArgumentException("give at least one action noise level");
+        }
+        for (double n : actionNoise) {
+            if (!(n >= 0 && n <= 1)) {
+                throw new IllegalArgumentException("action noise levels must be in [0, 1] (units of 100 px), got " + n);
+            }
+        }
         this.seed = seed;
+        this.actionNoise = actionNoise.clone();
     }
 
     @Override
@@ -61,7 +80,7 @@ public final class PushTEpisodeGenerator implements EpisodeGenerator {
         start[4] = (float) PushTEnvironment.wrapAngle(start[4]);
         PushTEnvironment env = new PushTEnvironment();
         env.reset(start);
-        PushTPushingPolicy policy = new PushTPushingPolicy(rs);
+        PushTPushingPolicy policy = new PushTPushingPolicy(rs, actionNoise[index % actionNoise.length]);
 
         float[] states = new float[(steps + 1) * 7];
         float[] proprio = new float[(steps + 1) * 4];
@@ -124,6 +143,7 @@ public final class PushTEpisodeGenerator implements EpisodeGenerator {
     public Map<String, Object> description() {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("policy", "scripted noisy pusher: choose a face, orbit to it, push, back off (PushTPushingPolicy)");
+        d.put("actionNoise", actionNoise.length == 1 ? (Object) actionNoise[0] : Arrays.toString(actionNoise));
         d.put("reset", "diffusion_policy random reset, redrawn while the agent touches the T or the T crosses a wall");
         d.put("render", "Java2D at the target size, antialiased; fixed green goal T at (256, 256, pi/4)");
         d.put("blockMovedThreshold", "origin > " + MOVE_EPS_PX + " px or angle > 0.5 deg per step");

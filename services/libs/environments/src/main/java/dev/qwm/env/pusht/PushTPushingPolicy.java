@@ -21,7 +21,8 @@ import java.util.List;
  *       is within 12 px of a wall it is pushed towards);</li>
  *   <li><b>back off</b> 25 px, and choose again.</li>
  * </ol>
- * Every action gets N(0, 0.03²) noise per dimension (3 px), and one choice in ten is instead a short burst of 3–8
+ * Every action gets N(0, σ²) noise per dimension (σ = 0.03 by default: 3 px; the generator can vary it per
+ * trajectory, as DINO-WM's PushT data replay demonstrations with various levels of noise), and one choice in ten is instead a short burst of 3–8
  * random actions N(0, 0.2²), so that the agent's own motion is diverse too. Actions are relative displacements in
  * units of 100 px with targets at most 50 px away, near the official dataset's scale (action std ≈ 0.2).
  */
@@ -32,7 +33,8 @@ public final class PushTPushingPolicy {
     private static final double MAX_OFFSET = 50;
     private static final double ARENA_LO = 25;
     private static final double ARENA_HI = 487;
-    private static final double NOISE = 0.03;
+    /** The default action noise σ per dimension (units of 100 px). */
+    public static final double DEFAULT_NOISE = 0.03;
 
     /** A face of the T in the body frame: from (x0, y0) to (x1, y1), outward normal, usable span margins. */
     private record Face(double x0, double y0, double x1, double y1, double nx, double ny, double marginStart,
@@ -61,6 +63,7 @@ public final class PushTPushingPolicy {
     private enum Phase { CHOOSE, APPROACH, PUSH, BACK_OFF, RANDOM }
 
     private final NumpyRandomState rs;
+    private final double noise;
     private Phase phase = Phase.CHOOSE;
     private final ArrayDeque<double[]> waypoints = new ArrayDeque<>();
     private double pushX;
@@ -73,7 +76,16 @@ public final class PushTPushingPolicy {
     private int randomSteps;
 
     public PushTPushingPolicy(NumpyRandomState rs) {
+        this(rs, DEFAULT_NOISE);
+    }
+
+    /** A pusher whose every action gets N(0, noise²) per dimension (units of 100 px). */
+    public PushTPushingPolicy(NumpyRandomState rs, double noise) {
+        if (!(noise >= 0 && noise <= 1)) {
+            throw new IllegalArgumentException("action noise must be in [0, 1] (units of 100 px), got " + noise);
+        }
         this.rs = rs;
+        this.noise = noise;
     }
 
     /** The next action (2-D, units of 100 px) for a 7-D PushT state. */
@@ -276,8 +288,8 @@ public final class PushTPushingPolicy {
     }
 
     private double[] noisy(double x, double y, double ax, double ay) {
-        double nx = x + rs.normal(0, NOISE);
-        double ny = y + rs.normal(0, NOISE);
+        double nx = x + rs.normal(0, noise);
+        double ny = y + rs.normal(0, noise);
         // keep the target inside the arena: the agent passes through walls, the camera does not see past them
         double tx = Math.max(ARENA_LO, Math.min(ARENA_HI, ax + 100 * nx));
         double ty = Math.max(ARENA_LO, Math.min(ARENA_HI, ay + 100 * ny));

@@ -3,6 +3,7 @@ package dev.qwm.env.pusht;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.qwm.env.dataset.Episode;
@@ -65,5 +66,42 @@ class PushTEpisodeGeneratorTest {
         double rms = Math.sqrt(sumSq / n);
         // DINO-WM's pusht_noise: ACTION_STD ≈ 0.20 (units of 100 px)
         assertTrue(rms > 0.1 && rms < 0.3, "action rms " + rms);
+    }
+
+    @Test
+    void noiseLevelsCycleOverTrajectoriesAndTheDefaultIsUnchanged() {
+        PushTEpisodeGenerator levels = new PushTEpisodeGenerator(5, new double[] {0.03, 0.2});
+        PushTEpisodeGenerator plain = new PushTEpisodeGenerator(5);
+        // trajectory 0 gets the first level, the default: the same bytes as before levels existed
+        assertArrayEquals(plain.generate(0, 30, 8).actions(), levels.generate(0, 30, 8).actions());
+        // odd trajectories get 0.2: their actions jitter far more from step to step than the default pusher's
+        double noisy = 0;
+        double calm = 0;
+        for (int i = 1; i < 8; i += 2) {
+            noisy += jitter(levels.generate(i, 100, 8));
+            calm += jitter(plain.generate(i, 100, 8));
+        }
+        assertTrue(noisy > 2 * calm, "jitter " + noisy + " with level 0.2 vs " + calm + " with the default");
+    }
+
+    @Test
+    void impossibleNoiseLevelsAreRefusedByName() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new PushTEpisodeGenerator(1, new double[] {0.1, -0.2}));
+        assertTrue(e.getMessage().contains("action noise"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> new PushTEpisodeGenerator(1, new double[0]));
+    }
+
+    /** RMS of the change between consecutive actions. */
+    private static double jitter(Episode e) {
+        double s = 0;
+        for (int t = 1; t < e.steps(); t++) {
+            for (int i = 0; i < 2; i++) {
+                double d = e.action(t)[i] - e.action(t - 1)[i];
+                s += d * d;
+            }
+        }
+        return Math.sqrt(s / (e.steps() - 1));
     }
 }
