@@ -23,6 +23,7 @@ import dev.qwm.planning.mpc.MpcIterationMetrics;
 import dev.qwm.planning.mpc.PlanningListener;
 import dev.qwm.planning.onnx.OnnxWorldModel;
 import dev.qwm.planning.oracle.OracleWorldModel;
+import dev.qwm.planning.oracle.TrueDynamicsWorldModel;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -50,7 +51,8 @@ import java.util.function.Supplier;
                 "Examples:",
                 "  ./qwm eval --oracle --env wall --episodes 50",
                 "  ./qwm eval --bundle models/wall --episodes 50 --json",
-                "  ./qwm eval --random --env wall --max-iter 50"})
+                "  ./qwm eval --random --env wall --max-iter 50",
+                "  ./qwm eval --bundle models/pusht --true-dynamics --episodes 20 --max-iter 2"})
 public final class EvalCommand implements Callable<Integer> {
 
     static final class Subject {
@@ -66,6 +68,11 @@ public final class EvalCommand implements Callable<Integer> {
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Subject subject;
+
+    @Option(names = "--true-dynamics", description = "With --bundle: roll candidates out in the true simulator and score "
+            + "them in the bundle's latent space (its encoder and proprio embedding; the predictor is not used). "
+            + "Tells whether the encoder's latents carry the planning signal apart from the predictor's errors.")
+    boolean trueDynamics;
 
     @Option(names = "--env", description = "wall or pusht (default: the bundle's environment).")
     String env;
@@ -135,11 +142,17 @@ public final class EvalCommand implements Callable<Integer> {
                 seedOffset == 2 ? dev.qwm.planning.DataSplit.TRAIN : dev.qwm.planning.DataSplit.VALIDATION, seed,
                 !noStepMetrics, workers);
         SessionConfig ort = SessionConfig.ofThreads(threads);
-        Supplier<WorldModel> models = bundle != null
-                ? () -> OnnxWorldModel.open(bundle, ort)
-                : () -> OracleWorldModel.withDinoWmActionStatistics(source::newEnvironment);
+        if (trueDynamics && bundle == null) {
+            throw new IllegalArgumentException("--true-dynamics scores in a bundle's latent space: give --bundle DIR");
+        }
+        Supplier<WorldModel> models = bundle == null
+                ? () -> OracleWorldModel.withDinoWmActionStatistics(source::newEnvironment)
+                : trueDynamics
+                ? () -> new TrueDynamicsWorldModel(OnnxWorldModel.open(bundle, ort), source::newEnvironment)
+                : () -> OnnxWorldModel.open(bundle, ort);
         Planner planner = subject.random ? new RandomPlanner() : new CemPlanner();
-        String label = bundle != null ? bundle.manifest().name() : subject.random ? "random" : "oracle";
+        String label = bundle != null ? (trueDynamics ? "true dynamics + " : "") + bundle.manifest().name()
+                : subject.random ? "random" : "oracle";
 
         System.err.printf(Locale.ROOT, "qwm eval: %s on %s, %d episodes (seeds 99n+%d), %s%n", label, environment,
                 episodes, seedOffset, describe(budget, planner));
