@@ -64,4 +64,21 @@ class DatasetCommandTest {
         assertEquals(1, run(err, "dataset", "--env", "maze", "--out", dir.toString()));
         assertTrue(err.toString().contains("unknown environment 'maze'"), err.toString());
     }
+
+    @Test
+    void actionNoiseLevelsAreRecordedAndCheckedByName(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("pusht");
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(err, "dataset", "--env", "pusht", "--episodes", "3", "--steps", "5", "--image-size", "8",
+                "--threads", "1", "--action-noise", "0.03,0.2", "--out", out.toString()), err.toString());
+        String manifest = Files.readString(out.resolve("dataset.json"));
+        assertTrue(manifest.contains("\"actionNoise\" : \"[0.03, 0.2]\""), manifest);
+
+        assertEquals(1, run(err, "dataset", "--env", "pusht", "--action-noise", "0.1,2", "--out",
+                dir.resolve("bad").toString()));
+        assertTrue(err.toString().contains("action noise levels must be in [0, 1]"), err.toString());
+        assertEquals(1, run(err, "dataset", "--env", "wall", "--action-noise", "0.1", "--out",
+                dir.resolve("wall").toString()));
+        assertTrue(err.toString().contains("--action-noise applies to pusht only"), err.toString());
+    }
 }
