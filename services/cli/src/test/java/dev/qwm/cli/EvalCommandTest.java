@@ -124,5 +124,11 @@ class EvalCommandTest {
         cli.setErr(new PrintWriter(err2));
         assertEquals(1, cli.execute("eval", "--bundle", "/nonexistent/bundle"));
         assertTrue(err2.toString().contains("not a folder"), err2.toString());
+
+        StringWriter err3 = new StringWriter();
+        cli = QwmCommand.commandLine();
+        cli.setErr(new PrintWriter(err3));
+        assertEquals(1, cli.execute("eval", "--oracle", "--env", "wall", "--true-dynamics"));
+        assertTrue(err3.toString().contains("--true-dynamics scores in a bundle's latent space"), err3.toString());
     }
 }
