@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Optional;
 
 /** HTTP + JSON to one qwm service; an error reply becomes an exception carrying the service's own message. */
 public final class ServiceClient {
@@ -24,20 +25,29 @@ public final class ServiceClient {
     }
 
     public JsonNode get(String path) {
-        return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).GET());
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).GET()).orElseThrow();
+    }
+
+    /** Like {@link #get}, but a 404 (the service does not know it, yet) is an empty answer rather than an error. */
+    public Optional<JsonNode> find(String path) {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).GET(), true);
     }
 
     public JsonNode post(String path, JsonNode body) {
         try {
             return send(HttpRequest.newBuilder(URI.create(baseUrl + path))
                     .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))));
+                    .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))).orElseThrow();
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    private JsonNode send(HttpRequest.Builder request) {
+    private Optional<JsonNode> send(HttpRequest.Builder request) {
+        return send(request, false);
+    }
+
+    private Optional<JsonNode> send(HttpRequest.Builder request, boolean notFoundIsEmpty) {
         HttpResponse<String> r;
         try {
             r = HTTP.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
@@ -54,10 +64,13 @@ public final class ServiceClient {
         } catch (IOException e) {
             body = JSON.getNodeFactory().textNode(r.body());
         }
+        if (r.statusCode() == 404 && notFoundIsEmpty) {
+            return Optional.empty();
+        }
         if (r.statusCode() >= 400) {
             String message = body.has("error") ? body.get("error").asText() : r.body();
             throw new IllegalArgumentException(name + " service: " + message);
         }
-        return body;
+        return Optional.of(body);
     }
 }

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -27,6 +28,9 @@ public final class StudyRunner {
 
     private final ServiceClient quantizer;
     private final ServiceClient planner;
+    /** How long the collector may take to record a study the planner accepted. */
+    static final Duration STUDY_RECORDED_WITHIN = Duration.ofSeconds(60);
+
     private final ServiceClient collector;
     private final PrintStream out;
 
@@ -131,7 +135,7 @@ public final class StudyRunner {
 
     /** Follows a study until every episode is stored, with a progress bar and per-configuration counts. */
     public void watch(String studyId, Duration timeout) {
-        JsonNode study = collector.get("/api/v1/studies/" + studyId);
+        JsonNode study = awaitStudy(studyId, STUDY_RECORDED_WITHIN);
         int total = study.path("summary").path("episodeCount").asInt();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("episodes").setInitialMax(total)
@@ -159,6 +163,27 @@ public final class StudyRunner {
                 }
                 sleep(2000);
             }
+        }
+    }
+
+    /**
+     * The collector's view of a study. It records a study when it consumes the study-submitted event, which can come
+     * a few seconds after the planner accepted it (a fresh consumer group first joins), so a 404 right after
+     * submission means "not yet": ask again until {@code within} has passed.
+     */
+    JsonNode awaitStudy(String studyId, Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (true) {
+            Optional<JsonNode> study = collector.find("/api/v1/studies/" + studyId);
+            if (study.isPresent()) {
+                return study.get();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the collector has not recorded study " + studyId + " within "
+                        + within.toSeconds() + " s of its submission; is it consuming the study-submitted topic? "
+                        + "(./qwm services status)");
+            }
+            sleep(500);
         }
     }
 
