@@ -39,9 +39,7 @@ public final class PushTEpisodeGenerator implements EpisodeGenerator {
             throw new IllegalArgumentException("give at least one action noise level");
         }
         for (double n : actionNoise) {
-            if (!(n >= 0 && n <= 1)) {
-                throw new IllegalArgumentException("action noise levels must be in [0, 1] (units of 100 px), got " + n);
-            }
+            PushTPushingPolicy.checkNoise(n);
         }
         this.seed = seed;
         this.actionNoise = actionNoise.clone();

@@ -81,11 +81,16 @@ public final class PushTPushingPolicy {
 
     /** A pusher whose every action gets N(0, noise²) per dimension (units of 100 px). */
     public PushTPushingPolicy(NumpyRandomState rs, double noise) {
-        if (!(noise >= 0 && noise <= 1)) {
-            throw new IllegalArgumentException("action noise must be in [0, 1] (units of 100 px), got " + noise);
-        }
         this.rs = rs;
-        this.noise = noise;
+        this.noise = checkNoise(noise);
+    }
+
+    /** An action noise level must lie in [0, 1] (units of 100 px: up to a 100-px jitter per step). */
+    static double checkNoise(double noise) {
+        if (!(noise >= 0 && noise <= 1)) {
+            throw new IllegalArgumentException("action noise levels must be in [0, 1] (units of 100 px), got " + noise);
+        }
+        return noise;
     }
 
     /** The next action (2-D, units of 100 px) for a 7-D PushT state. */

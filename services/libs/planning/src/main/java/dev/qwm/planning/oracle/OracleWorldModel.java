@@ -126,13 +126,19 @@ public final class OracleWorldModel implements WorldModel {
     }
 
     private double[] simulate(double[] startState, ActionBatch actions, int b) {
-        scratch.reset(startState);
+        return simulate(scratch, normalization, startState, actions, b);
+    }
+
+    /** The state {@code env} reaches from {@code startState} under candidate {@code b}'s normalised macro actions. */
+    static double[] simulate(Environment env, ActionNormalization normalization, double[] startState,
+                             ActionBatch actions, int b) {
+        env.reset(startState);
         for (int t = 0; t < actions.horizon(); t++) {
             for (double[] envAction : normalization.toEnvActions(actions.data(), actions.offset(b, t))) {
-                scratch.step(envAction);
+                env.step(envAction);
             }
         }
-        return scratch.state();
+        return env.state();
     }
 
     private static Latent stateLatent(double[] state) {

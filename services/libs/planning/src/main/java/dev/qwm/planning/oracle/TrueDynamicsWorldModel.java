@@ -86,13 +86,7 @@ public final class TrueDynamicsWorldModel implements WorldModel {
         double[][] finals = new double[actions.batch()][];
         ActionNormalization norm = model.actionNormalization();
         for (int b = 0; b < actions.batch(); b++) {
-            scratch.reset(s0);
-            for (int t = 0; t < actions.horizon(); t++) {
-                for (double[] envAction : norm.toEnvActions(actions.data(), actions.offset(b, t))) {
-                    scratch.step(envAction);
-                }
-            }
-            finals[b] = scratch.state();
+            finals[b] = OracleWorldModel.simulate(scratch, norm, s0, actions, b);
             frames.put(scratch.render(finals[b], size));
         }
         frames.flip();
