@@ -14,12 +14,12 @@ import java.util.Map;
  * Full-precision Wall bundles with the shipped small models' architecture (training's ONNX exporter: ViT encoder,
  * 2-block predictor) and random weights: real graphs for the quantizer, written in a second.
  */
-final class SourceBundles {
+public final class SourceBundles {
 
     private SourceBundles() {
     }
 
-    static ModelBundle wall(Path dir, long seed) {
+    public static ModelBundle wall(Path dir, long seed) {
         WorldModelConfig c = WorldModelConfig.small(2, 1);
         Normalization n = Normalization.identity(2, c.actionDim());
         double[] ones = new double[c.actionDim()];

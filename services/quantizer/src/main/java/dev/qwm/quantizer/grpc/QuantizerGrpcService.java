@@ -11,7 +11,7 @@ import dev.qwm.quant.recipe.RecipeException;
 import dev.qwm.quantizer.job.Artifact;
 import dev.qwm.quantizer.job.InvalidSubmissionException;
 import dev.qwm.quantizer.job.JobView;
-import dev.qwm.quantizer.job.QuantizationJobs;
+import dev.qwm.quantizer.job.QuantizationService;
 import dev.qwm.quantizer.job.QueueFullException;
 import dev.qwm.quantizer.job.UnknownJobException;
 import dev.qwm.quantizer.recipe.RecipeRequests;
@@ -21,13 +21,13 @@ import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 import java.util.function.Supplier;
 
-/** {@code qwm.quantizer.v1.QuantizerService}: a thin adapter from protobuf to {@link QuantizationJobs}. */
+/** {@code qwm.quantizer.v1.QuantizerService}: a thin adapter from protobuf to {@link QuantizationService}. */
 @GrpcService
 public class QuantizerGrpcService implements QuantizerService {
 
-    private final QuantizationJobs jobs;
+    private final QuantizationService jobs;
 
-    public QuantizerGrpcService(QuantizationJobs jobs) {
+    public QuantizerGrpcService(QuantizationService jobs) {
         this.jobs = jobs;
     }
 

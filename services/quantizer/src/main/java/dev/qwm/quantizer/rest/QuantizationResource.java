@@ -8,7 +8,7 @@ import dev.qwm.quant.recipe.QuantMethod;
 import dev.qwm.quant.recipe.Recipe;
 import dev.qwm.quantizer.job.InvalidSubmissionException;
 import dev.qwm.quantizer.job.JobView;
-import dev.qwm.quantizer.job.QuantizationJobs;
+import dev.qwm.quantizer.job.QuantizationService;
 import dev.qwm.quantizer.recipe.RecipeRequests;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -35,9 +35,9 @@ public class QuantizationResource {
             "episodes", "quant_iter");
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final QuantizationJobs jobs;
+    private final QuantizationService jobs;
 
-    public QuantizationResource(QuantizationJobs jobs) {
+    public QuantizationResource(QuantizationService jobs) {
         this.jobs = jobs;
     }
 
