@@ -95,6 +95,22 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of initialisation and batch sampling (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--rollout-steps", defaultValue = "1", description = "Predictor loss over a rollout of K macro "
+            + "steps on its own predictions, as CEM rolls it out (1: teacher forcing only; default: ${DEFAULT-VALUE}).")
+    int rolloutSteps;
+
+    @Option(names = "--rollout-weight", defaultValue = "1", description = "Weight of each rolled-out step's loss "
+            + "against the teacher-forced first step's (default: ${DEFAULT-VALUE}: the mean over all steps).")
+    float rolloutWeight;
+
+    @Option(names = "--encoder-from", description = "Take the frozen visual encoder from this bundle (written by "
+            + "./qwm train) instead of training one; the encoder options are then unused.")
+    Path encoderFrom;
+
+    @Option(names = "--predictor-from", description = "Start the predictor, proprio and action encoders from this "
+            + "bundle's (fine-tuning; it must have been trained on data with the same statistics).")
+    Path predictorFrom;
+
     @Option(names = "--fresh", description = "Delete this run's checkpoints first instead of resuming.")
     boolean fresh;
 
@@ -123,8 +139,9 @@ public final class TrainCommand implements Callable<Integer> {
         TrainingPlan plan = new TrainingPlan(environment, config, train, validation, encoderSources,
                 new TrainingPlan.EncoderSettings(encoderSteps, encoderMinutes, encoderBatch, maxGap, encoderLr, 0.1f,
                         encoderEpisodes),
-                new TrainingPlan.PredictorSettings(steps, minutes, batch, lr, 0.01f, episodes, clip),
-                seed, workDir, out);
+                new TrainingPlan.PredictorSettings(steps, minutes, batch, lr, 0.01f, episodes, clip, rolloutSteps,
+                        rolloutWeight),
+                seed, workDir, out, encoderFrom, predictorFrom);
         if (fresh) {
             WorldModelTrainer.deleteCheckpoints(plan, System.err);
         }

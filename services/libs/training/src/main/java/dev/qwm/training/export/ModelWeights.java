@@ -1,7 +1,14 @@
 package dev.qwm.training.export;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
+import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.onnx.graph.GraphIndex;
+import dev.qwm.onnx.graph.OnnxModels;
+import dev.qwm.onnx.graph.TensorData;
 import dev.qwm.training.model.Normalization;
 import dev.qwm.training.model.TransformerBlock;
 import dev.qwm.training.model.WorldModel;
@@ -13,8 +20,9 @@ import java.util.SplittableRandom;
 
 /**
  * A world model's weights as plain float arrays, independent of DJL: what the {@link OnnxExporter} writes.
- * Comes from a trained {@link WorldModel} ({@link #of}) or from a seeded random draw ({@link #random}, for
- * DINO-WM-scale graphs that are never trained here).
+ * Comes from a trained {@link WorldModel} ({@link #of}), from a bundle the {@link OnnxExporter} wrote ({@link #read},
+ * to start training from a shipped model) or from a seeded random draw ({@link #random}, for DINO-WM-scale graphs
+ * that are never trained here).
  */
 public record ModelWeights(
         WorldModelConfig config,
@@ -58,6 +66,180 @@ public record ModelWeights(
                 dense(m.proprioEncoder().linear()),
                 dense(m.actionEncoder().linear()),
                 new PredictorWeights(pred.position().getArray().toFloatArray(), blocks(pred.blocks()), norm(pred.norm())));
+    }
+
+    /**
+     * Reads the weights back out of a bundle written by {@link OnnxExporter} (it finds them by the initializer names
+     * the exporter gives). The bundle must have {@code config}'s shape; its normalisation statistics are the
+     * manifest's. A bundle from elsewhere (another exporter, a quantized one) is refused by name.
+     */
+    public static ModelWeights read(ModelBundle bundle, WorldModelConfig c) {
+        var m = bundle.manifest();
+        if (m.numPatches() != c.numPatches() || m.latentDim() != c.latentDim() || m.proprioDim() != c.proprioDim()
+                || m.actionDim() != c.actionDim() || m.numHist() != c.numHist() || m.imageSize() != c.imageSize()
+                || m.patchSize() != c.patchSize()) {
+            throw new IllegalArgumentException(bundle.directory() + " has another shape than the model to train ("
+                    + m.numPatches() + " tokens of " + m.latentDim() + ", proprio " + m.proprioDim() + ", actions "
+                    + m.actionDim() + ", numHist " + m.numHist() + "; wanted " + c.numPatches() + " of " + c.latentDim()
+                    + ", " + c.proprioDim() + ", " + c.actionDim() + ", " + c.numHist() + ")");
+        }
+        Normalization norm = new Normalization(floats(m.proprioMean()), floats(m.proprioStd()),
+                floats(m.actionMean()), floats(m.actionStd()));
+        Reader enc = new Reader(bundle, OnnxExporter.VISUAL_ENCODER);
+        List<Block> encBlocks = new ArrayList<>();
+        for (int i = 0; i < c.encoderDepth(); i++) {
+            encBlocks.add(enc.block("block" + i + "/", c.latentDim(), c.encoderHeads(), c.encoderHeadDim(),
+                    c.encoderMlpDim(), true));
+        }
+        enc.requireNoBlock(c.encoderDepth());
+        Encoder encoder = new Encoder(enc.dense("patch_embed/", c.patchValues(), c.latentDim(), true),
+                enc.floats("patch_embed/pos_embed", (long) c.numPatches() * c.latentDim()), encBlocks,
+                enc.norm("norm/gamma", "norm/beta", c.latentDim()));
+        Reader pro = new Reader(bundle, OnnxExporter.PROPRIO_ENCODER);
+        Reader act = new Reader(bundle, OnnxExporter.ACTION_ENCODER);
+        Reader pred = new Reader(bundle, OnnxExporter.PREDICTOR);
+        int e = c.tokenDim();
+        List<Block> predBlocks = new ArrayList<>();
+        for (int i = 0; i < c.predictorDepth(); i++) {
+            predBlocks.add(pred.block("block" + i + "/", e, c.predictorHeads(), c.predictorHeadDim(),
+                    c.predictorMlpDim(), false));
+        }
+        pred.requireNoBlock(c.predictorDepth());
+        return new ModelWeights(c, norm, encoder,
+                pro.dense("embed/", c.proprioDim(), c.proprioEmbDim(), true),
+                act.dense("embed/", c.actionDim(), c.actionEmbDim(), true),
+                new PredictorWeights(pred.floats("tokens/pos_embed", (long) c.numHist() * c.numPatches() * e),
+                        predBlocks, pred.norm("norm/gamma", "norm/beta", e)));
+    }
+
+    /** The float initializers of one exported component, by name and checked size. */
+    private static final class Reader {
+        private final String component;
+        private final GraphIndex graph;
+
+        Reader(ModelBundle bundle, String component) {
+            this.component = component;
+            this.graph = GraphIndex.of(OnnxModels.parse(bundle.componentBytes(component)));
+        }
+
+        float[] floats(String name, long size) {
+            var t = graph.initializer(name).orElseThrow(() -> new IllegalArgumentException(component
+                    + " has no initializer " + name + ": not a float model written by qwm's exporter"));
+            if (TensorData.elementCount(t) != size) {
+                throw new IllegalArgumentException(component + " initializer " + name + " has "
+                        + TensorData.elementCount(t) + " values, the model to train has " + size);
+            }
+            return TensorData.toFloats(t);
+        }
+
+        Dense dense(String prefix, int in, int out, boolean bias) {
+            return new Dense(in, out, floats(prefix + "weight", (long) in * out),
+                    bias ? floats(prefix + "bias", out) : null);
+        }
+
+        Norm norm(String gamma, String beta, int dim) {
+            return new Norm(floats(gamma, dim), floats(beta, dim));
+        }
+
+        Block block(String p, int dim, int heads, int headDim, int mlp, boolean qkvBias) {
+            int inner = heads * headDim;
+            return new Block(heads, headDim, norm(p + "attn/norm1_gamma", p + "attn/norm1_beta", dim),
+                    dense(p + "attn/qkv/", dim, 3 * inner, qkvBias), dense(p + "attn/proj/", inner, dim, true),
+                    norm(p + "mlp/norm2_gamma", p + "mlp/norm2_beta", dim), dense(p + "mlp/fc1/", dim, mlp, true),
+                    dense(p + "mlp/fc2/", mlp, dim, true));
+        }
+
+        /** A deeper graph than the model to train would otherwise be read silently truncated. */
+        void requireNoBlock(int depth) {
+            if (graph.initializer("block" + depth + "/attn/norm1_gamma").isPresent()) {
+                throw new IllegalArgumentException(component + " has more than " + depth + " blocks");
+            }
+        }
+    }
+
+    private static float[] floats(double[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            f[i] = (float) a[i];
+        }
+        return f;
+    }
+
+    /** Copies the visual encoder's weights into {@code m} (whose shape must be this one's). */
+    public void copyEncoderInto(WorldModel m) {
+        var enc = m.encoder();
+        copy(enc.patchEmbed(), encoder.patch);
+        set(enc.position(), encoder.position);
+        copy(enc.blocks(), encoder.blocks);
+        copy(enc.norm(), encoder.norm);
+    }
+
+    /** Copies the proprio and action encoders' and the predictor's weights into {@code m}. */
+    public void copyDynamicsInto(WorldModel m) {
+        copy(m.proprioEncoder().linear(), proprio);
+        copy(m.actionEncoder().linear(), action);
+        var pred = m.predictor();
+        set(pred.position(), predictor.position);
+        copy(pred.blocks(), predictor.blocks);
+        copy(pred.norm(), predictor.norm);
+    }
+
+    private static final NDIndex EVERYTHING = new NDIndex("...");
+
+    private static void copy(List<TransformerBlock> blocks, List<Block> from) {
+        if (blocks.size() != from.size()) {
+            throw new IllegalArgumentException(from.size() + " blocks for a model of " + blocks.size());
+        }
+        for (int i = 0; i < blocks.size(); i++) {
+            TransformerBlock b = blocks.get(i);
+            Block f = from.get(i);
+            copy(b.norm1(), f.norm1);
+            copy(b.qkv(), f.qkv);
+            copy(b.proj(), f.proj);
+            copy(b.norm2(), f.norm2);
+            copy(b.fc1(), f.fc1);
+            copy(b.fc2(), f.fc2);
+        }
+    }
+
+    private static void copy(LayerNorm ln, Norm n) {
+        set(ln.getParameters().get("gamma"), n.gamma);
+        set(ln.getParameters().get("beta"), n.beta);
+    }
+
+    /** [in][out] back to DJL's [out][in]. */
+    private static void copy(Linear linear, Dense d) {
+        float[] t = new float[d.weight.length];
+        for (int i = 0; i < d.in; i++) {
+            for (int o = 0; o < d.out; o++) {
+                t[o * d.in + i] = d.weight[i * d.out + o];
+            }
+        }
+        set(linear.getParameters().get("weight"), t);
+        Parameter b = linear.getParameters().get("bias");
+        if ((b == null) != (d.bias == null)) {
+            throw new IllegalArgumentException("a linear layer with" + (b == null ? "out" : "") + " bias gets weights with"
+                    + (d.bias == null ? "out" : "") + " one");
+        }
+        if (b != null) {
+            set(b, d.bias);
+        }
+    }
+
+    /**
+     * Overwrites a parameter in place (a fill, then an add of a new array): {@code set(float[])} would point the
+     * tensor at a Java buffer that only the handle keeps alive (see {@code Adam.zeroGradients}).
+     */
+    private static void set(Parameter p, float[] values) {
+        NDArray a = p.getArray();
+        if (a.size() != values.length) {
+            throw new IllegalArgumentException("parameter " + p.getName() + " has " + a.size() + " values, got "
+                    + values.length);
+        }
+        try (NDArray src = a.getManager().create(values, a.getShape())) {
+            a.set(EVERYTHING, 0f);
+            a.addi(src);
+        }
     }
 
     private static List<Block> blocks(List<TransformerBlock> blocks) {

@@ -19,6 +19,9 @@ import java.util.List;
  * @param seed             seeds initialisation and batch sampling
  * @param workDir          checkpoints (reused across runs with the same settings)
  * @param outDir           the bundle folder to write
+ * @param encoderFrom      a bundle whose visual encoder is the frozen encoder (no encoder stage), or null
+ * @param predictorFrom    a bundle whose predictor, proprio and action encoders the predictor stage starts from
+ *                         (fine-tuning), or null for a fresh initialisation
  */
 public record TrainingPlan(
         String environment,
@@ -30,7 +33,17 @@ public record TrainingPlan(
         PredictorSettings predictor,
         long seed,
         Path workDir,
-        Path outDir) {
+        Path outDir,
+        Path encoderFrom,
+        Path predictorFrom) {
+
+    /** A plan that trains every part from scratch. */
+    public TrainingPlan(String environment, WorldModelConfig architecture, EpisodeSource train,
+                        EpisodeSource validation, List<EpisodeSource> encoderData, EncoderSettings encoder,
+                        PredictorSettings predictor, long seed, Path workDir, Path outDir) {
+        this(environment, architecture, train, validation, encoderData, encoder, predictor, seed, workDir, outDir,
+                null, null);
+    }
 
     /**
      * @param steps          optimisation steps (0: as many as fit in {@code minutes})
@@ -56,9 +69,19 @@ public record TrainingPlan(
      * @param weightDecay  decoupled weight decay on matrices
      * @param episodes     training episodes to use (-1: all)
      * @param maxGradNorm  global gradient-norm clip (0: none)
+     * @param rolloutSteps macro steps the predictor is rolled out on its own predictions in the loss (1: teacher
+     *                     forcing only, as DINO-WM trains; see {@link PredictorStage#rolloutLoss})
+     * @param rolloutWeight weight of each rolled-out step's loss against the teacher-forced first step's
      */
     public record PredictorSettings(long steps, double minutes, int batch, float learningRate, float weightDecay,
-                                    int episodes, float maxGradNorm) {
+                                    int episodes, float maxGradNorm, int rolloutSteps, float rolloutWeight) {
+
+        /** Teacher forcing only. */
+        public PredictorSettings(long steps, double minutes, int batch, float learningRate, float weightDecay,
+                                 int episodes, float maxGradNorm) {
+            this(steps, minutes, batch, learningRate, weightDecay, episodes, maxGradNorm, 1, 1f);
+        }
+
         public static PredictorSettings defaults() {
             return new PredictorSettings(0, 15, 64, 3e-3f, 0.01f, -1, 1f);
         }

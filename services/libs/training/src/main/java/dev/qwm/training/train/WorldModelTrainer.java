@@ -89,7 +89,14 @@ public final class WorldModelTrainer {
             log.printf("one CEM step (300 x horizon 5): %.2f GFLOP%n", CostModel.cemStepGflop(c, 300, 5));
 
             // 2. encoder
-            EncoderRun enc = trainEncoder(plan, model, manager);
+            EncoderRun enc = plan.encoderFrom() != null ? bundleEncoder(plan, model) : trainEncoder(plan, model, manager);
+            if (plan.predictorFrom() != null) {
+                ModelBundle from = ModelBundle.read(plan.predictorFrom());
+                ModelWeights init = ModelWeights.read(from, c);
+                requireSameNormalization(from, init.normalization(), norm);
+                init.copyDynamicsInto(model);
+                log.printf("predictor, proprio and action encoders start from %s%n", plan.predictorFrom());
+            }
 
             // 3. latents
             List<LatentEpisode> latents = LatentEncoding.encode(model, train, plan.predictor().episodes(), log);
@@ -98,7 +105,8 @@ public final class WorldModelTrainer {
             Map<String, Object> predSettings = predictorSettings(plan, enc.key);
             Path predDir = predictorDir(plan, predSettings);
             PredictorStage stage = new PredictorStage(model, latents, plan.predictor().batch(),
-                    plan.predictor().weightDecay(), plan.predictor().maxGradNorm(), plan.seed());
+                    plan.predictor().weightDecay(), plan.predictor().maxGradNorm(), plan.seed(),
+                    plan.predictor().rolloutSteps(), plan.predictor().rolloutWeight());
             log.printf("predictor: %,d training windows from %,d episodes; checkpoints in %s%n", stage.windows(),
                     latents.size(), predDir);
             TrainLoop loop = new TrainLoop("predictor", predDir, predSettings, plan.predictor().learningRate(), 200, 10, log);
@@ -174,6 +182,30 @@ public final class WorldModelTrainer {
     private record EncoderRun(String key, Path dir, TrainLoop.Outcome outcome, List<String> data) {
     }
 
+    /** The frozen encoder taken from a bundle: nothing is trained; its key names the bundle's encoder file. */
+    private EncoderRun bundleEncoder(TrainingPlan plan, WorldModel model) throws IOException {
+        ModelBundle from = ModelBundle.read(plan.encoderFrom());
+        ModelWeights.read(from, plan.architecture()).copyEncoderInto(model);
+        log.printf("encoder: the frozen visual encoder of %s%n", plan.encoderFrom());
+        return new EncoderRun(encoderKey(plan), plan.encoderFrom(), new TrainLoop.Outcome(0, 0, List.of(), true, 0),
+                List.of(plan.encoderFrom().toString()));
+    }
+
+    /** A predictor started from a bundle must see its inputs normalised as that bundle was trained. */
+    private static void requireSameNormalization(ModelBundle from, Normalization bundle, Normalization data) {
+        String[] names = {"proprio mean", "proprio std", "action mean", "action std"};
+        float[][] a = {bundle.proprioMean(), bundle.proprioStd(), bundle.actionMean(), bundle.actionStd()};
+        float[][] b = {data.proprioMean(), data.proprioStd(), data.actionMean(), data.actionStd()};
+        for (int k = 0; k < 4; k++) {
+            for (int i = 0; i < a[k].length; i++) {
+                if (Math.abs(a[k][i] - b[k][i]) > 1e-4 * Math.max(1, Math.abs(b[k][i]))) {
+                    throw new IllegalArgumentException(from.directory() + " was trained on data with another " + names[k]
+                            + " (" + a[k][i] + " vs " + b[k][i] + " here): start it on the data it was trained on");
+                }
+            }
+        }
+    }
+
     private EncoderRun trainEncoder(TrainingPlan plan, WorldModel model, NDManager manager) throws IOException {
         Map<String, Object> settings = encoderSettings(plan);
         @SuppressWarnings("unchecked")
@@ -236,9 +268,19 @@ public final class WorldModelTrainer {
                 + " env steps apart in one trajectory, similarity -MSE(patch latents)/tau, learnable tau");
         e.set("settings", JSON.valueToTree(plan.encoder()));
         e.put("key", enc.key);
+        if (plan.encoderFrom() != null) {
+            e.put("from", plan.encoderFrom().toString());
+        }
         outcome(e, enc.outcome);
         ObjectNode pr = p.putObject("predictor");
-        pr.put("objective", "teacher forcing: MSE of next-frame visual latent and proprio embedding (DINO-WM)");
+        pr.put("objective", plan.predictor().rolloutSteps() == 1
+                ? "teacher forcing: MSE of next-frame visual latent and proprio embedding (DINO-WM)"
+                : "teacher forcing, then a rollout of " + plan.predictor().rolloutSteps() + " macro steps on the"
+                + " predictor's own predictions (weight " + plan.predictor().rolloutWeight() + " per rolled-out step):"
+                + " MSE of each step's visual latent and proprio embedding");
+        if (plan.predictorFrom() != null) {
+            pr.put("from", plan.predictorFrom().toString());
+        }
         pr.set("settings", JSON.valueToTree(plan.predictor()));
         outcome(pr, pred);
         ObjectNode ol = p.putObject("openLoop");
@@ -304,8 +346,26 @@ public final class WorldModelTrainer {
         return settings;
     }
 
+    /** The encoder's stage key: the hash of its settings, or, taken from a bundle, that file's digest. */
+    static String encoderKey(TrainingPlan plan) throws IOException {
+        if (plan.encoderFrom() != null) {
+            return "bundle-" + ModelBundle.read(plan.encoderFrom()).manifest().components()
+                    .get(OnnxExporter.VISUAL_ENCODER).sha256().substring(0, 12);
+        }
+        return key(encoderSettings(plan));
+    }
+
     static Map<String, Object> predictorSettings(TrainingPlan plan, String encoderKey) throws IOException {
         Map<String, Object> settings = new LinkedHashMap<>();
+        if (plan.predictorFrom() != null) {
+            // The starting weights define the run: named by the digests of the three files they come from.
+            var components = ModelBundle.read(plan.predictorFrom()).manifest().components();
+            List<String> init = new ArrayList<>();
+            for (String name : List.of(OnnxExporter.PROPRIO_ENCODER, OnnxExporter.ACTION_ENCODER, OnnxExporter.PREDICTOR)) {
+                init.add(components.get(name).sha256());
+            }
+            settings.put("init", init);
+        }
         settings.put("environment", plan.environment());
         settings.put("architecture", plan.architecture());
         settings.put("encoder", encoderKey);
@@ -322,7 +382,7 @@ public final class WorldModelTrainer {
 
     /** Deletes the checkpoints of this plan's encoder and predictor stages (for {@code --fresh}). */
     public static void deleteCheckpoints(TrainingPlan plan, PrintStream log) throws IOException {
-        String encKey = key(encoderSettings(plan));
+        String encKey = encoderKey(plan);
         for (Path dir : List.of(plan.workDir().resolve("encoder-" + encKey),
                 predictorDir(plan, predictorSettings(plan, encKey)))) {
             if (Files.exists(dir)) {

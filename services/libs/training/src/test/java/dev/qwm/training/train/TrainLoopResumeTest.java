@@ -56,10 +56,15 @@ class TrainLoopResumeTest {
 
     /** Trains in {@code dir}; throws after {@code failAt} steps when it is positive. */
     static float[] train(Path dir, int failAt) throws IOException {
+        return train(dir, failAt, 1);
+    }
+
+    /** As {@link #train(Path, int)}, with the loss over a rollout of {@code rolloutSteps} macro steps. */
+    static float[] train(Path dir, int failAt, int rolloutSteps) throws IOException {
         Engine.getInstance().setRandomSeed(5);
         try (NDManager manager = NDManager.newBaseManager()) {
             WorldModel model = WorldModel.create(CONFIG, Normalization.identity(2, 10), manager);
-            PredictorStage inner = new PredictorStage(model, episodes(), 4, 0.01f, 1f, 9);
+            PredictorStage inner = new PredictorStage(model, episodes(), 4, 0.01f, 1f, 9, rolloutSteps, 0.5f);
             TrainLoop.Stage stage = new TrainLoop.Stage() {
                 @Override
                 public Map<String, Double> step(long step, float lr) {
@@ -117,6 +122,16 @@ class TrainLoopResumeTest {
         // and training did change the weights
         float[] pos = java.util.Arrays.copyOf(straight, initial.length);
         assertTrue(!java.util.Arrays.equals(initial, pos));
+    }
+
+    @Test
+    void resumedRolloutRunEqualsUninterruptedRun(@TempDir Path tmp) throws Exception {
+        float[] straight = train(tmp.resolve("straight"), -1, 3);
+        Path dir = tmp.resolve("interrupted");
+        assertThrows(IllegalStateException.class, () -> train(dir, 7, 3));
+        assertArrayEquals(straight, train(dir, -1, 3));
+        // and the rollout loss trains other weights than teacher forcing does
+        assertTrue(!java.util.Arrays.equals(straight, train(tmp.resolve("tf"), -1, 1)));
     }
 
     @Test
