@@ -58,4 +58,36 @@ class WorldModelTrainerTest {
             assertEquals(bundle.manifest().components().get(c).sha256(), again.bundle().manifest().components().get(c).sha256(), c);
         }
     }
+
+    /**
+     * A second run that takes the first bundle's encoder and starts its predictor there, with a rollout loss: the
+     * encoder is the bundle's to the byte (no encoder stage), and the manifest records where both came from.
+     */
+    @Test
+    void startsFromABundleWithARolloutLoss(@TempDir Path dir) throws Exception {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream log = new PrintStream(buf, true, StandardCharsets.UTF_8);
+        TrainingPlan first = plan(dir.resolve("work"), dir.resolve("bundle"));
+        ModelBundle bundle = new WorldModelTrainer(log).run(first).bundle();
+        TrainingPlan p = new TrainingPlan(first.environment(), first.architecture(), first.train(), first.validation(),
+                first.encoderData(), first.encoder(),
+                new TrainingPlan.PredictorSettings(40, 0, 32, 5e-4f, 0f, -1, 1f, 3, 1f), 3, dir.resolve("work"),
+                dir.resolve("tuned"), dir.resolve("bundle"), dir.resolve("bundle"));
+        buf.reset();
+        ModelBundle tuned = new WorldModelTrainer(log).run(p).bundle();
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertTrue(out.contains("encoder: the frozen visual encoder of"), out);
+        assertTrue(!out.contains("encoder: already finished"), out);
+        String enc = BundleManifest.VISUAL_ENCODER;
+        assertEquals(bundle.manifest().components().get(enc).sha256(), tuned.manifest().components().get(enc).sha256());
+        assertTrue(!bundle.manifest().components().get("predictor").sha256()
+                .equals(tuned.manifest().components().get("predictor").sha256()));
+        var prov = tuned.manifest().provenance();
+        assertEquals(3, prov.get("predictor").get("settings").get("rolloutSteps").asInt());
+        assertEquals(dir.resolve("bundle").toString(), prov.get("predictor").get("from").asText());
+        assertTrue(prov.get("encoder").get("key").asText().startsWith("bundle-"));
+        // Fine-tuning from a good start stays good: better than copying the last frame.
+        assertTrue(tuned.manifest().provenance().get("openLoop").get("model").get(0).asDouble()
+                < tuned.manifest().provenance().get("openLoop").get("copyLast").get(0).asDouble());
+    }
 }
