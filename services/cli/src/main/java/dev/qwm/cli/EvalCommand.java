@@ -2,15 +2,18 @@ package dev.qwm.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.qwm.cli.eval.EvalSummary;
+import dev.qwm.cli.eval.EvalTable;
 import dev.qwm.env.EnvironmentKind;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.SessionConfig;
+import dev.qwm.planning.DataSplit;
 import dev.qwm.planning.PlannerBudget;
 import dev.qwm.planning.WorldModel;
 import dev.qwm.planning.cem.CemPlanner;
 import dev.qwm.planning.cem.Planner;
 import dev.qwm.planning.cem.RandomPlanner;
+import dev.qwm.planning.eval.EpisodeLog;
 import dev.qwm.planning.eval.EpisodeSource;
 import dev.qwm.planning.eval.EpisodeSources;
 import dev.qwm.planning.eval.Evaluation;
@@ -34,7 +37,8 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.time.Duration;
+import java.util.Collection;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -139,8 +143,7 @@ public final class EvalCommand implements Callable<Integer> {
         EpisodeSource source = EpisodeSources.forEnvironment(environment, datasetFor(environment));
         PlannerBudget budget = budget(environment);
         EvaluationSettings settings = new EvaluationSettings(episodes, 99, seedOffset,
-                seedOffset == 2 ? dev.qwm.planning.DataSplit.TRAIN : dev.qwm.planning.DataSplit.VALIDATION, seed,
-                !noStepMetrics, workers);
+                DataSplit.forSeedOffset(seedOffset), seed, !noStepMetrics, workers);
         SessionConfig ort = SessionConfig.ofThreads(threads);
         if (trueDynamics && bundle == null) {
             throw new IllegalArgumentException("--true-dynamics scores in a bundle's latent space: give --bundle DIR");
@@ -155,32 +158,26 @@ public final class EvalCommand implements Callable<Integer> {
                 : subject.random ? "random" : "oracle";
 
         System.err.printf(Locale.ROOT, "qwm eval: %s on %s, %d episodes (seeds 99n+%d), %s%n", label, environment,
-                episodes, seedOffset, describe(budget, planner));
-        EvaluationReport report;
-        java.io.Writer episodeLog = null;
-        Map<Integer, EpisodeResult> finished = Map.of();
+                episodes, seedOffset, EvalTable.describe(budget, subject.random));
         if (resume && results == null) {
             throw new IllegalArgumentException("--resume goes on from the episode log of --results FILE: give --results");
         }
+        EpisodeLog episodeLog = null;
         if (results != null) {
-            Path parent = results.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            Path logFile = Path.of(results + ".episodes.jsonl");
+            Path logFile = EpisodeLog.beside(results);
             if (resume) {
-                finished = finishedEpisodes(logFile);
-                System.err.printf(Locale.ROOT, "resuming: %d of %d episodes finished in %s%n", finished.size(),
-                        episodes, logFile);
-                episodeLog = Files.newBufferedWriter(logFile, java.nio.file.StandardOpenOption.CREATE,
-                        java.nio.file.StandardOpenOption.APPEND);
+                episodeLog = EpisodeLog.resume(logFile, System.err::println);
+                System.err.printf(Locale.ROOT, "resuming: %d of %d episodes finished in %s%n",
+                        episodeLog.finished().size(), episodes, logFile);
             } else {
-                episodeLog = Files.newBufferedWriter(logFile);
+                episodeLog = EpisodeLog.create(logFile);
             }
         }
-        try (java.io.Writer log = episodeLog; ProgressBar bar = new ProgressBarBuilder().setTaskName("eval " + label).setInitialMax(episodes)
-                .setUnit(" ep", 1).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
-                .startsFrom(finished.size(), java.time.Duration.ZERO)
+        Map<Integer, EpisodeResult> finished = episodeLog == null ? Map.of() : episodeLog.finished();
+        EvaluationReport report;
+        try (EpisodeLog log = episodeLog; ProgressBar bar = new ProgressBarBuilder().setTaskName("eval " + label)
+                .setInitialMax(episodes).setUnit(" ep", 1).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
+                .startsFrom(finished.size(), Duration.ZERO)
                 .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
             ProgressListener progress = new ProgressListener(bar, budget, log);
             progress.alreadyFinished(finished.values());
@@ -190,49 +187,11 @@ public final class EvalCommand implements Callable<Integer> {
             JSON.writeValue(results.toFile(), report);
         }
         if (json) {
-            System.out.println(JSON.writeValueAsString(summary(report)));
+            System.out.println(JSON.writeValueAsString(EvalSummary.of(report)));
         } else {
-            printTable(report);
+            EvalTable.print(report, System.out);
         }
         return 0;
-    }
-
-    /** The episodes of an interrupted run, by index; a line that is not an episode result is an error naming it. */
-    static Map<Integer, EpisodeResult> finishedEpisodes(Path logFile) throws java.io.IOException {
-        Map<Integer, EpisodeResult> finished = new java.util.TreeMap<>();
-        if (!Files.exists(logFile)) {
-            return finished;
-        }
-        List<String> lines = Files.readAllLines(logFile);
-        for (int n = 0; n < lines.size(); n++) {
-            String line = lines.get(n);
-            if (line.isBlank()) {
-                continue;
-            }
-            EpisodeResult r;
-            try {
-                r = LINE.readValue(line, EpisodeResult.class);
-            } catch (com.fasterxml.jackson.core.JacksonException e) {
-                if (n == lines.size() - 1) {
-                    // The last line of a killed run may be cut off: that episode is planned again, and the log is
-                    // rewritten without the fragment (atomically) so that appended episodes start on a line of their own.
-                    System.err.printf(Locale.ROOT, "%s: line %d is incomplete; that episode is planned again%n",
-                            logFile, n + 1);
-                    Path kept = logFile.resolveSibling(logFile.getFileName() + ".tmp");
-                    Files.write(kept, lines.subList(0, n));
-                    Files.move(kept, logFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-                    continue;
-                }
-                throw new IllegalArgumentException(logFile + " line " + (n + 1) + " is not an episode result: "
-                        + e.getOriginalMessage());
-            }
-            if (finished.put(r.episodeIndex(), r) != null) {
-                throw new IllegalArgumentException(logFile + " holds episode " + r.episodeIndex() + " twice (line "
-                        + (n + 1) + ")");
-            }
-        }
-        return finished;
     }
 
     private String environment(ModelBundle bundle) {
@@ -289,15 +248,6 @@ public final class EvalCommand implements Callable<Integer> {
         return b;
     }
 
-    private static String describe(PlannerBudget b, Planner planner) {
-        if (planner instanceof RandomPlanner) {
-            return String.format(Locale.ROOT, "random actions, horizon %d, max-iter %d", b.horizon(), b.maxIter());
-        }
-        return String.format(Locale.ROOT, "CEM horizon %d, samples %d, top-k %d, var %.2g, opt-steps %d, "
-                        + "max-iter %d, alpha %.3g", b.horizon(), b.samples(), b.topK(), b.varScale(), b.optSteps(),
-                b.maxIter(), b.objectiveAlpha());
-    }
-
     /** Episodes done, success so far and the running episode's MPC iteration on the progress line. */
     private static final class ProgressListener implements PlanningListener {
         private final ProgressBar bar;
@@ -305,9 +255,9 @@ public final class EvalCommand implements Callable<Integer> {
         private int done;
         private int successes;
 
-        private final java.io.Writer episodeLog;
+        private final EpisodeLog episodeLog;
 
-        ProgressListener(ProgressBar bar, PlannerBudget budget, java.io.Writer episodeLog) {
+        ProgressListener(ProgressBar bar, PlannerBudget budget, EpisodeLog episodeLog) {
             this.bar = bar;
             this.budget = budget;
             this.episodeLog = episodeLog;
@@ -327,7 +277,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
 
         /** Counts the episodes of an interrupted run on the progress line. */
-        void alreadyFinished(java.util.Collection<EpisodeResult> finished) {
+        void alreadyFinished(Collection<EpisodeResult> finished) {
             for (EpisodeResult r : finished) {
                 done++;
                 if (r.success()) {
@@ -342,13 +292,7 @@ public final class EvalCommand implements Callable<Integer> {
         @Override
         public synchronized void onEpisodeCompleted(EpisodeResult r) {
             if (episodeLog != null) {
-                try {
-                    episodeLog.write(LINE.writeValueAsString(r));
-                    episodeLog.write('\n');
-                    episodeLog.flush();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException("cannot append to the episode log", e);
-                }
+                episodeLog.append(r);
             }
             done++;
             if (r.success()) {
@@ -364,76 +308,5 @@ public final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    static ObjectNode summary(EvaluationReport r) {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("environment", r.environment());
-        o.put("model", r.modelReference());
-        o.put("planner", r.planner());
-        o.put("episodes", r.episodes());
-        o.put("successes", r.successes());
-        o.put("success_rate", r.successRate());
-        o.put("ci95_low", r.ci95Low());
-        o.put("ci95_high", r.ci95High());
-        o.put("mean_final_state_distance", r.meanFinalStateDistance());
-        putNumber(o, "mean_plan_loss", r.meanFinalBestLoss());
-        putNumber(o, "ms_per_cem_step", r.msPerCemStep());
-        putNumber(o, "cpu_ms_per_cem_step", r.cpuMsPerCemStep());
-        o.put("cem_steps", r.cemSteps());
-        o.put("mean_mpc_iterations", r.meanMpcIterations());
-        putNumber(o, "episodes_per_minute", r.episodesPerMinute());
-        o.put("wall_time_ms", r.wallTimeMs());
-        ObjectNode b = o.putObject("budget");
-        PlannerBudget budget = r.budget();
-        b.put("horizon", budget.horizon());
-        b.put("samples", budget.samples());
-        b.put("top_k", budget.topK());
-        b.put("var_scale", budget.varScale());
-        b.put("opt_steps", budget.optSteps());
-        b.put("max_iter", budget.maxIter());
-        b.put("objective_alpha", budget.objectiveAlpha());
-        b.put("executed_actions", budget.executedActions());
-        ObjectNode s = o.putObject("seeding");
-        s.put("seed_base", r.settings().seedBase());
-        s.put("seed_offset", r.settings().seedOffset());
-        s.put("split", r.settings().split().name().toLowerCase(Locale.ROOT));
-        s.put("planner_seed", r.settings().plannerSeed());
-        return o;
-    }
-
-    private static void putNumber(ObjectNode o, String field, double v) {
-        if (Double.isNaN(v)) {
-            o.putNull(field);
-        } else {
-            o.put(field, v);
-        }
-    }
-
-    private static void printTable(EvaluationReport r) {
-        System.out.println();
-        System.out.println("model    " + r.modelReference());
-        System.out.println("planner  " + describe(r.budget(), r.planner().equals("random")
-                ? new RandomPlanner() : new CemPlanner()));
-        System.out.printf(Locale.ROOT, "episodes %d on %s, seeds %dn+%d (%s split)%n", r.episodes(), r.environment(),
-                r.settings().seedBase(), r.settings().seedOffset(), r.settings().split().name().toLowerCase(Locale.ROOT));
-        Table t = new Table("metric", "value");
-        t.row("success rate", String.format(Locale.ROOT, "%.3f (%d/%d)", r.successRate(), r.successes(), r.episodes()));
-        t.row("95% Wilson interval", String.format(Locale.ROOT, "%.3f .. %.3f", r.ci95Low(), r.ci95High()));
-        t.row("mean final state distance", String.format(Locale.ROOT, "%.2f", r.meanFinalStateDistance()));
-        t.row("mean plan loss", Double.isNaN(r.meanFinalBestLoss()) ? "n/a"
-                : String.format(Locale.ROOT, "%.4g", r.meanFinalBestLoss()));
-        t.row("ms per CEM step (" + r.budget().samples() + " x " + r.budget().horizon() + ")", Double.isNaN(r.msPerCemStep()) ? "n/a (no CEM)"
-                : String.format(Locale.ROOT, "%.2f", r.msPerCemStep()));
-        if (!Double.isNaN(r.cpuMsPerCemStep())) {
-            t.row("  CPU ms of the planning thread", String.format(Locale.ROOT, "%.2f", r.cpuMsPerCemStep()));
-        }
-        t.row("mean MPC iterations", String.format(Locale.ROOT, "%.2f", r.meanMpcIterations()));
-        t.row("episodes per minute", Double.isNaN(r.episodesPerMinute()) ? "n/a (none planned in this run)"
-                : String.format(Locale.ROOT, "%.1f", r.episodesPerMinute()));
-        t.row("wall time", String.format(Locale.ROOT, "%.1f s", r.wallTimeMs() / 1000.0));
-        System.out.println();
-        t.print(System.out);
-    }
-
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    private static final ObjectMapper LINE = new ObjectMapper();
 }

@@ -6,5 +6,10 @@ package dev.qwm.planning;
  */
 public enum DataSplit {
     TRAIN,
-    VALIDATION
+    VALIDATION;
+
+    /** QuantWM's rule: seed offset 2 (99n+2) is the calibration episodes, on the training split; any other evaluates. */
+    public static DataSplit forSeedOffset(long seedOffset) {
+        return seedOffset == 2 ? TRAIN : VALIDATION;
+    }
 }
