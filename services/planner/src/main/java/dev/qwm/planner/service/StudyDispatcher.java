@@ -1,0 +1,88 @@
+package dev.qwm.planner.service;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.qwm.api.common.v1.EpisodeId;
+import dev.qwm.api.common.v1.EpisodeSeeding;
+import dev.qwm.api.common.v1.StudyId;
+import dev.qwm.api.events.v1.EpisodeRequested;
+import dev.qwm.api.events.v1.StudySubmitted;
+import dev.qwm.planner.messaging.EventPublisher;
+import dev.qwm.planner.study.StudyRequest;
+import dev.qwm.planner.study.StudyValidation;
+import dev.qwm.planner.study.ValidStudy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Fans a study out: once it has passed {@link StudyValidation}, publishes the study (for the collector) and one
+ * request per (configuration, episode) for the planner fleet. Episode n of every configuration has the same seed,
+ * so configurations are paired.
+ */
+@ApplicationScoped
+public class StudyDispatcher {
+
+    /** What was published: the study's id and its episode count. */
+    public record Dispatched(String studyId, int episodes) {
+    }
+
+    private final EventPublisher publisher;
+    private final ObjectMapper json;
+
+    public StudyDispatcher(EventPublisher publisher, ObjectMapper json) {
+        this.publisher = publisher;
+        this.json = json;
+    }
+
+    /**
+     * @throws dev.qwm.planner.study.InvalidStudyException naming the first problem of the study; nothing is published then
+     */
+    public Dispatched dispatch(StudyRequest request) {
+        ValidStudy study = StudyValidation.validate(request);
+        List<EpisodeRequested> requests = requests(study);
+        String eventId = UUID.randomUUID().toString();
+        publisher.studySubmitted(study.studyId(), eventId, StudySubmitted.newBuilder()
+                .setEventId(eventId).setStudyId(StudyId.newBuilder().setValue(study.studyId()))
+                .setName(study.name()).setSpecJson(specJson(request))
+                .setEpisodeCount(requests.size()).setSubmittedAtUnixMs(System.currentTimeMillis())
+                .build());
+        for (EpisodeRequested r : requests) {
+            publisher.episodeRequested(study.studyId() + "/" + r.getEpisodeId().getIndex(), r.getEventId(), r);
+        }
+        return new Dispatched(study.studyId(), requests.size());
+    }
+
+    /** Every episode request of the study: configuration c's episode n has index c × episodes + n and seed base × n + offset. */
+    static List<EpisodeRequested> requests(ValidStudy s) {
+        List<EpisodeRequested> out = new ArrayList<>();
+        for (int c = 0; c < s.configurations().size(); c++) {
+            ValidStudy.Configuration conf = s.configurations().get(c);
+            for (int n = 0; n < s.episodes(); n++) {
+                out.add(EpisodeRequested.newBuilder()
+                        .setEventId(UUID.randomUUID().toString())
+                        .setEpisodeId(EpisodeId.newBuilder().setStudyId(StudyId.newBuilder().setValue(s.studyId()))
+                                .setIndex(c * s.episodes() + n))
+                        .setEnvironment(s.environment()).setEncoder(conf.encoder()).setPredictor(conf.predictor())
+                        .setBudget(conf.budget())
+                        .setSeeding(EpisodeSeeding.newBuilder().setSeed(s.seedBase() * n + s.seedOffset())
+                                .setSeedBase(s.seedBase()).setSeedOffset(s.seedOffset()).setSplit(s.split()))
+                        .setConfiguration(conf.label())
+                        .setPlannerSeed(s.plannerSeed())
+                        .setEvaluateCemSteps(s.evaluateCemSteps())
+                        .build());
+            }
+        }
+        return out;
+    }
+
+    /** The user's spec as given; without one, the request itself. */
+    private String specJson(StudyRequest request) {
+        try {
+            return json.writeValueAsString(request.spec() != null ? request.spec() : request);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the study as JSON", e);
+        }
+    }
+}

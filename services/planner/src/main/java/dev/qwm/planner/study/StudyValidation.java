@@ -1,0 +1,119 @@
+package dev.qwm.planner.study;
+
+import dev.qwm.api.common.v1.ArtifactRef;
+import dev.qwm.api.common.v1.DataSplit;
+import dev.qwm.api.common.v1.EnvironmentId;
+import dev.qwm.api.common.v1.ModelComponent;
+import dev.qwm.api.common.v1.PlannerBudget;
+import dev.qwm.onnx.bundle.BundleManifest;
+import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.planning.onnx.OnnxWorldModel;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Checks a study completely (environment, artifacts, compatibility of each encoder with its predictor, budgets)
+ * before anything is published; the first problem found is an {@link InvalidStudyException} naming it.
+ */
+public final class StudyValidation {
+
+    private StudyValidation() {
+    }
+
+    public static ValidStudy validate(StudyRequest s) {
+        require(s != null, "empty study");
+        require(s.name() != null && !s.name().isBlank(), "the study needs a name");
+        EnvironmentId env = switch (s.environment() == null ? "" : s.environment()) {
+            case "wall" -> EnvironmentId.ENVIRONMENT_ID_WALL;
+            case "pusht" -> EnvironmentId.ENVIRONMENT_ID_PUSHT;
+            default -> throw new InvalidStudyException("environment must be wall or pusht, got '" + s.environment() + "'");
+        };
+        require(s.episodes() >= 1 && s.episodes() <= 10_000, "episodes per configuration must be 1..10000, got " + s.episodes());
+        require(s.configurations() != null && !s.configurations().isEmpty(), "the study has no configurations");
+        DataSplit split = switch (s.split() == null ? "validation" : s.split()) {
+            case "validation" -> DataSplit.DATA_SPLIT_VALIDATION;
+            case "train" -> DataSplit.DATA_SPLIT_TRAIN;
+            default -> throw new InvalidStudyException("split must be validation or train, got '" + s.split() + "'");
+        };
+        List<ValidStudy.Configuration> configurations = new ArrayList<>();
+        Set<String> labels = new HashSet<>();
+        for (int c = 0; c < s.configurations().size(); c++) {
+            StudyRequest.Configuration conf = s.configurations().get(c);
+            require(conf != null, "configuration " + (c + 1) + " is empty");
+            String where = "configuration " + (c + 1) + (conf.label() == null ? "" : " (" + conf.label() + ")");
+            require(conf.label() != null && !conf.label().isBlank(), where + " has no label");
+            require(labels.add(conf.label()), "two configurations are labelled '" + conf.label() + "'");
+            ArtifactRef encoder = artifact(conf.encoder(), ModelComponent.MODEL_COMPONENT_ENCODER, where, s.environment());
+            ArtifactRef predictor = artifact(conf.predictor(), ModelComponent.MODEL_COMPONENT_PREDICTOR, where, s.environment());
+            try {
+                OnnxWorldModel.requireCompatible(manifest(encoder.getBundle()), manifest(predictor.getBundle()));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidStudyException(where + ": " + e.getMessage());
+            }
+            require(conf.budget() != null, where + " has no budget");
+            configurations.add(new ValidStudy.Configuration(conf.label(), encoder, predictor, budget(conf.budget(), where)));
+        }
+        return new ValidStudy(studyId(s), s.name(), env, s.episodes(), s.seedBase() == null ? 99 : s.seedBase(),
+                s.seedOffset() == null ? 1 : s.seedOffset(), split, s.plannerSeed() == null ? 0 : s.plannerSeed(),
+                s.evaluateCemSteps() == null || s.evaluateCemSteps(), List.copyOf(configurations));
+    }
+
+    /** The given id, or one made of the name, the time and a random suffix. */
+    private static String studyId(StudyRequest s) {
+        return s.studyId() != null && !s.studyId().isBlank() ? s.studyId()
+                : s.name().replaceAll("[^A-Za-z0-9._-]", "-") + "-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-"
+                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(4);
+    }
+
+    /** The budget, checked by the planning library's own rules. */
+    private static PlannerBudget budget(StudyRequest.Budget b, String where) {
+        try {
+            new dev.qwm.planning.PlannerBudget(b.horizon(), b.samples(), b.topK(), b.varScale(), b.optSteps(),
+                    b.maxIter(), b.objectiveAlpha(), b.executedActions());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidStudyException(where + ": budget: " + e.getMessage());
+        }
+        return PlannerBudget.newBuilder().setHorizon(b.horizon()).setSamples(b.samples())
+                .setTopK(b.topK()).setVarScale((float) b.varScale()).setOptSteps(b.optSteps())
+                .setMaxIter(b.maxIter()).setObjectiveAlpha((float) b.objectiveAlpha())
+                .setExecutedActions(b.executedActions()).build();
+    }
+
+    private static ArtifactRef artifact(StudyRequest.Artifact a, ModelComponent component, String where, String env) {
+        String role = component == ModelComponent.MODEL_COMPONENT_ENCODER ? "encoder" : "predictor";
+        require(a != null && a.bundle() != null && !a.bundle().isBlank(), where + " names no " + role + " bundle");
+        BundleManifest m;
+        try {
+            m = manifest(a.bundle());
+        } catch (RuntimeException e) {
+            throw new InvalidStudyException(where + ": " + role + ": " + e.getMessage());
+        }
+        require(m.environment().equals(env), where + ": " + role + " bundle " + m.name() + " is for "
+                + m.environment() + ", the study is " + env);
+        String sha = m.components().get(role.equals("encoder") ? BundleManifest.VISUAL_ENCODER : BundleManifest.PREDICTOR)
+                .sha256();
+        require(a.sha256() == null || a.sha256().isBlank() || a.sha256().equals(sha), where + ": " + role
+                + " bundle " + a.bundle() + " holds " + sha + ", not the requested " + a.sha256());
+        return ArtifactRef.newBuilder().setBundle(Path.of(a.bundle()).toAbsolutePath().normalize().toString())
+                .setSha256(sha).setComponent(component)
+                .setLabel(a.label() == null || a.label().isBlank() ? m.name() : a.label()).build();
+    }
+
+    private static BundleManifest manifest(String bundle) {
+        return ModelBundle.parseManifest(Path.of(bundle).resolve(ModelBundle.MANIFEST_FILE));
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new InvalidStudyException(message);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package dev.qwm.planner.service;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import dev.qwm.api.common.v1.ArtifactRef;
+import dev.qwm.api.common.v1.DataSplit;
+import dev.qwm.api.common.v1.EnvironmentId;
+import dev.qwm.api.common.v1.PlannerBudget;
+import dev.qwm.api.events.v1.EpisodeRequested;
+import dev.qwm.planner.study.ValidStudy;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class StudyDispatcherTest {
+
+    @Test
+    void configurationsArePairedEpisodeByEpisode() {
+        PlannerBudget budget = PlannerBudget.newBuilder().setHorizon(5).setSamples(300).setTopK(30).build();
+        ArtifactRef fp = ArtifactRef.newBuilder().setSha256("a").build();
+        ArtifactRef q = ArtifactRef.newBuilder().setSha256("b").build();
+        ValidStudy s = new ValidStudy("st", "n", EnvironmentId.ENVIRONMENT_ID_WALL, 3, 99, 2, DataSplit.DATA_SPLIT_TRAIN,
+                7, false, List.of(new ValidStudy.Configuration("fp", fp, fp, budget),
+                new ValidStudy.Configuration("w4", fp, q, budget)));
+        List<EpisodeRequested> r = StudyDispatcher.requests(s);
+        assertEquals(6, r.size());
+        for (int i = 0; i < 6; i++) {
+            EpisodeRequested e = r.get(i);
+            assertEquals(i, e.getEpisodeId().getIndex());
+            assertEquals("st", e.getEpisodeId().getStudyId().getValue());
+            assertEquals(i < 3 ? "fp" : "w4", e.getConfiguration());
+            assertEquals(99L * (i % 3) + 2, e.getSeeding().getSeed(), "episode n has seed 99n+2 in every configuration");
+            assertEquals(DataSplit.DATA_SPLIT_TRAIN, e.getSeeding().getSplit());
+            assertEquals(7, e.getPlannerSeed());
+            assertFalse(e.getEvaluateCemSteps());
+        }
+        assertEquals("b", r.get(4).getPredictor().getSha256());
+        assertEquals(r.get(1).getSeeding(), r.get(4).getSeeding());
+        assertNotEquals(r.get(1).getEventId(), r.get(4).getEventId());
+    }
+}

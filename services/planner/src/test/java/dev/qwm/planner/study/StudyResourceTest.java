@@ -1,0 +1,136 @@
+package dev.qwm.planner.study;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.qwm.api.events.v1.EpisodeRequested;
+import dev.qwm.api.events.v1.StudySubmitted;
+import dev.qwm.testsupport.EmbeddedInfraResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code POST /api/v1/studies} against a real broker: a study is bound from JSON, refused by name when anything is
+ * wrong (nothing published then), and otherwise published as one StudySubmitted and one EpisodeRequested per
+ * (configuration, episode). This planner's own worker is switched off, so the requests stay on the topic.
+ */
+@QuarkusTest
+@QuarkusTestResource(EmbeddedInfraResource.class)
+@TestProfile(StudyResourceTest.NoWorker.class)
+class StudyResourceTest {
+
+    public static final class NoWorker implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("mp.messaging.incoming.episode-requests.enabled", "false");
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static String study(String id, String extra) {
+        String wall = StudyValidationTest.WALL.toString();
+        return """
+                {"study_id": "%s", "name": "wall pair", "environment": "wall", "episodes": 2, "seed_offset": 1,
+                 %s
+                 "spec": {"study": {"name": "wall pair"}},
+                 "configurations": [
+                   {"label": "fp", "encoder": {"bundle": "%s"}, "predictor": {"bundle": "%s"},
+                    "budget": {"horizon": 5, "samples": 20, "top_k": 5, "var_scale": 1.0, "opt_steps": 2,
+                               "max_iter": 3, "objective_alpha": 1.0, "executed_actions": 5}}]}
+                """.formatted(id, extra, wall, wall);
+    }
+
+    @Test
+    void badStudiesAreRefusedByName() {
+        given().contentType(ContentType.JSON).body("{\"name\": ").post("/api/v1/studies")
+                .then().statusCode(400).body("error", startsWith("the study is not valid JSON"));
+        given().contentType(ContentType.JSON).body(study("s-bad", "\"colour\": \"red\","))
+                .post("/api/v1/studies")
+                .then().statusCode(400).body("error", startsWith("unknown field 'colour' in the study"));
+        given().contentType(ContentType.JSON).body(study("s-bad", "\"split\": \"test\","))
+                .post("/api/v1/studies")
+                .then().statusCode(400).body("error", equalTo("split must be validation or train, got 'test'"));
+        given().contentType(ContentType.JSON).body(study("s-bad", "\"episodes\": \"many\",").replace(
+                        "\"episodes\": 2,", ""))
+                .post("/api/v1/studies")
+                .then().statusCode(400).body("error", startsWith("the study is not valid JSON"));
+        assertTrue(records("qwm.studies.study-submitted.v1", "s-bad", 0).isEmpty(), "nothing of a refused study is published");
+    }
+
+    @Test
+    void aStudyIsPublishedWithOneRequestPerEpisode() throws Exception {
+        given().contentType(ContentType.JSON).body(study("s-ok", "")).post("/api/v1/studies")
+                .then().statusCode(201).body("study_id", equalTo("s-ok")).body("episodes", equalTo(2));
+
+        List<ConsumerRecord<String, byte[]>> submitted = records("qwm.studies.study-submitted.v1", "s-ok", 1);
+        assertEquals(1, submitted.size());
+        StudySubmitted s = StudySubmitted.parseFrom(submitted.get(0).value());
+        assertEquals("wall pair", s.getName());
+        assertEquals(2, s.getEpisodeCount());
+        assertEquals(JSON.readTree("{\"study\":{\"name\":\"wall pair\"}}"), JSON.readTree(s.getSpecJson()));
+        assertEquals(s.getEventId(), new String(submitted.get(0).headers().lastHeader("qwm-event-id").value(),
+                StandardCharsets.UTF_8));
+
+        List<EpisodeRequested> requests = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> r : records("qwm.planner.episode-requested.v1", "s-ok/", 2)) {
+            requests.add(EpisodeRequested.parseFrom(r.value()));
+        }
+        assertEquals(2, requests.size());
+        requests.sort((a, b) -> Integer.compare(a.getEpisodeId().getIndex(), b.getEpisodeId().getIndex()));
+        assertEquals(1, requests.get(0).getSeeding().getSeed());
+        assertEquals(100, requests.get(1).getSeeding().getSeed());
+        assertEquals(5, requests.get(0).getBudget().getTopK());
+        assertEquals(StudyValidationTest.WALL.toString(), requests.get(0).getPredictor().getBundle());
+    }
+
+    /** The records on {@code topic} whose key starts with {@code keyPrefix}: waits for {@code expected}, then 2 s more. */
+    private static List<ConsumerRecord<String, byte[]>> records(String topic, String keyPrefix, int expected) {
+        Properties config = new Properties();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfraResource.bootstrapServers());
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        List<ConsumerRecord<String, byte[]>> found = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long quietUntil = expected == 0 ? System.currentTimeMillis() + 2_000 : Long.MAX_VALUE;
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (System.currentTimeMillis() < Math.min(deadline, quietUntil)) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (r.key() != null && r.key().startsWith(keyPrefix)) {
+                        found.add(r);
+                    }
+                }
+                if (found.size() >= expected && quietUntil == Long.MAX_VALUE) {
+                    quietUntil = System.currentTimeMillis() + 2_000;
+                }
+            }
+        }
+        return found;
+    }
+}
