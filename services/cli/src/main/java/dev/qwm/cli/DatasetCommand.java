@@ -12,8 +12,8 @@ import dev.qwm.env.dataset.Split;
 import dev.qwm.env.pusht.PushTEpisodeGenerator;
 import dev.qwm.env.pusht.PushTPushingPolicy;
 import dev.qwm.env.wall.WallEpisodeGenerator;
+import dev.qwm.files.StagedWrite;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -73,7 +73,7 @@ public final class DatasetCommand implements Callable<Integer> {
     @Option(names = "--compression", defaultValue = "4", description = "Deflate level of the frames, 1..9 (default: ${DEFAULT-VALUE}).")
     int compression;
 
-    @Option(names = "--force", description = "Overwrite a dataset already in --out.")
+    @Option(names = "--force", description = "Replace a dataset already in --out (kept until the new one is complete).")
     boolean force;
 
     @Override
@@ -85,9 +85,8 @@ public final class DatasetCommand implements Callable<Integer> {
         if (kind != EnvironmentKind.PUSHT && !(actionNoise.length == 1 && actionNoise[0] == PushTPushingPolicy.DEFAULT_NOISE)) {
             throw new IllegalArgumentException("--action-noise applies to pusht only (Wall's walk has --door-share)");
         }
-        if (Files.exists(out.resolve(DatasetManifest.FILE_NAME)) && !force) {
-            throw new IllegalArgumentException(out + " already holds a dataset; pass --force to overwrite it");
-        }
+        // refused now rather than after the generation; the old dataset stays until the new one is complete
+        StagedWrite target = DatasetManifest.target(out, "--out").force(force).check();
         int n = episodes != null ? episodes : defaultEpisodes(kind);
         int t = steps != null ? steps : defaultSteps(kind);
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
@@ -100,7 +99,7 @@ public final class DatasetCommand implements Callable<Integer> {
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName(kind.cliName() + " dataset").setInitialMax(n)
                 .setUnit(" ep", 1).showSpeed().setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
                 .build()) {
-            m = DatasetGenerator.generate(generator, options, out, bar::stepTo);
+            m = DatasetGenerator.generate(generator, options, target, bar::stepTo);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.printf(Locale.ROOT, "wrote %s: %d episodes x %d steps in %.1f s (%.1f episodes/s, %.0f env steps/s incl. rendering)%n",

@@ -29,8 +29,11 @@ public final class ModelCommand implements Runnable {
                     "Example: ./qwm model dinowm-scale --out /tmp/dinowm-scale"})
     static final class DinoWmScale implements Callable<Integer> {
 
-        @Option(names = "--out", required = true, description = "Bundle directory to write.")
+        @Option(names = "--out", required = true, description = "Bundle directory to write (must not hold a bundle unless --force).")
         Path out;
+
+        @Option(names = "--force", description = "Replace a bundle already in --out.")
+        boolean force;
 
         @Option(names = "--env", defaultValue = "pusht", description = "wall or pusht: sets the proprio dimension (default: ${DEFAULT-VALUE}).")
         String env;
@@ -41,7 +44,7 @@ public final class ModelCommand implements Runnable {
         @Override
         public Integer call() {
             long t0 = System.nanoTime();
-            ModelBundle b = DinoWmScaleBundle.write(out, env.toLowerCase(Locale.ROOT), seed);
+            ModelBundle b = DinoWmScaleBundle.write(ModelBundle.target(out, "--out").force(force).check(), env.toLowerCase(Locale.ROOT), seed);
             long bytes = b.manifest().components().values().stream().mapToLong(c -> c.bytes()).sum();
             System.out.printf("wrote %s: %s, %.1f MB in %.1f s%n", out, b.reference(), bytes / 1e6,
                     (System.nanoTime() - t0) / 1e9);

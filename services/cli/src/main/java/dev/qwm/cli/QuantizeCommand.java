@@ -1,5 +1,6 @@
 package dev.qwm.cli;
 
+import dev.qwm.files.StagedWrite;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.SessionConfig;
 import dev.qwm.planning.PlannerBudget;
@@ -76,8 +77,11 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--act-granularity", description = "With --preset: tensor (static, calibrated) or token (dynamic) for quantized activations.")
     String actGranularity;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder of the quantized bundle.")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder of the quantized bundle (must not hold a bundle unless --force; never the --bundle itself).")
     Path out;
+
+    @Option(names = "--force", description = "Replace a bundle already in --out (kept until the new one is complete).")
+    boolean force;
 
     @Option(names = "--dataset", paramLabel = "DIR", description = "PushT: the dataset whose training trajectories give calibration goals (default .qwm/data/pusht).")
     Path dataset;
@@ -119,6 +123,9 @@ public final class QuantizeCommand implements Callable<Integer> {
             System.out.print(RecipeIo.toYaml(recipe));
             return 0;
         }
+        // refused before calibration; a quantized bundle never replaces (or goes inside) its source
+        StagedWrite target = ModelBundle.target(out, "--out").force(force).source(bundle, "--bundle")
+                .source(dataset, "--dataset").check();
         ModelBundle fp = ModelBundle.read(bundle);
         String environment = fp.manifest().environment();
         EmitOptions emit = new EmitOptions(accuracyLevel == null ? -1 : accuracyLevel,
@@ -163,7 +170,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         BundleQuantizer.Result result;
         try {
-            result = BundleQuantizer.quantize(fp, recipe, calibration, out, options);
+            result = BundleQuantizer.quantize(fp, recipe, calibration, target, options);
         } finally {
             if (bar != null) {
                 bar.close();

@@ -59,12 +59,24 @@ public final class QwmCommand implements Runnable {
         });
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // A user error (bad file, bad spec) gets its message, not a stack trace.
-            cmd.getErr().println(cmd.getColorScheme().errorText("qwm " + cmd.getCommandName() + ": " + ex.getMessage()));
+            cmd.getErr().println(cmd.getColorScheme().errorText("qwm " + cmd.getCommandName() + ": " + explain(ex)));
             if (System.getenv("QWM_DEBUG") != null) {
                 ex.printStackTrace(cmd.getErr());
             }
             return 1;
         });
         return cli;
+    }
+
+    /** The message and, where they add to it, its causes' (a wrapped "No space left on device" is the point). */
+    static String explain(Throwable ex) {
+        StringBuilder text = new StringBuilder(String.valueOf(ex.getMessage() != null ? ex.getMessage() : ex));
+        for (Throwable c = ex.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            String m = c.getMessage() != null ? c.getMessage() : c.getClass().getSimpleName();
+            if (!text.toString().contains(m)) {
+                text.append(": ").append(m);
+            }
+        }
+        return text.toString();
     }
 }

@@ -1,6 +1,7 @@
 package dev.qwm.cli;
 
 import dev.qwm.env.dataset.Split;
+import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.training.data.EpisodeSource;
 import dev.qwm.training.data.QwmDataset;
 import dev.qwm.training.model.WorldModelConfig;
@@ -35,8 +36,11 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Dataset directories the shared encoder learns from (default: --data only).")
     List<Path> encoderData;
 
-    @Option(names = "--out", required = true, description = "Bundle directory to write (model.json + ONNX files).")
+    @Option(names = "--out", required = true, description = "Bundle directory to write (model.json + ONNX files); must not hold a bundle unless --force.")
     Path out;
+
+    @Option(names = "--force", description = "Replace a bundle already in --out (checked before training starts).")
+    boolean force;
 
     @Option(names = "--work", description = "Checkpoint directory (default: $QWM_HOME/.qwm/train).")
     Path work;
@@ -121,6 +125,8 @@ public final class TrainCommand implements Callable<Integer> {
         if (!environment.equals("wall") && !environment.equals("pusht")) {
             throw new IllegalArgumentException("--env must be wall or pusht, got " + env);
         }
+        // refused now, not after hours of training
+        ModelBundle.target(out, "--out").force(force).source(data, "--data").check();
         QwmDataset train = QwmDataset.open(data, Split.TRAIN);
         if (!train.environment().equals(environment)) {
             throw new IllegalArgumentException(data + " is a " + train.environment() + " dataset, not " + environment);

@@ -12,13 +12,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -81,5 +85,71 @@ class QuantizeCommandTest {
         cli.setErr(new PrintWriter(err));
         assertEquals(1, cli.execute("quantize", "--bundle", fp.toString(), "--preset", "w5a16", "--out", dir.resolve("x").toString()));
         assertTrue(err.toString().contains("unknown preset 'w5a16'"), err.toString());
+    }
+
+    /** Runs {@code args} expecting exit code 1; returns what was printed on stderr. */
+    static String refused(String... args) {
+        StringWriter err = new StringWriter();
+        var cli = QwmCommand.commandLine();
+        cli.setErr(new PrintWriter(err));
+        assertEquals(1, cli.execute(args), String.join(" ", args) + ": " + err);
+        return err.toString();
+    }
+
+    static Map<String, String> checksums(Path dir) throws IOException {
+        Map<String, String> sums = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                sums.put(dir.relativize(f).toString(), ModelBundle.sha256(f));
+            }
+        }
+        return sums;
+    }
+
+    @Test
+    void theSourceBundleIsNeverTheTargetNorHoldsItEvenWithForce(@TempDir Path dir) throws Exception {
+        Path fp = randomWallBundle(dir.resolve("fp"));
+        Map<String, String> before = checksums(fp);
+        for (String out : new String[] {fp.toString(), fp.resolve("q").toString(), dir.toString()}) {
+            String err = refused("quantize", "--bundle", fp.toString(), "--preset", "w8a16", "--out", out, "--force");
+            assertTrue(err.contains("--bundle " + fp) && err.contains("a write never goes into what it reads"), err);
+        }
+        assertEquals(before, checksums(fp));
+        assertEquals(java.util.List.of("fp"), Files.list(dir).map(p -> p.getFileName().toString()).toList());
+    }
+
+    @Test
+    void anExistingBundleIsReplacedOnlyWithForceAndAsAWhole(@TempDir Path dir) throws Exception {
+        Path fp = randomWallBundle(dir.resolve("fp"));
+        Path q = dir.resolve("q");
+        run("quantize", "--bundle", fp.toString(), "--preset", "w8a16", "--out", q.toString(), "--json");
+        Map<String, String> before = checksums(q);
+        String err = refused("quantize", "--bundle", fp.toString(), "--preset", "w4a16", "--out", q.toString());
+        assertTrue(err.contains("--out " + q + " already holds a bundle; pass --force to replace it"), err);
+        assertEquals(before, checksums(q));
+
+        run("quantize", "--bundle", fp.toString(), "--preset", "w4a16", "--out", q.toString(), "--force", "--json");
+        assertTrue(ModelBundle.read(q).manifest().name().contains("-w4a16-"), ModelBundle.read(q).manifest().name());
+        assertTrue(Files.readString(q.resolve("quantization.json")).contains("w4a16"));
+        assertEquals(java.util.List.of("fp", "q"), Files.list(dir).map(p -> p.getFileName().toString()).sorted().toList(),
+                "no staging or replaced folder is left beside it");
+    }
+
+    @Test
+    void aFolderThatIsNotABundleIsNotReplacedEvenWithForce(@TempDir Path dir) throws Exception {
+        Path fp = randomWallBundle(dir.resolve("fp"));
+        Path notes = Files.createDirectories(dir.resolve("notes"));
+        Files.writeString(notes.resolve("todo.txt"), "keep me");
+        String err = refused("quantize", "--bundle", fp.toString(), "--preset", "w8a16", "--out", notes.toString(), "--force");
+        assertTrue(err.contains("exists and does not hold a bundle; refusing to replace it"), err);
+        assertEquals("keep me", Files.readString(notes.resolve("todo.txt")));
+    }
+
+    @Test
+    void anErrorKeepsItsCause() {
+        var e = new java.io.UncheckedIOException("cannot write bundle /x",
+                new IOException("No space left on device"));
+        assertEquals("cannot write bundle /x: No space left on device", QwmCommand.explain(e));
+        assertEquals("a: b", QwmCommand.explain(new IllegalStateException("a: b", new IOException("b"))));
     }
 }

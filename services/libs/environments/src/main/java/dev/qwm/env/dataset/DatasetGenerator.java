@@ -1,6 +1,7 @@
 package dev.qwm.env.dataset;
 
 import dev.qwm.env.random.NumpyRandomState;
+import dev.qwm.files.StagedWrite;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -74,11 +75,26 @@ public final class DatasetGenerator {
     }
 
     /**
-     * Writes {@code dir/train.qwmd}, {@code dir/validation.qwmd} and {@code dir/dataset.json}.
+     * Writes {@code dir/train.qwmd}, {@code dir/validation.qwmd} and {@code dir/dataset.json} into a new folder
+     * {@code dir} (absent or empty).
      *
      * @param progress called with the number of episodes written so far, from the calling thread
      */
     public static DatasetManifest generate(EpisodeGenerator gen, Options o, Path dir, IntConsumer progress)
+            throws IOException {
+        return generate(gen, o, DatasetManifest.target(dir, "dataset folder"), progress);
+    }
+
+    /**
+     * As above, where {@code out} allows (see {@link DatasetManifest#target}): the files are written into a staging
+     * folder renamed into place at the end, so an interrupted run leaves the previous dataset as it was.
+     */
+    public static DatasetManifest generate(EpisodeGenerator gen, Options o, StagedWrite out, IntConsumer progress)
+            throws IOException {
+        return out.write(dir -> generateInto(gen, o, dir, progress));
+    }
+
+    private static DatasetManifest generateInto(EpisodeGenerator gen, Options o, Path dir, IntConsumer progress)
             throws IOException {
         boolean[] val = validationMask(o.episodes(), o.validationFraction(), o.seed());
         int nVal = 0;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.qwm.files.StagedWrite;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -48,6 +49,14 @@ public record DatasetManifest(String format, String environment, int imageSize, 
             throw new IllegalStateException("dataset has no " + split.id() + " split");
         }
         return f;
+    }
+
+    /**
+     * Where a dataset is to be written, as {@code option} names it to the user: a folder that may be replaced only
+     * if it holds a dataset (and only with {@link StagedWrite#force}).
+     */
+    public static StagedWrite target(Path dir, String option) {
+        return StagedWrite.folder(dir, option, "dataset", d -> Files.isRegularFile(d.resolve(FILE_NAME)));
     }
 
     public void write(Path dir) throws IOException {

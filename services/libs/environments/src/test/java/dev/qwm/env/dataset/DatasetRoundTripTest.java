@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -182,6 +183,52 @@ class DatasetRoundTripTest {
             assertNull(s.next());
             assertNull(s.next());
         }
+    }
+
+    @Test
+    void aGenerationThatFailsMidwayLeavesTheOldDatasetAsItWas() throws IOException {
+        Path copy = copyDataset("kept");
+        byte[] train = Files.readAllBytes(copy.resolve("train.qwmd"));
+        WallEpisodeGenerator real = new WallEpisodeGenerator(9);
+        EpisodeGenerator failing = new EpisodeGenerator() {
+            public dev.qwm.env.EnvironmentKind kind() { return real.kind(); }
+            public int stateDim() { return real.stateDim(); }
+            public int proprioDim() { return real.proprioDim(); }
+            public int actionDim() { return real.actionDim(); }
+            public Map<String, Object> description() { return real.description(); }
+            public DataMetrics newMetrics() { return real.newMetrics(); }
+            public Episode generate(int index, int steps, int imageSize) {
+                if (index == 25) {
+                    throw new IllegalStateException("the machine went down at episode 25");
+                }
+                return real.generate(index, steps, imageSize);
+            }
+        };
+        List<Integer> progress = new ArrayList<>();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> DatasetGenerator.generate(failing,
+                new DatasetGenerator.Options(40, 20, 64, 9, 0.1, 2, 4), DatasetManifest.target(copy, "--out").force(true),
+                progress::add));
+        assertEquals("the machine went down at episode 25", e.getMessage());
+        assertTrue(progress.size() >= 20, "the new files were being written: " + progress.size());
+        assertArrayEquals(train, Files.readAllBytes(copy.resolve("train.qwmd")));
+        DatasetReader.open(copy).verifyChecksums();
+        try (var names = Files.list(tmp)) {
+            assertTrue(names.noneMatch(p -> p.getFileName().toString().contains(".staging-")), "no staging folder is left");
+        }
+    }
+
+    @Test
+    void aDatasetIsReplacedOnlyWithForce() throws IOException {
+        Path copy = copyDataset("replaced");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DatasetGenerator.generate(
+                new WallEpisodeGenerator(5), new DatasetGenerator.Options(10, 5, 32, 5, 0.1, 1, 1),
+                DatasetManifest.target(copy, "--out"), n -> { }));
+        assertEquals("--out " + copy + " already holds a dataset; pass --force to replace it", e.getMessage());
+        DatasetManifest m = DatasetGenerator.generate(new WallEpisodeGenerator(5),
+                new DatasetGenerator.Options(10, 5, 32, 5, 0.1, 1, 1), DatasetManifest.target(copy, "--out").force(true), n -> { });
+        assertEquals(m.splits(), DatasetManifest.read(copy).splits());
+        assertEquals(32, DatasetManifest.read(copy).imageSize());
+        DatasetReader.open(copy).verifyChecksums();
     }
 
     private static Path copyDataset(String name) throws IOException {

@@ -9,15 +9,14 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.qwm.files.StagedWrite;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -235,13 +234,22 @@ public final class ModelBundle {
     }
 
     /**
+     * Where a bundle is to be written, as {@code option} names it to the user: a folder that may be replaced only if
+     * it holds a bundle (and only with {@link StagedWrite#force}).
+     */
+    public static StagedWrite target(Path directory, String option) {
+        return StagedWrite.folder(directory, option, "bundle", dir -> Files.isRegularFile(dir.resolve(MANIFEST_FILE)));
+    }
+
+    /**
      * Writes a bundle: each component from bytes or copied from an existing file, named {@code <component>.onnx},
-     * then {@code model.json} last (moved into place) so that an interrupted write never leaves a readable bundle
-     * with wrong files.
+     * then {@code model.json}, all into a staging folder renamed into place ({@link StagedWrite}), so that the target
+     * is either the old bundle or the complete new one, never a mix.
      */
     public static final class Writer {
         private final BundleManifest manifest;
         private final Map<String, Object> sources = new LinkedHashMap<>();
+        private final Map<String, byte[]> files = new LinkedHashMap<>();
 
         private Writer(BundleManifest manifest) {
             this.manifest = Objects.requireNonNull(manifest, "manifest");
@@ -258,7 +266,24 @@ public final class ModelBundle {
             return this;
         }
 
+        /** Another file of the bundle folder (e.g. a quantization manifest), written with the rest. */
+        public Writer file(String name, String content) {
+            if (name == null || !name.matches("[a-z][a-z0-9_.-]*") || name.equals(MANIFEST_FILE)) {
+                throw new BundleException("a bundle's extra file needs a plain lower-case name other than "
+                        + MANIFEST_FILE + ", got " + name);
+            }
+            files.put(name, content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return this;
+        }
+
+        /** Writes a new bundle into {@code directory}, which must not exist or be empty. */
         public ModelBundle write(Path directory) {
+            return write(target(directory, "bundle folder"));
+        }
+
+        /** Writes the bundle as {@code target} allows (replacing a bundle there, never its sources). */
+        public ModelBundle write(StagedWrite target) {
+            Path dir = target.target();
             List<String> missing = new ArrayList<>();
             for (String c : BundleManifest.REQUIRED_COMPONENTS) {
                 if (!sources.containsKey(c)) {
@@ -266,45 +291,40 @@ public final class ModelBundle {
                 }
             }
             if (!missing.isEmpty()) {
-                throw new BundleException("cannot write bundle " + directory + ": no content for component(s) "
+                throw new BundleException("cannot write bundle " + dir + ": no content for component(s) "
                         + missing);
             }
-            Path dir = directory.toAbsolutePath().normalize();
             try {
-                Files.createDirectories(dir);
-                Files.deleteIfExists(dir.resolve(MANIFEST_FILE));
-                Map<String, BundleComponent> components = new LinkedHashMap<>();
-                for (Map.Entry<String, Object> e : sources.entrySet()) {
-                    String file = e.getKey() + ".onnx";
-                    Path target = dir.resolve(file);
-                    if (e.getValue() instanceof byte[] bytes) {
-                        Files.write(target, bytes);
-                        components.put(e.getKey(), new BundleComponent(file, sha256(bytes), bytes.length));
-                    } else {
-                        Path source = ((Path) e.getValue()).toAbsolutePath().normalize();
-                        if (!Files.isRegularFile(source)) {
-                            throw new BundleException("cannot write bundle " + dir + ": component '" + e.getKey()
-                                    + "' source " + source + " does not exist");
-                        }
-                        if (!source.equals(target)) {
-                            Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
-                        }
-                        components.put(e.getKey(), new BundleComponent(file, sha256(target), Files.size(target)));
-                    }
-                }
-                BundleManifest complete = manifest.withComponents(components);
-                // a plain file (not createTempFile, whose 0600 mode would make model.json private)
-                Path tmp = dir.resolve("." + MANIFEST_FILE + ".tmp");
-                Files.writeString(tmp, toJson(complete));
-                try {
-                    Files.move(tmp, dir.resolve(MANIFEST_FILE), StandardCopyOption.ATOMIC_MOVE);
-                } catch (AtomicMoveNotSupportedException ex) {
-                    Files.move(tmp, dir.resolve(MANIFEST_FILE), StandardCopyOption.REPLACE_EXISTING);
-                }
+                target.write(this::writeInto);
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot write bundle " + dir, e);
+                throw new UncheckedIOException("cannot write bundle " + dir + ": " + e.getMessage(), e);
             }
             return read(dir);
+        }
+
+        private Void writeInto(Path dir) throws IOException {
+            Map<String, BundleComponent> components = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> e : sources.entrySet()) {
+                String file = e.getKey() + ".onnx";
+                Path target = dir.resolve(file);
+                if (e.getValue() instanceof byte[] bytes) {
+                    Files.write(target, bytes);
+                    components.put(e.getKey(), new BundleComponent(file, sha256(bytes), bytes.length));
+                } else {
+                    Path source = ((Path) e.getValue()).toAbsolutePath().normalize();
+                    if (!Files.isRegularFile(source)) {
+                        throw new BundleException("cannot write bundle: component '" + e.getKey()
+                                + "' source " + source + " does not exist");
+                    }
+                    Files.copy(source, target);
+                    components.put(e.getKey(), new BundleComponent(file, sha256(target), Files.size(target)));
+                }
+            }
+            for (Map.Entry<String, byte[]> f : files.entrySet()) {
+                Files.write(dir.resolve(f.getKey()), f.getValue());
+            }
+            Files.writeString(dir.resolve(MANIFEST_FILE), toJson(manifest.withComponents(components)));
+            return null;
         }
 
         private static String checkName(String name) {

@@ -173,4 +173,32 @@ class ModelBundleTest {
         BundleException e = assertThrows(BundleException.class, () -> ModelBundle.read(dir));
         assertTrue(e.getMessage().contains(expected), () -> "expected <" + expected + "> in: " + e.getMessage());
     }
+
+    @Test
+    void aWriteThatFailsMidwayLeavesTheOldBundleIntact(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("wall");
+        ModelBundle old = writeTiny(dir);
+        byte[] oldManifest = Files.readAllBytes(dir.resolve(ModelBundle.MANIFEST_FILE));
+        // the predictor is written, then the copy of a component whose source has gone fails
+        BundleException e = assertThrows(BundleException.class, () -> ModelBundle.writer(wallManifest())
+                .component(BundleManifest.PREDICTOR, TinyOnnx.addBias(new float[] {7f}))
+                .component(BundleManifest.VISUAL_ENCODER, tmp.resolve("gone.onnx"))
+                .component(BundleManifest.PROPRIO_ENCODER, TinyOnnx.addBias(new float[] {2f}))
+                .component(BundleManifest.ACTION_ENCODER, TinyOnnx.addBias(new float[] {3f}))
+                .write(ModelBundle.target(dir, "--out").force(true)));
+        assertTrue(e.getMessage().contains("gone.onnx does not exist"), e.getMessage());
+        assertArrayEquals(oldManifest, Files.readAllBytes(dir.resolve(ModelBundle.MANIFEST_FILE)));
+        assertEquals(old.manifest(), ModelBundle.read(dir).manifest()); // every component's sha256 checked
+        try (var files = Files.list(tmp)) {
+            assertEquals(java.util.List.of("wall"), files.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+
+    @Test
+    void aNewBundleDoesNotReplaceAnExistingOne(@TempDir Path tmp) {
+        Path dir = tmp.resolve("wall");
+        writeTiny(dir);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> writeTiny(dir));
+        assertTrue(e.getMessage().contains("already holds a bundle"), e.getMessage());
+    }
 }

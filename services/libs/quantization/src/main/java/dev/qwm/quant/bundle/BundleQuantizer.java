@@ -2,6 +2,7 @@ package dev.qwm.quant.bundle;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.qwm.files.StagedWrite;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.graph.OnnxModels;
@@ -15,10 +16,7 @@ import dev.qwm.quant.recipe.Recipe;
 import dev.qwm.quant.recipe.RecipeException;
 import dev.qwm.quant.recipe.WorldModelModule;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -50,6 +48,16 @@ public final class BundleQuantizer {
      */
     public static Result quantize(ModelBundle source, Recipe recipe, PlanningCalibration calibration, Path out,
                                   ModuleQuantizer.Options options) {
+        return quantize(source, recipe, calibration, ModelBundle.target(out, "bundle folder"), options);
+    }
+
+    /**
+     * As above, written where {@code out} allows (see {@link ModelBundle#target}): the quantized bundle and its
+     * manifest appear together in one rename, or not at all.
+     */
+    public static Result quantize(ModelBundle source, Recipe recipe, PlanningCalibration calibration, StagedWrite out,
+                                  ModuleQuantizer.Options options) {
+        out.check();
         recipe.validate();
         Map<WorldModelModule, ModuleQuantizer.Prepared> prepared = new EnumMap<>(WorldModelModule.class);
         for (var e : recipe.modules().entrySet()) {
@@ -107,12 +115,8 @@ public final class BundleQuantizer {
                 writer.component(component, source.componentPath(component));
             }
         }
+        writer.file(MANIFEST_FILE, manifest.toJson());
         ModelBundle written = writer.write(out);
-        try {
-            Files.writeString(out.resolve(MANIFEST_FILE), manifest.toJson());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + out.resolve(MANIFEST_FILE), e);
-        }
         return new Result(written, manifest, results);
     }
 

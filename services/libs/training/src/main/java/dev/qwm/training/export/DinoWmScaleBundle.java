@@ -1,5 +1,6 @@
 package dev.qwm.training.export;
 
+import dev.qwm.files.StagedWrite;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.training.model.Normalization;
@@ -20,6 +21,10 @@ public final class DinoWmScaleBundle {
     }
 
     public static ModelBundle write(Path dir, String environment, long seed) {
+        return write(ModelBundle.target(dir, "bundle folder"), environment, seed);
+    }
+
+    public static ModelBundle write(StagedWrite dir, String environment, long seed) {
         int proprioDim = switch (environment) {
             case "wall" -> 2;
             case "pusht" -> 4;

@@ -121,7 +121,8 @@ public final class WorldModelTrainer {
             BundleManifest manifest = manifest(plan, c, norm, null);
             ModelBundle.Writer writer = ModelBundle.writer(manifest);
             OnnxExporter.exportAll(weights).forEach(writer::component);
-            ModelBundle bundle = writer.write(plan.outDir());
+            // the caller decided whether plan.outDir() may be replaced (./qwm train checks it before training, --force)
+            ModelBundle bundle = writer.write(ModelBundle.target(plan.outDir(), "--out").force(true));
 
             // 6. open-loop table on the exported model
             List<Episode> val = new ArrayList<>();
@@ -173,7 +174,7 @@ public final class WorldModelTrainer {
             for (String name : BundleManifest.REQUIRED_COMPONENTS) {
                 rewrite.component(name, bundle.componentPath(name));
             }
-            bundle = rewrite.write(plan.outDir());
+            bundle = rewrite.write(ModelBundle.target(plan.outDir(), "--out").force(true));
             log.printf("wrote %s (%s) in %.1f min%n", plan.outDir(), bundle.reference(), seconds / 60);
             return new Result(bundle, table, enc.outcome, pred);
         }

@@ -1,0 +1,149 @@
+package dev.qwm.files;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StagedWriteTest {
+
+    private static final Predicate<Path> HOLDS_BUNDLE = p -> Files.exists(p.resolve("model.json"));
+
+    @TempDir
+    Path tmp;
+
+    private static void bundle(Path dir, String content) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("model.json"), content);
+        Files.writeString(dir.resolve("predictor.onnx"), content + "-weights");
+    }
+
+    private List<String> names() throws IOException {
+        try (Stream<Path> s = Files.list(tmp)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void writesANewFolderInOneRenameAndLeavesNoSibling() throws IOException {
+        Path out = tmp.resolve("out");
+        String r = StagedWrite.folder(out, "--out", "bundle", HOLDS_BUNDLE).write(dir -> {
+            bundle(dir, "new");
+            return "done";
+        });
+        assertEquals("done", r);
+        assertEquals("new", Files.readString(out.resolve("model.json")));
+        assertEquals(List.of("out"), names());
+    }
+
+    @Test
+    void anEmptyFolderIsNotSomethingToLose() throws IOException {
+        Path out = Files.createDirectory(tmp.resolve("out"));
+        StagedWrite.folder(out, "--out", "bundle", HOLDS_BUNDLE).write(dir -> {
+            bundle(dir, "new");
+            return null;
+        });
+        assertEquals("new", Files.readString(out.resolve("model.json")));
+    }
+
+    @Test
+    void anExistingBundleIsReplacedOnlyWithForce() throws IOException {
+        Path out = tmp.resolve("out");
+        bundle(out, "old");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> StagedWrite.folder(out, "--out", "bundle", HOLDS_BUNDLE).write(dir -> null));
+        assertEquals("--out " + out + " already holds a bundle; pass --force to replace it", e.getMessage());
+        assertEquals("old", Files.readString(out.resolve("model.json")));
+
+        StagedWrite.folder(out, "--out", "bundle", HOLDS_BUNDLE).force(true).write(dir -> {
+            Files.writeString(dir.resolve("model.json"), "new");
+            return null;
+        });
+        assertEquals("new", Files.readString(out.resolve("model.json")));
+        assertFalse(Files.exists(out.resolve("predictor.onnx")), "the old folder is replaced as a whole, not merged");
+        assertEquals(List.of("out"), names(), "the old folder set aside is removed");
+    }
+
+    @Test
+    void aFolderThatHoldsSomethingElseIsNeverReplaced() throws IOException {
+        Path out = Files.createDirectories(tmp.resolve("home"));
+        Files.writeString(out.resolve("thesis.tex"), "years of work");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> StagedWrite.folder(out, "--out", "bundle", HOLDS_BUNDLE).force(true).check());
+        assertTrue(e.getMessage().contains("exists and does not hold a bundle; refusing to replace it, --force or not"), e.getMessage());
+        assertEquals("years of work", Files.readString(out.resolve("thesis.tex")));
+    }
+
+    @Test
+    void aFailureMidwayLeavesTheOldFolderAndThrowsTheBodysOwnException() throws IOException {
+        Path out = tmp.resolve("out");
+        bundle(out, "old");
+        IOException diskFull = new IOException("No space left on device");
+        IOException thrown = assertThrows(IOException.class,
+                () -> StagedWrite.folder(out, "--out", "bundle", HOLDS_BUNDLE).force(true).write(dir -> {
+                    Files.writeString(dir.resolve("predictor.onnx"), "half");
+                    throw diskFull;
+                }));
+        assertSame(diskFull, thrown);
+        assertEquals("old", Files.readString(out.resolve("model.json")));
+        assertEquals("old-weights", Files.readString(out.resolve("predictor.onnx")));
+        assertEquals(List.of("out"), names(), "the staging sibling is removed");
+    }
+
+    @Test
+    void theTargetMayNeitherBeNorLieInsideNorContainASourceEvenWithForce() throws IOException {
+        Path src = tmp.resolve("models/wall");
+        bundle(src, "fp");
+        for (Path out : List.of(src, src.resolve("q"), tmp.resolve("models"), tmp.resolve("models/../models/wall"))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> StagedWrite.folder(out, "--out", "bundle", HOLDS_BUNDLE).force(true).source(src, "--bundle").check());
+            assertTrue(e.getMessage().contains("--bundle " + src), e.getMessage());
+            assertTrue(e.getMessage().contains("a write never goes into what it reads"), e.getMessage());
+        }
+        Path link = Files.createSymbolicLink(tmp.resolve("link"), src);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> StagedWrite.folder(link, "--out", "bundle", HOLDS_BUNDLE).force(true).source(src, "--bundle").check());
+        assertTrue(e.getMessage().startsWith("--out " + link + " is --bundle " + src + " itself"), e.getMessage());
+        assertEquals("fp", Files.readString(src.resolve("model.json")));
+    }
+
+    @Test
+    void aFileIsReplacedInOneRenameOnlyWithForce() throws IOException {
+        Path log = tmp.resolve("run.json");
+        Files.writeString(log, "old");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> StagedWrite.file(log, "--results", "report").replaceHint("pass --resume or --force").check());
+        assertEquals("--results " + log + " already holds a report; pass --resume or --force", e.getMessage());
+
+        assertThrows(IOException.class, () -> StagedWrite.file(log, "--results", "report").force(true).write(f -> {
+            Files.writeString(f, "half");
+            throw new IOException("interrupted");
+        }));
+        assertEquals("old", Files.readString(log));
+        assertEquals(List.of("run.json"), names());
+
+        StagedWrite.file(log, "--results", "report").force(true).write(f -> Files.writeString(f, "new"));
+        assertEquals("new", Files.readString(log));
+        assertEquals(List.of("run.json"), names());
+    }
+
+    @Test
+    void aFolderIsNotReplacedByAFileNorAFileByAFolder() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("d"));
+        Files.writeString(dir.resolve("x"), "x");
+        assertThrows(IllegalArgumentException.class, () -> StagedWrite.file(dir, "--results", "report").force(true).check());
+        Path file = Files.writeString(tmp.resolve("f"), "f");
+        assertThrows(IllegalArgumentException.class,
+                () -> StagedWrite.folder(file, "--out", "bundle", HOLDS_BUNDLE).force(true).check());
+    }
+}
