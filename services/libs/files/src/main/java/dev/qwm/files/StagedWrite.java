@@ -43,6 +43,8 @@ public final class StagedWrite {
     }
 
     private final Path target;
+    /** The target as the user gave it, for messages. */
+    private final Path shown;
     private final String option;
     private final String kind;
     private final boolean folder;
@@ -53,6 +55,7 @@ public final class StagedWrite {
 
     private StagedWrite(Path target, String option, String kind, boolean folder, Predicate<Path> holdsOne) {
         this.target = Objects.requireNonNull(target, "target").toAbsolutePath().normalize();
+        this.shown = target;
         if (this.target.getParent() == null) {
             throw new IllegalArgumentException(option + " " + target + ": the root folder cannot be written");
         }
@@ -113,7 +116,7 @@ public final class StagedWrite {
             String relation = real.equals(src) ? "is" : real.startsWith(src) ? "is inside" : src.startsWith(real) ? "contains" : null;
             if (relation != null) {
                 String what = relation.equals("is") ? s.option() + " " + s.path() + " itself" : s.option() + " " + s.path();
-                throw new IllegalArgumentException(option + " " + target + " " + relation + " " + what
+                throw new IllegalArgumentException(option + " " + shown + " " + relation + " " + what
                         + ": a write never goes into what it reads, --force or not (choose another " + option + ")");
             }
         }
@@ -121,22 +124,22 @@ public final class StagedWrite {
             return this;
         }
         if (folder && !Files.isDirectory(target)) {
-            throw new IllegalArgumentException(option + " " + target + " is a file, not a folder for a " + kind
+            throw new IllegalArgumentException(option + " " + shown + " is a file, not a folder for a " + kind
                     + "; refusing to replace it, --force or not (choose another " + option + ")");
         }
         if (!folder && Files.isDirectory(target)) {
-            throw new IllegalArgumentException(option + " " + target + " is a folder, not a " + kind
+            throw new IllegalArgumentException(option + " " + shown + " is a folder, not a " + kind
                     + " file; refusing to replace it, --force or not (choose another " + option + ")");
         }
         if (folder && isEmptyFolder(target)) {
             return this;
         }
         if (!holdsOne.test(target)) {
-            throw new IllegalArgumentException(option + " " + target + " exists and does not hold a " + kind
+            throw new IllegalArgumentException(option + " " + shown + " exists and does not hold a " + kind
                     + "; refusing to replace it, --force or not (choose another " + option + ")");
         }
         if (!force) {
-            throw new IllegalArgumentException(option + " " + target + " already holds a " + kind + "; " + replaceHint);
+            throw new IllegalArgumentException(option + " " + shown + " already holds a " + kind + "; " + replaceHint);
         }
         return this;
     }
