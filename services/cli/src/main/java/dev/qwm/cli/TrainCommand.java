@@ -126,7 +126,8 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--env must be wall or pusht, got " + env);
         }
         // refused now, not after hours of training
-        ModelBundle.target(out, "--out").force(force).source(data, "--data").check();
+        ModelBundle.target(out, "--out").force(force).source(data, "--data").source(encoderFrom, "--encoder-from")
+                .source(predictorFrom, "--predictor-from").check();
         QwmDataset train = QwmDataset.open(data, Split.TRAIN);
         if (!train.environment().equals(environment)) {
             throw new IllegalArgumentException(data + " is a " + train.environment() + " dataset, not " + environment);
