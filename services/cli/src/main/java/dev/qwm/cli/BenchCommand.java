@@ -6,7 +6,7 @@ import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.quant.ConsoleProgress;
 import dev.qwm.quant.Progress;
 import dev.qwm.quant.bench.BundleBenchmark;
-import dev.qwm.quant.emit.CpuFeatures;
+import dev.qwm.onnx.runtime.CpuFeatures;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -2,6 +2,8 @@ package dev.qwm.cli;
 
 import dev.qwm.files.StagedWrite;
 import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.onnx.runtime.CpuFeatures;
+import dev.qwm.onnx.runtime.RunEnvironment;
 import dev.qwm.onnx.runtime.SessionConfig;
 import dev.qwm.planning.PlannerBudget;
 import dev.qwm.planning.eval.EpisodeSources;
@@ -12,13 +14,11 @@ import dev.qwm.quant.ConsoleProgress;
 import dev.qwm.quant.ModuleQuantizer;
 import dev.qwm.quant.bundle.BundleQuantizer;
 import dev.qwm.quant.bundle.PlanningCalibration;
-import dev.qwm.quant.emit.CpuFeatures;
 import dev.qwm.quant.emit.EmitOptions;
 import dev.qwm.quant.manifest.LayerReport;
 import dev.qwm.quant.manifest.ModuleReport;
 import dev.qwm.quant.recipe.ActivationSpec;
 import dev.qwm.quant.recipe.CalibrationSettings;
-import dev.qwm.quant.recipe.ModuleRecipe;
 import dev.qwm.quant.recipe.Presets;
 import dev.qwm.quant.recipe.QuantMethod;
 import dev.qwm.quant.recipe.Recipe;
@@ -34,9 +34,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.EnumMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -58,7 +56,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         @Option(names = "--recipe", paramLabel = "FILE", description = "A recipe in YAML or JSON.")
         Path recipe;
 
-        @Option(names = "--preset", paramLabel = "NAME", description = "A named recipe: w8a8, w8a16, w6a16, w4a16-g128, w4a16, w3a16, w4a8.")
+        @Option(names = "--preset", paramLabel = "NAME", description = "A named recipe: w8a8, w8a16, w6a16, w4a16-g128, w4a16-g32, w4a16, w3a16, w3a16-g32, w4a8, w4a8-g128-kernel, w8a8-kernel.")
         String preset;
     }
 
@@ -74,7 +72,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--method", defaultValue = "rtn", description = "With --preset: rtn, omse, awq, smoothquant, omniquant or gptq (default: ${DEFAULT-VALUE}).")
     String method;
 
-    @Option(names = "--act-granularity", description = "With --preset: tensor (static, calibrated) or token (dynamic) for quantized activations.")
+    @Option(names = "--act-granularity", description = "With --preset: tensor (static, calibrated), token (dynamic, no calibration) or kernel (int8 inside MatMulNBits, no calibration) for quantized activations.")
     String actGranularity;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder of the quantized bundle (must not hold a bundle unless --force; never the --bundle itself).")
@@ -98,7 +96,8 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--opt-steps", description = "CEM steps per plan during calibration (default: wall 10, pusht 30).")
     Integer optSteps;
 
-    @Option(names = "--accuracy-level", description = "MatMulNBits accuracy_level: 4 (int8 activations inside the kernel) or 0 (float) (default: per layer, 4 with VNNI or from 512 inputs wide, else 0: the faster here).")
+    // int8 activations inside MatMulNBits change what the model computes: a recipe choice, no longer an emit option
+    @Option(names = "--accuracy-level", hidden = true)
     Integer accuracyLevel;
 
     @Option(names = "--int8", defaultValue = "auto", description = "8-bit × 8-bit integer GEMM: auto, u8s8 (fast with VNNI, saturates without) or u8u8 (exact everywhere) (default: ${DEFAULT-VALUE}).")
@@ -118,6 +117,12 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (accuracyLevel != null) {
+            throw new IllegalArgumentException("--accuracy-level is gone: the recipe alone fixes what a model computes. "
+                    + "A16 runs MatMulNBits on float activations (accuracy_level 0) on every CPU; for int8 activations "
+                    + "inside the kernel (accuracy_level 4) ask for them: --preset w4a8-g128-kernel, or an A8 preset with "
+                    + "--act-granularity kernel, or activations: {bits: 8, granularity: kernel} in a recipe");
+        }
         Recipe recipe = recipe();
         if (printRecipe) {
             System.out.print(RecipeIo.toYaml(recipe));
@@ -128,13 +133,12 @@ public final class QuantizeCommand implements Callable<Integer> {
                 .source(dataset, "--dataset").check();
         ModelBundle fp = ModelBundle.read(bundle);
         String environment = fp.manifest().environment();
-        EmitOptions emit = new EmitOptions(accuracyLevel == null ? -1 : accuracyLevel,
-                EmitOptions.Int8Flavor.valueOf(int8.toUpperCase(Locale.ROOT)), 128, false);
+        EmitOptions emit = new EmitOptions(EmitOptions.Int8Flavor.valueOf(int8.toUpperCase(Locale.ROOT)), 128, false);
         ModuleQuantizer.Options options = new ModuleQuantizer.Options(emit, SessionConfig.ofThreads(threads),
                 new ConsoleProgress(System.err));
         CpuFeatures cpu = CpuFeatures.current();
-        System.err.printf(Locale.ROOT, "qwm quantize: %s (%s) with recipe %s; CPU %s: %s%n", fp.manifest().name(), environment,
-                recipe.name(), cpu.model(), cpu.summary());
+        System.err.printf(Locale.ROOT, "qwm quantize: %s (%s) with recipe %s; on %s: %s%n", fp.manifest().name(), environment,
+                recipe.name(), RunEnvironment.of(cpu, options.ort()).describe(), cpu.summary());
         PlanningCalibration calibration = null;
         ProgressBar bar = null;
         if (recipe.needsCalibration() || measure) {
@@ -186,9 +190,10 @@ public final class QuantizeCommand implements Callable<Integer> {
                     m.module(), m.component(), kib(m.weightBytesBefore()), kib(m.weightBytesAfter()),
                     (double) m.weightBytesAfter() / m.weightBytesBefore(), kib(m.bytesBefore()), kib(m.bytesAfter()),
                     int8Gemm ? "; 8-bit weights stored u8 (+128): u8×u8 GEMM, exact without VNNI" : "");
-            Table t = new Table("layer", "method", "format", "kernel", "emulated", "weight MSE", "output SQNR dB");
+            Table t = new Table("layer", "method", "format", "groups/row", "kernel", "emulated", "weight MSE", "output SQNR dB");
             for (LayerReport l : m.layers()) {
-                t.row(l.layer(), l.method(), l.weights() + " " + l.activations(), l.kernel() == null ? "-" : l.kernel().kernel(),
+                t.row(l.layer(), l.method(), l.weights() + " " + l.activations(), l.groupsDescription(),
+                        l.kernel() == null ? "-" : l.kernel().kernel(),
                         l.kernel() != null && l.kernel().emulated() ? "yes" : "no", String.format(Locale.ROOT, "%.3g", l.weightMse()),
                         l.outputSqnrDb() == null ? "-" : String.format(Locale.ROOT, "%.1f", l.outputSqnrDb()));
             }
@@ -212,12 +217,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         } else {
             r = Presets.recipe(source.preset, WorldModelModule.parseSelection(modules), QuantMethod.parse(method));
             if (actGranularity != null) {
-                Map<WorldModelModule, ModuleRecipe> m = new EnumMap<>(WorldModelModule.class);
-                r.modules().forEach((k, v) -> m.put(k, new ModuleRecipe(v.method(), v.weights(),
-                        v.activations().isFloat() ? v.activations()
-                                : ActivationSpec.of(v.activations().bits(), ActivationSpec.Granularity.parse(actGranularity)),
-                        v.options(), v.layers())));
-                r = new Recipe(r.name() + "-" + actGranularity, m, r.calibration());
+                r = Presets.withActivationGranularity(r, ActivationSpec.Granularity.parse(actGranularity));
             }
         }
         if (episodes != null || quantIter != null) {

@@ -62,7 +62,7 @@ class QuantizeCommandTest {
         String json = run("quantize", "--bundle", fp.toString(), "--preset", "w4a16-g128", "--modules", "predictor",
                 "--out", dir.resolve("q").toString(), "--json");
         JsonNode manifest = new ObjectMapper().readTree(json);
-        assertEquals("qwm-quantization/1", manifest.get("format").asText());
+        assertEquals("qwm-quantization/2", manifest.get("format").asText());
         JsonNode predictor = manifest.get("modules").get(0);
         assertEquals("predictor", predictor.get("module").asText());
         assertTrue(predictor.get("weightBytesAfter").asLong() <= 0.2 * predictor.get("weightBytesBefore").asLong());
@@ -85,6 +85,21 @@ class QuantizeCommandTest {
         cli.setErr(new PrintWriter(err));
         assertEquals(1, cli.execute("quantize", "--bundle", fp.toString(), "--preset", "w5a16", "--out", dir.resolve("x").toString()));
         assertTrue(err.toString().contains("unknown preset 'w5a16'"), err.toString());
+        StringWriter err2 = new StringWriter();
+        cli.setErr(new PrintWriter(err2));
+        assertEquals(1, cli.execute("quantize", "--bundle", fp.toString(), "--preset", "w4a16", "--accuracy-level", "4",
+                "--out", dir.resolve("y").toString()));
+        assertTrue(err2.toString().contains("--act-granularity kernel"), err2.toString());
+    }
+
+    @Test
+    void perTokenActivationsQuantizeTheShippedPushTModelWithoutAnyDataset(@TempDir Path dir) throws Exception {
+        Path pusht = Path.of("../../models/pusht");
+        String json = run("quantize", "--bundle", pusht.toString(), "--preset", "w8a8", "--act-granularity", "token",
+                "--modules", "predictor", "--out", dir.resolve("q").toString(), "--json");
+        JsonNode layer = new ObjectMapper().readTree(json).get("modules").get(0).get("layers").get(0);
+        assertEquals("A8-token", layer.get("activations").asText());
+        assertEquals("MatMulInteger", layer.get("kernel").get("kernel").asText());
     }
 
     /** Runs {@code args} expecting exit code 1; returns what was printed on stderr. */

@@ -8,6 +8,7 @@ import dev.qwm.onnx.graph.GraphIndex;
 import dev.qwm.onnx.graph.LinearLayer;
 import dev.qwm.onnx.graph.OptimizedGraphs;
 import dev.qwm.onnx.graph.TensorData;
+import dev.qwm.onnx.runtime.CpuFeatures;
 import dev.qwm.onnx.runtime.SessionConfig;
 import dev.qwm.quant.calib.ActivationCollector;
 import dev.qwm.quant.calib.BlockSnapshot;
@@ -80,17 +81,29 @@ public final class ModuleQuantizer {
     /** Rows of calibration data each layer's output error is measured on. */
     static final int REPORT_ROWS = 1024;
 
-    public record Options(EmitOptions emit, SessionConfig ort, Progress progress) {
+    /**
+     * @param cpu the CPU the graph is emitted for: it picks kernel variants that compute the same numbers (u8×s8 or
+     *            u8×u8), never the numbers; {@link CpuFeatures#current()} unless a test names another
+     */
+    public record Options(EmitOptions emit, SessionConfig ort, Progress progress, CpuFeatures cpu) {
+        public Options(EmitOptions emit, SessionConfig ort, Progress progress) {
+            this(emit, ort, progress, CpuFeatures.current());
+        }
+
         public static Options defaults() {
             return new Options(EmitOptions.DEFAULTS, SessionConfig.singleThreaded(), Progress.NONE);
         }
 
         public Options withProgress(Progress p) {
-            return new Options(emit, ort, p);
+            return new Options(emit, ort, p, cpu);
         }
 
         public Options withEmit(EmitOptions e) {
-            return new Options(e, ort, progress);
+            return new Options(e, ort, progress, cpu);
+        }
+
+        public Options withCpu(CpuFeatures c) {
+            return new Options(emit, ort, progress, c);
         }
     }
 
@@ -153,7 +166,8 @@ public final class ModuleQuantizer {
                     groupMethod.put(g, methods.iterator().next());
                 }
             }
-            this.needsCalibration = plans.stream().anyMatch(p -> p.method().needsCalibration() || !p.activations().isFloat());
+            // only static activation ranges need data; per-token and in-kernel parameters are computed at run time
+            this.needsCalibration = plans.stream().anyMatch(p -> p.method().needsCalibration() || p.activations().isStatic());
             Map<String, Boolean> gram = new LinkedHashMap<>();
             Map<String, Integer> width = new LinkedHashMap<>();
             for (LayerPlan p : plans) {
@@ -300,7 +314,7 @@ public final class ModuleQuantizer {
             }
             QuantizedWeights q = chosenWeights.containsKey(l.name()) ? chosenWeights.get(l.name()) : weights(p, wt, stats);
             ActivationParams params = null;
-            if (!p.activations().isFloat() && p.activations().granularity() == ActivationSpec.Granularity.TENSOR) {
+            if (p.activations().isStatic()) {
                 params = ActivationParams.fromRange(p.activations().bits(), stats.min(), stats.max());
             }
             quantized.add(new QuantizedLayer(l, q, p.activations(), params));
@@ -309,20 +323,21 @@ public final class ModuleQuantizer {
         options.progress().finish();
 
         ModelProto transformedFloat = editor.build();
-        EmittedModel emitted = OnnxEmitter.emit(transformedFloat, quantized, options.emit());
+        EmittedModel emitted = OnnxEmitter.emit(transformedFloat, quantized, options.emit(), options.cpu());
         Map<String, Integer> runtimeOps = OptimizedGraphs.runtimeOpTypeCounts(emitted.model());
         int unfused = OptimizedGraphs.unfusedDequantize(OptimizedGraphs.optimized(emitted.model()));
 
         // attach kernels to layer reports
         Map<String, LayerKernel> kernelOf = new HashMap<>();
         emitted.kernels().forEach(k -> kernelOf.put(k.layer(), k));
-        List<LayerReport> withKernels = reports.stream().map(r -> new LayerReport(r.layer(), r.inFeatures(), r.outFeatures(),
-                r.method(), r.weights(), r.activations(), r.transform(), kernelOf.get(r.layer()), r.weightMse(), r.outputMse(),
-                r.outputSqnrDb(), r.calibrationRows(), r.note())).toList();
+        List<LayerReport> withKernels = reports.stream().map(r -> r.withKernel(kernelOf.get(r.layer()))).toList();
+        boolean fullRangeInt8 = quantized.stream().anyMatch(q -> q.weights().spec().bits() == 8
+                && q.activations().bits() == 8 && !q.activations().inKernel());
         List<String> floatLayers = all.stream().map(LinearLayer::name).filter(n -> !planByName.containsKey(n)).toList();
         ModuleReport report = new ModuleReport(module.id(), module.component(), withKernels, groupReports, floatLayers,
                 source.getSerializedSize(), emitted.model().getSerializedSize(), weightBytes(model, all),
-                emitted.kernels().stream().mapToLong(LayerKernel::weightBytes).sum(), emitted.accuracyLevel(), emitted.signedInt8Weights(), runtimeOps, unfused);
+                emitted.kernels().stream().mapToLong(LayerKernel::weightBytes).sum(),
+                fullRangeInt8 ? (emitted.signedInt8Weights() ? "u8s8" : "u8u8") : null, runtimeOps, unfused);
         return new Result(emitted.model(), transformedFloat, List.copyOf(quantized), report, data);
     }
 
@@ -391,7 +406,29 @@ public final class ModuleQuantizer {
             }
         }
         return new LayerReport(l.name(), l.inFeatures(), l.outFeatures(), p.method().id(), p.weights().toString(),
-                p.activations().toString(), transform, null, weightMse, outMse, sqnr, rows, note);
+                p.activations().toString(), q.layout().groupsPerRow(), transform, numericsDigest(p, q, params), null,
+                weightMse, outMse, sqnr, rows, note);
+    }
+
+    /** SHA-256 of what the layer computes: formats, integer codes, weight scales, static activation parameters. */
+    static String numericsDigest(LayerPlan p, QuantizedWeights q, ActivationParams params) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update((p.weights() + " " + p.activations() + " " + q.layout().groupsPerRow() + "\n")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(q.codes().length + 4 * q.scales().length + 12);
+            b.put(q.codes());
+            for (float f : q.scales()) {
+                b.putInt(Float.floatToIntBits(f));
+            }
+            if (params != null) {
+                b.putInt(params.bits()).putInt(Float.floatToIntBits(params.scale())).putInt(params.zeroPoint());
+            }
+            md.update(b.array(), 0, b.position());
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static Double finite(double v) {

@@ -61,7 +61,7 @@ class MethodsOnTransformerBlocksTest {
     static ModuleQuantizer.Result quantize(QuantMethod method, WeightSpec w, ActivationSpec a, MethodOptions o) {
         ModuleRecipe recipe = new ModuleRecipe(method, w, a, o, null);
         return ModuleQuantizer.quantize(model, WorldModelModule.PREDICTOR, recipe, CalibrationSettings.DEFAULTS, feed(),
-                ModuleQuantizer.Options.defaults().withEmit(EmitOptions.DEFAULTS.withAccuracyLevel(0)));
+                ModuleQuantizer.Options.defaults().withEmit(EmitOptions.DEFAULTS));
     }
 
     static double sqnr(ModelProto m) {

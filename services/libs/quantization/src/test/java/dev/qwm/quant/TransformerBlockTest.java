@@ -57,7 +57,7 @@ class TransformerBlockTest {
 
     static ModuleQuantizer.Result quantize(QuantMethod method, WeightSpec w, ActivationSpec a) {
         return ModuleQuantizer.quantize(model, WorldModelModule.PREDICTOR, new ModuleRecipe(method, w, a, null, null),
-                CalibrationSettings.DEFAULTS, feed(), ModuleQuantizer.Options.defaults().withEmit(EmitOptions.DEFAULTS.withAccuracyLevel(0)));
+                CalibrationSettings.DEFAULTS, feed(), ModuleQuantizer.Options.defaults().withEmit(EmitOptions.DEFAULTS));
     }
 
     static double sqnr(ModelProto m) {
@@ -120,16 +120,21 @@ class TransformerBlockTest {
         ModuleQuantizer.Result g128 = ModuleQuantizer.quantize(model, WorldModelModule.PREDICTOR,
                 recipe.modules().get(WorldModelModule.PREDICTOR), recipe.calibration(), null, ModuleQuantizer.Options.defaults());
         assertTrue(g128.report().layers().get(0).note().contains("group 128 ≥ input width 64"), g128.report().layers().get(0).toString());
+        assertEquals(1, g128.report().layers().get(0).groupsPerRow());
+        assertEquals("1 (per channel: group ≥ width 64)", g128.report().layers().get(0).groupsDescription());
         assertTrue(g128.report().weightBytesAfter() < 0.2 * g128.report().weightBytesBefore());
         assertEquals(null, g128.calibration(), "RTN weight-only needs no calibration");
 
         ModuleQuantizer.Result r = quantize(QuantMethod.GPTQ, WeightSpec.grouped(4, 32), ActivationSpec.FLOAT);
         QuantizationManifest m = new QuantizationManifest(QuantizationManifest.FORMAT, Presets.recipe("w4a16", "predictor"),
-                r.calibration().fingerprint(), r.calibration().batches(), "test", "avx2+", null, List.of(r.report()));
+                r.calibration().fingerprint(), r.calibration().batches(),
+                dev.qwm.onnx.runtime.RunEnvironment.of(dev.qwm.onnx.runtime.CpuFeatures.AVX2, dev.qwm.onnx.runtime.SessionConfig.singleThreaded()),
+                null, List.of(r.report()));
         String json = m.toJson();
         assertTrue(json.contains("\"calibrationFingerprint\" : \"" + r.calibration().fingerprint() + "\""), json);
         assertTrue(json.contains("\"outputSqnrDb\""), json);
         assertTrue(json.contains("MatMulNBits"), json);
+        assertTrue(json.contains("\"ranOn\"") && json.contains("\"onnxRuntime\" : \"1.29"), json);
         assertTrue(r.report().weightBytesAfter() < 0.2 * r.report().weightBytesBefore(),
                 r.report().weightBytesAfter() + " vs " + r.report().weightBytesBefore());
         assertEquals(4, r.report().layers().size());

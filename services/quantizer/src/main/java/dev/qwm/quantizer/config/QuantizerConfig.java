@@ -55,12 +55,11 @@ public interface QuantizerConfig {
         Optional<Integer> optSteps();
     }
 
-    /** How quantized layers are written (see dev.qwm.quant.emit.EmitOptions). */
+    /**
+     * How quantized layers are written (see dev.qwm.quant.emit.EmitOptions): kernel variants only; what a layer
+     * computes, including int8 activations inside MatMulNBits, is the recipe's.
+     */
     interface Emit {
-        /** MatMulNBits accuracy_level: -1 automatic (per layer: 4 with VNNI or from 512 inputs wide, else 0), 0 float, 4 int8 inside the kernel. */
-        @WithDefault("-1")
-        int accuracyLevel();
-
         /** 8-bit x 8-bit integer GEMM: auto, u8s8 or u8u8. */
         @WithDefault("auto")
         String int8();

@@ -55,7 +55,7 @@ public final class SubmissionChecks {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("quantizer.emit.int8 must be auto, u8s8 or u8u8, got '" + config.emit().int8() + "'");
         }
-        EmitOptions emit = EmitOptions.DEFAULTS.withAccuracyLevel(config.emit().accuracyLevel()).withInt8Flavor(flavor);
+        EmitOptions emit = EmitOptions.DEFAULTS.withInt8Flavor(flavor);
         return new SubmissionChecks(emit, config.calibration().samples(), config.calibration().optSteps(),
                 config.datasets());
     }
@@ -120,8 +120,8 @@ public final class SubmissionChecks {
             }
         }
         String canonical = RecipeRequests.canonicalJson(recipe);
-        String settings = String.format(Locale.ROOT, "emit accuracyLevel=%d int8=%s perChannelBlock=%d; calibration %s",
-                emit.accuracyLevel(), emit.int8Flavor(), emit.perChannelBlockSize(), budget == null ? "none" : budget);
+        String settings = String.format(Locale.ROOT, "emit int8=%s perChannelBlock=%d; calibration %s",
+                emit.int8Flavor(), emit.perChannelBlockSize(), budget == null ? "none" : budget);
         String id = ArtifactStore.key(source, recipe.name(), canonical, settings);
         return new Submission(id, source.directory(), shas(source), recipe, canonical, budget, dataset);
     }

@@ -290,6 +290,7 @@ public final class RecipeRequests {
         switch (m.getActivationGranularity()) {
             case ACTIVATION_GRANULARITY_PER_TENSOR -> a.put("granularity", "tensor");
             case ACTIVATION_GRANULARITY_PER_TOKEN -> a.put("granularity", "token");
+            case ACTIVATION_GRANULARITY_KERNEL -> a.put("granularity", "kernel");
             default -> {
             }
         }

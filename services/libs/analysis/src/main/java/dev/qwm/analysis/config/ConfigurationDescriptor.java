@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * collector has them ({@link Origin#RECIPE}), otherwise read from the configuration label ({@link Origin#LABEL}).
  *
  * <p>Labels are read leniently, in any order and with any separators: a format {@code w<bits>a<bits>[-g<group>]
- * [-tensor|-token]} (the quantizer's preset names), {@code e<bits>p<bits>} for encoder and predictor weights at
+ * [-tensor|-token|-kernel]} (the quantizer's preset names), {@code e<bits>p<bits>} for encoder and predictor weights at
  * different bits, a module {@code encoder|predictor|both} (default both), a method ({@code rtn}, {@code omse},
  * {@code awq}, {@code smoothquant}, {@code omniquant}, {@code gptq}; default rtn), or {@code fp}/{@code fp32} for full
  * precision. Examples: {@code predictor/w4a16-g128/rtn}, {@code both/w8a8-token/smoothquant}, {@code wall-fp32}.
@@ -33,7 +33,7 @@ public record ConfigurationDescriptor(String label, ModuleQuantization encoder, 
     private static final String B = "(?<![a-z0-9])";
     private static final String E = "(?![a-z0-9])";
     private static final Pattern FORMAT = Pattern.compile(B + "w(\\d{1,2})a(\\d{1,2})(?:[-_]?g(\\d{1,4}))?"
-            + "(?:[-_](per[-_]?tensor|per[-_]?token|tensor|token|static|dynamic))?" + E);
+            + "(?:[-_](per[-_]?tensor|per[-_]?token|tensor|token|static|dynamic|kernel))?" + E);
     private static final Pattern SPLIT_BITS = Pattern.compile(B + "e(\\d{1,2})[-_]?p(\\d{1,2})" + E);
     private static final Pattern FULL = Pattern.compile(B + "(fp|fp32|fp16|float|float32|full[-_]?precision|baseline)" + E);
     private static final Pattern MODULE = Pattern.compile(B + "(encoder|predictor|both|enc|pred)(?:[-_]only)?" + E);

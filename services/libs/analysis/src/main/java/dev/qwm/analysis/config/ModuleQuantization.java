@@ -72,6 +72,8 @@ public record ModuleQuantization(QuantMethod method, int weightBits, int groupSi
         }
         if (activationGranularity == ActivationSpec.Granularity.TOKEN) {
             b.append("-token");
+        } else if (activationGranularity == ActivationSpec.Granularity.KERNEL) {
+            b.append("-kernel");
         }
         if (layerOverrides) {
             b.append("+mixed");

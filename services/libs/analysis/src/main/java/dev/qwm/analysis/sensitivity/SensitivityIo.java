@@ -13,13 +13,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads per-layer errors from the quantizer's manifests ({@code "format": "qwm-quantization/1"}): a
+ * Reads per-layer errors from the quantizer's manifests ({@code "format": "qwm-quantization/1"} or {@code /2}, whose
+ * layers carry the same fields): a
  * {@code quantization.json}, a bundle's {@code model.json} (its {@code provenance.quantization}), or a bundle folder
  * holding either. Layers without an output error (e.g. no calibration rows) are left out.
  */
 public final class SensitivityIo {
 
-    public static final String MANIFEST_FORMAT = "qwm-quantization/1";
+    public static final String MANIFEST_FORMAT = "qwm-quantization/2";
+    private static final java.util.Set<String> READABLE = java.util.Set.of("qwm-quantization/1", MANIFEST_FORMAT);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern WEIGHTS = Pattern.compile("W(\\d+)(?:-g(\\d+))?");
 
@@ -43,10 +45,10 @@ public final class SensitivityIo {
 
     public static List<LayerSensitivity> parse(JsonNode root, String where) {
         JsonNode manifest = root;
-        if (!MANIFEST_FORMAT.equals(root.path("format").asText())) {
+        if (!READABLE.contains(root.path("format").asText())) {
             manifest = root.path("provenance").path("quantization");
         }
-        if (!MANIFEST_FORMAT.equals(manifest.path("format").asText())) {
+        if (!READABLE.contains(manifest.path("format").asText())) {
             throw new IllegalArgumentException(where + ": not a quantization manifest (no \"format\": \""
                     + MANIFEST_FORMAT + "\" at the top or under provenance.quantization)");
         }

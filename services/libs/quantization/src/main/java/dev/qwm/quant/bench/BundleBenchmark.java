@@ -17,7 +17,7 @@ import dev.qwm.planning.cem.CemStepTimer;
 import dev.qwm.planning.onnx.CemStepCost;
 import dev.qwm.planning.onnx.OnnxWorldModel;
 import dev.qwm.quant.Progress;
-import dev.qwm.quant.emit.CpuFeatures;
+import dev.qwm.onnx.runtime.CpuFeatures;
 
 import java.io.UncheckedIOException;
 import java.util.ArrayList;

@@ -18,7 +18,7 @@ import dev.qwm.onnx.runtime.SessionConfig;
 import dev.qwm.quant.core.ActivationParams;
 import dev.qwm.quant.core.ErrorMetrics;
 import dev.qwm.quant.core.QuantizedWeights;
-import dev.qwm.quant.emit.CpuFeatures;
+import dev.qwm.onnx.runtime.CpuFeatures;
 import dev.qwm.quant.emit.EmitOptions;
 import dev.qwm.quant.emit.OnnxEmitter;
 import dev.qwm.quant.emit.QuantizedLayer;
@@ -117,8 +117,8 @@ public final class MatMulKernelBenchmark {
 
         record Variant(String name, ModelProto model) {
         }
-        EmitOptions acc0 = EmitOptions.DEFAULTS.withAccuracyLevel(0);
-        EmitOptions acc4 = EmitOptions.DEFAULTS.withAccuracyLevel(4);
+        EmitOptions acc0 = EmitOptions.DEFAULTS;
+        ActivationSpec kernel8 = ActivationSpec.of(8, ActivationSpec.Granularity.KERNEL);
         List<Variant> variants = new ArrayList<>();
         variants.add(new Variant("fp32 MatMul", fp));
         variants.add(new Variant("W8A8 static, u8×s8 (QDQ)", emit(fp, new QuantizedLayer(layer, w8, tensor8, a8), acc0.withInt8Flavor(EmitOptions.Int8Flavor.U8S8))));
@@ -126,11 +126,11 @@ public final class MatMulKernelBenchmark {
         variants.add(new Variant("W4A8 static, u8×s8 (QDQ)", emit(fp, new QuantizedLayer(layer, w4, tensor8, a8), acc0)));
         variants.add(new Variant("W8A8 per-token, u8×u8", emit(fp, new QuantizedLayer(layer, w8, token8, null), acc0.withInt8Flavor(EmitOptions.Int8Flavor.U8U8))));
         variants.add(new Variant("W8A16 MatMulNBits acc0", emit(fp, new QuantizedLayer(layer, w8, ActivationSpec.FLOAT, null), acc0)));
-        variants.add(new Variant("W8A16 MatMulNBits acc4", emit(fp, new QuantizedLayer(layer, w8, ActivationSpec.FLOAT, null), acc4)));
+        variants.add(new Variant("W8A8-kernel MatMulNBits acc4", emit(fp, new QuantizedLayer(layer, w8, kernel8, null), acc0)));
         variants.add(new Variant("W4A16-g128 MatMulNBits acc0", emit(fp, new QuantizedLayer(layer, w4g, ActivationSpec.FLOAT, null), acc0)));
-        variants.add(new Variant("W4A16-g128 MatMulNBits acc4", emit(fp, new QuantizedLayer(layer, w4g, ActivationSpec.FLOAT, null), acc4)));
+        variants.add(new Variant("W4A8-g128-kernel MatMulNBits acc4", emit(fp, new QuantizedLayer(layer, w4g, kernel8, null), acc0)));
         variants.add(new Variant("W4A16-g32 MatMulNBits acc0", emit(fp, new QuantizedLayer(layer, w4g32, ActivationSpec.FLOAT, null), acc0)));
-        variants.add(new Variant("W4A16-g32 MatMulNBits acc4", emit(fp, new QuantizedLayer(layer, w4g32, ActivationSpec.FLOAT, null), acc4)));
+        variants.add(new Variant("W4A8-g32-kernel MatMulNBits acc4", emit(fp, new QuantizedLayer(layer, w4g32, kernel8, null), acc0)));
 
         SessionConfig config = SessionConfig.ofThreads(threads);
         List<Row> rows = new ArrayList<>();

@@ -6,10 +6,10 @@ import dev.qwm.files.StagedWrite;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.graph.OnnxModels;
+import dev.qwm.onnx.runtime.RunEnvironment;
 import dev.qwm.quant.ModuleQuantizer;
 import dev.qwm.quant.calib.ActivationCollector;
 import dev.qwm.quant.calib.CalibrationData;
-import dev.qwm.quant.emit.CpuFeatures;
 import dev.qwm.quant.manifest.ModuleReport;
 import dev.qwm.quant.manifest.QuantizationManifest;
 import dev.qwm.quant.recipe.Recipe;
@@ -95,10 +95,9 @@ public final class BundleQuantizer {
 
         List<ModuleReport> reports = new ArrayList<>();
         results.values().forEach(r -> reports.add(r.report()));
-        CpuFeatures cpu = CpuFeatures.current();
         QuantizationManifest manifest = new QuantizationManifest(QuantizationManifest.FORMAT, recipe,
-                fingerprint(data), data.values().stream().mapToLong(CalibrationData::batches).sum(), cpu.model(),
-                cpu.summary(), source.reference(), reports);
+                fingerprint(data), data.values().stream().mapToLong(CalibrationData::batches).sum(),
+                RunEnvironment.of(options.cpu(), options.ort()), source.reference(), reports);
 
         ObjectNode provenance = ModelBundle.newProvenance();
         provenance.set("quantization", manifest.toJsonNode());

@@ -61,4 +61,25 @@ public record ActivationParams(int bits, float scale, int zeroPoint) {
             }
         }
     }
+
+    /**
+     * Symmetric int8 per row and block of {@code block} values, in place: what MatMulNBits' accuracy_level 4 does to
+     * its input (scale = max|x| / 127 over the block, code = rint(x / scale)).
+     */
+    public static void fakeQuantPerBlockSymmetric(float[] x, int width, int block) {
+        for (int r = 0; r < x.length / width; r++) {
+            for (int b0 = 0; b0 < width; b0 += block) {
+                int base = r * width + b0;
+                int n = Math.min(block, width - b0);
+                float amax = 0f;
+                for (int k = 0; k < n; k++) {
+                    amax = Math.max(amax, Math.abs(x[base + k]));
+                }
+                float scale = amax / 127f;
+                for (int k = 0; k < n; k++) {
+                    x[base + k] = scale == 0f ? 0f : (float) Math.rint(x[base + k] / scale) * scale;
+                }
+            }
+        }
+    }
 }

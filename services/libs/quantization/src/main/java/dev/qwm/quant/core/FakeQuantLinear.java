@@ -4,8 +4,9 @@ import dev.qwm.quant.recipe.ActivationSpec;
 
 /**
  * The plain-Java reference of a quantized linear layer: the input quantized and dequantized as the recipe says
- * (per-tensor with calibrated parameters, or per token), times the dequantized weights, plus the float bias. The
- * emitted ONNX graphs are checked against this, and per-layer errors are measured with it.
+ * (per tensor with calibrated parameters, per token, or per row and MatMulNBits block as accuracy_level 4 does),
+ * times the dequantized weights, plus the float bias. The emitted ONNX graphs are checked against this, and
+ * per-layer errors are measured with it.
  */
 public final class FakeQuantLinear {
 
@@ -18,7 +19,10 @@ public final class FakeQuantLinear {
      */
     public static float[] forward(float[] x, int rows, QuantizedWeights w, ActivationSpec activations,
                                   ActivationParams staticParams, float[] bias) {
-        float[] xq = quantizeInput(x, w.in(), activations, staticParams);
+        float[] xq = activations.inKernel() ? x.clone() : quantizeInput(x, w.in(), activations, staticParams);
+        if (activations.inKernel()) {
+            ActivationParams.fakeQuantPerBlockSymmetric(xq, w.in(), MatMulNBitsBlocks.blockOf(w));
+        }
         float[] y = LinearAlgebra.linear(xq, rows, w.in(), w.dequantize(), w.out());
         addBias(y, bias, w.out());
         return y;
@@ -31,6 +35,9 @@ public final class FakeQuantLinear {
         float[] xq = x.clone();
         if (activations.granularity() == ActivationSpec.Granularity.TENSOR) {
             staticParams.fakeQuant(xq);
+        } else if (activations.inKernel()) {
+            throw new IllegalArgumentException("activations quantized inside the kernel depend on its weight blocks: "
+                    + "use forward()");
         } else {
             ActivationParams.fakeQuantPerToken(xq, width, activations.bits());
         }

@@ -7,8 +7,8 @@ import java.util.List;
 /**
  * A quantized graph and how each of its quantized layers runs.
  *
- * @param accuracyLevel the accuracy_level of its MatMulNBits layers (the highest where the automatic choice differs
- *                      between layers; each layer's is in its kernel), -1 when it has none
+ * @param signedInt8Weights whether full-range 8-bit weights against 8-bit activations were stored int8 (u8×s8 GEMM,
+ *                          exact only with VNNI) rather than uint8 code + 128 (u8×u8): a kernel variant, same integers
  */
-public record EmittedModel(ModelProto model, List<LayerKernel> kernels, int accuracyLevel, boolean signedInt8Weights) {
+public record EmittedModel(ModelProto model, List<LayerKernel> kernels, boolean signedInt8Weights) {
 }

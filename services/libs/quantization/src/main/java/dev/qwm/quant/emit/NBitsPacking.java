@@ -1,6 +1,7 @@
 package dev.qwm.quant.emit;
 
 import dev.qwm.quant.core.GroupLayout;
+import dev.qwm.quant.core.MatMulNBitsBlocks;
 import dev.qwm.quant.core.QuantizedWeights;
 
 /**
@@ -14,37 +15,12 @@ import dev.qwm.quant.core.QuantizedWeights;
 public record NBitsPacking(byte[] packed, float[] scales, int containerBits, int blockSize, int blocksPerRow, int blobSize) {
 
     public static int containerBits(int bits) {
-        return switch (bits) {
-            case 2 -> 2;
-            case 3, 4 -> 4;
-            case 6, 8 -> 8;
-            default -> throw new IllegalArgumentException("no MatMulNBits container for " + bits + "-bit weights");
-        };
+        return MatMulNBitsBlocks.containerBits(bits);
     }
 
-    /**
-     * The MatMulNBits block size storing {@code q} in the fewest bytes: a power of two ≥ 16 that divides the scale
-     * group (any, when each row has one scale), so every block lies inside one group and takes its scale; the last
-     * block of a row is padded. Ties go to the larger block (fewer scales to apply). For K = 84 per channel this is
-     * 32 (3 blocks, 12 padded weights), not 128 (44 padded).
-     */
+    /** See {@link MatMulNBitsBlocks#chooseBlock}. */
     public static int chooseBlock(QuantizedWeights q, int containerBits, int maxBlock) {
-        GroupLayout layout = q.layout();
-        int limit = layout.groupsPerRow() == 1 ? maxBlock : Math.min(maxBlock, layout.length());
-        int best = 16;
-        long bestBytes = Long.MAX_VALUE;
-        for (int b = 16; b <= limit; b <<= 1) {
-            if (layout.groupsPerRow() > 1 && layout.length() % b != 0) {
-                continue;
-            }
-            long blocks = (q.in() + b - 1) / b;
-            long bytes = blocks * ((long) b * containerBits / 8 + 4);
-            if (bytes <= bestBytes) {
-                bestBytes = bytes;
-                best = b;
-            }
-        }
-        return best;
+        return MatMulNBitsBlocks.chooseBlock(q, containerBits, maxBlock);
     }
 
     public static NBitsPacking pack(QuantizedWeights q, int containerBits, int blockSize) {

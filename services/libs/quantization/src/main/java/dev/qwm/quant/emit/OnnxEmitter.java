@@ -7,7 +7,9 @@ import dev.qwm.onnx.graph.GraphEditor;
 import dev.qwm.onnx.graph.LinearLayer;
 import dev.qwm.onnx.graph.OnnxModels;
 import dev.qwm.onnx.graph.TensorData;
+import dev.qwm.onnx.runtime.CpuFeatures;
 import dev.qwm.quant.core.ActivationParams;
+import dev.qwm.quant.core.MatMulNBitsBlocks;
 import dev.qwm.quant.core.QuantizedWeights;
 import dev.qwm.quant.recipe.ActivationSpec;
 
@@ -16,8 +18,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedSet;
-import java.util.TreeSet;
 
 import static dev.qwm.onnx.graph.Nodes.intAttr;
 import static dev.qwm.onnx.graph.Nodes.node;
@@ -26,8 +26,11 @@ import static dev.qwm.onnx.graph.Nodes.node;
  * Writes quantized linear layers into an ONNX graph, using ONNX Runtime's integer kernels where a format has one
  * (probe-ml.md §1–3) and emulating it in the graph where not:
  * <ul>
- * <li>weight-only (A16): {@code com.microsoft:MatMulNBits} with 2-, 4- or 8-bit blocks; 3-bit levels go in 4-bit
- * blocks and 6-bit levels in 8-bit blocks (exact levels, the container's size);</li>
+ * <li>weight-only (A16): {@code com.microsoft:MatMulNBits} with 2-, 4- or 8-bit blocks, accuracy_level 0 (float
+ * activations); 3-bit levels go in 4-bit blocks and 6-bit levels in 8-bit blocks (exact levels, the container's
+ * size);</li>
+ * <li>activations quantized inside the kernel (granularity {@code kernel}): the same MatMulNBits at accuracy_level 4,
+ * only when the recipe names it;</li>
  * <li>per-channel weights with 8-bit per-tensor static activations: the QDQ form (QuantizeLinear → DequantizeLinear
  * on the input, DequantizeLinear on int8 weights, MatMul) that ORT fuses into MatMulIntegerToFloat;</li>
  * <li>per-channel weights with per-token or 4/6-bit activations: the integer codes are computed in the graph
@@ -39,7 +42,8 @@ import static dev.qwm.onnx.graph.Nodes.node;
  * </ul>
  * Full-range 8-bit weights meet 8-bit activations as u8×u8 unless the CPU has VNNI (see {@link CpuFeatures}):
  * ORT's u8×s8 path saturates 16-bit pair sums on AVX2. Narrower weights (≤ 7 bits) are always u8×s8: their products
- * cannot saturate.
+ * cannot saturate. Both store the same codes and give the same integers: the CPU picks a kernel variant, never the
+ * numbers.
  */
 public final class OnnxEmitter {
 
@@ -47,7 +51,6 @@ public final class OnnxEmitter {
     private final EmitOptions options;
     private final CpuFeatures cpu;
     private final long defaultOpset;
-    private final SortedSet<Integer> accuracyLevels = new TreeSet<>();
     private final ActivationOps ops;
     private final Map<String, String> sharedActivations = new HashMap<>();
     private final Map<String, ActivationOps.TokenCodes> sharedTokenCodes = new HashMap<>();
@@ -79,9 +82,7 @@ public final class OnnxEmitter {
             e.editor.requireOpset(OnnxModels.MICROSOFT_DOMAIN, 1, "MatMulNBits");
         }
         e.editor.pruneUnusedInitializers();
-        return new EmittedModel(e.editor.build(), List.copyOf(e.kernels),
-                e.accuracyLevels.isEmpty() ? -1 : e.accuracyLevels.last(),
-                options.signedWeightsSafeForFullRange(cpu));
+        return new EmittedModel(e.editor.build(), List.copyOf(e.kernels), options.signedWeightsSafeForFullRange(cpu));
     }
 
     private void emitLayer(QuantizedLayer q) {
@@ -94,6 +95,10 @@ public final class OnnxEmitter {
         String product = gemmBias ? editor.freshName(layer.name() + "/product") : layer.outputName();
         String p = layer.name() + "/q";
         LayerKernel kernel;
+        if (options.fakeQuant() && act.inKernel()) {
+            throw new IllegalArgumentException("layer '" + layer.name() + "': activations quantized inside the kernel "
+                    + "(granularity 'kernel') have no float fake-quant form; emit the integer graph");
+        }
         if (options.fakeQuant()) {
             String x = act.isFloat() ? layer.inputName() : fakeQuantActivation(q, nodes, inits, p);
             TensorProto w = TensorData.floats(editor.freshName(p + "/w_fq"),
@@ -104,7 +109,10 @@ public final class OnnxEmitter {
             kernel = new LayerKernel(layer.name(), "MatMul", "float32 (fake-quantized values)", q.weights().spec().bits(), 32,
                     act.isFloat() ? "float" : "fake-quant in float (" + act + ")", true, bytes(inits));
         } else if (act.isFloat()) {
-            kernel = matMulNBits(q, layer.inputName(), product, nodes, inits, p, "float");
+            kernel = matMulNBits(q, layer.inputName(), product, nodes, inits, p, EmitOptions.FLOAT_ACCURACY_LEVEL, "float");
+        } else if (act.inKernel()) {
+            kernel = matMulNBits(q, layer.inputName(), product, nodes, inits, p, EmitOptions.INT8_ACCURACY_LEVEL,
+                    "int8 per row and block, symmetric, inside MatMulNBits (dynamic)");
         } else if (q.weights().layout().groupsPerRow() == 1) {
             // per channel, or a group at least as wide as the row: one scale per output channel either way
             kernel = act.bits() == 8 && act.granularity() == ActivationSpec.Granularity.TENSOR
@@ -112,7 +120,7 @@ public final class OnnxEmitter {
                     : integerCodes(q, product, nodes, inits, p);
         } else {
             String x = fakeQuantActivation(q, nodes, inits, p);
-            kernel = matMulNBits(q, x, product, nodes, inits, p, "fake-quant " + act + " (no ORT kernel takes grouped weights with quantized activations)");
+            kernel = matMulNBits(q, x, product, nodes, inits, p, EmitOptions.FLOAT_ACCURACY_LEVEL, "fake-quant " + act + " (no ORT kernel takes grouped weights with quantized activations)");
             kernel = new LayerKernel(kernel.layer(), kernel.kernel(), kernel.weightStorage(), kernel.weightBits(),
                     kernel.storageBits(), kernel.activationPath(), true, kernel.weightBytes());
         }
@@ -127,12 +135,12 @@ public final class OnnxEmitter {
     // ---- weight-only and grouped: MatMulNBits --------------------------------------------------------------------
 
     private LayerKernel matMulNBits(QuantizedLayer q, String x, String y, List<NodeProto> nodes, List<TensorProto> inits,
-                                    String p, String activationPath) {
+                                    String p, int accuracyLevel, String activationPath) {
         QuantizedWeights w = q.weights();
-        int accuracyLevel = options.effectiveAccuracyLevel(cpu, w.in());
-        accuracyLevels.add(accuracyLevel);
         int container = NBitsPacking.containerBits(w.spec().bits());
-        int block = NBitsPacking.chooseBlock(w, container, options.perChannelBlockSize());
+        // in-kernel int8 activations are quantized per block: their block is the recipe's, not an option
+        int block = accuracyLevel == EmitOptions.INT8_ACCURACY_LEVEL ? MatMulNBitsBlocks.blockOf(w)
+                : NBitsPacking.chooseBlock(w, container, options.perChannelBlockSize());
         NBitsPacking packed = NBitsPacking.pack(w, container, block);
         TensorProto b = TensorData.uint8s(editor.freshName(p + "/B"), packed.packed(), w.out(), packed.blocksPerRow(), packed.blobSize());
         TensorProto s = TensorData.floats(editor.freshName(p + "/scales"), packed.scales(), packed.scales().length);

@@ -8,6 +8,9 @@ import java.util.Map;
 /**
  * The quantization of one module (bundle component).
  *
+ * @param int8Gemm          the kernel variant of full-range 8-bit × 8-bit layers on the CPU that emitted them:
+ *                          {@code u8s8} (int8 weights, exact with VNNI) or {@code u8u8} (uint8 code + 128, exact
+ *                          everywhere); the same integers either way; null when the module has no such layer
  * @param runtimeOps        op counts of the graph ONNX Runtime runs after its optimisations (fused kernels)
  * @param unfusedDequantize DequantizeLinear nodes left in that graph feeding a float MatMul/Gemm (0 when every QDQ
  *                          pair was fused into an integer kernel)
@@ -15,6 +18,13 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModuleReport(String module, String component, List<LayerReport> layers, List<GroupReport> groups,
                            List<String> floatLayers, long bytesBefore, long bytesAfter, long weightBytesBefore,
-                           long weightBytesAfter, int accuracyLevel, boolean signedInt8Weights,
-                           Map<String, Integer> runtimeOps, int unfusedDequantize) {
+                           long weightBytesAfter, String int8Gemm, Map<String, Integer> runtimeOps,
+                           int unfusedDequantize) {
+
+    /** What the module computes, one line per quantized layer, then its float layers: equal lists, equal numbers. */
+    public List<String> numerics() {
+        List<String> n = new java.util.ArrayList<>(layers.stream().map(LayerReport::numerics).toList());
+        floatLayers.forEach(f -> n.add(f + " float"));
+        return n;
+    }
 }

@@ -5,20 +5,23 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import dev.qwm.onnx.runtime.RunEnvironment;
 import dev.qwm.quant.recipe.Recipe;
 
 import java.util.List;
 
 /**
- * The record of a quantization: the recipe, the calibration set's fingerprint, the CPU it was emitted for, and per
- * module the per-layer kernels, errors and bytes. Stored as JSON beside the quantized model (and as the bundle's
- * provenance).
+ * The record of a quantization: the recipe, the calibration set's fingerprint, where it ran (CPU, ONNX Runtime,
+ * provider, threads), and per module what each layer computes (fixed by the recipe), the kernel variant chosen for
+ * this CPU, errors and bytes. Stored as JSON beside the quantized model (and as the bundle's provenance).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record QuantizationManifest(String format, Recipe recipe, String calibrationFingerprint, long calibrationBatches,
-                                   String cpu, String cpuFeatures, String sourceBundle, List<ModuleReport> modules) {
+                                   RunEnvironment ranOn, String sourceBundle, List<ModuleReport> modules) {
 
-    public static final String FORMAT = "qwm-quantization/1";
+    /** Version 2: numerics (groups per row, digests) apart from kernel variants; where it ran as {@code ranOn}. */
+    public static final String FORMAT = "qwm-quantization/2";
 
     // errors are stored as nullable Doubles, never NaN, so the JSON stays standard
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -29,6 +32,17 @@ public record QuantizationManifest(String format, Recipe recipe, String calibrat
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise the quantization manifest", e);
         }
+    }
+
+    /** What the quantized modules compute, independent of the CPU that emitted them. */
+    @JsonIgnore
+    public List<String> numerics() {
+        List<String> n = new java.util.ArrayList<>();
+        for (ModuleReport m : modules) {
+            n.add("module " + m.module());
+            n.addAll(m.numerics());
+        }
+        return n;
     }
 
     public JsonNode toJsonNode() {

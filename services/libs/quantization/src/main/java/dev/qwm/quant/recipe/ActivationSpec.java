@@ -11,8 +11,9 @@ import java.util.Locale;
 
 /**
  * Activation format of a linear layer's input: unsigned asymmetric {@code bits}-bit with a zero point, either one
- * (scale, zero point) per tensor fixed from calibration, or one per token computed at run time. 16 bits means the
- * activation stays floating point.
+ * (scale, zero point) per tensor fixed from calibration, or one per token computed at run time; or signed symmetric
+ * int8 per block, quantized inside ONNX Runtime's MatMulNBits kernel (its accuracy_level 4). 16 bits means the
+ * activation stays floating point, on every CPU.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ActivationSpec(int bits, Granularity granularity) {
@@ -24,7 +25,13 @@ public record ActivationSpec(int bits, Granularity granularity) {
         /** One scale and zero point for the whole tensor, from the min/max seen during calibration (QuantWM layer_wise). */
         TENSOR,
         /** One scale and zero point per token (row over the last axis), from its own min/max at run time (token_wise). */
-        TOKEN;
+        TOKEN,
+        /**
+         * Signed symmetric int8 per row and weight block (scale max|x|/127), computed at run time inside
+         * MatMulNBits (accuracy_level 4): ORT's int8 path for weight-only kernels. Only by name in a recipe, never a
+         * CPU-dependent default.
+         */
+        KERNEL;
 
         @JsonValue
         public String id() {
@@ -36,8 +43,9 @@ public record ActivationSpec(int bits, Granularity granularity) {
             return switch (text.trim().toLowerCase(Locale.ROOT)) {
                 case "tensor", "per-tensor", "layer_wise", "static" -> TENSOR;
                 case "token", "per-token", "token_wise", "dynamic" -> TOKEN;
+                case "kernel", "int8-in-kernel", "in-kernel" -> KERNEL;
                 default -> throw new RecipeException("unknown activation granularity '" + text
-                        + "'; use 'tensor' (static, calibrated) or 'token' (dynamic)");
+                        + "'; use 'tensor' (static, calibrated), 'token' (dynamic) or 'kernel' (int8 inside MatMulNBits)");
             };
         }
     }
@@ -63,6 +71,18 @@ public record ActivationSpec(int bits, Granularity granularity) {
         return bits >= 16;
     }
 
+    /** Static per-tensor parameters fixed from calibration ranges (the only activation format that needs data). */
+    @JsonIgnore
+    public boolean isStatic() {
+        return !isFloat() && granularity == Granularity.TENSOR;
+    }
+
+    /** Quantized inside the MatMulNBits kernel (accuracy_level 4). */
+    @JsonIgnore
+    public boolean inKernel() {
+        return !isFloat() && granularity == Granularity.KERNEL;
+    }
+
     /** Largest unsigned code, 2^bits − 1. */
     @JsonIgnore
     public int qmax() {
@@ -72,6 +92,10 @@ public record ActivationSpec(int bits, Granularity granularity) {
     void validate(String where, List<String> problems) {
         if (!SUPPORTED_BITS.contains(bits)) {
             problems.add(where + ": " + bits + "-bit activations are not supported (supported: " + SUPPORTED_BITS + ")");
+        }
+        if (granularity == Granularity.KERNEL && bits != 8) {
+            problems.add(where + ": granularity 'kernel' quantizes activations to int8 inside MatMulNBits, so it needs "
+                    + "bits: 8, got " + bits);
         }
     }
 

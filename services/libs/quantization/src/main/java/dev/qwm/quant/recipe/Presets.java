@@ -7,8 +7,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Named recipes: {@code w<bits>a<bits>[-g<group>]}. Weights are per output channel unless a group is named;
- * quantized activations are per-tensor static (QuantWM's default). The method defaults to RTN.
+ * Named recipes: {@code w<bits>a<bits>[-g<group>][-kernel]}. Weights are per output channel unless a group is named;
+ * A16 is float activations on every CPU; quantized activations are per-tensor static (QuantWM's default), or, with
+ * {@code -kernel}, int8 inside MatMulNBits. The method defaults to RTN.
  */
 public final class Presets {
 
@@ -25,6 +26,12 @@ public final class Presets {
         add("w4a16", WeightSpec.perChannel(4), 16, "4-bit weights per channel, float activations");
         add("w3a16", WeightSpec.perChannel(3), 16, "3-bit weights per channel (stored in a 4-bit kernel), float activations");
         add("w4a8", WeightSpec.perChannel(4), 8, "4-bit weights per channel, int8 activations per tensor");
+        add("w4a16-g32", WeightSpec.grouped(4, 32), 16, "4-bit weights in groups of 32, float activations");
+        add("w3a16-g32", WeightSpec.grouped(3, 32), 16, "3-bit weights in groups of 32 (stored in a 4-bit kernel), float activations");
+        PRESETS.put("w4a8-g128-kernel", new Preset(WeightSpec.grouped(4, 128), ActivationSpec.of(8, ActivationSpec.Granularity.KERNEL),
+                "4-bit weights in groups of 128, int8 activations quantized per block inside MatMulNBits (accuracy_level 4)"));
+        PRESETS.put("w8a8-kernel", new Preset(WeightSpec.perChannel(8), ActivationSpec.of(8, ActivationSpec.Granularity.KERNEL),
+                "int8 weights per channel, int8 activations quantized per block inside MatMulNBits (accuracy_level 4)"));
     }
 
     private static void add(String name, WeightSpec w, int abits, String description) {
@@ -51,6 +58,18 @@ public final class Presets {
         }
         String moduleTag = modules.size() == 2 ? "both" : modules.get(0).id();
         return new Recipe(name + "-" + method.id() + "-" + moduleTag, m, null).validate();
+    }
+
+    /**
+     * {@code recipe} with its quantized activations at {@code granularity} (float activations stay float), named
+     * {@code <name>-<granularity>}.
+     */
+    public static Recipe withActivationGranularity(Recipe recipe, ActivationSpec.Granularity granularity) {
+        Map<WorldModelModule, ModuleRecipe> m = new EnumMap<>(WorldModelModule.class);
+        recipe.modules().forEach((k, v) -> m.put(k, new ModuleRecipe(v.method(), v.weights(),
+                v.activations().isFloat() ? v.activations() : ActivationSpec.of(v.activations().bits(), granularity),
+                v.options(), v.layers())));
+        return new Recipe(recipe.name() + "-" + granularity.id(), m, recipe.calibration()).validate();
     }
 
     public static Recipe recipe(String name, String modules) {

@@ -41,12 +41,12 @@ public record Recipe(String name, Map<WorldModelModule, ModuleRecipe> modules, C
     /** Whether any layer of any module needs calibration data (activation quantization or a data-aware method). */
     public boolean needsCalibration() {
         for (ModuleRecipe m : modules.values()) {
-            if (m.method().needsCalibration() || !m.activations().isFloat()) {
+            if (m.method().needsCalibration() || m.activations().isStatic()) {
                 return true;
             }
             for (LayerRule r : m.layers()) {
                 if ((r.method() != null && r.method().needsCalibration())
-                        || (r.activations() != null && !r.activations().isFloat())) {
+                        || (r.activations() != null && r.activations().isStatic())) {
                     return true;
                 }
             }

@@ -84,7 +84,7 @@ class BundleQuantizerTest {
         assertTrue(pred.weightBytesAfter() <= 0.2 * pred.weightBytesBefore(),
                 "predictor weights " + pred.weightBytesAfter() + " vs " + pred.weightBytesBefore());
         assertTrue(q.manifest().provenance().has("quantization"));
-        assertTrue(Files.readString(dir.resolve("q").resolve(BundleQuantizer.MANIFEST_FILE)).contains("\"format\" : \"qwm-quantization/1\""));
+        assertTrue(Files.readString(dir.resolve("q").resolve(BundleQuantizer.MANIFEST_FILE)).contains("\"format\" : \"qwm-quantization/2\""));
         // the planning backend loads the quantized bundle; one predictor step stays close to the float one
         // (random weights: errors compound chaotically over longer rollouts)
         try (OnnxWorldModel a = OnnxWorldModel.open(fp, SessionConfig.singleThreaded());

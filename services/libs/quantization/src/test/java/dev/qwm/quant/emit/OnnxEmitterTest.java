@@ -4,6 +4,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import dev.qwm.onnx.graph.GraphIndex;
 import dev.qwm.onnx.graph.LinearLayer;
 import dev.qwm.onnx.graph.OptimizedGraphs;
+import dev.qwm.onnx.runtime.CpuFeatures;
 import dev.qwm.quant.core.ActivationParams;
 import dev.qwm.quant.core.ErrorMetrics;
 import dev.qwm.quant.core.FakeQuantLinear;
@@ -24,6 +25,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class OnnxEmitterTest {
@@ -100,7 +102,7 @@ class OnnxEmitterTest {
         float[] reference = FakeQuantLinear.forward(c.x(), c.rows(), qw, act, params, c.bias());
 
         // accuracy_level 0 and u8×u8 for 8×8: exact kernels on any CPU
-        EmittedModel real = OnnxEmitter.emit(c.model(), List.of(q), EmitOptions.DEFAULTS.withAccuracyLevel(0), NO_VNNI);
+        EmittedModel real = OnnxEmitter.emit(c.model(), List.of(q), EmitOptions.DEFAULTS, NO_VNNI);
         float[] y = runOrt(c, real.model());
         double scale = maxAbs(reference);
         double diff = ErrorMetrics.maxAbsDiff(reference, y);
@@ -123,32 +125,33 @@ class OnnxEmitterTest {
     }
 
     @Test
-    void accuracyLevel4QuantizesActivationsInsideTheKernelButStaysClose() {
+    void kernelGranularityQuantizesActivationsInsideMatMulNBitsAsTheJavaReferenceDoes() {
         Case c = linearCase(false, 21, 5);
         QuantizedWeights qw = RtnQuantizer.quantize(c.w(), OUT, IN, WeightSpec.grouped(4, 128));
-        QuantizedLayer q = new QuantizedLayer(c.layer(), qw, ActivationSpec.FLOAT, null);
-        float[] reference = FakeQuantLinear.forward(c.x(), c.rows(), qw, ActivationSpec.FLOAT, null, c.bias());
-        EmittedModel m = OnnxEmitter.emit(c.model(), List.of(q), EmitOptions.DEFAULTS.withAccuracyLevel(4), NO_VNNI);
-        assertEquals(4, m.accuracyLevel());
-        double rel = ErrorMetrics.relativeError(reference, runOrt(c, m.model()));
-        assertTrue(rel < 2e-2 && rel > 0, "int8 activations inside MatMulNBits: relative error " + rel);
+        ActivationSpec kernel = ActivationSpec.of(8, Granularity.KERNEL);
+        QuantizedLayer q = new QuantizedLayer(c.layer(), qw, kernel, null);
+        EmittedModel m = OnnxEmitter.emit(c.model(), List.of(q), EmitOptions.DEFAULTS, NO_VNNI);
+        assertEquals("MatMulNBits(accuracy_level=4)", m.kernels().get(0).kernel());
+        float[] y = runOrt(c, m.model());
+        float[] floatActs = FakeQuantLinear.forward(c.x(), c.rows(), qw, ActivationSpec.FLOAT, null, c.bias());
+        float[] blockInt8 = FakeQuantLinear.forward(c.x(), c.rows(), qw, kernel, null, c.bias());
+        double vsFloat = ErrorMetrics.relativeError(floatActs, y);
+        double vsReference = ErrorMetrics.relativeError(blockInt8, y);
+        assertTrue(vsFloat > 0 && vsFloat < 2e-2, "int8 activations inside MatMulNBits differ from float ones: " + vsFloat);
+        assertTrue(vsReference < vsFloat / 3, "the kernel quantizes per row and block as the Java reference: "
+                + vsReference + " vs float activations " + vsFloat);
+        assertThrows(IllegalArgumentException.class, () -> OnnxEmitter.emit(c.model(), List.of(q), EmitOptions.FAKE_QUANT, NO_VNNI));
     }
 
     @Test
-    void automaticAccuracyLevelIsFloatForNarrowLayersWithoutVnni() {
-        CpuFeatures vnni = new CpuFeatures("test CPU with VNNI", java.util.Set.of("avx2", "avx512f", "avx512_vnni"));
-        assertEquals(0, EmitOptions.DEFAULTS.effectiveAccuracyLevel(NO_VNNI, 168));
-        assertEquals(4, EmitOptions.DEFAULTS.effectiveAccuracyLevel(NO_VNNI, EmitOptions.INT8_ACTIVATIONS_MIN_WIDTH));
-        assertEquals(4, EmitOptions.DEFAULTS.effectiveAccuracyLevel(vnni, 168));
-        assertEquals(4, EmitOptions.DEFAULTS.withAccuracyLevel(4).effectiveAccuracyLevel(NO_VNNI, 168));
-        // a 404-wide layer on AVX2 only: the float path, written into the node and the manifest's kernel
+    void floatActivationsRunMatMulNBitsInFloatOnEveryCpu() {
         Case c = linearCase(false, 21, 5);
         QuantizedLayer q = new QuantizedLayer(c.layer(), RtnQuantizer.quantize(c.w(), OUT, IN, WeightSpec.grouped(4, 128)),
                 ActivationSpec.FLOAT, null);
-        EmittedModel m = OnnxEmitter.emit(c.model(), List.of(q), EmitOptions.DEFAULTS, NO_VNNI);
-        assertEquals(0, m.accuracyLevel());
-        assertEquals("MatMulNBits(accuracy_level=0)", m.kernels().get(0).kernel());
-        assertEquals(4, OnnxEmitter.emit(c.model(), List.of(q), EmitOptions.DEFAULTS, vnni).accuracyLevel());
+        for (CpuFeatures cpu : List.of(NO_VNNI, CpuFeatures.AVX2, CpuFeatures.AVX512_VNNI, CpuFeatures.current())) {
+            EmittedModel m = OnnxEmitter.emit(c.model(), List.of(q), EmitOptions.DEFAULTS, cpu);
+            assertEquals("MatMulNBits(accuracy_level=0)", m.kernels().get(0).kernel(), cpu.model());
+        }
     }
 
     @Test
