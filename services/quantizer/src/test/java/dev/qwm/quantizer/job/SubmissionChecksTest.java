@@ -55,7 +55,7 @@ class SubmissionChecksTest {
         assertEquals(3, b.optSteps());
         assertNotEquals(calibrated.id(), fewer.check(source, w4, true).id());
 
-        SubmissionChecks otherKernels = new SubmissionChecks(EmitOptions.DEFAULTS.withAccuracyLevel(0), Optional.empty(),
+        SubmissionChecks otherKernels = new SubmissionChecks(EmitOptions.DEFAULTS.withInt8Flavor(EmitOptions.Int8Flavor.U8U8), Optional.empty(),
                 Optional.empty(), Map.of());
         assertNotEquals(plain.id(), otherKernels.check(source, w4, false).id(), "emit options are part of the key");
     }
