@@ -112,7 +112,8 @@ public final class TrainCommand implements Callable<Integer> {
     Path encoderFrom;
 
     @Option(names = "--predictor-from", description = "Start the predictor, proprio and action encoders from this "
-            + "bundle's (fine-tuning; it must have been trained on data with the same statistics).")
+            + "bundle's (fine-tuning; it must have been trained on data with the same statistics). With a deeper "
+            + "--pred-depth than the bundle's, the extra blocks start as the identity.")
     Path predictorFrom;
 
     @Option(names = "--fresh", description = "Delete this run's checkpoints first instead of resuming.")

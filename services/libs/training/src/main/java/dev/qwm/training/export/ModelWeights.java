@@ -74,6 +74,27 @@ public record ModelWeights(
      * manifest's. A bundle from elsewhere (another exporter, a quantized one) is refused by name.
      */
     public static ModelWeights read(ModelBundle bundle, WorldModelConfig c) {
+        return read(bundle, c, false);
+    }
+
+    /**
+     * As {@link #read(ModelBundle, WorldModelConfig)}, but a bundle whose predictor has fewer blocks than
+     * {@code c} is read with its own depth when {@code shallowerPredictor} (see {@link #copyDynamicsInto}).
+     */
+    public static ModelWeights read(ModelBundle bundle, WorldModelConfig c, boolean shallowerPredictor) {
+        if (shallowerPredictor) {
+            GraphIndex pred = GraphIndex.of(OnnxModels.parse(bundle.componentBytes(OnnxExporter.PREDICTOR)));
+            int depth = 0;
+            while (pred.initializer("block" + depth + "/attn/norm1_gamma").isPresent()) {
+                depth++;
+            }
+            if (depth >= 1 && depth < c.predictorDepth()) {
+                c = new WorldModelConfig(c.imageSize(), c.patchSize(), c.latentDim(), c.encoderDepth(),
+                        c.encoderHeads(), c.encoderMlpDim(), c.proprioDim(), c.proprioEmbDim(), c.actionDim(),
+                        c.actionEmbDim(), depth, c.predictorHeads(), c.predictorHeadDim(), c.predictorMlpDim(),
+                        c.numHist(), c.frameskip());
+            }
+        }
         var m = bundle.manifest();
         if (m.numPatches() != c.numPatches() || m.latentDim() != c.latentDim() || m.proprioDim() != c.proprioDim()
                 || m.actionDim() != c.actionDim() || m.numHist() != c.numHist() || m.imageSize() != c.imageSize()
@@ -174,13 +195,31 @@ public record ModelWeights(
         copy(enc.norm(), encoder.norm);
     }
 
-    /** Copies the proprio and action encoders' and the predictor's weights into {@code m}. */
+    /**
+     * Copies the proprio and action encoders' and the predictor's weights into {@code m}. A predictor of m with
+     * more blocks than these weights gets them in its first blocks, and its extra blocks (before the final
+     * LayerNorm) start as the identity: their output projections (attention and MLP) are zeroed, so that each adds
+     * nothing to the residual stream and m computes exactly what these weights do, while their inputs and so their
+     * gradients are not zero.
+     */
     public void copyDynamicsInto(WorldModel m) {
         copy(m.proprioEncoder().linear(), proprio);
         copy(m.actionEncoder().linear(), action);
         var pred = m.predictor();
         set(pred.position(), predictor.position);
-        copy(pred.blocks(), predictor.blocks);
+        List<TransformerBlock> blocks = pred.blocks();
+        if (blocks.size() < predictor.blocks.size()) {
+            throw new IllegalArgumentException(predictor.blocks.size() + " predictor blocks for a model of "
+                    + blocks.size());
+        }
+        copy(blocks.subList(0, predictor.blocks.size()), predictor.blocks);
+        for (TransformerBlock extra : blocks.subList(predictor.blocks.size(), blocks.size())) {
+            for (Linear out : List.of(extra.proj(), extra.fc2())) {
+                for (Parameter p : out.getParameters().values()) {
+                    set(p, new float[(int) p.getArray().size()]);
+                }
+            }
+        }
         copy(pred.norm(), predictor.norm);
     }
 

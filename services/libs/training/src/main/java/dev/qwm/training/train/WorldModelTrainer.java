@@ -92,10 +92,13 @@ public final class WorldModelTrainer {
             EncoderRun enc = plan.encoderFrom() != null ? bundleEncoder(plan, model) : trainEncoder(plan, model, manager);
             if (plan.predictorFrom() != null) {
                 ModelBundle from = ModelBundle.read(plan.predictorFrom());
-                ModelWeights init = ModelWeights.read(from, c);
+                ModelWeights init = ModelWeights.read(from, c, true);
                 requireSameNormalization(from, init.normalization(), norm);
                 init.copyDynamicsInto(model);
-                log.printf("predictor, proprio and action encoders start from %s%n", plan.predictorFrom());
+                int have = init.predictor().blocks().size();
+                log.printf("predictor, proprio and action encoders start from %s%s%n", plan.predictorFrom(),
+                        have < c.predictorDepth() ? " (its " + have + " predictor blocks; blocks " + (have + 1) + ".."
+                                + c.predictorDepth() + " start as the identity)" : "");
             }
 
             // 3. latents

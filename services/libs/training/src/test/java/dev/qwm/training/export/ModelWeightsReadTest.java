@@ -1,7 +1,11 @@
 package dev.qwm.training.export;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
@@ -13,8 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -72,6 +78,43 @@ class ModelWeightsReadTest {
             for (String c : BundleManifest.REQUIRED_COMPONENTS) {
                 assertArrayEquals(bundle.componentBytes(c), again.get(c), c);
             }
+        }
+    }
+
+    /** A deeper model started from a shallower bundle computes what the bundle does, and its extra block trains. */
+    @Test
+    void aDeeperPredictorStartsAsTheBundlesWithIdentityBlocks(@TempDir Path dir) {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Engine.getInstance().setRandomSeed(1);
+            WorldModel shallow = WorldModel.create(CONFIG, NORM, manager);
+            ModelBundle bundle = write(ModelWeights.of(shallow), dir.resolve("b"));
+            WorldModelConfig deeper = new WorldModelConfig(16, 8, 16, 1, 2, 32, 2, 10, 10, 10, 4, 2, 8, 32, 2, 5);
+            Engine.getInstance().setRandomSeed(2);
+            WorldModel deep = WorldModel.create(deeper, NORM, manager);
+            ModelWeights read = ModelWeights.read(bundle, deeper, true);
+            assertEquals(2, read.predictor().blocks().size());
+            read.copyDynamicsInto(deep);
+            SplittableRandom r = new SplittableRandom(4);
+            float[] z = new float[3 * 2 * CONFIG.numPatches() * CONFIG.tokenDim()];
+            for (int i = 0; i < z.length; i++) {
+                z[i] = (float) r.nextGaussian();
+            }
+            Shape s = new Shape(3, 2, CONFIG.numPatches(), CONFIG.tokenDim());
+            ParameterStore ps = new ParameterStore(manager, false);
+            float[] a = shallow.predict(ps, manager.create(z, s), false).toFloatArray();
+            float[] b = deep.predict(ps, manager.create(z, s), false).toFloatArray();
+            assertArrayEquals(a, b, 1e-5f);
+            // The extra blocks' inputs are not zero: their zeroed projections get a gradient.
+            NDArray fc2 = deep.predictor().blocks().get(3).fc2().getParameters().get("weight").getArray();
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                gc.backward(deep.predict(ps, manager.create(z, s), true).square().mean());
+            }
+            float[] g = fc2.getGradient().toFloatArray();
+            float max = 0;
+            for (float f : g) {
+                max = Math.max(max, Math.abs(f));
+            }
+            assertTrue(max > 0, "no gradient reaches the identity block");
         }
     }
 
