@@ -7,7 +7,7 @@ import dev.qwm.env.dataset.DatasetReader;
 import dev.qwm.env.dataset.Episode;
 import dev.qwm.env.dataset.EpisodeGenerator;
 import dev.qwm.env.dataset.EpisodeStream;
-import dev.qwm.env.dataset.Normalization;
+import dev.qwm.env.dataset.DatasetNormalization;
 import dev.qwm.env.dataset.Split;
 import dev.qwm.env.pusht.PushTEpisodeGenerator;
 import dev.qwm.env.pusht.PushTPushingPolicy;
@@ -131,7 +131,7 @@ public final class DatasetCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "  %-10s %s  %,d bytes  sha256 %s%n", s.id(), dir.resolve(f.file()), f.bytes(),
                     f.sha256());
         }
-        Normalization z = m.normalization();
+        DatasetNormalization z = m.normalization();
         System.out.println("  action  mean " + fmt(z.actionMean()) + "  std " + fmt(z.actionStd()));
         System.out.println("  proprio mean " + fmt(z.proprioMean()) + "  std " + fmt(z.proprioStd()));
         for (Map.Entry<String, Object> e : m.metrics().entrySet()) {

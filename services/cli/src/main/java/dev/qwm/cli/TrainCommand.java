@@ -2,7 +2,7 @@ package dev.qwm.cli;
 
 import dev.qwm.env.dataset.Split;
 import dev.qwm.onnx.bundle.ModelBundle;
-import dev.qwm.training.data.EpisodeSource;
+import dev.qwm.training.data.TrainingEpisodes;
 import dev.qwm.training.data.QwmDataset;
 import dev.qwm.training.model.WorldModelConfig;
 import dev.qwm.training.train.TrainingPlan;
@@ -134,7 +134,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException(data + " is a " + train.environment() + " dataset, not " + environment);
         }
         QwmDataset validation = QwmDataset.open(data, Split.VALIDATION);
-        List<EpisodeSource> encoderSources = new ArrayList<>();
+        List<TrainingEpisodes> encoderSources = new ArrayList<>();
         for (Path p : encoderData == null || encoderData.isEmpty() ? List.of(data) : encoderData) {
             encoderSources.add(QwmDataset.open(p, Split.TRAIN));
         }

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.qwm.analysis.data.ArtifactRecord;
 import dev.qwm.analysis.data.ArtifactRef;
 import dev.qwm.analysis.data.EpisodeRecord;
-import dev.qwm.analysis.data.PlannerBudget;
+import dev.qwm.planning.PlannerBudget;
 import dev.qwm.analysis.data.Seeding;
 import dev.qwm.analysis.data.StudyInfo;
 import dev.qwm.analysis.data.StudySnapshot;

@@ -6,7 +6,7 @@ import dev.qwm.analysis.data.CemStepRecord;
 import dev.qwm.analysis.data.EpisodeRecord;
 import dev.qwm.analysis.data.EpisodeTrace;
 import dev.qwm.analysis.data.MpcIterationRecord;
-import dev.qwm.analysis.data.PlannerBudget;
+import dev.qwm.planning.PlannerBudget;
 import dev.qwm.analysis.data.Seeding;
 import dev.qwm.analysis.data.StudyInfo;
 import dev.qwm.analysis.data.StudySnapshot;

@@ -1,5 +1,7 @@
 package dev.qwm.planning;
 
+import java.util.Locale;
+
 /**
  * The planner's budget, as {@code qwm.common.v1.PlannerBudget}: CEM inside MPC with DINO-WM's settings.
  *
@@ -43,6 +45,21 @@ public record PlannerBudget(int horizon, int samples, int topK, double varScale,
             default -> throw new IllegalArgumentException("no DINO-WM budget for environment '" + environment
                     + "' (wall, pusht)");
         };
+    }
+
+    /** Short form for tables: {@code 300×10 CEM, 50 MPC}. */
+    public String label() {
+        return samples + "×" + optSteps + " CEM, " + maxIter + " MPC";
+    }
+
+    /** Compact form for file names and keys, e.g. {@code h5-s300-k30-v1-o10-m50-a1-e5}. */
+    public String key() {
+        return String.format(Locale.ROOT, "h%d-s%d-k%d-v%s-o%d-m%d-a%s-e%d", horizon, samples, topK,
+                trim(varScale), optSteps, maxIter, trim(objectiveAlpha), executedActions);
+    }
+
+    private static String trim(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
     }
 
     public Objective objective() {

@@ -94,7 +94,7 @@ public final class RemoteWorldModel implements WorldModel {
         EmbedResponse r = call().embed(EmbedRequest.newBuilder()
                 .setEncoder(encoder).setPredictor(predictor)
                 .setObservation(toProto(observation)).build());
-        Latent latent = new Latent(Tensors.toFloats(r.getVisualLatents()), Tensors.toFloats(r.getProprioEmbeddings()));
+        Latent latent = new Latent(RolloutTensors.toFloats(r.getVisualLatents()), RolloutTensors.toFloats(r.getProprioEmbeddings()));
         // Every latent of the episode may start a session later (the episode's first one is the start of the MPC
         // divergence rollouts), so none is dropped; one model serves one episode, so this is bounded by its budget
         // (1 + max_iter x (1 + opt_steps) frames of 12 KB for the shipped 64x64 models) and cleared on close().
@@ -106,8 +106,8 @@ public final class RemoteWorldModel implements WorldModel {
     public Latent[] rollout(Latent start, ActionBatch actions) {
         RolloutResponse r = rolloutCall(start, sessionGoal != null ? sessionGoal : start,
                 Double.isNaN(sessionAlpha) ? 1.0 : sessionAlpha, actions, true);
-        float[] visual = Tensors.toFloats(r.getFinalVisualLatents());
-        float[] proprio = Tensors.toFloats(r.getFinalProprioEmbeddings());
+        float[] visual = RolloutTensors.toFloats(r.getFinalVisualLatents());
+        float[] proprio = RolloutTensors.toFloats(r.getFinalProprioEmbeddings());
         int b = actions.batch();
         int v = visual.length / b;
         int p = proprio.length / b;
@@ -133,7 +133,7 @@ public final class RemoteWorldModel implements WorldModel {
         ensureSession(start, goal, alpha);
         return call().rollout(RolloutRequest.newBuilder()
                 .setSessionId(sessionId)
-                .setActions(Tensors.floats(actions.data(), actions.batch(), actions.horizon(), actions.actionDim()))
+                .setActions(RolloutTensors.floats(actions.data(), actions.batch(), actions.horizon(), actions.actionDim()))
                 .setReturnFinalLatents(latents)
                 .build());
     }
@@ -160,8 +160,8 @@ public final class RemoteWorldModel implements WorldModel {
 
     private static dev.qwm.api.predictor.v1.Observation toProto(Observation o) {
         return dev.qwm.api.predictor.v1.Observation.newBuilder()
-                .setImages(Tensors.bytes(o.image(), 1, o.imageSize(), o.imageSize(), 3))
-                .setProprio(Tensors.floats(o.proprio(), 1, o.proprio().length))
+                .setImages(RolloutTensors.bytes(o.image(), 1, o.imageSize(), o.imageSize(), 3))
+                .setProprio(RolloutTensors.floats(o.proprio(), 1, o.proprio().length))
                 .build();
     }
 

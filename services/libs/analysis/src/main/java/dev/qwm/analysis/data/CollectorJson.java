@@ -1,5 +1,6 @@
 package dev.qwm.analysis.data;
 
+import dev.qwm.planning.PlannerBudget;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.ArrayList;

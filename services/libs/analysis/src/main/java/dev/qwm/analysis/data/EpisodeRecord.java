@@ -1,5 +1,7 @@
 package dev.qwm.analysis.data;
 
+import dev.qwm.planning.PlannerBudget;
+
 /**
  * A completed episode as the collector reports it (its winning {@code EpisodeCompleted}): the requested
  * configuration (environment, encoder and predictor artifacts, budget, seeding, configuration label) and the result

@@ -3,7 +3,7 @@ package dev.qwm.analysis.study;
 import dev.qwm.analysis.config.ConfigurationDescriptor;
 import dev.qwm.analysis.data.ArtifactRef;
 import dev.qwm.analysis.data.EpisodeRecord;
-import dev.qwm.analysis.data.PlannerBudget;
+import dev.qwm.planning.PlannerBudget;
 
 import java.util.List;
 import java.util.Optional;

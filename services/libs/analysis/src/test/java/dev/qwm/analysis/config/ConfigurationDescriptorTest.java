@@ -3,7 +3,7 @@ package dev.qwm.analysis.config;
 import dev.qwm.analysis.data.ArtifactRecord;
 import dev.qwm.analysis.data.ArtifactRef;
 import dev.qwm.analysis.data.EpisodeRecord;
-import dev.qwm.analysis.data.PlannerBudget;
+import dev.qwm.planning.PlannerBudget;
 import dev.qwm.analysis.data.Seeding;
 import dev.qwm.quant.recipe.ActivationSpec;
 import dev.qwm.quant.recipe.Presets;

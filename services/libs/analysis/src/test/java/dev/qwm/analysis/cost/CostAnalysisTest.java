@@ -3,7 +3,7 @@ package dev.qwm.analysis.cost;
 import dev.qwm.analysis.data.ArtifactRecord;
 import dev.qwm.analysis.data.ArtifactRef;
 import dev.qwm.analysis.data.EpisodeRecord;
-import dev.qwm.analysis.data.PlannerBudget;
+import dev.qwm.planning.PlannerBudget;
 import dev.qwm.analysis.data.Seeding;
 import dev.qwm.analysis.data.StudyInfo;
 import dev.qwm.analysis.data.StudySnapshot;

@@ -1,5 +1,6 @@
 package dev.qwm.analysis.data;
 
+import dev.qwm.planning.PlannerBudget;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

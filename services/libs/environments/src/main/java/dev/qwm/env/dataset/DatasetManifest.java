@@ -29,7 +29,7 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DatasetManifest(String format, String environment, int imageSize, int stateDim, int proprioDim,
                               int actionDim, int frameskip, int episodes, int stepsPerEpisode, long seed,
-                              double validationFraction, Map<String, SplitFile> splits, Normalization normalization,
+                              double validationFraction, Map<String, SplitFile> splits, DatasetNormalization normalization,
                               Map<String, Object> generator, Map<String, Object> metrics) {
 
     public static final String FORMAT = "qwm-dataset/1";

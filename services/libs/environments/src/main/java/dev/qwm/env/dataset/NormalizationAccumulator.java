@@ -2,7 +2,7 @@ package dev.qwm.env.dataset;
 
 import org.apache.commons.math3.stat.descriptive.SummaryStatistics;
 
-/** Streams episodes into {@link Normalization} (one {@link SummaryStatistics} per dimension). */
+/** Streams episodes into {@link DatasetNormalization} (one {@link SummaryStatistics} per dimension). */
 public final class NormalizationAccumulator {
 
     private final SummaryStatistics[] action;
@@ -36,11 +36,11 @@ public final class NormalizationAccumulator {
         }
     }
 
-    public Normalization result() {
+    public DatasetNormalization result() {
         if (action[0].getN() < 2) {
             throw new IllegalStateException("normalisation needs at least two actions");
         }
-        return new Normalization(means(action), stds(action), means(proprio), stds(proprio), means(state), stds(state),
+        return new DatasetNormalization(means(action), stds(action), means(proprio), stds(proprio), means(state), stds(state),
                 action[0].getN(), state[0].getN());
     }
 

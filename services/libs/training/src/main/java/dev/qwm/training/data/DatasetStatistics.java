@@ -14,7 +14,7 @@ public final class DatasetStatistics {
     private DatasetStatistics() {
     }
 
-    public static Normalization compute(EpisodeSource source, int frameskip) throws IOException {
+    public static Normalization compute(TrainingEpisodes source, int frameskip) throws IOException {
         int p = source.proprioDim();
         int a = source.actionDim();
         double[][] proprio = new double[3][p];
@@ -47,7 +47,7 @@ public final class DatasetStatistics {
         }
     }
 
-    private static void finish(double[][] acc, float[] mean, float[] std, String what, EpisodeSource source) {
+    private static void finish(double[][] acc, float[] mean, float[] std, String what, TrainingEpisodes source) {
         for (int d = 0; d < mean.length; d++) {
             double n = acc[0][d];
             if (n < 2) {

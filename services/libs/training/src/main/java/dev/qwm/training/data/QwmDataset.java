@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.util.function.Consumer;
 
 /** One split of a dataset written by {@code qwm dataset} ({@link DatasetReader}), streamed episode by episode. */
-public final class QwmDataset implements EpisodeSource {
+public final class QwmDataset implements TrainingEpisodes {
 
     private final DatasetReader reader;
     private final Split split;

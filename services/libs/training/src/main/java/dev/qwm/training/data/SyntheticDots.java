@@ -13,7 +13,7 @@ import java.util.function.Consumer;
  * (heading plus noise, step length in [0, 1.2]). Proprio is the dot position (x, y). Frames look like Wall's
  * without the wall, so that an encoder learns positions from them the same way.
  */
-public final class SyntheticDots implements EpisodeSource {
+public final class SyntheticDots implements TrainingEpisodes {
 
     private final int imageSize;
     private final int episodes;

@@ -8,7 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import dev.qwm.env.dataset.Episode;
 import dev.qwm.training.data.Episodes;
-import dev.qwm.training.model.WorldModel;
+import dev.qwm.training.model.DjlWorldModel;
 import dev.qwm.training.model.WorldModelConfig;
 
 import java.nio.ByteBuffer;
@@ -30,7 +30,7 @@ public final class ExportParity {
     private ExportParity() {
     }
 
-    public static Result check(WorldModel model, OnnxWorldModel onnx, Episode e) {
+    public static Result check(DjlWorldModel model, OnnxWorldModel onnx, Episode e) {
         WorldModelConfig c = model.config();
         int h = c.numHist();
         int fs = c.frameskip();

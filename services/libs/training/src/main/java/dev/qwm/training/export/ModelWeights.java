@@ -11,7 +11,7 @@ import dev.qwm.onnx.graph.OnnxModels;
 import dev.qwm.onnx.graph.TensorData;
 import dev.qwm.training.model.Normalization;
 import dev.qwm.training.model.TransformerBlock;
-import dev.qwm.training.model.WorldModel;
+import dev.qwm.training.model.DjlWorldModel;
 import dev.qwm.training.model.WorldModelConfig;
 
 import java.util.ArrayList;
@@ -20,7 +20,7 @@ import java.util.SplittableRandom;
 
 /**
  * A world model's weights as plain float arrays, independent of DJL: what the {@link OnnxExporter} writes.
- * Comes from a trained {@link WorldModel} ({@link #of}), from a bundle the {@link OnnxExporter} wrote ({@link #read},
+ * Comes from a trained {@link DjlWorldModel} ({@link #of}), from a bundle the {@link OnnxExporter} wrote ({@link #read},
  * to start training from a shipped model) or from a seeded random draw ({@link #random}, for DINO-WM-scale graphs
  * that are never trained here).
  */
@@ -57,7 +57,7 @@ public record ModelWeights(
     }
 
     /** Copies the weights out of a DJL model. */
-    public static ModelWeights of(WorldModel m) {
+    public static ModelWeights of(DjlWorldModel m) {
         var enc = m.encoder();
         var pred = m.predictor();
         return new ModelWeights(m.config(), m.normalization(),
@@ -187,7 +187,7 @@ public record ModelWeights(
     }
 
     /** Copies the visual encoder's weights into {@code m} (whose shape must be this one's). */
-    public void copyEncoderInto(WorldModel m) {
+    public void copyEncoderInto(DjlWorldModel m) {
         var enc = m.encoder();
         copy(enc.patchEmbed(), encoder.patch);
         set(enc.position(), encoder.position);
@@ -202,7 +202,7 @@ public record ModelWeights(
      * nothing to the residual stream and m computes exactly what these weights do, while their inputs and so their
      * gradients are not zero.
      */
-    public void copyDynamicsInto(WorldModel m) {
+    public void copyDynamicsInto(DjlWorldModel m) {
         copy(m.proprioEncoder().linear(), proprio);
         copy(m.actionEncoder().linear(), action);
         var pred = m.predictor();

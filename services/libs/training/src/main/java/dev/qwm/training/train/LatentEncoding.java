@@ -7,10 +7,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import dev.qwm.env.dataset.Episode;
 import dev.qwm.training.data.Episodes;
-import dev.qwm.training.data.EpisodeSource;
+import dev.qwm.training.data.TrainingEpisodes;
 import dev.qwm.training.data.LatentEpisode;
 import dev.qwm.training.model.Normalization;
-import dev.qwm.training.model.WorldModel;
+import dev.qwm.training.model.DjlWorldModel;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -30,7 +30,7 @@ public final class LatentEncoding {
     private LatentEncoding() {
     }
 
-    public static List<LatentEpisode> encode(WorldModel model, EpisodeSource source, int limit, PrintStream log)
+    public static List<LatentEpisode> encode(DjlWorldModel model, TrainingEpisodes source, int limit, PrintStream log)
             throws IOException {
         int total = limit < 0 ? source.episodes() : Math.min(limit, source.episodes());
         List<LatentEpisode> out = new ArrayList<>(total);
@@ -50,7 +50,7 @@ public final class LatentEncoding {
         return out;
     }
 
-    static LatentEpisode encodeEpisode(WorldModel model, Episode e, float[] actionMean, float[] actionStd) {
+    static LatentEpisode encodeEpisode(DjlWorldModel model, Episode e, float[] actionMean, float[] actionStd) {
         var c = model.config();
         if (e.imageSize() != c.imageSize()) {
             throw new IllegalArgumentException("episode frames are " + e.imageSize() + " px, the model takes " + c.imageSize());

@@ -11,7 +11,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.qwm.training.data.LatentEpisode;
-import dev.qwm.training.model.WorldModel;
+import dev.qwm.training.model.DjlWorldModel;
 import dev.qwm.training.model.WorldModelConfig;
 
 import java.io.IOException;
@@ -37,7 +37,7 @@ import java.util.SplittableRandom;
  */
 public final class PredictorStage implements TrainLoop.Stage {
 
-    private final WorldModel model;
+    private final DjlWorldModel model;
     private final List<LatentEpisode> episodes;
     private final int batch;
     private final long seed;
@@ -49,7 +49,7 @@ public final class PredictorStage implements TrainLoop.Stage {
     private final float rolloutWeight;
 
     /** Teacher forcing only (a rollout of one step). */
-    public PredictorStage(WorldModel model, List<LatentEpisode> episodes, int batch, float weightDecay,
+    public PredictorStage(DjlWorldModel model, List<LatentEpisode> episodes, int batch, float weightDecay,
                           float maxGradNorm, long seed) {
         this(model, episodes, batch, weightDecay, maxGradNorm, seed, 1, 1f);
     }
@@ -58,7 +58,7 @@ public final class PredictorStage implements TrainLoop.Stage {
      * @param rolloutSteps  K: macro steps the predictor is rolled out on its own predictions (1: teacher forcing)
      * @param rolloutWeight weight of each rolled-out step's loss relative to the teacher-forced first step's
      */
-    public PredictorStage(WorldModel model, List<LatentEpisode> episodes, int batch, float weightDecay,
+    public PredictorStage(DjlWorldModel model, List<LatentEpisode> episodes, int batch, float weightDecay,
                           float maxGradNorm, long seed, int rolloutSteps, float rolloutWeight) {
         if (rolloutSteps < 1) {
             throw new IllegalArgumentException("rollout steps must be at least 1, got " + rolloutSteps);
@@ -83,7 +83,7 @@ public final class PredictorStage implements TrainLoop.Stage {
             throw new IllegalArgumentException("no episode is long enough for a window of " + (c.numHist() + rolloutSteps)
                     + " frames " + c.frameskip() + " steps apart (" + span + " steps)");
         }
-        parameters = WorldModel.trainable(model.proprioEncoder(), model.actionEncoder(), model.predictor());
+        parameters = DjlWorldModel.trainable(model.proprioEncoder(), model.actionEncoder(), model.predictor());
         adam = Adam.standard(parameters, model.manager(), weightDecay);
     }
 
@@ -162,7 +162,7 @@ public final class PredictorStage implements TrainLoop.Stage {
      * DINO-WM's training loss. Returns [loss over visual+proprio channels, visual part, proprio part].
      * visual [B,H+1,N,D], proprio (normalised) [B,H+1,P], actions (normalised macro) [B,H,A].
      */
-    static NDArray[] teacherForcingLoss(WorldModel model, ParameterStore ps, NDArray visual, NDArray proprio,
+    static NDArray[] teacherForcingLoss(DjlWorldModel model, ParameterStore ps, NDArray visual, NDArray proprio,
                                         NDArray actions, boolean training) {
         WorldModelConfig c = model.config();
         long bsz = visual.getShape().get(0);
@@ -197,7 +197,7 @@ public final class PredictorStage implements TrainLoop.Stage {
      * @param actions [B,H+K-1,A] normalised macro actions
      * @return [loss, its visual part, its proprio part, then the loss (visual + proprio channels) of each step 1..K]
      */
-    static NDArray[] rolloutLoss(WorldModel model, ParameterStore ps, NDArray visual, NDArray proprio,
+    static NDArray[] rolloutLoss(DjlWorldModel model, ParameterStore ps, NDArray visual, NDArray proprio,
                                  NDArray actions, int steps, float weight, boolean training) {
         WorldModelConfig c = model.config();
         int h = c.numHist();
@@ -270,7 +270,7 @@ public final class PredictorStage implements TrainLoop.Stage {
     @Override
     public void load(Path dir) throws IOException {
         // The encoder is frozen and already loaded; restore the trained parts and the optimiser.
-        WorldModel loaded = model;
+        DjlWorldModel loaded = model;
         loaded.load(dir);
         adam.load(dir.resolve("adam.bin"), model.manager());
     }

@@ -14,7 +14,7 @@ import ai.djl.training.initializer.ConstantInitializer;
 import dev.qwm.env.dataset.Episode;
 import dev.qwm.training.data.Episodes;
 import dev.qwm.training.model.VisualEncoder;
-import dev.qwm.training.model.WorldModel;
+import dev.qwm.training.model.DjlWorldModel;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -73,7 +73,7 @@ public final class TemporalContrastiveStage implements TrainLoop.Stage {
         logTau = Parameter.builder().setName("log_tau").setType(Parameter.Type.OTHER)
                 .optInitializer(new ConstantInitializer((float) Math.log(initialTau))).optShape(new Shape(1)).build();
         logTau.initialize(manager, DataType.FLOAT32);
-        parameters = new ArrayList<>(WorldModel.trainable(encoder));
+        parameters = new ArrayList<>(DjlWorldModel.trainable(encoder));
         parameters.add(logTau);
         adam = Adam.standard(parameters, manager, 0f);
     }

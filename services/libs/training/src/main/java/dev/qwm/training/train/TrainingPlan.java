@@ -1,6 +1,6 @@
 package dev.qwm.training.train;
 
-import dev.qwm.training.data.EpisodeSource;
+import dev.qwm.training.data.TrainingEpisodes;
 import dev.qwm.training.model.WorldModelConfig;
 
 import java.nio.file.Path;
@@ -26,9 +26,9 @@ import java.util.List;
 public record TrainingPlan(
         String environment,
         WorldModelConfig architecture,
-        EpisodeSource train,
-        EpisodeSource validation,
-        List<EpisodeSource> encoderData,
+        TrainingEpisodes train,
+        TrainingEpisodes validation,
+        List<TrainingEpisodes> encoderData,
         EncoderSettings encoder,
         PredictorSettings predictor,
         long seed,
@@ -38,8 +38,8 @@ public record TrainingPlan(
         Path predictorFrom) {
 
     /** A plan that trains every part from scratch. */
-    public TrainingPlan(String environment, WorldModelConfig architecture, EpisodeSource train,
-                        EpisodeSource validation, List<EpisodeSource> encoderData, EncoderSettings encoder,
+    public TrainingPlan(String environment, WorldModelConfig architecture, TrainingEpisodes train,
+                        TrainingEpisodes validation, List<TrainingEpisodes> encoderData, EncoderSettings encoder,
                         PredictorSettings predictor, long seed, Path workDir, Path outDir) {
         this(environment, architecture, train, validation, encoderData, encoder, predictor, seed, workDir, outDir,
                 null, null);

@@ -12,7 +12,7 @@ import dev.qwm.planning.cem.CemStepTimer;
 import dev.qwm.training.data.DatasetStatistics;
 import dev.qwm.env.dataset.Episode;
 import dev.qwm.training.data.Episodes;
-import dev.qwm.training.data.EpisodeSource;
+import dev.qwm.training.data.TrainingEpisodes;
 import dev.qwm.training.data.LatentEpisode;
 import dev.qwm.training.eval.ExportParity;
 import dev.qwm.planning.onnx.OnnxWorldModel;
@@ -22,7 +22,7 @@ import dev.qwm.training.export.ModelWeights;
 import dev.qwm.training.export.OnnxExporter;
 import dev.qwm.training.model.Normalization;
 import dev.qwm.training.model.StepEmbedding;
-import dev.qwm.training.model.WorldModel;
+import dev.qwm.training.model.DjlWorldModel;
 import dev.qwm.training.model.WorldModelConfig;
 
 import java.io.IOException;
@@ -69,7 +69,7 @@ public final class WorldModelTrainer {
     public Result run(TrainingPlan plan) throws IOException {
         long started = System.nanoTime();
         WorldModelConfig c = plan.architecture();
-        EpisodeSource train = plan.train();
+        TrainingEpisodes train = plan.train();
         if (train.proprioDim() != c.proprioDim() || train.imageSize() != c.imageSize()
                 || train.actionDim() * c.frameskip() != c.actionDim()) {
             throw new IllegalArgumentException(train.describe() + " has images " + train.imageSize() + " px, proprio "
@@ -80,9 +80,9 @@ public final class WorldModelTrainer {
         String trainChecksum = train.checksum();
         Engine.getInstance().setRandomSeed((int) plan.seed());
         try (NDManager manager = NDManager.newBaseManager()) {
-            WorldModel model = WorldModel.create(c, norm, manager);
-            long[] counts = {WorldModel.parameterCount(model.encoder()), WorldModel.parameterCount(model.proprioEncoder()),
-                    WorldModel.parameterCount(model.actionEncoder()), WorldModel.parameterCount(model.predictor())};
+            DjlWorldModel model = DjlWorldModel.create(c, norm, manager);
+            long[] counts = {DjlWorldModel.parameterCount(model.encoder()), DjlWorldModel.parameterCount(model.proprioEncoder()),
+                    DjlWorldModel.parameterCount(model.actionEncoder()), DjlWorldModel.parameterCount(model.predictor())};
             log.printf("model: %d tokens of %d-D, predictor tokens %d-D, numHist %d; parameters: encoder %,d, proprio %,d, "
                             + "action %,d, predictor %,d%n", c.numPatches(), c.latentDim(), c.tokenDim(), c.numHist(),
                     counts[0], counts[1], counts[2], counts[3]);
@@ -187,7 +187,7 @@ public final class WorldModelTrainer {
     }
 
     /** The frozen encoder taken from a bundle: nothing is trained; its key names the bundle's encoder file. */
-    private EncoderRun bundleEncoder(TrainingPlan plan, WorldModel model) throws IOException {
+    private EncoderRun bundleEncoder(TrainingPlan plan, DjlWorldModel model) throws IOException {
         ModelBundle from = ModelBundle.read(plan.encoderFrom());
         ModelWeights.read(from, plan.architecture()).copyEncoderInto(model);
         log.printf("encoder: the frozen visual encoder of %s%n", plan.encoderFrom());
@@ -210,7 +210,7 @@ public final class WorldModelTrainer {
         }
     }
 
-    private EncoderRun trainEncoder(TrainingPlan plan, WorldModel model, NDManager manager) throws IOException {
+    private EncoderRun trainEncoder(TrainingPlan plan, DjlWorldModel model, NDManager manager) throws IOException {
         Map<String, Object> settings = encoderSettings(plan);
         @SuppressWarnings("unchecked")
         List<String> data = (List<String>) settings.get("data");
@@ -222,7 +222,7 @@ public final class WorldModelTrainer {
             outcome = loop.run(null, 0, 0); // returns the recorded outcome without training
         } else {
             List<List<Episode>> sets = new ArrayList<>();
-            for (EpisodeSource s : plan.encoderData()) {
+            for (TrainingEpisodes s : plan.encoderData()) {
                 List<Episode> eps = new ArrayList<>();
                 s.forEach(plan.encoder().episodesPerSet(), true, eps::add);
                 log.printf("encoder data: %d episodes of %s%n", eps.size(), s.describe());
@@ -264,7 +264,7 @@ public final class WorldModelTrainer {
         data.put("trainChecksum", trainChecksum);
         data.put("validation", plan.validation().describe());
         ArrayNode encData = data.putArray("encoder");
-        for (EpisodeSource s : plan.encoderData()) {
+        for (TrainingEpisodes s : plan.encoderData()) {
             encData.add(s.describe());
         }
         ObjectNode e = p.putObject("encoder");
@@ -334,7 +334,7 @@ public final class WorldModelTrainer {
     static Map<String, Object> encoderSettings(TrainingPlan plan) throws IOException {
         WorldModelConfig c = plan.architecture();
         List<String> data = new ArrayList<>();
-        for (EpisodeSource s : plan.encoderData()) {
+        for (TrainingEpisodes s : plan.encoderData()) {
             if (s.imageSize() != c.imageSize()) {
                 throw new IllegalArgumentException("encoder data " + s.describe() + " has " + s.imageSize()
                         + "-px frames, the model takes " + c.imageSize());

@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.training.model.Normalization;
-import dev.qwm.training.model.WorldModel;
+import dev.qwm.training.model.DjlWorldModel;
 import dev.qwm.training.model.WorldModelConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,10 +47,10 @@ class ModelWeightsReadTest {
     void readsBackWhatWasExported(@TempDir Path dir) {
         try (NDManager manager = NDManager.newBaseManager()) {
             Engine.getInstance().setRandomSeed(1);
-            ModelWeights written = ModelWeights.of(WorldModel.create(CONFIG, NORM, manager));
+            ModelWeights written = ModelWeights.of(DjlWorldModel.create(CONFIG, NORM, manager));
             ModelBundle bundle = write(written, dir.resolve("b"));
             Engine.getInstance().setRandomSeed(2);
-            WorldModel other = WorldModel.create(CONFIG, NORM, manager);
+            DjlWorldModel other = DjlWorldModel.create(CONFIG, NORM, manager);
             ModelWeights before = ModelWeights.of(other);
             assertFalse(java.util.Arrays.equals(written.predictor().position(), before.predictor().position()));
 
@@ -86,11 +86,11 @@ class ModelWeightsReadTest {
     void aDeeperPredictorStartsAsTheBundlesWithIdentityBlocks(@TempDir Path dir) {
         try (NDManager manager = NDManager.newBaseManager()) {
             Engine.getInstance().setRandomSeed(1);
-            WorldModel shallow = WorldModel.create(CONFIG, NORM, manager);
+            DjlWorldModel shallow = DjlWorldModel.create(CONFIG, NORM, manager);
             ModelBundle bundle = write(ModelWeights.of(shallow), dir.resolve("b"));
             WorldModelConfig deeper = new WorldModelConfig(16, 8, 16, 1, 2, 32, 2, 10, 10, 10, 4, 2, 8, 32, 2, 5);
             Engine.getInstance().setRandomSeed(2);
-            WorldModel deep = WorldModel.create(deeper, NORM, manager);
+            DjlWorldModel deep = DjlWorldModel.create(deeper, NORM, manager);
             ModelWeights read = ModelWeights.read(bundle, deeper, true);
             assertEquals(2, read.predictor().blocks().size());
             read.copyDynamicsInto(deep);
@@ -121,7 +121,7 @@ class ModelWeightsReadTest {
     @Test
     void refusesAModelOfAnotherShape(@TempDir Path dir) {
         try (NDManager manager = NDManager.newBaseManager()) {
-            ModelBundle bundle = write(ModelWeights.of(WorldModel.create(CONFIG, NORM, manager)), dir.resolve("b"));
+            ModelBundle bundle = write(ModelWeights.of(DjlWorldModel.create(CONFIG, NORM, manager)), dir.resolve("b"));
             WorldModelConfig deeper = new WorldModelConfig(16, 8, 16, 1, 2, 32, 2, 10, 10, 10, 3, 2, 8, 32, 2, 5);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> ModelWeights.read(bundle, deeper));

@@ -10,7 +10,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import dev.qwm.training.model.Normalization;
-import dev.qwm.training.model.WorldModel;
+import dev.qwm.training.model.DjlWorldModel;
 import dev.qwm.training.model.WorldModelConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -68,11 +68,11 @@ class OnnxParityTest {
         return m;
     }
 
-    static WorldModel model(int numHist) {
+    static DjlWorldModel model(int numHist) {
         WorldModelConfig c = WorldModelConfig.small(4, numHist);
         Normalization norm = new Normalization(new float[] {200f, 250f, -3f, 2.5f}, new float[] {100f, 87f, 75f, 74f},
                 new float[10], filled(10, 0.3f));
-        WorldModel m = WorldModel.create(c, norm, manager);
+        DjlWorldModel m = DjlWorldModel.create(c, norm, manager);
         // Non-trivial LayerNorm affine parameters so that they are exercised too.
         SplittableRandom r = new SplittableRandom(3);
         for (var p : m.encoder().getParameters().values()) {
@@ -95,7 +95,7 @@ class OnnxParityTest {
 
     @Test
     void visualEncoderMatchesOnRandomImages() throws Exception {
-        WorldModel m = model(1);
+        DjlWorldModel m = model(1);
         WorldModelConfig c = m.config();
         int b = 3;
         byte[] pixels = new byte[b * c.imageSize() * c.imageSize() * 3];
@@ -119,7 +119,7 @@ class OnnxParityTest {
     @Test
     void visualEncoderMatchesOnRenderedWallFrames() throws Exception {
         // Real inputs: frames of the Wall environment (mostly white, a dot, black walls), not noise.
-        WorldModel m = model(1);
+        DjlWorldModel m = model(1);
         WorldModelConfig c = m.config();
         dev.qwm.env.wall.WallEnvironment env = new dev.qwm.env.wall.WallEnvironment();
         SplittableRandom r = new SplittableRandom(12);
@@ -150,7 +150,7 @@ class OnnxParityTest {
 
     @Test
     void proprioAndActionEncodersMatch() throws Exception {
-        WorldModel m = model(3);
+        DjlWorldModel m = model(3);
         WorldModelConfig c = m.config();
         SplittableRandom r = new SplittableRandom(5);
         int b = 4;
@@ -174,7 +174,7 @@ class OnnxParityTest {
 
     @Test
     void predictorMatchesForEveryHistoryLength() throws Exception {
-        WorldModel m = model(3);
+        DjlWorldModel m = model(3);
         WorldModelConfig c = m.config();
         byte[] onnx = OnnxExporter.predictor(ModelWeights.of(m));
         SplittableRandom r = new SplittableRandom(9);
@@ -194,7 +194,7 @@ class OnnxParityTest {
     @Test
     void predictorIsFrameCausal() throws Exception {
         // Changing frame 2 must not change the outputs of frames 0 and 1.
-        WorldModel m = model(3);
+        DjlWorldModel m = model(3);
         WorldModelConfig c = m.config();
         byte[] onnx = OnnxExporter.predictor(ModelWeights.of(m));
         int per = c.numPatches() * c.tokenDim();

@@ -9,7 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.qwm.training.model.Normalization;
-import dev.qwm.training.model.WorldModel;
+import dev.qwm.training.model.DjlWorldModel;
 import dev.qwm.training.model.WorldModelConfig;
 import org.junit.jupiter.api.Test;
 
@@ -46,9 +46,9 @@ class RolloutLossTest {
                 gaussian(m, r, new Shape(3, frames - 1, c.actionDim())));
     }
 
-    static WorldModel model(WorldModelConfig c, NDManager m) {
+    static DjlWorldModel model(WorldModelConfig c, NDManager m) {
         Engine.getInstance().setRandomSeed(11);
-        return WorldModel.create(c, Normalization.identity(c.proprioDim(), c.actionDim()), m);
+        return DjlWorldModel.create(c, Normalization.identity(c.proprioDim(), c.actionDim()), m);
     }
 
     @Test
@@ -56,7 +56,7 @@ class RolloutLossTest {
         for (int h : new int[] {1, 2}) {
             WorldModelConfig c = config(h);
             try (NDManager m = NDManager.newBaseManager()) {
-                WorldModel model = model(c, m);
+                DjlWorldModel model = model(c, m);
                 ParameterStore ps = new ParameterStore(m, false);
                 Window w = window(m, c, h + 3, 3);
                 NDArray[] tf = PredictorStage.teacherForcingLoss(model, ps, w.visual.get(":, 0:{}", h + 1),
@@ -93,7 +93,7 @@ class RolloutLossTest {
         int d = c.latentDim();
         int ep = c.proprioEmbDim();
         try (NDManager m = NDManager.newBaseManager()) {
-            WorldModel model = model(c, m);
+            DjlWorldModel model = model(c, m);
             ParameterStore ps = new ParameterStore(m, false);
             Window w = window(m, c, h + k, 5);
             NDArray[] losses = PredictorStage.rolloutLoss(model, ps, w.visual, w.proprio, w.actions, k, 1f, false);
@@ -134,7 +134,7 @@ class RolloutLossTest {
     void theGradientFlowsThroughTheRollout() {
         WorldModelConfig c = config(1);
         try (NDManager m = NDManager.newBaseManager()) {
-            WorldModel model = model(c, m);
+            DjlWorldModel model = model(c, m);
             ParameterStore ps = new ParameterStore(m, false);
             Window w = window(m, c, 3, 7);
             w.visual.setRequiresGradient(true);
@@ -154,7 +154,7 @@ class RolloutLossTest {
     void refusesAWindowOfTheWrongLengthAndBadSettings() {
         WorldModelConfig c = config(1);
         try (NDManager m = NDManager.newBaseManager()) {
-            WorldModel model = model(c, m);
+            DjlWorldModel model = model(c, m);
             ParameterStore ps = new ParameterStore(m, false);
             Window w = window(m, c, 3, 7);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

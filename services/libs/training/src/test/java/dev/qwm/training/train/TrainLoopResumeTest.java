@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import dev.qwm.training.data.LatentEpisode;
 import dev.qwm.training.model.Normalization;
-import dev.qwm.training.model.WorldModel;
+import dev.qwm.training.model.DjlWorldModel;
 import dev.qwm.training.model.WorldModelConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,7 +63,7 @@ class TrainLoopResumeTest {
     static float[] train(Path dir, int failAt, int rolloutSteps) throws IOException {
         Engine.getInstance().setRandomSeed(5);
         try (NDManager manager = NDManager.newBaseManager()) {
-            WorldModel model = WorldModel.create(CONFIG, Normalization.identity(2, 10), manager);
+            DjlWorldModel model = DjlWorldModel.create(CONFIG, Normalization.identity(2, 10), manager);
             PredictorStage inner = new PredictorStage(model, episodes(), 4, 0.01f, 1f, 9, rolloutSteps, 0.5f);
             TrainLoop.Stage stage = new TrainLoop.Stage() {
                 @Override
@@ -116,7 +116,7 @@ class TrainLoopResumeTest {
         float[] initial;
         Engine.getInstance().setRandomSeed(5);
         try (NDManager manager = NDManager.newBaseManager()) {
-            initial = WorldModel.create(CONFIG, Normalization.identity(2, 10), manager).predictor().getParameters()
+            initial = DjlWorldModel.create(CONFIG, Normalization.identity(2, 10), manager).predictor().getParameters()
                     .get("pos_embed").getArray().toFloatArray();
         }
         // and training did change the weights

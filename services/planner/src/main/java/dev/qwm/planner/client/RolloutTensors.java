@@ -8,9 +8,9 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /** Java arrays to and from {@code qwm.common.v1.Tensor} (little-endian, row-major). */
-final class Tensors {
+final class RolloutTensors {
 
-    private Tensors() {
+    private RolloutTensors() {
     }
 
     static Tensor floats(float[] data, long... shape) {

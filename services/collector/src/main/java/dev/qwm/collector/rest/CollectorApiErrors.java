@@ -7,7 +7,7 @@ import java.util.Map;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /** Errors of the HTTP API as {@code {"error": "..."}} with their status, so a client sees what was missing. */
-public class ErrorMappers {
+public class CollectorApiErrors {
 
     @ServerExceptionMapper
     public Response webApplicationError(WebApplicationException e) {

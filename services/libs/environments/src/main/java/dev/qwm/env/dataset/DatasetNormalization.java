@@ -7,7 +7,7 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
  * DINO-WM computes them at load ({@code normalize_action: True}). Actions are per env step (2-D); the model's
  * macro actions of {@code frameskip} steps use these values tiled ({@link #macroActionMean(int)}).
  */
-public record Normalization(double[] actionMean, double[] actionStd, double[] proprioMean, double[] proprioStd,
+public record DatasetNormalization(double[] actionMean, double[] actionStd, double[] proprioMean, double[] proprioStd,
                             double[] stateMean, double[] stateStd, long actionCount, long stateCount) {
 
     /** Action mean repeated {@code frameskip} times: DINO-WM's macro action [a_t, a_t+1, ...]. */

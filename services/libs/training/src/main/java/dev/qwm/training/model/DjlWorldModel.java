@@ -29,7 +29,7 @@ import java.util.List;
  * <p>Parameters live in the given {@link NDManager}; close it to free them. Weights are saved per component
  * with DJL's own parameter format, so that an encoder trained once can be reused by several world models.
  */
-public final class WorldModel {
+public final class DjlWorldModel {
 
     private final WorldModelConfig config;
     private final Normalization normalization;
@@ -39,7 +39,7 @@ public final class WorldModel {
     private final StepEmbedding actionEncoder;
     private final Predictor predictor;
 
-    private WorldModel(WorldModelConfig config, Normalization normalization, NDManager manager) {
+    private DjlWorldModel(WorldModelConfig config, Normalization normalization, NDManager manager) {
         if (normalization.proprioMean().length != config.proprioDim()
                 || normalization.actionMean().length != config.actionDim()) {
             throw new IllegalArgumentException("normalisation dims (proprio " + normalization.proprioMean().length
@@ -59,8 +59,8 @@ public final class WorldModel {
      * A freshly initialised model. Initialisation draws from the engine's random generator, so seed it first
      * ({@code Engine.getInstance().setRandomSeed}) for a reproducible model.
      */
-    public static WorldModel create(WorldModelConfig config, Normalization normalization, NDManager manager) {
-        WorldModel m = new WorldModel(config, normalization, manager);
+    public static DjlWorldModel create(WorldModelConfig config, Normalization normalization, NDManager manager) {
+        DjlWorldModel m = new DjlWorldModel(config, normalization, manager);
         int n = config.numPatches();
         m.encoder.initialize(manager, DataType.FLOAT32, new Shape(1, config.imageSize(), config.imageSize(), 3));
         m.proprioEncoder.initialize(manager, DataType.FLOAT32, new Shape(1, 1, config.proprioDim()));

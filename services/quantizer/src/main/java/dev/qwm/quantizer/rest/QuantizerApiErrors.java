@@ -11,7 +11,7 @@ import java.util.Map;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /** Errors of the HTTP API as {@code {"error": "..."}}, with the same text as the gRPC status description. */
-public class ErrorMappers {
+public class QuantizerApiErrors {
 
     @ServerExceptionMapper
     public Response invalid(RecipeException e) {

@@ -14,11 +14,11 @@ import org.eclipse.microprofile.health.Readiness;
 /** Ready only while the predictor service answers (closing an unknown session is a harmless probe). */
 @Readiness
 @ApplicationScoped
-public class PredictorReadiness implements HealthCheck {
+public class PredictorReachable implements HealthCheck {
 
     private final PredictorServiceBlockingStub predictor;
 
-    public PredictorReadiness(@GrpcClient("predictor") PredictorServiceBlockingStub predictor) {
+    public PredictorReachable(@GrpcClient("predictor") PredictorServiceBlockingStub predictor) {
         this.predictor = predictor;
     }
 

@@ -9,7 +9,7 @@ import java.util.function.Consumer;
  * A split of a dataset read as a stream, one episode at a time, in a fixed order (so that training is
  * reproducible). Implementations check what they read and fail with an error naming the file.
  */
-public interface EpisodeSource {
+public interface TrainingEpisodes {
 
     /** Short description for logs and manifests, e.g. {@code wall:data/wall (train)}. */
     String describe();
