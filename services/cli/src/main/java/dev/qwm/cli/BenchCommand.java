@@ -1,5 +1,6 @@
 package dev.qwm.cli;
 
+import dev.qwm.analysis.report.TextTable;
 import dev.qwm.env.EnvironmentKind;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
@@ -102,7 +103,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         header.addAll(List.of("predictor KiB", "x", "pred. weights KiB", "x", "predictor kernels"));
-        Table table = new Table(header.toArray(String[]::new));
+        TextTable table = new TextTable(header.toArray(String[]::new));
         for (BundleBenchmark.BundleResult b : r.bundles()) {
             List<Object> row = new ArrayList<>(List.of(label(r, b), fmt("%.2f", b.gflop())));
             for (BundleBenchmark.Timing t : b.timings()) {
@@ -124,7 +125,7 @@ public final class BenchCommand implements Callable<Integer> {
         table.print(System.out);
 
         System.out.println();
-        Table parts = new Table("bundle", "component", "KiB", "x", "weights KiB", "x", "ORT kernels", "unfused DQ");
+        TextTable parts = new TextTable("bundle", "component", "KiB", "x", "weights KiB", "x", "ORT kernels", "unfused DQ");
         for (BundleBenchmark.BundleResult b : r.bundles()) {
             for (BundleBenchmark.Component c : b.components()) {
                 parts.row(label(r, b), c.name(), fmt("%.1f", c.bytes() / 1024.0), fmt("%.3f", c.ratio()),

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.qwm.cli.eval.EvalSummary;
 import dev.qwm.cli.eval.EvalTable;
+import dev.qwm.cli.options.OrtThreadsOption;
+import dev.qwm.cli.options.PlannerBudgetOptions;
+import dev.qwm.cli.options.PushtDatasetOption;
 import dev.qwm.env.EnvironmentKind;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.SessionConfig;
@@ -33,9 +36,9 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
@@ -73,6 +76,15 @@ public final class EvalCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Subject subject;
 
+    @Mixin
+    PlannerBudgetOptions budgetOptions;
+
+    @Mixin
+    PushtDatasetOption datasetOption;
+
+    @Mixin
+    OrtThreadsOption threadsOption;
+
     @Option(names = "--true-dynamics", description = "With --bundle: roll candidates out in the true simulator and score "
             + "them in the bundle's latent space (its encoder and proprio embedding; the predictor is not used). "
             + "Tells whether the encoder's latents carry the planning signal apart from the predictor's errors.")
@@ -81,42 +93,14 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--env", description = "wall or pusht (default: the bundle's environment).")
     String env;
 
-    @Option(names = "--dataset", paramLabel = "DIR", description = "PushT: the dataset whose validation trajectories give the goals "
-            + "(default: .qwm/data/pusht under QWM_HOME).")
-    Path dataset;
-
     @Option(names = "--episodes", defaultValue = "50", description = "Episodes, seeds 99n+1 (default: ${DEFAULT-VALUE}).")
     int episodes;
-
-    @Option(names = "--samples", description = "CEM candidates per step (default 300).")
-    Integer samples;
-
-    @Option(names = "--topk", description = "CEM elites per step (default 30).")
-    Integer topK;
-
-    @Option(names = "--opt-steps", description = "CEM steps per plan (default: wall 10, pusht 30).")
-    Integer optSteps;
-
-    @Option(names = "--max-iter", description = "MPC iterations at most (default: wall 50, pusht 30).")
-    Integer maxIter;
-
-    @Option(names = "--horizon", description = "CEM horizon in macro actions, all executed per MPC iteration (default 5).")
-    Integer horizon;
-
-    @Option(names = "--var-scale", description = "Initial CEM sigma in normalised action units (default 1).")
-    Double varScale;
-
-    @Option(names = "--alpha", description = "Weight of the proprio-embedding term of the objective (default 1).")
-    Double alpha;
 
     @Option(names = "--seed", defaultValue = "0", description = "Planner seed, mixed with each episode's seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--seed-offset", defaultValue = "1", description = "Episode n uses seed 99n+OFFSET (default: ${DEFAULT-VALUE}: evaluation, validation split; 2: calibration episodes, training split).")
     long seedOffset;
-
-    @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads per model (default: ${DEFAULT-VALUE}).")
-    int threads;
 
     @Option(names = "--workers", defaultValue = "1", description = "Episodes run in parallel, one model each (default: ${DEFAULT-VALUE}).")
     int workers;
@@ -140,11 +124,12 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ModelBundle bundle = subject.bundle == null ? null : ModelBundle.read(subject.bundle);
         String environment = environment(bundle);
-        EpisodeSource source = EpisodeSources.forEnvironment(environment, datasetFor(environment));
-        PlannerBudget budget = budget(environment);
+        EpisodeSource source = EpisodeSources.forEnvironment(environment,
+                datasetOption.resolve(environment, "validation"));
+        PlannerBudget budget = budgetOptions.resolve(environment);
         EvaluationSettings settings = new EvaluationSettings(episodes, 99, seedOffset,
                 DataSplit.forSeedOffset(seedOffset), seed, !noStepMetrics, workers);
-        SessionConfig ort = SessionConfig.ofThreads(threads);
+        SessionConfig ort = threadsOption.sessionConfig();
         if (trueDynamics && bundle == null) {
             throw new IllegalArgumentException("--true-dynamics scores in a bundle's latent space: give --bundle DIR");
         }
@@ -207,45 +192,6 @@ public final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--env wall|pusht is required with --oracle and --random");
         }
         return EnvironmentKind.parse(env).cliName();
-    }
-
-    private Path datasetFor(String environment) {
-        if (dataset != null || !environment.equals("pusht")) {
-            return dataset;
-        }
-        Path fallback = Path.of(System.getenv().getOrDefault("QWM_HOME", ".")).resolve(".qwm/data/pusht");
-        if (!Files.isDirectory(fallback)) {
-            throw new IllegalArgumentException("PushT goals come from a dataset's validation trajectories and there is"
-                    + " none at " + fallback + ": pass --dataset DIR or make one with ./qwm dataset --env pusht --out "
-                    + ".qwm/data/pusht");
-        }
-        return fallback;
-    }
-
-    private PlannerBudget budget(String environment) {
-        PlannerBudget b = PlannerBudget.dinoWm(environment);
-        if (horizon != null) {
-            b = b.withHorizon(horizon);
-        }
-        if (samples != null) {
-            b = b.withSamples(samples);
-        }
-        if (topK != null) {
-            b = b.withTopK(topK);
-        }
-        if (optSteps != null) {
-            b = b.withOptSteps(optSteps);
-        }
-        if (maxIter != null) {
-            b = b.withMaxIter(maxIter);
-        }
-        if (varScale != null) {
-            b = b.withVarScale(varScale);
-        }
-        if (alpha != null) {
-            b = b.withObjectiveAlpha(alpha);
-        }
-        return b;
     }
 
     /** Episodes done, success so far and the running episode's MPC iteration on the progress line. */

@@ -1,5 +1,6 @@
 package dev.qwm.cli;
 
+import dev.qwm.analysis.report.TextTable;
 import dev.qwm.infra.LocalInfrastructure;
 import java.nio.file.Path;
 import java.util.List;
@@ -83,7 +84,7 @@ public final class InfraCommand implements Runnable {
     /** Prints the status table; returns whether both servers run. */
     static boolean printStatus(LocalInfrastructure infra) {
         var rows = infra.status();
-        Table table = new Table("server", "state", "pid", "address", "data", "holds");
+        TextTable table = new TextTable("server", "state", "pid", "address", "data", "holds");
         for (var s : rows) {
             table.row(s.name(), s.running() ? "running" : "stopped", s.pid() > 0 ? Long.toString(s.pid()) : "-",
                     "127.0.0.1:" + s.port(), s.dataDir().toString(), s.detail());

@@ -1,10 +1,12 @@
 package dev.qwm.cli;
 
+import dev.qwm.analysis.report.TextTable;
+import dev.qwm.cli.options.OrtThreadsOption;
+import dev.qwm.cli.options.PushtDatasetOption;
 import dev.qwm.files.StagedWrite;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.CpuFeatures;
 import dev.qwm.onnx.runtime.RunEnvironment;
-import dev.qwm.onnx.runtime.SessionConfig;
 import dev.qwm.planning.PlannerBudget;
 import dev.qwm.planning.eval.EpisodeSources;
 import dev.qwm.planning.mpc.EpisodeSpec;
@@ -30,9 +32,9 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -60,6 +62,12 @@ public final class QuantizeCommand implements Callable<Integer> {
         String preset;
     }
 
+    @Mixin
+    PushtDatasetOption datasetOption;
+
+    @Mixin
+    OrtThreadsOption threadsOption;
+
     @Option(names = "--bundle", required = true, paramLabel = "DIR", description = "The float model bundle.")
     Path bundle;
 
@@ -81,9 +89,6 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace a bundle already in --out (kept until the new one is complete).")
     boolean force;
 
-    @Option(names = "--dataset", paramLabel = "DIR", description = "PushT: the dataset whose training trajectories give calibration goals (default .qwm/data/pusht).")
-    Path dataset;
-
     @Option(names = "--episodes", description = "Calibration episodes (default: the recipe's, 50).")
     Integer episodes;
 
@@ -102,9 +107,6 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     @Option(names = "--int8", defaultValue = "auto", description = "8-bit × 8-bit integer GEMM: auto, u8s8 (fast with VNNI, saturates without) or u8u8 (exact everywhere) (default: ${DEFAULT-VALUE}).")
     String int8;
-
-    @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
-    int threads;
 
     @Option(names = "--measure", description = "Calibrate even when the recipe needs no data, to report each layer's output error (SQNR) on calibration data.")
     boolean measure;
@@ -130,11 +132,11 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         // refused before calibration; a quantized bundle never replaces (or goes inside) its source
         StagedWrite target = ModelBundle.target(out, "--out").force(force).source(bundle, "--bundle")
-                .source(dataset, "--dataset").check();
+                .source(datasetOption.given(), "--dataset").check();
         ModelBundle fp = ModelBundle.read(bundle);
         String environment = fp.manifest().environment();
         EmitOptions emit = new EmitOptions(EmitOptions.Int8Flavor.valueOf(int8.toUpperCase(Locale.ROOT)), 128, false);
-        ModuleQuantizer.Options options = new ModuleQuantizer.Options(emit, SessionConfig.ofThreads(threads),
+        ModuleQuantizer.Options options = new ModuleQuantizer.Options(emit, threadsOption.sessionConfig(),
                 new ConsoleProgress(System.err));
         CpuFeatures cpu = CpuFeatures.current();
         System.err.printf(Locale.ROOT, "qwm quantize: %s (%s) with recipe %s; on %s: %s%n", fp.manifest().name(), environment,
@@ -156,7 +158,7 @@ public final class QuantizeCommand implements Callable<Integer> {
                     .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
                     .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
             ProgressBar progress = bar;
-            calibration = new PlanningCalibration(EpisodeSources.forEnvironment(environment, datasetFor(environment)),
+            calibration = new PlanningCalibration(EpisodeSources.forEnvironment(environment, datasetOption.resolve(environment, "training")),
                     budget, new PlanningListener() {
                         @Override
                         public void onEpisodeStarted(EpisodeSpec episode) {
@@ -190,7 +192,7 @@ public final class QuantizeCommand implements Callable<Integer> {
                     m.module(), m.component(), kib(m.weightBytesBefore()), kib(m.weightBytesAfter()),
                     (double) m.weightBytesAfter() / m.weightBytesBefore(), kib(m.bytesBefore()), kib(m.bytesAfter()),
                     int8Gemm ? "; 8-bit weights stored u8 (+128): u8×u8 GEMM, exact without VNNI" : "");
-            Table t = new Table("layer", "method", "format", "groups/row", "kernel", "emulated", "weight MSE", "output SQNR dB");
+            TextTable t = new TextTable("layer", "method", "format", "groups/row", "kernel", "emulated", "weight MSE", "output SQNR dB");
             for (LayerReport l : m.layers()) {
                 t.row(l.layer(), l.method(), l.weights() + " " + l.activations(), l.groupsDescription(),
                         l.kernel() == null ? "-" : l.kernel().kernel(),
@@ -227,18 +229,6 @@ public final class QuantizeCommand implements Callable<Integer> {
                     c.rowsPerTensor(), c.rowsPerBatch(), c.snapshots(), c.samplingSeed()));
         }
         return r.validate();
-    }
-
-    private Path datasetFor(String environment) {
-        if (dataset != null || !environment.equals("pusht")) {
-            return dataset;
-        }
-        Path fallback = Path.of(System.getenv().getOrDefault("QWM_HOME", ".")).resolve(".qwm/data/pusht");
-        if (!Files.isDirectory(fallback)) {
-            throw new IllegalArgumentException("PushT calibration goals come from a dataset's training trajectories and "
-                    + "there is none at " + fallback + ": pass --dataset DIR or make one with ./qwm dataset --env pusht");
-        }
-        return fallback;
     }
 
     private static String kib(long bytes) {

@@ -1,5 +1,6 @@
 package dev.qwm.cli;
 
+import dev.qwm.analysis.report.TextTable;
 import dev.qwm.analysis.AnalysisInputs;
 import dev.qwm.analysis.StudyAnalyzer;
 import dev.qwm.analysis.StudyReport;
@@ -110,7 +111,7 @@ public final class ReportCommand implements Callable<Integer> {
                 : Optional.ofNullable(System.getenv("QWM_COLLECTOR_URL")).orElse(CollectorStudyData.DEFAULT_URL);
         Duration timeout = Duration.ofSeconds(timeoutSeconds);
         if (list) {
-            Table t = new Table("study", "name", "episodes", "completed", "successful");
+            TextTable t = new TextTable("study", "name", "episodes", "completed", "successful");
             for (StudyInfo s : CollectorStudyData.listStudies(url, timeout)) {
                 t.row(s.id(), s.name(), s.episodeCount(), s.completedCount(), s.successCount());
             }

@@ -1,5 +1,6 @@
 package dev.qwm.cli;
 
+import dev.qwm.analysis.report.TextTable;
 import dev.qwm.infra.LocalServices;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -63,7 +64,7 @@ public final class ServicesCommand implements Runnable {
 
     static void printStatus(LocalStack stack) {
         LocalServices services = stack.services();
-        Table t = new Table("service", "pid", "address", "log");
+        TextTable t = new TextTable("service", "pid", "address", "log");
         for (LocalServices.Running r : services.running()) {
             t.row(r.name(), r.pid(), "127.0.0.1:" + r.port(), stack.root().relativize(services.logFile(r.name())));
         }

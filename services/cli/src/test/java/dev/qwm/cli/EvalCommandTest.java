@@ -112,6 +112,20 @@ class EvalCommandTest {
     }
 
     @Test
+    void theBudgetIsBuiltFromAllItsOptionsBeforeItIsChecked() throws Exception {
+        JsonNode small = new ObjectMapper().readTree(stdoutOf("eval", "--oracle", "--env", "wall", "--episodes", "1",
+                "--samples", "20", "--topk", "5", "--opt-steps", "1", "--max-iter", "1", "--json"));
+        assertEquals(20, small.get("budget").get("samples").asInt());
+        assertEquals(5, small.get("budget").get("top_k").asInt());
+
+        StringWriter err = new StringWriter();
+        var cli = QwmCommand.commandLine();
+        cli.setErr(new PrintWriter(err));
+        assertEquals(1, cli.execute("eval", "--oracle", "--env", "wall", "--episodes", "1", "--samples", "20"));
+        assertTrue(err.toString().contains("topK (30) cannot exceed samples (20)"), err.toString());
+    }
+
+    @Test
     void badArgumentsNameTheProblem() {
         StringWriter err = new StringWriter();
         var cli = QwmCommand.commandLine();

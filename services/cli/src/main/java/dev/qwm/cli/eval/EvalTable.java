@@ -1,6 +1,6 @@
 package dev.qwm.cli.eval;
 
-import dev.qwm.cli.Table;
+import dev.qwm.analysis.report.TextTable;
 import dev.qwm.planning.PlannerBudget;
 import dev.qwm.planning.eval.EvaluationReport;
 import java.io.PrintStream;
@@ -28,7 +28,7 @@ public final class EvalTable {
         out.println("planner  " + describe(r.budget(), r.planner().equals("random")));
         out.printf(Locale.ROOT, "episodes %d on %s, seeds %dn+%d (%s split)%n", r.episodes(), r.environment(),
                 r.settings().seedBase(), r.settings().seedOffset(), r.settings().split().name().toLowerCase(Locale.ROOT));
-        Table t = new Table("metric", "value");
+        TextTable t = new TextTable("metric", "value");
         t.row("success rate", String.format(Locale.ROOT, "%.3f (%d/%d)", r.successRate(), r.successes(), r.episodes()));
         t.row("95% Wilson interval", String.format(Locale.ROOT, "%.3f .. %.3f", r.ci95Low(), r.ci95High()));
         t.row("mean final state distance", String.format(Locale.ROOT, "%.2f", r.meanFinalStateDistance()));

@@ -43,31 +43,10 @@ public record StudySpec(String name, String environment, String bundle, Integer 
     public record Budget(Integer maxIter, Integer optSteps, Integer samples, Integer topK, Integer horizon,
                          Double varScale, Double objectiveAlpha) {
 
+        /** DINO-WM's budget for {@code environment} with these values, checked once all are applied. */
         public PlannerBudget resolve(String environment) {
-            PlannerBudget b = PlannerBudget.dinoWm(environment);
-            if (horizon != null) {
-                b = b.withHorizon(horizon);
-            }
-            if (samples != null) {
-                b = b.withSamples(samples);
-            }
-            if (topK != null) {
-                b = b.withTopK(topK);
-            }
-            if (varScale != null) {
-                b = b.withVarScale(varScale);
-            }
-            if (optSteps != null) {
-                b = b.withOptSteps(optSteps);
-            }
-            if (maxIter != null) {
-                b = b.withMaxIter(maxIter);
-            }
-            if (objectiveAlpha != null) {
-                b = new PlannerBudget(b.horizon(), b.samples(), b.topK(), b.varScale(), b.optSteps(), b.maxIter(),
-                        objectiveAlpha, b.executedActions());
-            }
-            return b;
+            return PlannerBudget.dinoWm(environment).with(new PlannerBudget.Overrides(horizon, samples, topK, varScale,
+                    optSteps, maxIter, objectiveAlpha));
         }
     }
 

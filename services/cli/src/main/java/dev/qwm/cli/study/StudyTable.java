@@ -2,9 +2,10 @@ package dev.qwm.cli.study;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.qwm.cli.Table;
+import dev.qwm.analysis.report.TextTable;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.planning.eval.WilsonInterval;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,8 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.apache.commons.math3.stat.interval.ConfidenceInterval;
-import org.apache.commons.math3.stat.interval.WilsonScoreInterval;
 
 /**
  * A study's results in the paper's layout, from the collector: one row per recipe (and modules), one success column
@@ -76,7 +75,7 @@ public final class StudyTable {
             header.add("success " + b + " [95% CI]");
         }
         header.addAll(List.of("encoder KiB", "predictor KiB", "ms/CEM step"));
-        Table t = new Table(header.toArray(String[]::new));
+        TextTable t = new TextTable(header.toArray(String[]::new));
         for (Map.Entry<String, Map<String, String>> row : cells.entrySet()) {
             String[] info = rowInfo.get(row.getKey());
             List<Object> r = new ArrayList<>(List.of(row.getKey(), info[0], info[1], info[2]));
@@ -98,9 +97,8 @@ public final class StudyTable {
         if (n == 0) {
             return "pending";
         }
-        ConfidenceInterval ci = new WilsonScoreInterval().createInterval(n, k, 0.95);
-        return String.format(Locale.ROOT, "%d/%d %3.0f%% [%.0f-%.0f]", k, n, 100.0 * k / n,
-                100 * ci.getLowerBound(), 100 * ci.getUpperBound());
+        double[] ci = WilsonInterval.of(k, n, 0.95);
+        return String.format(Locale.ROOT, "%d/%d %3.0f%% [%.0f-%.0f]", k, n, 100.0 * k / n, 100 * ci[0], 100 * ci[1]);
     }
 
     private static long componentBytes(String bundle, String component) {

@@ -47,6 +47,30 @@ public record PlannerBudget(int horizon, int samples, int topK, double varScale,
         };
     }
 
+    /**
+     * Values to replace in a budget; null keeps the budget's own. All are applied before the result is checked, so
+     * that e.g. 20 samples with top-k 5 is valid although 20 samples with the default top-k 30 is not. A new horizon
+     * is also the number of executed actions, as in {@link #withHorizon(int)}.
+     */
+    public record Overrides(Integer horizon, Integer samples, Integer topK, Double varScale, Integer optSteps,
+                            Integer maxIter, Double objectiveAlpha) {
+
+        public static final Overrides NONE = new Overrides(null, null, null, null, null, null, null);
+
+        public PlannerBudget applyTo(PlannerBudget b) {
+            return new PlannerBudget(horizon != null ? horizon : b.horizon(), samples != null ? samples : b.samples(),
+                    topK != null ? topK : b.topK(), varScale != null ? varScale : b.varScale(),
+                    optSteps != null ? optSteps : b.optSteps(), maxIter != null ? maxIter : b.maxIter(),
+                    objectiveAlpha != null ? objectiveAlpha : b.objectiveAlpha(),
+                    horizon != null ? horizon : b.executedActions());
+        }
+    }
+
+    /** This budget with {@code overrides} applied, checked once. */
+    public PlannerBudget with(Overrides overrides) {
+        return overrides.applyTo(this);
+    }
+
     /** Short form for tables: {@code 300×10 CEM, 50 MPC}. */
     public String label() {
         return samples + "×" + optSteps + " CEM, " + maxIter + " MPC";

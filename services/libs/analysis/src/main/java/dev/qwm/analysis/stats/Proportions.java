@@ -1,5 +1,6 @@
 package dev.qwm.analysis.stats;
 
+import dev.qwm.planning.eval.WilsonInterval;
 import org.apache.commons.math3.distribution.NormalDistribution;
 import org.apache.commons.math3.stat.inference.AlternativeHypothesis;
 import org.apache.commons.math3.stat.inference.BinomialTest;
@@ -35,14 +36,9 @@ public final class Proportions {
     /** Wilson's score interval for a binomial proportion. */
     public static Interval wilson(int successes, int n, double confidence) {
         checkCount(successes, n);
-        double z = z(confidence);
-        double p = (double) successes / n;
-        double z2 = z * z;
-        double denominator = 1 + z2 / n;
-        double centre = (p + z2 / (2.0 * n)) / denominator;
-        double half = z * Math.sqrt(p * (1 - p) / n + z2 / (4.0 * n * n)) / denominator;
-        // at 0 and n the formula gives exactly 0 and 1 up to rounding; clamp the rounding away
-        return new Interval(Math.max(0, centre - half), Math.min(1, centre + half));
+        z(confidence); // refuses a confidence outside (0, 1) by name
+        double[] ci = WilsonInterval.of(successes, n, confidence);
+        return new Interval(ci[0], ci[1]);
     }
 
     /**

@@ -2,8 +2,6 @@ package dev.qwm.planning.eval;
 
 import dev.qwm.planning.PlannerBudget;
 import dev.qwm.planning.mpc.EpisodeResult;
-import org.apache.commons.math3.stat.interval.ConfidenceInterval;
-import org.apache.commons.math3.stat.interval.WilsonScoreInterval;
 
 import java.util.List;
 
@@ -57,10 +55,6 @@ public record EvaluationReport(
 
     /** 95 % Wilson score interval of k successes in n trials ({0, 1} when there are no trials). */
     public static double[] wilson95(int n, int k) {
-        if (n == 0) {
-            return new double[] {0, 1};
-        }
-        ConfidenceInterval ci = new WilsonScoreInterval().createInterval(n, k, 0.95);
-        return new double[] {Math.max(0, ci.getLowerBound()), Math.min(1, ci.getUpperBound())};
+        return WilsonInterval.of(k, n, 0.95);
     }
 }
