@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 EvalCommand.class,
                 TrainCommand.class,
                 ModelCommand.class,
+                ImportCommand.class,
                 QuantizeCommand.class,
                 BenchCommand.class,
                 ServicesCommand.class,

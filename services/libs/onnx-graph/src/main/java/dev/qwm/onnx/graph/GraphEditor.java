@@ -25,6 +25,7 @@ public final class GraphEditor {
     private final Map<String, TensorProto> initializers;
     private final List<ValueInfoProto> outputs;
     private final List<ValueInfoProto> addedInputs = new ArrayList<>();
+    private final Set<String> removedInputs = new HashSet<>();
     private final Set<String> names = new HashSet<>();
     private ModelProto.Builder header;
 
@@ -142,6 +143,13 @@ public final class GraphEditor {
         return this;
     }
 
+    /** Puts nodes before all others (e.g. preprocessing in front of a graph input that it now computes). */
+    public GraphEditor prependNodes(List<NodeProto> prepended) {
+        nodes.addAll(0, prepended);
+        register(prepended);
+        return this;
+    }
+
     /** Appends nodes after all others (e.g. statistics that read tensors the model computes anyway). */
     public GraphEditor appendNodes(List<NodeProto> appended) {
         nodes.addAll(appended);
@@ -197,6 +205,24 @@ public final class GraphEditor {
         addedInputs.add(info);
         names.add(info.getName());
         return this;
+    }
+
+    /** Drops a graph input (whose tensor some node must now produce, or no node may read). */
+    public GraphEditor removeInput(String name) {
+        addedInputs.removeIf(v -> v.getName().equals(name));
+        removedInputs.add(name);
+        return this;
+    }
+
+    /** Drops a graph output; the tensor stays if a node still reads it. */
+    public GraphEditor removeOutput(String name) {
+        outputs.removeIf(v -> v.getName().equals(name));
+        return this;
+    }
+
+    /** Whether {@code name} is used in the graph as a tensor, node or initializer name. */
+    public boolean isUsed(String name) {
+        return names.contains(name);
     }
 
     /** Declares an output with full type info (needed for tensors ORT cannot infer, e.g. from contrib ops). */
@@ -257,7 +283,8 @@ public final class GraphEditor {
         Set<String> originalInitializers = new HashSet<>();
         original.getGraph().getInitializerList().forEach(t -> originalInitializers.add(t.getName()));
         for (ValueInfoProto v : original.getGraph().getInputList()) {
-            if (!originalInitializers.contains(v.getName()) || initializers.containsKey(v.getName())) {
+            if ((!originalInitializers.contains(v.getName()) || initializers.containsKey(v.getName()))
+                    && !removedInputs.contains(v.getName())) {
                 inputs.add(v);
             }
         }
