@@ -200,6 +200,10 @@ def build_modules(args, dino_wm):
     num_hist = int(args.num_hist or train["num_hist"])
     image_size = int(train["img_size"])
     p_emb, a_emb = int(train["proprio_emb_dim"]), int(train["action_emb_dim"])
+    repeats = (int(train.get("num_action_repeat", 1)), int(train.get("num_proprio_repeat", 1)))
+    if repeats != (1, 1):
+        sys.exit("export_dinowm: qwm's tokens carry each embedding once; num_action_repeat/num_proprio_repeat are %s"
+                 % (repeats,))
     if int(train["concat_dim"]) != 1:
         sys.exit("export_dinowm: qwm reads concat_dim 1 (embeddings on every patch token); this config has %s"
                  % train["concat_dim"])
@@ -271,7 +275,8 @@ def main():
     ap.add_argument("--env", required=True, choices=["wall", "pusht"])
     ap.add_argument("--out", required=True, help="folder for the ONNX files, stats.json and reference vectors")
     ap.add_argument("--checkpoint", help="DINO-WM's checkpoints/model_latest.pth (else random initialisation)")
-    ap.add_argument("--config", help="the run's .hydra/config.yaml (default: the checkout's conf/train.yaml)")
+    ap.add_argument("--config", help="the run's config: hydra.yaml beside its checkpoints/ (default: the checkout's "
+                                     "conf/train.yaml)")
     ap.add_argument("--dinov2-weights", help="dinov2_vits14_pretrain.pth, when the checkpoint has no encoder")
     ap.add_argument("--wall-dataset", help="DINO-WM's wall_single folder (states.pth, actions.pth) for its stats")
     ap.add_argument("--num-hist", type=int, help="frames of history (default: the config's num_hist)")
