@@ -35,7 +35,13 @@ public record ModuleQuantization(QuantMethod method, int weightBits, int groupSi
 
     public static ModuleQuantization of(ModuleRecipe recipe) {
         return new ModuleQuantization(recipe.method(), recipe.weights().bits(), recipe.weights().groupSize(),
-                recipe.activations().bits(), recipe.activations().granularity(), !recipe.layers().isEmpty());
+                recipe.activations().bits(), recipe.activations().granularity(),
+                recipe.layers().stream().anyMatch(r -> !isDefaultRule(r)));
+    }
+
+    /** A module's default rule (the encoder's float patch embedding) is the quantizer's, not a layer override. */
+    private static boolean isDefaultRule(dev.qwm.quant.recipe.LayerRule r) {
+        return java.util.Arrays.stream(dev.qwm.quant.recipe.WorldModelModule.values()).anyMatch(m -> m.defaultRules().contains(r));
     }
 
     public boolean isQuantized() {

@@ -10,7 +10,9 @@ import java.util.regex.PatternSyntaxException;
  * An override for the layers whose node name or weight name matches {@code match}: a glob ({@code *} any
  * characters, {@code ?} one) or, prefixed with {@code re:}, a Java regular expression matched in full. Fields left
  * out keep the module's values; {@code skip: true} keeps the matched layers in floating point. When several rules
- * match a layer, the later one wins for each field it sets.
+ * match a layer, the later one wins for each field it sets. A module's default rules come first
+ * ({@link WorldModelModule#defaultRules()}: the encoder's patch embedding in float); a later rule that gives a
+ * default-skipped layer a method, weights or activations quantizes it.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record LayerRule(String match, QuantMethod method, WeightSpec weights, ActivationSpec activations,

@@ -18,8 +18,25 @@ public record Recipe(String name, Map<WorldModelModule, ModuleRecipe> modules, C
 
     public Recipe {
         modules = modules == null || modules.isEmpty() ? Map.of()
-                : Collections.unmodifiableMap(new EnumMap<>(modules)); // EnumMap: encoder before predictor
+                : Collections.unmodifiableMap(withDefaultRules(modules)); // EnumMap: encoder before predictor
         calibration = calibration == null ? CalibrationSettings.DEFAULTS : calibration;
+    }
+
+    /** Each module's default layer rules first (once: a recipe read back from its own YAML has them already). */
+    private static Map<WorldModelModule, ModuleRecipe> withDefaultRules(Map<WorldModelModule, ModuleRecipe> modules) {
+        Map<WorldModelModule, ModuleRecipe> m = new EnumMap<>(WorldModelModule.class);
+        modules.forEach((module, r) -> {
+            List<LayerRule> defaults = module.defaultRules();
+            if (defaults.isEmpty() || (r.layers().size() >= defaults.size()
+                    && r.layers().subList(0, defaults.size()).equals(defaults))) {
+                m.put(module, r);
+            } else {
+                List<LayerRule> layers = new ArrayList<>(defaults);
+                layers.addAll(r.layers());
+                m.put(module, new ModuleRecipe(r.method(), r.weights(), r.activations(), r.options(), layers));
+            }
+        });
+        return m;
     }
 
     /** Checks what can be checked without a model (bit-widths, group sizes, options); throws naming every problem. */

@@ -24,7 +24,9 @@ public final class RecipeBinder {
             problems.add(where + ": the " + module.component() + " graph has no linear layer (MatMul/Gemm with a constant weight)");
         }
         for (LayerRule rule : recipe.layers()) {
-            if (rule.match() != null && layers.stream().noneMatch(l -> rule.matches(l.name(), l.weightName()))) {
+            // a module's default rules may find nothing to do in a graph of another architecture
+            if (rule.match() != null && !module.defaultRules().contains(rule)
+                    && layers.stream().noneMatch(l -> rule.matches(l.name(), l.weightName()))) {
                 problems.add(where + ": layer pattern '" + rule.match() + "' matches no linear layer of the "
                         + module.component() + " graph (layers: " + summary(layers) + ")");
             }
@@ -36,6 +38,7 @@ public final class RecipeBinder {
             ActivationSpec activations = recipe.activations();
             MethodOptions options = recipe.options();
             boolean skip = false;
+            boolean skipByDefault = false;
             for (LayerRule rule : recipe.layers()) {
                 if (!rule.matches(layer.name(), layer.weightName())) {
                     continue;
@@ -44,7 +47,16 @@ public final class RecipeBinder {
                 weights = rule.weights() != null ? rule.weights() : weights;
                 activations = rule.activations() != null ? rule.activations() : activations;
                 options = rule.options() != null ? rule.options() : options;
-                skip = rule.skip() != null ? rule.skip() : skip;
+                boolean isDefault = module.defaultRules().contains(rule);
+                if (rule.skip() != null) {
+                    skip = rule.skip();
+                    skipByDefault = isDefault && skip;
+                } else if (skipByDefault && !isDefault && (rule.method() != null || rule.weights() != null
+                        || rule.activations() != null)) {
+                    // a rule saying how to quantize a layer the module keeps float by default quantizes it
+                    skip = false;
+                    skipByDefault = false;
+                }
             }
             if (skip) {
                 continue;

@@ -20,6 +20,18 @@ public enum WorldModelModule {
         this.component = component;
     }
 
+    /**
+     * Layer rules every recipe of this module starts with (a recipe's own rules come after, so they win): the
+     * encoder's patch embedding stays float, as QuantWM leaves DINOv2's patch-embedding Conv2d unquantized;
+     * {@code {match: "patch_embed*", skip: false}} quantizes it.
+     */
+    public List<LayerRule> defaultRules() {
+        return this == ENCODER ? List.of(PATCH_EMBEDDING_FLOAT) : List.of();
+    }
+
+    /** The encoder's default rule: its patch embedding (DINOv2's Conv2d, here {@code patch_embed/MatMul}) in float. */
+    public static final LayerRule PATCH_EMBEDDING_FLOAT = new LayerRule("patch_embed*", null, null, null, true, null);
+
     /** The bundle component ({@code model.json} components key). */
     public String component() {
         return component;

@@ -7,9 +7,11 @@ import dev.qwm.quant.recipe.MethodOptions;
 import dev.qwm.quant.recipe.WeightSpec;
 
 /**
- * OMSE (QuantWM's {@code omse} observer): for each output channel or group, the clipping ratio r from an even grid
- * in [minRatio, 1] whose scale r·minmax minimises the L2 error of the rounded weights. r = 1 is RTN, so OMSE's
- * weight error is never above RTN's.
+ * OMSE as QuantWM's {@code omse} observer computes it: for each output channel or group, the clipping ratio r from an
+ * even grid in [minRatio, 1] whose scale r·max|w| / qmax (qmax = 2^(b−1) − 1, e.g. 7 at 4 bits) minimises the L2
+ * error of the rounded weights. RTN divides by (qmax − qmin)/2 = 7.5 instead, so OMSE's candidate steps span
+ * [minRatio·7.5/7, 7.5/7] = [0.375, 1.071] × RTN's step at 4 bits (its r = 1 keeps +max|w| exactly representable),
+ * and RTN's own step is not among them.
  */
 public final class OmseQuantizer {
 
@@ -26,10 +28,10 @@ public final class OmseQuantizer {
                 int from = n * in + l.start(g);
                 int to = n * in + l.end(g);
                 float absMax = WeightRounding.absMax(w, from, to);
-                float best = WeightRounding.minMaxScale(absMax, spec);
-                double bestErr = WeightRounding.roundingError(w, from, to, best, spec);
+                float best = 1f;
+                double bestErr = Double.POSITIVE_INFINITY;
                 for (double r : ratios) {
-                    float s = WeightRounding.minMaxScale(absMax * r, spec);
+                    float s = candidate(absMax, r, spec);
                     double e = WeightRounding.roundingError(w, from, to, s, spec);
                     if (e < bestErr) {
                         bestErr = e;
@@ -40,6 +42,12 @@ public final class OmseQuantizer {
             }
         }
         return WeightRounding.withScales(w, out, in, spec, scales);
+    }
+
+    /** QuantWM's candidate scale r·max|w| / qmax; 1 for an all-zero group (any scale rounds it exactly). */
+    public static float candidate(double absMax, double ratio, WeightSpec spec) {
+        float s = (float) (absMax * ratio / spec.qmax());
+        return s > 0 && Float.isFinite(s) ? s : 1f;
     }
 
     /** {@code count} ratios evenly spaced from {@code min} to 1 inclusive. */

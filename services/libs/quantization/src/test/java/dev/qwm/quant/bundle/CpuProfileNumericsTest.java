@@ -29,7 +29,6 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -80,18 +79,6 @@ class CpuProfileNumericsTest {
             double rel = relativeDifference(avx2.bundle(), vnni.bundle());
             assertTrue(rel <= 1e-5, recipe.name() + ": outputs differ by " + rel + " relative");
         }
-    }
-
-    @Test
-    void perTokenAndInKernelActivationsNeedNoCalibration(@TempDir Path dir) {
-        ModelBundle fp = ModelBundle.read(WALL);
-        Recipe token = Presets.withActivationGranularity(Presets.recipe("w8a8", "predictor"), ActivationSpec.Granularity.TOKEN);
-        assertFalse(token.needsCalibration());
-        assertFalse(Presets.recipe("w4a8-g128-kernel", "predictor").needsCalibration());
-        assertTrue(Presets.recipe("w8a8", "predictor").needsCalibration(), "static ranges come from calibration");
-        BundleQuantizer.Result r = BundleQuantizer.quantize(fp, token, null, dir.resolve("q"), ModuleQuantizer.Options.defaults());
-        assertEquals("A8-token", r.manifest().modules().get(0).layers().get(0).activations());
-        assertEquals(null, r.manifest().calibrationFingerprint());
     }
 
     private static Recipe small(Recipe r) {

@@ -1,8 +1,10 @@
 package dev.qwm.quant.weights;
 
 import dev.qwm.quant.core.ErrorMetrics;
+import dev.qwm.quant.core.GroupLayout;
 import dev.qwm.quant.core.LinearAlgebra;
 import dev.qwm.quant.core.QuantizedWeights;
+import dev.qwm.quant.core.WeightRounding;
 import dev.qwm.quant.recipe.MethodOptions;
 import dev.qwm.quant.recipe.WeightSpec;
 import org.junit.jupiter.api.Test;
@@ -108,7 +110,7 @@ class WeightQuantizerTest {
 
     @ParameterizedTest
     @CsvSource({"4,0", "3,0", "4,128", "2,64"})
-    void omseNeverLosesToRtnOnWeightError(int bits, int group) {
+    void omseChoosesAmongQuantWmsCandidatesAndBeatsRtnWithOutliers(int bits, int group) {
         int out = 32;
         int in = 200;
         float[] w = gaussian(out * in, 11, 1);
@@ -118,9 +120,24 @@ class WeightQuantizerTest {
         }
         WeightSpec spec = new WeightSpec(bits, group);
         double rtn = ErrorMetrics.mse(w, RtnQuantizer.quantize(w, out, in, spec).dequantize());
-        double omse = ErrorMetrics.mse(w, OmseQuantizer.quantize(w, out, in, spec, new MethodOptions.Omse(null, null)).dequantize());
-        assertTrue(omse <= rtn, "omse " + omse + " rtn " + rtn);
+        QuantizedWeights q = OmseQuantizer.quantize(w, out, in, spec, new MethodOptions.Omse(null, null));
+        double omse = ErrorMetrics.mse(w, q.dequantize());
         assertTrue(omse < 0.9 * rtn, "with outliers clipping must help: omse " + omse + " rtn " + rtn);
+        // every scale is r·max|w| / qmax for an r of the grid (QuantWM's divisor: 7 at 4 bits, not RTN's 7.5)
+        GroupLayout l = q.layout();
+        for (int n = 0; n < out; n++) {
+            for (int g = 0; g < l.groupsPerRow(); g++) {
+                float absMax = WeightRounding.absMax(w, n * in + l.start(g), n * in + l.end(g));
+                float s = q.scale(n, l.start(g));
+                boolean onGrid = false;
+                for (int i = 0; i < 101; i++) {
+                    onGrid |= s == OmseQuantizer.candidate(absMax, 0.35 + 0.65 * i / 100, spec);
+                }
+                assertTrue(onGrid, "scale " + s + " of row " + n + " group " + g + " is not a QuantWM candidate");
+            }
+        }
+        // the r = 1 candidate is max|w| / qmax, a step wider than RTN's max|w| / ((qmax − qmin) / 2)
+        assertEquals(8f / spec.qmax(), OmseQuantizer.candidate(8f, 1.0, spec), 0f);
     }
 
     static double outputError(float[] x, int rows, int in, float[] w, float[] wq, int out) {
