@@ -22,7 +22,6 @@ import dev.qwm.quant.manifest.ModuleReport;
 import dev.qwm.quant.recipe.ActivationSpec;
 import dev.qwm.quant.recipe.CalibrationSettings;
 import dev.qwm.quant.recipe.Presets;
-import dev.qwm.quant.recipe.QuantMethod;
 import dev.qwm.quant.recipe.Recipe;
 import dev.qwm.quant.recipe.RecipeIo;
 import dev.qwm.quant.recipe.WorldModelModule;
@@ -77,7 +76,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--modules", defaultValue = "predictor", description = "With --preset: encoder, predictor or both (default: ${DEFAULT-VALUE}).")
     String modules;
 
-    @Option(names = "--method", defaultValue = "rtn", description = "With --preset: rtn, omse, awq, smoothquant, omniquant or gptq (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--method", defaultValue = "rtn", description = "With --preset: rtn, omse, awq, smoothquant, omniquant, gptq, or omniquant-quantwm (OmniQuant as QuantWM's code ran it: SmoothQuant alpha 0.5 on the encoder, RTN on the predictor) (default: ${DEFAULT-VALUE}).")
     String method;
 
     @Option(names = "--act-granularity", description = "With --preset: tensor (static, calibrated), token (dynamic, no calibration) or kernel (int8 inside MatMulNBits, no calibration) for quantized activations.")
@@ -217,7 +216,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         if (source.recipe != null) {
             r = RecipeIo.read(source.recipe);
         } else {
-            r = Presets.recipe(source.preset, WorldModelModule.parseSelection(modules), QuantMethod.parse(method));
+            r = Presets.recipe(source.preset, WorldModelModule.parseSelection(modules), method);
             if (actGranularity != null) {
                 r = Presets.withActivationGranularity(r, ActivationSpec.Granularity.parse(actGranularity));
             }

@@ -72,6 +72,38 @@ public final class Presets {
         return new Recipe(recipe.name() + "-" + granularity.id(), m, recipe.calibration()).validate();
     }
 
+    /**
+     * OmniQuant as QuantWM ran it: {@code omni_epochs = 0} optimises nothing; LET initialised SmoothQuant-style
+     * (α = 0.5) takes effect on the encoder's LayerNorm groups only (the predictor's init looks up names that do not
+     * exist, so its scales stay 1); LWC is switched on after the scales were fixed. So: SmoothQuant α = 0.5 with RTN
+     * weights on the encoder, plain RTN on the predictor.
+     */
+    public static final String OMNIQUANT_QUANTWM = "omniquant-quantwm";
+
+    /**
+     * Named method variants that reproduce what QuantWM's code ran where it differs from the published method, each
+     * as qwm's own methods and options per module.
+     */
+    public static final List<String> VARIANTS = List.of(OMNIQUANT_QUANTWM);
+
+    /** The preset applied to {@code modules} with a method ({@link QuantMethod#parse}) or a variant ({@link #VARIANTS}). */
+    public static Recipe recipe(String name, List<WorldModelModule> modules, String method) {
+        String m = method.trim().toLowerCase(Locale.ROOT);
+        if (!m.equals(OMNIQUANT_QUANTWM)) {
+            return recipe(name, modules, QuantMethod.parse(method));
+        }
+        Preset p = preset(name);
+        Map<WorldModelModule, ModuleRecipe> byModule = new EnumMap<>(WorldModelModule.class);
+        for (WorldModelModule module : modules) {
+            byModule.put(module, module == WorldModelModule.ENCODER
+                    ? new ModuleRecipe(QuantMethod.SMOOTHQUANT, p.weights(), p.activations(),
+                    new MethodOptions(null, new MethodOptions.SmoothQuant(0.5, QuantMethod.RTN), null, null, null), null)
+                    : new ModuleRecipe(QuantMethod.RTN, p.weights(), p.activations(), null, null));
+        }
+        String moduleTag = modules.size() == 2 ? "both" : modules.get(0).id();
+        return new Recipe(name + "-" + OMNIQUANT_QUANTWM + "-" + moduleTag, byModule, null).validate();
+    }
+
     public static Recipe recipe(String name, String modules) {
         return recipe(name, WorldModelModule.parseSelection(modules), QuantMethod.RTN);
     }

@@ -143,6 +143,21 @@ class RecipeTest {
     }
 
     @Test
+    void omniQuantAsQuantWmRanItIsSmoothQuantOnTheEncoderAndRtnOnThePredictor() {
+        Recipe r = Presets.recipe("w4a8", WorldModelModule.parseSelection("both"), "omniquant-quantwm");
+        assertEquals("w4a8-omniquant-quantwm-both", r.name());
+        ModuleRecipe enc = r.modules().get(WorldModelModule.ENCODER);
+        assertEquals(QuantMethod.SMOOTHQUANT, enc.method());
+        assertEquals(0.5, enc.options().smoothquant().alpha());
+        assertEquals(QuantMethod.RTN, enc.options().smoothquant().weights());
+        assertEquals(QuantMethod.RTN, r.modules().get(WorldModelModule.PREDICTOR).method());
+        assertEquals(Presets.recipe("w4a8", WorldModelModule.parseSelection("predictor"), QuantMethod.RTN).modules(),
+                Presets.recipe("w4a8", WorldModelModule.parseSelection("predictor"), "omniquant-quantwm").modules(),
+                "predictor-only OmniQuant as QuantWM ran it is plain RTN");
+        assertThrows(RecipeException.class, () -> Presets.recipe("w4a8", List.of(WorldModelModule.ENCODER), "omniquant-x"));
+    }
+
+    @Test
     void readsRecipeFilesNamingTheFile(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("bad.yaml");
         Files.writeString(f, "name: x\nmodules:\n  predictor: {weights: {bits: 1}}\n");
