@@ -87,8 +87,8 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     static void print(BundleBenchmark.Report r) {
-        System.out.printf(Locale.ROOT, "%nCPU %s, %d cores: %s; ONNX Runtime %s%n", r.cpu().model(), r.cpu().cores(),
-                features(r), r.onnxRuntime());
+        System.out.printf(Locale.ROOT, "%nran on: CPU %s (%s), %d cores: %s; ONNX Runtime %s, %s execution provider%n",
+                r.cpu().model(), r.cpu().cpuClass(), r.cpu().cores(), features(r), r.onnxRuntime(), r.executionProvider());
         BundleBenchmark.Settings s = r.settings();
         System.out.printf(Locale.ROOT, "one CEM step = %d candidates x horizon %d on %s; median of %d interleaved steps "
                 + "(x = ratio to the first bundle; cpu = least thread CPU time, 1 thread)%n%n", s.candidates(),

@@ -2,7 +2,6 @@ package dev.qwm.quant.bench;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnxruntime.OrtEnvironment;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.qwm.onnx.bundle.BundleComponent;
@@ -12,18 +11,20 @@ import dev.qwm.onnx.graph.GraphFlops;
 import dev.qwm.onnx.graph.Nodes;
 import dev.qwm.onnx.graph.OnnxModels;
 import dev.qwm.onnx.graph.OptimizedGraphs;
+import dev.qwm.onnx.runtime.CpuFeatures;
+import dev.qwm.onnx.runtime.RunEnvironment;
 import dev.qwm.onnx.runtime.SessionConfig;
 import dev.qwm.planning.cem.CemStepTimer;
 import dev.qwm.planning.onnx.CemStepCost;
 import dev.qwm.planning.onnx.OnnxWorldModel;
 import dev.qwm.quant.Progress;
-import dev.qwm.onnx.runtime.CpuFeatures;
 
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -117,11 +118,15 @@ public final class BundleBenchmark {
         }
     }
 
-    /** The CPU as ORT's kernel choice sees it. */
-    public record Cpu(String model, Map<String, Boolean> features, int cores) {
+    /** The CPU as ORT's kernel choice sees it; {@code cpuClass} is {@link CpuFeatures#cpuClass()}. */
+    public record Cpu(String model, String cpuClass, Map<String, Boolean> features, int cores) {
     }
 
-    public record Report(String environment, Cpu cpu, String onnxRuntime, Settings settings,
+    /**
+     * @param executionProvider where ORT ran the sessions (the benchmark opens CPU sessions); thread counts are per
+     *                          timing
+     */
+    public record Report(String environment, Cpu cpu, String onnxRuntime, String executionProvider, Settings settings,
                          List<BundleResult> bundles) {
 
         public String toJson() {
@@ -217,8 +222,9 @@ public final class BundleBenchmark {
         CpuFeatures cpu = CpuFeatures.current();
         Map<String, Boolean> features = new LinkedHashMap<>();
         CpuFeatures.REPORTED.forEach(f -> features.put(f, cpu.has(f)));
-        return new Report(environment, new Cpu(cpu.model(), features, Runtime.getRuntime().availableProcessors()),
-                OrtEnvironment.getEnvironment().getVersion(), settings, results);
+        return new Report(environment, new Cpu(cpu.model(), cpu.cpuClass(), features, Runtime.getRuntime().availableProcessors()),
+                RunEnvironment.onnxRuntimeVersion(), SessionConfig.ofThreads(1).provider().name().toLowerCase(Locale.ROOT),
+                settings, results);
     }
 
     /** Sizes and runtime kernels of every component, with ratios to {@code first}'s (null for the first bundle). */

@@ -94,6 +94,9 @@ class BundleBenchmarkTest {
         assertEquals("wall", json.get("environment").asText());
         assertTrue(json.at("/cpu/features/avx2").isBoolean());
         assertTrue(json.at("/cpu/features/avx512_vnni").isBoolean());
+        assertEquals(dev.qwm.onnx.runtime.CpuFeatures.current().cpuClass(), json.at("/cpu/cpuClass").asText());
+        assertTrue(json.get("onnxRuntime").asText().startsWith("1.29"), json.get("onnxRuntime").asText());
+        assertEquals("cpu", json.get("executionProvider").asText());
         assertEquals(16, json.at("/settings/candidates").asInt());
         assertEquals(3, json.get("bundles").size());
         JsonNode b1 = json.get("bundles").get(1);
