@@ -1,5 +1,6 @@
 package dev.qwm.cli;
 
+import dev.qwm.env.EnvironmentKind;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.dinowm.DinoWmImport;
 import java.nio.file.Path;
@@ -76,6 +77,7 @@ public final class ImportCommand implements Runnable {
             var options = new DinoWmImport.Options(onnx, env.toLowerCase(Locale.ROOT), stats, reference, name,
                     inputNames, outputNames, numHist);
             DinoWmImport.Prepared prepared = DinoWmImport.prepare(options);
+            requireEnvironmentFits(prepared.manifest());
             ModelBundle.Writer w = ModelBundle.writer(prepared.manifest());
             prepared.graphs().forEach(w::component);
             ModelBundle b = w.write(target);
@@ -89,6 +91,18 @@ public final class ImportCommand implements Runnable {
             }
             System.out.printf(Locale.ROOT, "in %.1f s%n", (System.nanoTime() - t0) / 1e9);
             return 0;
+        }
+
+        /** The graphs' proprio and action sizes must be the environment's, or planning would fail much later. */
+        private static void requireEnvironmentFits(dev.qwm.onnx.bundle.BundleManifest m) {
+            EnvironmentKind kind = EnvironmentKind.parse(m.environment());
+            var e = kind.create();
+            if (e.proprioDim() != m.proprioDim() || e.actionDim() != m.envActionDim()) {
+                throw new IllegalArgumentException("--env " + kind.cliName() + " has " + e.proprioDim()
+                        + "-D proprio and " + e.actionDim() + "-D actions; the exported encoders take "
+                        + m.proprioDim() + "-D proprio and " + m.envActionDim() + "-D actions (" + m.actionDim()
+                        + " = frameskip " + m.frameskip() + " x " + m.envActionDim() + "): another environment's model?");
+            }
         }
     }
 }

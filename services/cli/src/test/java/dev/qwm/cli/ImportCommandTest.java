@@ -74,5 +74,15 @@ class ImportCommandTest {
                 "--stats", missing.toString(), "--out", dir.resolve("c").toString()));
         assertTrue(err.toString().contains("--stats " + missing + ": no such file"), err.toString());
         assertTrue(Files.notExists(dir.resolve("c")));
+
+        // the small export is a Wall model (2-D proprio); PushT's proprio is 4-D
+        Path stats4 = dir.resolve("stats4.json");
+        Files.writeString(stats4, Files.readString(SMALL.resolve("stats.json")));
+        err.getBuffer().setLength(0);
+        assertEquals(1, cli.execute("import", "dinowm", "--onnx", SMALL.toString(), "--env", "pusht",
+                "--stats", stats4.toString(), "--out", dir.resolve("d").toString()));
+        assertTrue(err.toString().contains("--env pusht has 4-D proprio") && err.toString().contains("take 2-D proprio"),
+                err.toString());
+        assertTrue(Files.notExists(dir.resolve("d")));
     }
 }
