@@ -1,5 +1,6 @@
 package dev.qwm.cli;
 
+import dev.qwm.env.EnvironmentKind;
 import dev.qwm.infra.LocalInfrastructure;
 import dev.qwm.infra.LocalServices;
 import dev.qwm.infra.ServiceSpec;
@@ -53,8 +54,8 @@ public final class LocalStack {
     /** The shipped bundles the encoder and predictor services load at startup. */
     public List<Path> shippedBundles() {
         List<Path> out = new ArrayList<>();
-        for (String env : List.of("wall", "pusht")) {
-            Path b = root.resolve("models").resolve(env);
+        for (EnvironmentKind env : EnvironmentKind.values()) {
+            Path b = root.resolve("models").resolve(env.cliName());
             if (Files.exists(b.resolve("model.json"))) {
                 out.add(b);
             }

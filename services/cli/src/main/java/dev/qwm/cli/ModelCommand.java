@@ -1,9 +1,9 @@
 package dev.qwm.cli;
 
+import dev.qwm.env.EnvironmentKind;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.training.export.DinoWmScaleBundle;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,7 +35,7 @@ public final class ModelCommand implements Runnable {
         @Option(names = "--force", description = "Replace a bundle already in --out.")
         boolean force;
 
-        @Option(names = "--env", defaultValue = "pusht", description = "wall or pusht: sets the proprio dimension (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--env", description = "wall or pusht: sets the proprio dimension (default: pusht).")
         String env;
 
         @Option(names = "--seed", defaultValue = "0", description = "Seed of the random weights (default: ${DEFAULT-VALUE}).")
@@ -44,7 +44,7 @@ public final class ModelCommand implements Runnable {
         @Override
         public Integer call() {
             long t0 = System.nanoTime();
-            ModelBundle b = DinoWmScaleBundle.write(ModelBundle.target(out, "--out").force(force).check(), env.toLowerCase(Locale.ROOT), seed);
+            ModelBundle b = DinoWmScaleBundle.write(ModelBundle.target(out, "--out").force(force).check(), (env == null ? EnvironmentKind.PUSHT : EnvironmentKind.parse(env)).cliName(), seed);
             long bytes = b.manifest().components().values().stream().mapToLong(c -> c.bytes()).sum();
             System.out.printf("wrote %s: %s, %.1f MB in %.1f s%n", out, b.reference(), bytes / 1e6,
                     (System.nanoTime() - t0) / 1e9);

@@ -1,5 +1,6 @@
 package dev.qwm.cli;
 
+import dev.qwm.env.EnvironmentKind;
 import dev.qwm.env.dataset.Split;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.training.data.TrainingEpisodes;
@@ -11,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -122,10 +122,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         configureDjl();
-        String environment = env.toLowerCase(Locale.ROOT);
-        if (!environment.equals("wall") && !environment.equals("pusht")) {
-            throw new IllegalArgumentException("--env must be wall or pusht, got " + env);
-        }
+        EnvironmentKind kind = EnvironmentKind.find(env).orElseThrow(() -> new IllegalArgumentException(
+                "--env must be wall or pusht, got " + env));
+        String environment = kind.cliName();
         // refused now, not after hours of training
         ModelBundle.target(out, "--out").force(force).source(data, "--data").source(encoderFrom, "--encoder-from")
                 .source(predictorFrom, "--predictor-from").check();
@@ -138,7 +137,7 @@ public final class TrainCommand implements Callable<Integer> {
         for (Path p : encoderData == null || encoderData.isEmpty() ? List.of(data) : encoderData) {
             encoderSources.add(QwmDataset.open(p, Split.TRAIN));
         }
-        int hist = numHist != null ? numHist : environment.equals("wall") ? 1 : 3;
+        int hist = numHist != null ? numHist : kind == EnvironmentKind.WALL ? 1 : 3;
         WorldModelConfig base = WorldModelConfig.small(train.proprioDim(), hist);
         WorldModelConfig config = new WorldModelConfig(base.imageSize(), base.patchSize(), base.latentDim(),
                 base.encoderDepth(), base.encoderHeads(), base.encoderMlpDim(), base.proprioDim(), base.proprioEmbDim(),

@@ -1,5 +1,6 @@
 package dev.qwm.cli.options;
 
+import dev.qwm.env.EnvironmentKind;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -23,7 +24,7 @@ public final class PushtDatasetOption {
      * @throws IllegalArgumentException if PushT has no dataset at the default place
      */
     public Path resolve(String environment, String trajectories) {
-        if (dataset != null || !environment.equals("pusht")) {
+        if (dataset != null || !EnvironmentKind.parse(environment).goalsFromDataset()) {
             return dataset;
         }
         Path fallback = Path.of(System.getenv().getOrDefault("QWM_HOME", ".")).resolve(".qwm/data/pusht");

@@ -1,5 +1,6 @@
 package dev.qwm.cli.study;
 
+import dev.qwm.env.EnvironmentKind;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -119,13 +120,18 @@ public record StudySpec(String name, String environment, String bundle, Integer 
         return b.length() == 0 ? "top level" : b.toString();
     }
 
+    /** Whether {@code environment} is exactly an environment's name, as a spec must give it. */
+    private static boolean known(String environment) {
+        return EnvironmentKind.find(environment).filter(k -> k.cliName().equals(environment)).isPresent();
+    }
+
     /** Checks every field; resolves the bundle and recipe paths against the spec's folder if relative. */
     StudySpec validated(String origin, Path base) {
         List<String> problems = new ArrayList<>();
         if (name == null || name.isBlank()) {
             problems.add("name is missing");
         }
-        if (environment == null || !Set.of("wall", "pusht").contains(environment)) {
+        if (!known(environment)) {
             problems.add("environment must be wall or pusht, got " + (environment == null ? "nothing" : "'" + environment + "'"));
         }
         if (bundle == null || bundle.isBlank()) {
@@ -166,7 +172,7 @@ public record StudySpec(String name, String environment, String bundle, Integer 
                 }
             }
         }
-        if (environment != null && Set.of("wall", "pusht").contains(environment)) {
+        if (known(environment)) {
             for (int i = 0; budgets != null && i < budgets.size(); i++) {
                 try {
                     budgets.get(i).resolve(environment);

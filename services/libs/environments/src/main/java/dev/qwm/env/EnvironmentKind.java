@@ -17,13 +17,27 @@ public enum EnvironmentKind {
         };
     }
 
-    /** The kind named {@code name} ("wall" or "pusht", any case). */
-    public static EnvironmentKind parse(String name) {
+    /**
+     * Whether the goals of its planning episodes come from a dataset's trajectories (PushT's replayed segments) rather
+     * than from the simulator alone (Wall's seeded random states).
+     */
+    public boolean goalsFromDataset() {
+        return this == PUSHT;
+    }
+
+    /** The kind named {@code name} (its {@link #cliName()}, any case), if there is one. */
+    public static java.util.Optional<EnvironmentKind> find(String name) {
         for (EnvironmentKind k : values()) {
             if (k.cliName().equalsIgnoreCase(name == null ? "" : name.trim())) {
-                return k;
+                return java.util.Optional.of(k);
             }
         }
-        throw new IllegalArgumentException("unknown environment '" + name + "' (expected wall or pusht)");
+        return java.util.Optional.empty();
+    }
+
+    /** The kind named {@code name} (its {@link #cliName()}, any case). */
+    public static EnvironmentKind parse(String name) {
+        return find(name).orElseThrow(() -> new IllegalArgumentException("unknown environment '" + name
+                + "' (expected wall or pusht)"));
     }
 }

@@ -1,5 +1,6 @@
 package dev.qwm.planning;
 
+import dev.qwm.env.EnvironmentKind;
 import java.util.Locale;
 
 /**
@@ -37,13 +38,16 @@ public record PlannerBudget(int horizon, int samples, int topK, double varScale,
         new Objective(objectiveAlpha);
     }
 
-    /** DINO-WM's plan_wall.yaml / plan_pusht.yaml. */
+    /** DINO-WM's budget for the environment named {@code environment}. */
     public static PlannerBudget dinoWm(String environment) {
+        return dinoWm(EnvironmentKind.parse(environment));
+    }
+
+    /** DINO-WM's plan_wall.yaml / plan_pusht.yaml. */
+    public static PlannerBudget dinoWm(EnvironmentKind environment) {
         return switch (environment) {
-            case "wall" -> new PlannerBudget(5, 300, 30, 1.0, 10, 50, 1.0, 5);
-            case "pusht" -> new PlannerBudget(5, 300, 30, 1.0, 30, 30, 1.0, 5);
-            default -> throw new IllegalArgumentException("no DINO-WM budget for environment '" + environment
-                    + "' (wall, pusht)");
+            case WALL -> new PlannerBudget(5, 300, 30, 1.0, 10, 50, 1.0, 5);
+            case PUSHT -> new PlannerBudget(5, 300, 30, 1.0, 30, 30, 1.0, 5);
         };
     }
 

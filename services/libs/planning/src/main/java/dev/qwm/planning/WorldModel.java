@@ -15,7 +15,7 @@ public interface WorldModel extends AutoCloseable {
     /** What a result row names as the model (bundle name and component hashes, or "oracle:wall"). */
     String reference();
 
-    /** {@code "wall"} or {@code "pusht"}. */
+    /** The {@link dev.qwm.env.EnvironmentKind#cliName()} of its environment. */
     String environment();
 
     /** Dimension of one normalised macro action (env action dim x frameskip). */

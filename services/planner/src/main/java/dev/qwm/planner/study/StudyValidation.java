@@ -1,5 +1,6 @@
 package dev.qwm.planner.study;
 
+import dev.qwm.env.EnvironmentKind;
 import dev.qwm.api.common.v1.ArtifactRef;
 import dev.qwm.api.common.v1.DataSplit;
 import dev.qwm.api.common.v1.EnvironmentId;
@@ -30,10 +31,11 @@ public final class StudyValidation {
     public static ValidStudy validate(StudyRequest s) {
         require(s != null, "empty study");
         require(s.name() != null && !s.name().isBlank(), "the study needs a name");
-        EnvironmentId env = switch (s.environment() == null ? "" : s.environment()) {
-            case "wall" -> EnvironmentId.ENVIRONMENT_ID_WALL;
-            case "pusht" -> EnvironmentId.ENVIRONMENT_ID_PUSHT;
-            default -> throw new InvalidStudyException("environment must be wall or pusht, got '" + s.environment() + "'");
+        EnvironmentKind kind = EnvironmentKind.find(s.environment()).orElseThrow(() -> new InvalidStudyException(
+                "environment must be wall or pusht, got '" + s.environment() + "'"));
+        EnvironmentId env = switch (kind) {
+            case WALL -> EnvironmentId.ENVIRONMENT_ID_WALL;
+            case PUSHT -> EnvironmentId.ENVIRONMENT_ID_PUSHT;
         };
         require(s.episodes() >= 1 && s.episodes() <= 10_000, "episodes per configuration must be 1..10000, got " + s.episodes());
         require(s.configurations() != null && !s.configurations().isEmpty(), "the study has no configurations");

@@ -1,5 +1,6 @@
 package dev.qwm.planner.worker;
 
+import dev.qwm.env.EnvironmentKind;
 import dev.qwm.api.common.v1.PlannerBudget;
 import dev.qwm.api.events.v1.EpisodeCompleted;
 import dev.qwm.api.events.v1.EpisodeProgress;
@@ -137,8 +138,8 @@ public class EpisodeWorker {
                 throw new IllegalArgumentException("episode id is missing or negative");
             }
             String env = switch (r.getEnvironment()) {
-                case ENVIRONMENT_ID_WALL -> "wall";
-                case ENVIRONMENT_ID_PUSHT -> "pusht";
+                case ENVIRONMENT_ID_WALL -> EnvironmentKind.WALL.cliName();
+                case ENVIRONMENT_ID_PUSHT -> EnvironmentKind.PUSHT.cliName();
                 default -> throw new IllegalArgumentException("unknown environment " + r.getEnvironment());
             };
             if (r.getPredictor().getBundle().isBlank() || r.getEncoder().getBundle().isBlank()) {

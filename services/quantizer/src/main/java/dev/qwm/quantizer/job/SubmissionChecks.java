@@ -1,5 +1,6 @@
 package dev.qwm.quantizer.job;
 
+import dev.qwm.env.EnvironmentKind;
 import dev.qwm.onnx.bundle.BundleException;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.graph.OnnxModels;
@@ -108,8 +109,9 @@ public final class SubmissionChecks {
         Path dataset = null;
         if (recipe.needsCalibration() || calibrate) {
             budget = calibrationBudget(environment);
-            if (environment.equals("pusht")) {
-                String configured = datasets.get("pusht");
+            EnvironmentKind kind = EnvironmentKind.parse(environment);
+            if (kind.goalsFromDataset()) {
+                String configured = datasets.get(kind.cliName());
                 dataset = configured == null || configured.isBlank() ? null : Path.of(configured).toAbsolutePath().normalize();
                 if (dataset == null || !Files.isDirectory(dataset)) {
                     throw new InvalidSubmissionException("recipe '" + recipe.name() + "' calibrates on FP planning episodes,"

@@ -15,7 +15,7 @@ import java.util.Map;
  * {@code dataset.json}: what a dataset directory holds and how it was made. See the module's README.md.
  *
  * @param format         always {@link #FORMAT}
- * @param environment    "wall" or "pusht"
+ * @param environment    {@link dev.qwm.env.EnvironmentKind#cliName()} of the environment
  * @param imageSize      frame side in pixels
  * @param frameskip      env steps per macro action for models trained on it (5)
  * @param episodes       total over both splits

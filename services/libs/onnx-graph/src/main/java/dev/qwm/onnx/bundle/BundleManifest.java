@@ -52,6 +52,10 @@ public record BundleManifest(
     public static final Set<String> REQUIRED_COMPONENTS =
             Collections.unmodifiableSet(new java.util.LinkedHashSet<>(
                     java.util.List.of(VISUAL_ENCODER, PROPRIO_ENCODER, ACTION_ENCODER, PREDICTOR)));
+    /**
+     * The environment names model.json may carry: part of the bundle format, and the names of the environments
+     * library's EnvironmentKind, which this library sits beside and cannot see.
+     */
     public static final Set<String> ENVIRONMENTS = Set.of("wall", "pusht");
 
     public BundleManifest {

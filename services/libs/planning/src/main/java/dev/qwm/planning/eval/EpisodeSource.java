@@ -10,7 +10,7 @@ import dev.qwm.planning.mpc.EpisodeSpec;
  */
 public interface EpisodeSource {
 
-    /** {@code "wall"} or {@code "pusht"}. */
+    /** The {@link dev.qwm.env.EnvironmentKind#cliName()} of its environment. */
     String environment();
 
     Environment newEnvironment();

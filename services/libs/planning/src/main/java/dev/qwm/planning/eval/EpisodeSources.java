@@ -48,7 +48,7 @@ public final class EpisodeSources {
      */
     public static EpisodeSource wall() {
         WallRandomStateGoals goals = new WallRandomStateGoals();
-        return new StartGoalEpisodes("wall", split -> goals);
+        return new StartGoalEpisodes(EnvironmentKind.WALL.cliName(), split -> goals);
     }
 
     /**
@@ -61,7 +61,7 @@ public final class EpisodeSources {
             throw new IllegalArgumentException("PushT dataset " + dataset + " is not a folder (make one with "
                     + "./qwm dataset --env pusht --out " + dataset + ")");
         }
-        return new StartGoalEpisodes("pusht", split -> {
+        return new StartGoalEpisodes(EnvironmentKind.PUSHT.cliName(), split -> {
             try {
                 DatasetSegmentGoals goals = DatasetSegmentGoals.load(dataset,
                         split == DataSplit.TRAIN ? Split.TRAIN : Split.VALIDATION);

@@ -1,5 +1,6 @@
 package dev.qwm.training.export;
 
+import dev.qwm.env.EnvironmentKind;
 import dev.qwm.files.StagedWrite;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
@@ -25,10 +26,9 @@ public final class DinoWmScaleBundle {
     }
 
     public static ModelBundle write(StagedWrite dir, String environment, long seed) {
-        int proprioDim = switch (environment) {
-            case "wall" -> 2;
-            case "pusht" -> 4;
-            default -> throw new IllegalArgumentException("environment must be wall or pusht, got " + environment);
+        int proprioDim = switch (EnvironmentKind.parse(environment)) {
+            case WALL -> 2;
+            case PUSHT -> 4;
         };
         WorldModelConfig c = WorldModelConfig.dinoWmScale(proprioDim);
         Normalization n = Normalization.identity(proprioDim, c.actionDim());

@@ -9,7 +9,7 @@ import java.util.List;
 /**
  * Everything one {@code qwm train} run needs.
  *
- * @param environment      "wall" or "pusht" (the bundle's environment)
+ * @param environment      the bundle's environment, as {@link dev.qwm.env.EnvironmentKind#cliName()}
  * @param architecture     model shape; its proprioDim must match the data
  * @param train            training split of the environment's dataset
  * @param validation       validation split (open-loop table)

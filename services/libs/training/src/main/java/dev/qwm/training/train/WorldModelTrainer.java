@@ -1,5 +1,6 @@
 package dev.qwm.training.train;
 
+import dev.qwm.env.EnvironmentKind;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -144,7 +145,7 @@ public final class WorldModelTrainer {
                 }
                 table = OpenLoopEvaluation.evaluate(wm, val, 5, c.frameskip());
                 log.print(table.format());
-                if (plan.environment().equals("wall")) {
+                if (EnvironmentKind.parse(plan.environment()) == EnvironmentKind.WALL) {
                     geometry = WallLatentGeometry.measure(wm, 80, plan.seed());
                     log.print(geometry.format());
                 }
