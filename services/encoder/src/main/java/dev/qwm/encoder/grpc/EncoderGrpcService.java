@@ -1,8 +1,6 @@
 package dev.qwm.encoder.grpc;
 
-import com.google.protobuf.UnsafeByteOperations;
 import dev.qwm.api.common.v1.ArtifactRef;
-import dev.qwm.api.common.v1.DataType;
 import dev.qwm.api.common.v1.ModelComponent;
 import dev.qwm.api.common.v1.Tensor;
 import dev.qwm.api.encoder.v1.EncodeRequest;
@@ -13,6 +11,7 @@ import dev.qwm.api.encoder.v1.ListLoadedResponse;
 import dev.qwm.encoder.config.EncoderConfig;
 import dev.qwm.encoder.inference.EncoderArtifacts;
 import dev.qwm.encoder.inference.LoadedEncoder;
+import dev.qwm.encoder.mapping.EncoderTensors;
 import io.grpc.Status;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -20,8 +19,6 @@ import io.micrometer.core.instrument.Timer;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 /** {@code qwm.encoder.v1.EncoderService}: a thin adapter from protobuf tensors to {@link EncoderArtifacts}. */
 @GrpcService
@@ -45,31 +42,14 @@ public class EncoderGrpcService implements EncoderService {
     public Uni<EncodeResponse> encode(EncodeRequest request) {
         try {
             Tensor images = request.getImages();
-            if (images.getDataType() != DataType.DATA_TYPE_UINT8 || images.getShapeCount() != 4 || images.getShape(3) != 3) {
-                throw new IllegalArgumentException("images must be a uint8 tensor [batch, height, width, 3], got "
-                        + images.getDataType() + " " + images.getShapeList());
-            }
-            long batch = images.getShape(0);
-            if (batch < 1 || batch > config.maxBatch()) {
-                throw new IllegalArgumentException("batch of " + batch + " images; this service accepts 1.."
-                        + config.maxBatch());
-            }
+            int batch = EncoderTensors.batchOf(images, config.maxBatch());
             LoadedEncoder encoder = artifacts.get(request.getEncoder());
-            if (images.getShape(1) != encoder.imageSize() || images.getShape(2) != encoder.imageSize()) {
-                throw new IllegalArgumentException("encoder " + encoder.label() + " reads " + encoder.imageSize() + "x"
-                        + encoder.imageSize() + " images, got " + images.getShape(1) + "x" + images.getShape(2));
-            }
+            EncoderTensors.requireSize(images, encoder.imageSize(), encoder.label());
             batchSizes.record(batch);
             Timer.Sample sample = Timer.start(registry);
-            float[] latents = encoder.encode(images.getData().asReadOnlyByteBuffer(), (int) batch);
+            float[] latents = encoder.encode(images.getData().asReadOnlyByteBuffer(), batch);
             sample.stop(registry.timer("qwm.encoder.encode", "artifact", encoder.label()));
-            ByteBuffer bytes = ByteBuffer.allocate(latents.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            bytes.asFloatBuffer().put(latents);
-            Tensor out = Tensor.newBuilder()
-                    .addShape(batch).addShape(encoder.numPatches()).addShape(encoder.latentDim())
-                    .setDataType(DataType.DATA_TYPE_FLOAT32)
-                    .setData(UnsafeByteOperations.unsafeWrap(bytes.array()))
-                    .build();
+            Tensor out = EncoderTensors.latents(latents, batch, encoder.numPatches(), encoder.latentDim());
             return Uni.createFrom().item(EncodeResponse.newBuilder().setLatents(out).build());
         } catch (IllegalArgumentException e) {
             registry.counter("qwm.encoder.rejected").increment();

@@ -6,17 +6,14 @@ import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.ExecutionProvider;
 import dev.qwm.onnx.runtime.SessionConfig;
+import dev.qwm.onnx.serving.LoadedArtifacts;
 import dev.qwm.planning.onnx.OnnxVisualEncoder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
@@ -30,49 +27,28 @@ public class EncoderArtifacts {
 
     private static final Logger LOG = Logger.getLogger(EncoderArtifacts.class);
 
-    private final EncoderConfig config;
     private final SessionConfig sessionConfig;
-    private final Map<String, LoadedEncoder> loaded = new LinkedHashMap<>(16, 0.75f, true);
-    private final AtomicBoolean preloaded = new AtomicBoolean(false);
-    private volatile String preloadFailure;
+    private final LoadedArtifacts<LoadedEncoder> loaded;
 
     public EncoderArtifacts(EncoderConfig config, MeterRegistry registry) {
-        this.config = config;
         this.sessionConfig = SessionConfig.ofThreads(config.intraOpThreads())
                 .withProvider(ExecutionProvider.parse(config.executionProvider()));
-        registry.gauge("qwm.encoder.loaded.artifacts", loaded, m -> {
-            synchronized (this) {
-                return m.size();
-            }
-        });
-        Thread preload = new Thread(this::preload, "encoder-preload");
-        preload.setDaemon(true);
-        preload.start();
-    }
-
-    private void preload() {
-        try {
-            for (String bundle : config.preload().orElse(List.of())) {
-                if (!bundle.isBlank()) {
-                    LoadedEncoder e = get(ArtifactRef.newBuilder().setBundle(bundle.trim()).build());
-                    LOG.infof("loaded and warmed encoder %s (%s) from %s", e.label(), e.sha256().substring(0, 12), bundle);
-                }
-            }
-            preloaded.set(true);
-        } catch (RuntimeException e) {
-            preloadFailure = e.getMessage();
-            LOG.errorf("cannot preload the configured encoders: %s", e.getMessage());
-        }
+        this.loaded = new LoadedArtifacts<>("encoder", config.maxLoaded(), this::load,
+                e -> LOG.infof("closing encoder %s (least recently used)", e.label()));
+        registry.gauge("qwm.encoder.loaded.artifacts", loaded, l -> l.loaded().size());
+        loaded.preload(config.preload().orElse(List.of()), "encoder-preload",
+                e -> LOG.infof("loaded and warmed encoder %s (%s) from %s", e.label(), e.sha256().substring(0, 12), e.bundle()),
+                e -> LOG.errorf("cannot preload the configured encoders: %s", e.getMessage()));
     }
 
     /** Whether every configured artifact is loaded and warm. */
     public boolean ready() {
-        return preloaded.get();
+        return loaded.ready();
     }
 
     /** Why the configured artifacts could not be loaded, if they could not. */
     public String preloadFailure() {
-        return preloadFailure;
+        return loaded.preloadFailure();
     }
 
     /**
@@ -82,70 +58,25 @@ public class EncoderArtifacts {
      *     sha256 that is not the bundle's visual encoder
      */
     public LoadedEncoder get(ArtifactRef ref) {
-        if (ref.getBundle().isBlank() && ref.getSha256().isBlank()) {
-            throw new IllegalArgumentException("the encoder artifact reference names neither a bundle nor a sha256");
-        }
-        synchronized (this) {
-            if (!ref.getSha256().isBlank()) {
-                LoadedEncoder hit = loaded.get(ref.getSha256());
-                if (hit != null) {
-                    return hit;
-                }
-            } else {
-                for (LoadedEncoder e : loaded.values()) {
-                    if (e.bundle().equals(normalise(ref.getBundle()))) {
-                        loaded.get(e.sha256()); // touch: most recently used
-                        return e;
-                    }
-                }
-            }
-        }
-        if (ref.getBundle().isBlank()) {
-            throw new IllegalArgumentException("encoder artifact " + ref.getSha256() + " is not loaded here and the"
-                    + " reference names no bundle to load it from");
-        }
-        LoadedEncoder fresh = load(ref);
-        List<LoadedEncoder> evicted = new ArrayList<>();
-        LoadedEncoder result;
-        synchronized (this) {
-            LoadedEncoder raced = loaded.putIfAbsent(fresh.sha256(), fresh);
-            result = raced != null ? raced : fresh;
-            if (raced != null) {
-                evicted.add(fresh);
-            }
-            var it = loaded.entrySet().iterator();
-            while (loaded.size() > config.maxLoaded() && it.hasNext()) {
-                var eldest = it.next();
-                if (eldest.getValue() != result) {
-                    evicted.add(eldest.getValue());
-                    it.remove();
-                }
-            }
-        }
-        // Close outside the lock. A call still running on an evicted session keeps it alive in ORT until it returns.
-        evicted.forEach(e -> {
-            LOG.infof("closing encoder %s (least recently used)", e.label());
-            e.close();
-        });
-        return result;
+        return loaded.get(ref.getBundle(), ref.getSha256());
     }
 
     /** The artifacts loaded now, most recently used last. */
-    public synchronized List<LoadedEncoder> loaded() {
-        return List.copyOf(loaded.values());
+    public List<LoadedEncoder> loaded() {
+        return loaded.loaded();
     }
 
-    private LoadedEncoder load(ArtifactRef ref) {
+    private LoadedEncoder load(String folder, String sha256) {
         ModelBundle bundle;
         try {
-            bundle = ModelBundle.read(Path.of(ref.getBundle()));
+            bundle = ModelBundle.read(Path.of(folder));
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("cannot load encoder from bundle " + ref.getBundle() + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException("cannot load encoder from bundle " + folder + ": " + e.getMessage(), e);
         }
         String sha = bundle.manifest().components().get(BundleManifest.VISUAL_ENCODER).sha256();
-        if (!ref.getSha256().isBlank() && !ref.getSha256().equals(sha)) {
-            throw new IllegalArgumentException("bundle " + ref.getBundle() + " holds visual encoder " + sha
-                    + ", not the requested " + ref.getSha256());
+        if (!sha256.isBlank() && !sha256.equals(sha)) {
+            throw new IllegalArgumentException("bundle " + folder + " holds visual encoder " + sha
+                    + ", not the requested " + sha256);
         }
         LoadedEncoder encoder = null;
         try {
@@ -156,17 +87,12 @@ public class EncoderArtifacts {
             if (encoder != null) {
                 encoder.close();
             }
-            throw new IllegalArgumentException("encoder in " + ref.getBundle() + " is unusable: " + e.getMessage(), e);
+            throw new IllegalArgumentException("encoder in " + folder + " is unusable: " + e.getMessage(), e);
         }
     }
 
-    private static String normalise(String bundle) {
-        return Path.of(bundle).toAbsolutePath().normalize().toString();
-    }
-
     @PreDestroy
-    synchronized void closeAll() {
-        loaded.values().forEach(LoadedEncoder::close);
-        loaded.clear();
+    void closeAll() {
+        loaded.closeAll();
     }
 }

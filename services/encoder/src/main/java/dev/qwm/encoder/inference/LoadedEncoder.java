@@ -1,10 +1,11 @@
 package dev.qwm.encoder.inference;
 
 import dev.qwm.planning.onnx.OnnxVisualEncoder;
+import dev.qwm.onnx.serving.LoadedArtifacts;
 import java.nio.ByteBuffer;
 
 /** One visual-encoder artifact held by this service, with the bundle it came from. */
-public final class LoadedEncoder implements AutoCloseable {
+public final class LoadedEncoder implements LoadedArtifacts.Artifact {
 
     private final OnnxVisualEncoder encoder;
     private final String bundle;
@@ -14,14 +15,17 @@ public final class LoadedEncoder implements AutoCloseable {
         this.bundle = bundle;
     }
 
+    @Override
     public String sha256() {
         return encoder.sha256();
     }
 
+    @Override
     public String bundle() {
         return bundle;
     }
 
+    @Override
     public String label() {
         return encoder.manifest().name();
     }

@@ -1,6 +1,7 @@
 package dev.qwm.predictor.inference;
 
 import dev.qwm.onnx.bundle.BundleManifest;
+import dev.qwm.onnx.serving.LoadedArtifacts;
 import dev.qwm.planning.ActionBatch;
 import dev.qwm.planning.Latent;
 import dev.qwm.planning.Objective;
@@ -14,7 +15,7 @@ import java.util.function.IntSupplier;
  * it came from. {@link OnnxDynamics} is not thread-safe, so every call into it holds this artifact's lock; rollouts
  * go through the artifact's {@link RolloutBatcher}, which merges those of concurrent sessions.
  */
-public final class LoadedPredictor implements AutoCloseable {
+public final class LoadedPredictor implements LoadedArtifacts.Artifact {
 
     private final OnnxDynamics dynamics;
     private final String bundle;
@@ -33,14 +34,17 @@ public final class LoadedPredictor implements AutoCloseable {
                 batchWindowNanos, maxBatchCandidates, openSessions, m.numPatches() * m.tokenDim());
     }
 
+    @Override
     public String sha256() {
         return dynamics.sha256();
     }
 
+    @Override
     public String bundle() {
         return bundle;
     }
 
+    @Override
     public String label() {
         return dynamics.manifest().name();
     }

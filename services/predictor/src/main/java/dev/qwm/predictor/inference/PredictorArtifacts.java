@@ -6,6 +6,7 @@ import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.ExecutionProvider;
 import dev.qwm.onnx.runtime.SessionConfig;
+import dev.qwm.onnx.serving.LoadedArtifacts;
 import dev.qwm.planning.onnx.OnnxDynamics;
 import dev.qwm.predictor.config.PredictorConfig;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -15,12 +16,8 @@ import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
@@ -39,9 +36,7 @@ public class PredictorArtifacts {
     private final SessionConfig sessionConfig;
     private final MeterRegistry registry;
     private final SessionCounts sessions;
-    private final Map<String, LoadedPredictor> loaded = new LinkedHashMap<>(16, 0.75f, true);
-    private final AtomicBoolean preloaded = new AtomicBoolean(false);
-    private volatile String preloadFailure;
+    private final LoadedArtifacts<LoadedPredictor> loaded;
 
     public PredictorArtifacts(PredictorConfig config, MeterRegistry registry, SessionCounts sessions) {
         this.config = config;
@@ -49,39 +44,22 @@ public class PredictorArtifacts {
                 .withProvider(ExecutionProvider.parse(config.executionProvider()));
         this.registry = registry;
         this.sessions = sessions;
-        registry.gauge("qwm.predictor.loaded.artifacts", loaded, m -> {
-            synchronized (this) {
-                return m.size();
-            }
-        });
-        Thread preload = new Thread(this::preload, "predictor-preload");
-        preload.setDaemon(true);
-        preload.start();
-    }
-
-    private void preload() {
-        try {
-            for (String bundle : config.preload().orElse(List.of())) {
-                if (!bundle.isBlank()) {
-                    LoadedPredictor p = get(ArtifactRef.newBuilder().setBundle(bundle.trim()).build());
-                    LOG.infof("loaded and warmed predictor %s (%s) from %s", p.label(), p.sha256().substring(0, 12), bundle);
-                }
-            }
-            preloaded.set(true);
-        } catch (RuntimeException e) {
-            preloadFailure = e.getMessage();
-            LOG.errorf("cannot preload the configured predictors: %s", e.getMessage());
-        }
+        this.loaded = new LoadedArtifacts<>("predictor", config.maxLoaded(), this::load,
+                p -> LOG.infof("closing predictor %s (least recently used)", p.label()));
+        registry.gauge("qwm.predictor.loaded.artifacts", loaded, l -> l.loaded().size());
+        loaded.preload(config.preload().orElse(List.of()), "predictor-preload",
+                p -> LOG.infof("loaded and warmed predictor %s (%s) from %s", p.label(), p.sha256().substring(0, 12), p.bundle()),
+                e -> LOG.errorf("cannot preload the configured predictors: %s", e.getMessage()));
     }
 
     /** Whether every configured artifact is loaded and warm. */
     public boolean ready() {
-        return preloaded.get();
+        return loaded.ready();
     }
 
     /** Why the configured artifacts could not be loaded, if they could not. */
     public String preloadFailure() {
-        return preloadFailure;
+        return loaded.preloadFailure();
     }
 
     /**
@@ -95,72 +73,26 @@ public class PredictorArtifacts {
                 && ref.getComponent() != ModelComponent.MODEL_COMPONENT_PREDICTOR) {
             throw new IllegalArgumentException("the predictor artifact reference names component " + ref.getComponent());
         }
-        if (ref.getBundle().isBlank() && ref.getSha256().isBlank()) {
-            throw new IllegalArgumentException("the predictor artifact reference names neither a bundle nor a sha256");
-        }
-        synchronized (this) {
-            if (!ref.getSha256().isBlank()) {
-                LoadedPredictor hit = loaded.get(ref.getSha256());
-                if (hit != null) {
-                    return hit;
-                }
-            } else {
-                String bundle = normalise(ref.getBundle());
-                for (LoadedPredictor p : loaded.values()) {
-                    if (p.bundle().equals(bundle)) {
-                        loaded.get(p.sha256()); // touch: most recently used
-                        return p;
-                    }
-                }
-            }
-        }
-        if (ref.getBundle().isBlank()) {
-            throw new IllegalArgumentException("predictor artifact " + ref.getSha256() + " is not loaded here and the"
-                    + " reference names no bundle to load it from");
-        }
-        LoadedPredictor fresh = load(ref);
-        List<LoadedPredictor> evicted = new ArrayList<>();
-        LoadedPredictor result;
-        synchronized (this) {
-            LoadedPredictor raced = loaded.putIfAbsent(fresh.sha256(), fresh);
-            result = raced != null ? raced : fresh;
-            if (raced != null) {
-                evicted.add(fresh);
-            }
-            var it = loaded.entrySet().iterator();
-            while (loaded.size() > config.maxLoaded() && it.hasNext()) {
-                var eldest = it.next();
-                if (eldest.getValue() != result) {
-                    evicted.add(eldest.getValue());
-                    it.remove();
-                }
-            }
-        }
-        // Close outside the lock: closing runs the evicted artifact's queued rollouts first.
-        evicted.forEach(p -> {
-            LOG.infof("closing predictor %s (least recently used)", p.label());
-            p.close();
-        });
-        return result;
+        return loaded.get(ref.getBundle(), ref.getSha256());
     }
 
     /** The artifacts loaded now, most recently used last. */
-    public synchronized List<LoadedPredictor> loaded() {
-        return List.copyOf(loaded.values());
+    public List<LoadedPredictor> loaded() {
+        return loaded.loaded();
     }
 
-    private LoadedPredictor load(ArtifactRef ref) {
+    private LoadedPredictor load(String folder, String sha256) {
         ModelBundle bundle;
         try {
-            bundle = ModelBundle.read(Path.of(ref.getBundle()));
+            bundle = ModelBundle.read(Path.of(folder));
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("cannot load predictor from bundle " + ref.getBundle() + ": "
+            throw new IllegalArgumentException("cannot load predictor from bundle " + folder + ": "
                     + e.getMessage(), e);
         }
         String sha = bundle.manifest().components().get(BundleManifest.PREDICTOR).sha256();
-        if (!ref.getSha256().isBlank() && !ref.getSha256().equals(sha)) {
-            throw new IllegalArgumentException("bundle " + ref.getBundle() + " holds predictor " + sha
-                    + ", not the requested " + ref.getSha256());
+        if (!sha256.isBlank() && !sha256.equals(sha)) {
+            throw new IllegalArgumentException("bundle " + folder + " holds predictor " + sha
+                    + ", not the requested " + sha256);
         }
         LoadedPredictor predictor = null;
         try {
@@ -175,7 +107,7 @@ public class PredictorArtifacts {
             if (predictor != null) {
                 predictor.close();
             }
-            throw new IllegalArgumentException("predictor in " + ref.getBundle() + " is unusable: " + e.getMessage(), e);
+            throw new IllegalArgumentException("predictor in " + folder + " is unusable: " + e.getMessage(), e);
         }
     }
 
@@ -198,13 +130,9 @@ public class PredictorArtifacts {
         };
     }
 
-    private static String normalise(String bundle) {
-        return Path.of(bundle).toAbsolutePath().normalize().toString();
-    }
 
     @PreDestroy
-    public synchronized void closeAll() {
-        loaded.values().forEach(LoadedPredictor::close);
-        loaded.clear();
+    public void closeAll() {
+        loaded.closeAll();
     }
 }
