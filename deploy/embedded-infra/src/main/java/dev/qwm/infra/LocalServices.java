@@ -6,10 +6,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +23,6 @@ import java.util.function.Consumer;
 public final class LocalServices {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     /** A running service as recorded. */
     public record Running(String name, long pid, int port) {
@@ -190,30 +185,7 @@ public final class LocalServices {
     }
 
     private void awaitReady(ServiceSpec spec, Process p, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String last = "no answer";
-        while (System.nanoTime() < deadline) {
-            if (!p.isAlive()) {
-                throw new IllegalStateException("service " + spec.name() + " exited with code " + p.exitValue()
-                        + " while starting; last lines of " + logFile(spec.name()) + ":\n" + Logs.tail(logFile(spec.name()), 25));
-            }
-            try {
-                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(spec.baseUrl() + "/q/health/ready"))
-                        .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    return;
-                }
-                last = "HTTP " + r.statusCode() + ": " + r.body().replaceAll("\\s+", " ");
-            } catch (IOException notYet) {
-                last = notYet.getMessage() == null ? notYet.toString() : notYet.getMessage();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for " + spec.name(), e);
-            }
-            sleep(300);
-        }
-        throw new IllegalStateException("service " + spec.name() + " not ready after " + timeout.toSeconds() + " s ("
-                + last + "); see " + logFile(spec.name()));
+        ServiceProcess.awaitReady(spec.name(), p, spec.baseUrl(), logFile(spec.name()), timeout);
     }
 
     /** Stops the named services (all if {@code names} is empty) by PID, in reverse start order. */
@@ -247,14 +219,6 @@ public final class LocalServices {
             JSON.writeValue(pidFile().toFile(), services);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + pidFile(), e);
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

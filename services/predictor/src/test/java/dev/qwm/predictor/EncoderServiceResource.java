@@ -1,5 +1,6 @@
 package dev.qwm.predictor;
 
+import dev.qwm.infra.ServiceProcess;
 import dev.qwm.planning.onnx.TestBundles;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
@@ -7,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -19,7 +21,7 @@ public class EncoderServiceResource implements QuarkusTestResourceLifecycleManag
 
     private static volatile Path bundleDir;
     private Path workDir;
-    private EncoderProcess encoder;
+    private ServiceProcess encoder;
 
     /** The bundle folder that both services load. */
     public static Path bundleDir() {
@@ -36,7 +38,9 @@ public class EncoderServiceResource implements QuarkusTestResourceLifecycleManag
             throw new UncheckedIOException(e);
         }
         bundleDir = TestBundles.tinyWall(workDir.resolve("tiny-wall"), 3, 11).directory();
-        encoder = EncoderProcess.start(bundleDir.toString(), workDir.resolve("encoder.log"));
+        Path app = Paths.get(System.getProperty("encoder.app.dir", "../encoder/target/quarkus-app"));
+        encoder = ServiceProcess.start("encoder", app.resolve("quarkus-run.jar"), Map.of(),
+                Map.of("QWM_ENCODER_PRELOAD", bundleDir.toString()), workDir.resolve("encoder.log"), Duration.ofSeconds(90));
         return Map.of(
                 "quarkus.grpc.clients.encoder.host", "127.0.0.1",
                 "quarkus.grpc.clients.encoder.port", Integer.toString(encoder.port()),

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.qwm.api.common.v1.ArtifactRef;
 import dev.qwm.api.encoder.v1.EncoderServiceGrpc;
-import dev.qwm.predictor.EncoderProcess;
+import dev.qwm.infra.Ports;
 import dev.qwm.predictor.Requests;
 import dev.qwm.predictor.TestConfig;
 import io.grpc.ManagedChannel;
@@ -22,7 +22,7 @@ class EncoderServiceLatentsTest {
 
     @Test
     void anUnreachableEncoderIsUnavailableWithItsAddress() throws InterruptedException {
-        int port = EncoderProcess.freePort(); // nobody listens there
+        int port = Ports.free(); // nobody listens there
         ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
         try {
             EncoderServiceLatents latents = new EncoderServiceLatents(EncoderServiceGrpc.newBlockingStub(channel),
