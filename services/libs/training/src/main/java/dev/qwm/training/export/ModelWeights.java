@@ -78,17 +78,18 @@ public record ModelWeights(
     }
 
     /**
-     * As {@link #read(ModelBundle, WorldModelConfig)}, but a bundle whose predictor has fewer blocks than
-     * {@code c} is read with its own depth when {@code shallowerPredictor} (see {@link #copyDynamicsInto}).
+     * As {@link #read(ModelBundle, WorldModelConfig)}, but with {@code bundlePredictorDepth} the predictor is read with
+     * the bundle's own number of blocks, whatever {@code c} says: for taking only the encoder, or for starting a
+     * deeper predictor (see {@link #copyDynamicsInto}).
      */
-    public static ModelWeights read(ModelBundle bundle, WorldModelConfig c, boolean shallowerPredictor) {
-        if (shallowerPredictor) {
+    public static ModelWeights read(ModelBundle bundle, WorldModelConfig c, boolean bundlePredictorDepth) {
+        if (bundlePredictorDepth) {
             GraphIndex pred = GraphIndex.of(OnnxModels.parse(bundle.componentBytes(OnnxExporter.PREDICTOR)));
             int depth = 0;
             while (pred.initializer("block" + depth + "/attn/norm1_gamma").isPresent()) {
                 depth++;
             }
-            if (depth >= 1 && depth < c.predictorDepth()) {
+            if (depth >= 1 && depth != c.predictorDepth()) {
                 c = new WorldModelConfig(c.imageSize(), c.patchSize(), c.latentDim(), c.encoderDepth(),
                         c.encoderHeads(), c.encoderMlpDim(), c.proprioDim(), c.proprioEmbDim(), c.actionDim(),
                         c.actionEmbDim(), depth, c.predictorHeads(), c.predictorHeadDim(), c.predictorMlpDim(),

@@ -190,7 +190,8 @@ public final class WorldModelTrainer {
     /** The frozen encoder taken from a bundle: nothing is trained; its key names the bundle's encoder file. */
     private EncoderRun bundleEncoder(TrainingPlan plan, DjlWorldModel model) throws IOException {
         ModelBundle from = ModelBundle.read(plan.encoderFrom());
-        ModelWeights.read(from, plan.architecture()).copyEncoderInto(model);
+        // Only the encoder is taken: the bundle's predictor may have another depth than the one to train.
+        ModelWeights.read(from, plan.architecture(), true).copyEncoderInto(model);
         log.printf("encoder: the frozen visual encoder of %s%n", plan.encoderFrom());
         return new EncoderRun(encoderKey(plan), plan.encoderFrom(), new TrainLoop.Outcome(0, 0, List.of(), true, 0),
                 List.of(plan.encoderFrom().toString()));

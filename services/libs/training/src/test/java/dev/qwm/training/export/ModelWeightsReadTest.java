@@ -93,6 +93,9 @@ class ModelWeightsReadTest {
             DjlWorldModel deep = DjlWorldModel.create(deeper, NORM, manager);
             ModelWeights read = ModelWeights.read(bundle, deeper, true);
             assertEquals(2, read.predictor().blocks().size());
+            // read for its encoder by a shallower model, the bundle's predictor is read whole all the same
+            WorldModelConfig shallower = new WorldModelConfig(16, 8, 16, 1, 2, 32, 2, 10, 10, 10, 1, 2, 8, 32, 2, 5);
+            assertEquals(2, ModelWeights.read(bundle, shallower, true).predictor().blocks().size());
             read.copyDynamicsInto(deep);
             SplittableRandom r = new SplittableRandom(4);
             float[] z = new float[3 * 2 * CONFIG.numPatches() * CONFIG.tokenDim()];
