@@ -27,7 +27,7 @@ final class CollectorProcess implements AutoCloseable {
      * @param config extra configuration, as -D system properties
      */
     static CollectorProcess start(EmbeddedInfrastructure infra, String name, Map<String, String> config) {
-        Path appDir = Paths.get(System.getProperty("collector.app.dir", "target/quarkus-app"));
+        Path appDir = Paths.get(System.getProperty("test.collector.app.dir", "target/quarkus-app"));
         Map<String, String> properties = new LinkedHashMap<>();
         properties.put("quarkus.datasource.jdbc.url", infra.jdbcUrl());
         properties.put("quarkus.datasource.username", infra.username());

@@ -46,7 +46,7 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @QuarkusTestResource(EmbeddedInfraResource.class)
-class CollectorApiTest {
+class CollectorApiIT {
 
     @TestHTTPResource("/")
     URL root;

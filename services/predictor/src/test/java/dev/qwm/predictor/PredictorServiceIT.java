@@ -55,7 +55,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  */
 @QuarkusTest
 @QuarkusTestResource(EncoderServiceResource.class)
-class PredictorServiceTest {
+class PredictorServiceIT {
 
     @TestHTTPResource("/")
     URL root;

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** up, status, down, and up again: the servers are real, the data is kept, no process is left behind. */
-class LocalInfrastructureTest {
+class LocalInfrastructureIT {
 
     @TempDir
     Path home;

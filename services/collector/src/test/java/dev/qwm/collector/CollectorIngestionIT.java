@@ -44,7 +44,7 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @QuarkusTestResource(EmbeddedInfraResource.class)
-class CollectorIngestionTest {
+class CollectorIngestionIT {
 
     private static final Duration STORED_WITHIN = Duration.ofSeconds(60);
 

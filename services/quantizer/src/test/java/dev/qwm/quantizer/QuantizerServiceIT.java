@@ -68,7 +68,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(EmbeddedInfraResource.class)
 @QuarkusTestResource(TemporaryArtifactStore.class)
-class QuantizerServiceTest {
+class QuantizerServiceIT {
 
     private static final String TOPIC = "qwm.quantizer.artifact-created.v1";
     private static final Duration JOB_WITHIN = Duration.ofSeconds(90);
