@@ -1,0 +1,183 @@
+package dev.qwm.architecture;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The module rules of docs/architecture.md, checked on the main classes of every module (tests may reach further:
+ * a service's tests start the embedded infrastructure, quantization's tests build bundles with training's exporter).
+ * Each module owns one package root, so a rule on packages is a rule on modules.
+ */
+class ArchitectureTest {
+
+    static final String ENVIRONMENTS = "dev.qwm.env..";
+    static final String ONNX_GRAPH = "dev.qwm.onnx..";
+    static final String PLANNING = "dev.qwm.planning..";
+    static final String TRAINING = "dev.qwm.training..";
+    static final String QUANTIZATION = "dev.qwm.quant..";
+    static final String ANALYSIS = "dev.qwm.analysis..";
+    static final String CLI = "dev.qwm.cli..";
+    static final String EMBEDDED_INFRA = "dev.qwm.infra..";
+    static final String TEST_SUPPORT = "dev.qwm.testsupport..";
+    static final String IMAGES = "dev.qwm.images..";
+    /** The stubs each service generates from proto/ (qwm-proto ships only the .proto files). */
+    static final String PROTO = "dev.qwm.api..";
+
+    static final List<String> SERVICES = List.of("dev.qwm.collector..", "dev.qwm.encoder..", "dev.qwm.predictor..",
+            "dev.qwm.quantizer..", "dev.qwm.planner..");
+    static final List<String> LIBRARIES = List.of(ENVIRONMENTS, ONNX_GRAPH, PLANNING, TRAINING, QUANTIZATION, ANALYSIS);
+
+    /** Quarkus, CDI and the APIs that only a Quarkus application provides. */
+    static final String[] APPLICATION_FRAMEWORK = {"io.quarkus..", "io.smallrye..", "io.vertx..",
+        "jakarta.enterprise..", "jakarta.inject..", "jakarta.ws.rs..", "jakarta.interceptor..",
+        "org.eclipse.microprofile..", "javax.inject.."};
+
+    private static JavaClasses main;
+
+    @BeforeAll
+    static void importMainClasses() {
+        main = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("dev.qwm");
+    }
+
+    @Test
+    void everyModuleIsOnTheClasspath() {
+        // a module missing from this module's pom would make every rule below pass on nothing
+        for (String root : concat(LIBRARIES, SERVICES, List.of(CLI, EMBEDDED_INFRA, TEST_SUPPORT, IMAGES, PROTO))) {
+            assertFalse(main.that(resideIn(root)).isEmpty(), "no main class in " + root);
+        }
+    }
+
+    @Test
+    void plainJavaModulesNeverUseQuarkusOrCdi() {
+        String[] plainJava = concat(LIBRARIES, List.of(CLI, EMBEDDED_INFRA, IMAGES)).toArray(String[]::new);
+        noClasses().that().resideInAnyPackage(plainJava)
+                .should().dependOnClassesThat().resideInAnyPackage(APPLICATION_FRAMEWORK)
+                .because("libraries, the CLI and the embedded infrastructure are plain Java; Quarkus is the services'")
+                .check(main);
+    }
+
+    @Test
+    void theRulesSeeRealDependencies() {
+        // planning does use environments: a rule that forbids it must find that, or the import saw no dependencies
+        assertTrue(noClasses().that().resideInAPackage(PLANNING)
+                .should().dependOnClassesThat().resideInAPackage(ENVIRONMENTS)
+                .evaluate(main).hasViolation());
+    }
+
+    @Test
+    void servicesNeverUseEachOther() {
+        for (String service : SERVICES) {
+            noClasses().that().resideInAPackage(service)
+                    .should().dependOnClassesThat().resideInAnyPackage(
+                            SERVICES.stream().filter(s -> !s.equals(service)).toArray(String[]::new))
+                    .because("services talk over gRPC and Kafka (proto/), never through each other's code")
+                    .check(main);
+        }
+    }
+
+    @Test
+    void modulesUseOnlyTheModulesBelowThem() {
+        layeredArchitecture().consideringOnlyDependenciesInLayers()
+                .layer("environments").definedBy(ENVIRONMENTS)
+                .layer("onnx-graph").definedBy(ONNX_GRAPH)
+                .layer("planning").definedBy(PLANNING)
+                .layer("training").definedBy(TRAINING)
+                .layer("quantization").definedBy(QUANTIZATION)
+                .layer("analysis").definedBy(ANALYSIS)
+                .layer("cli").definedBy(CLI)
+                .layer("embedded-infra").definedBy(EMBEDDED_INFRA)
+                .layer("test-support").definedBy(TEST_SUPPORT)
+                .layer("images").definedBy(IMAGES)
+                .layer("proto").definedBy(PROTO)
+                .layer("services").definedBy(SERVICES.toArray(String[]::new))
+
+                .whereLayer("environments").mayNotAccessAnyLayer()
+                .whereLayer("onnx-graph").mayNotAccessAnyLayer()
+                .whereLayer("planning").mayOnlyAccessLayers("environments", "onnx-graph")
+                .whereLayer("training").mayOnlyAccessLayers("planning", "environments", "onnx-graph")
+                .whereLayer("quantization").mayOnlyAccessLayers("planning", "environments", "onnx-graph")
+                .whereLayer("analysis").mayOnlyAccessLayers("quantization", "planning", "environments", "onnx-graph")
+                .whereLayer("cli").mayOnlyAccessLayers("analysis", "quantization", "training", "planning",
+                        "environments", "onnx-graph", "embedded-infra")
+                .whereLayer("services").mayOnlyAccessLayers("proto", "analysis", "quantization", "training", "planning",
+                        "environments", "onnx-graph")
+                .whereLayer("embedded-infra").mayNotAccessAnyLayer()
+                .whereLayer("test-support").mayOnlyAccessLayers("embedded-infra")
+                .whereLayer("images").mayNotAccessAnyLayer()
+                .whereLayer("proto").mayNotAccessAnyLayer()
+                .ensureAllClassesAreContainedInArchitecture()
+                .check(main);
+    }
+
+    /**
+     * Dependencies that close a cycle between packages today, each named so that it can be removed once the cycle is
+     * gone (issue 16); no other cycle may appear. A package cycle means the packages cannot be understood, tested or
+     * moved one at a time.
+     */
+    static final List<KnownCycle> KNOWN_CYCLES = List.of(
+            new KnownCycle("analysis: the analyses build report's ResultTable, and the report reads the analyses",
+                    "dev.qwm.analysis..", "dev.qwm.analysis.report.ResultTable"),
+            new KnownCycle("cli: cli.study prints with the cli package's Table, and the commands use cli.study",
+                    "dev.qwm.cli.study..", "dev.qwm.cli.Table"),
+            new KnownCycle("environments: EnvironmentKind and EnvBenchmark create the environments that implement"
+                    + " dev.qwm.env's interfaces", "dev.qwm.env", "dev.qwm.env.wall.", "dev.qwm.env.pusht."),
+            new KnownCycle("planner: the worker publishes through messaging's EventPublisher, and messaging's"
+                    + " consumer runs the worker", "dev.qwm.planner.worker..",
+                    "dev.qwm.planner.messaging.EventPublisher"));
+
+    @Test
+    void noCyclesBetweenPackagesBeyondTheKnownOnes() {
+        var rule = slices().matching("dev.qwm.(**)").should().beFreeOfCycles();
+        for (KnownCycle known : KNOWN_CYCLES) {
+            rule = rule.ignoreDependency(known.origin(), known.target());
+        }
+        rule.check(main);
+    }
+
+    @Test
+    void everyKnownCycleIsStillThere() {
+        // once a cycle is broken its entry must go, so that it cannot come back unseen
+        for (KnownCycle known : KNOWN_CYCLES) {
+            boolean present = main.stream().filter(known.origin()::test)
+                    .flatMap(c -> c.getDirectDependenciesFromSelf().stream())
+                    .anyMatch(d -> known.target().test(d.getTargetClass()));
+            assertTrue(present, "no dependency left for the known cycle \"" + known.what()
+                    + "\": remove it from KNOWN_CYCLES");
+        }
+    }
+
+    /** Dependencies from classes in {@code originPackage} to classes whose name starts with a target prefix. */
+    record KnownCycle(String what, String originPackage, String... targetPrefixes) {
+        DescribedPredicate<JavaClass> origin() {
+            return JavaClass.Predicates.resideInAPackage(originPackage);
+        }
+
+        DescribedPredicate<JavaClass> target() {
+            return DescribedPredicate.describe("name starting with " + String.join(" or ", targetPrefixes),
+                    c -> java.util.Arrays.stream(targetPrefixes).anyMatch(p -> c.getName().startsWith(p)));
+        }
+    }
+
+    private static DescribedPredicate<JavaClass> resideIn(String packageIdentifier) {
+        return JavaClass.Predicates.resideInAPackage(packageIdentifier);
+    }
+
+    @SafeVarargs
+    private static List<String> concat(List<String>... lists) {
+        return java.util.Arrays.stream(lists).flatMap(List::stream).toList();
+    }
+}
