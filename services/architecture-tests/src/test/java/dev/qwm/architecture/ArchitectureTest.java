@@ -11,7 +11,12 @@ import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -22,6 +27,7 @@ import org.junit.jupiter.api.Test;
  */
 class ArchitectureTest {
 
+    static final String FILES = "dev.qwm.files..";
     static final String ENVIRONMENTS = "dev.qwm.env..";
     static final String ONNX_GRAPH = "dev.qwm.onnx..";
     static final String PLANNING = "dev.qwm.planning..";
@@ -37,7 +43,8 @@ class ArchitectureTest {
 
     static final List<String> SERVICES = List.of("dev.qwm.collector..", "dev.qwm.encoder..", "dev.qwm.predictor..",
             "dev.qwm.quantizer..", "dev.qwm.planner..");
-    static final List<String> LIBRARIES = List.of(ENVIRONMENTS, ONNX_GRAPH, PLANNING, TRAINING, QUANTIZATION, ANALYSIS);
+    static final List<String> LIBRARIES = List.of(FILES, ENVIRONMENTS, ONNX_GRAPH, PLANNING, TRAINING, QUANTIZATION,
+            ANALYSIS);
 
     /** Quarkus, CDI and the APIs that only a Quarkus application provides. */
     static final String[] APPLICATION_FRAMEWORK = {"io.quarkus..", "io.smallrye..", "io.vertx..",
@@ -58,6 +65,26 @@ class ArchitectureTest {
         // a module missing from this module's pom would make every rule below pass on nothing
         for (String root : concat(LIBRARIES, SERVICES, List.of(CLI, EMBEDDED_INFRA, TEST_SUPPORT, IMAGES, PROTO))) {
             assertFalse(main.that(resideIn(root)).isEmpty(), "no main class in " + root);
+        }
+        // and so would a new module that nobody added here: every package root with main sources must be imported
+        Path repository = Path.of(System.getProperty("qwm.root", "../.."));
+        List<Path> packageRoots = Stream.of("services", "services/libs", "deploy").map(repository::resolve)
+                .filter(Files::isDirectory).flatMap(ArchitectureTest::list)
+                .map(m -> m.resolve("src/main/java/dev/qwm")).filter(Files::isDirectory)
+                .flatMap(ArchitectureTest::list).toList();
+        assertFalse(packageRoots.isEmpty(), "no module sources under " + repository.toAbsolutePath());
+        for (Path packageRoot : packageRoots) {
+            String name = "dev.qwm." + packageRoot.getFileName();
+            assertFalse(main.that(resideIn(name + "..")).isEmpty(), name + " (" + repository.relativize(packageRoot)
+                    + ") is not checked: add its module to services/architecture-tests/pom.xml and a layer here");
+        }
+    }
+
+    private static Stream<Path> list(Path dir) {
+        try (Stream<Path> children = Files.list(dir)) {
+            return children.toList().stream();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -92,6 +119,7 @@ class ArchitectureTest {
     @Test
     void modulesUseOnlyTheModulesBelowThem() {
         layeredArchitecture().consideringOnlyDependenciesInLayers()
+                .layer("files").definedBy(FILES)
                 .layer("environments").definedBy(ENVIRONMENTS)
                 .layer("onnx-graph").definedBy(ONNX_GRAPH)
                 .layer("planning").definedBy(PLANNING)
@@ -105,16 +133,18 @@ class ArchitectureTest {
                 .layer("proto").definedBy(PROTO)
                 .layer("services").definedBy(SERVICES.toArray(String[]::new))
 
-                .whereLayer("environments").mayNotAccessAnyLayer()
-                .whereLayer("onnx-graph").mayNotAccessAnyLayer()
-                .whereLayer("planning").mayOnlyAccessLayers("environments", "onnx-graph")
-                .whereLayer("training").mayOnlyAccessLayers("planning", "environments", "onnx-graph")
-                .whereLayer("quantization").mayOnlyAccessLayers("planning", "environments", "onnx-graph")
-                .whereLayer("analysis").mayOnlyAccessLayers("quantization", "planning", "environments", "onnx-graph")
+                .whereLayer("files").mayNotAccessAnyLayer()
+                .whereLayer("environments").mayOnlyAccessLayers("files")
+                .whereLayer("onnx-graph").mayOnlyAccessLayers("files")
+                .whereLayer("planning").mayOnlyAccessLayers("environments", "onnx-graph", "files")
+                .whereLayer("training").mayOnlyAccessLayers("planning", "environments", "onnx-graph", "files")
+                .whereLayer("quantization").mayOnlyAccessLayers("planning", "environments", "onnx-graph", "files")
+                .whereLayer("analysis").mayOnlyAccessLayers("quantization", "planning", "environments", "onnx-graph",
+                        "files")
                 .whereLayer("cli").mayOnlyAccessLayers("analysis", "quantization", "training", "planning",
-                        "environments", "onnx-graph", "embedded-infra")
+                        "environments", "onnx-graph", "files", "embedded-infra")
                 .whereLayer("services").mayOnlyAccessLayers("proto", "analysis", "quantization", "training", "planning",
-                        "environments", "onnx-graph")
+                        "environments", "onnx-graph", "files")
                 .whereLayer("embedded-infra").mayNotAccessAnyLayer()
                 .whereLayer("test-support").mayOnlyAccessLayers("embedded-infra")
                 .whereLayer("images").mayNotAccessAnyLayer()
@@ -131,13 +161,17 @@ class ArchitectureTest {
     static final List<KnownCycle> KNOWN_CYCLES = List.of(
             new KnownCycle("analysis: the analyses build report's ResultTable, and the report reads the analyses",
                     "dev.qwm.analysis..", "dev.qwm.analysis.report.ResultTable"),
-            new KnownCycle("cli: cli.study prints with the cli package's Table, and the commands use cli.study",
-                    "dev.qwm.cli.study..", "dev.qwm.cli.Table"),
+            new KnownCycle("cli: cli.study and cli.eval print with the cli package's Table, and the commands use them",
+                    "dev.qwm.cli..", "dev.qwm.cli.Table"),
             new KnownCycle("environments: EnvironmentKind and EnvBenchmark create the environments that implement"
                     + " dev.qwm.env's interfaces", "dev.qwm.env", "dev.qwm.env.wall.", "dev.qwm.env.pusht."),
             new KnownCycle("planner: the worker publishes through messaging's EventPublisher, and messaging's"
                     + " consumer runs the worker", "dev.qwm.planner.worker..",
-                    "dev.qwm.planner.messaging.EventPublisher"));
+                    "dev.qwm.planner.messaging.EventPublisher"),
+            new KnownCycle("planner: StudyResource (study) calls the StudyDispatcher (service), which takes the study"
+                    + " package's StudyRequest and ValidStudy", "dev.qwm.planner.service..", "dev.qwm.planner.study."),
+            new KnownCycle("quantizer: ArtifactPublication (job) builds events with ArtifactEvents (mapping),"
+                    + " which reads job's Artifact", "dev.qwm.quantizer.mapping..", "dev.qwm.quantizer.job."));
 
     @Test
     void noCyclesBetweenPackagesBeyondTheKnownOnes() {

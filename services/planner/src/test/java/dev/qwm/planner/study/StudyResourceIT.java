@@ -38,8 +38,8 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @QuarkusTestResource(EmbeddedInfraResource.class)
-@TestProfile(StudyResourceTest.NoWorker.class)
-class StudyResourceTest {
+@TestProfile(StudyResourceIT.NoWorker.class)
+class StudyResourceIT {
 
     public static final class NoWorker implements QuarkusTestProfile {
         @Override
@@ -106,7 +106,9 @@ class StudyResourceTest {
         assertEquals(StudyValidationTest.WALL.toString(), requests.get(0).getPredictor().getBundle());
     }
 
-    /** The records on {@code topic} whose key starts with {@code keyPrefix}: waits for {@code expected}, then 2 s more. */
+    /**
+     * The records on {@code topic} whose key starts with {@code keyPrefix}: waits for {@code expected}, then 2 s more.
+     */
     private static List<ConsumerRecord<String, byte[]>> records(String topic, String keyPrefix, int expected) {
         Properties config = new Properties();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfraResource.bootstrapServers());
