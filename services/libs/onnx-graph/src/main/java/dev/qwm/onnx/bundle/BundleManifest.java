@@ -12,8 +12,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The contents of a bundle's {@code model.json} (DESIGN §3): the world model's dimensions in DINO-WM's terms, the
- * normalisation the planner needs, and the component files.
+ * The contents of a bundle's {@code model.json} (docs/bundle-contract.md): the world model's dimensions in DINO-WM's
+ * terms, the normalisation the planner needs, and the component files.
  *
  * <p>{@code actionDim} is the macro-action dimension (env action dim x {@code frameskip}); {@code actionMean} and
  * {@code actionStd} are per macro-action dimension and define CEM's normalised action space. {@code proprioMean}

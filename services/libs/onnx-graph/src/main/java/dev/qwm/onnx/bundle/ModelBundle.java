@@ -29,9 +29,9 @@ import java.util.Objects;
 import java.util.stream.Collectors;
 
 /**
- * A world-model bundle (DESIGN §3): a folder with {@code model.json} ({@link BundleManifest}) and the ONNX
- * components it lists. Reading validates the manifest and verifies every component's size and sha256, so a
- * {@code ModelBundle} in hand is one whose files are the ones the manifest describes.
+ * A world-model bundle (docs/bundle-contract.md): a folder with {@code model.json} ({@link BundleManifest}) and the
+ * ONNX components it lists. Reading validates the manifest and verifies every component's size and sha256, so a {@code
+ * ModelBundle} in hand is one whose files are the ones the manifest describes.
  *
  * <pre>{@code
  * ModelBundle b = ModelBundle.read(Path.of("models/wall"));

@@ -15,8 +15,8 @@ import java.util.SplittableRandom;
  * drawing the candidates, scoring all of them in one batched {@link WorldModel#score} (DINO-WM's rollout of
  * {@code samples} sequences over the horizon) and refitting. Start and goal come from the model's environment (its
  * initial state, and that state after one macro action per horizon step) and are encoded once, as per plan; their
- * content does not change the cost. DESIGN §6's budget: 300 candidates x horizon 5 within 150 ms (Wall) and 400 ms
- * (PushT) on one core. Not thread-safe, like the model.
+ * content does not change the cost. The cost budget (planning README): 300 candidates x horizon 5 within 150 ms
+ * (Wall) and 400 ms (PushT) on one core. Not thread-safe, like the model.
  */
 public final class CemStepTimer {
 

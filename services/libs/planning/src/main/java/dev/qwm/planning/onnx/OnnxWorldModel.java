@@ -11,10 +11,10 @@ import dev.qwm.planning.Observation;
 import dev.qwm.planning.WorldModel;
 
 /**
- * A world model run in-process by ONNX Runtime (DESIGN §3): a visual encoder and the dynamics (proprio and action
- * encoders, predictor), usually from one bundle, or from two bundles (an FP encoder with a quantized predictor, or
- * the reverse), exactly as the encoder and predictor services pair them. All candidates of a predictor step go in
- * one batched call (see {@link OnnxDynamics}). Not thread-safe: one instance per planning thread.
+ * A world model run in-process by ONNX Runtime (docs/bundle-contract.md): a visual encoder and the dynamics (proprio
+ * and action encoders, predictor), usually from one bundle, or from two bundles (an FP encoder with a quantized
+ * predictor, or the reverse), exactly as the encoder and predictor services pair them. All candidates of a predictor
+ * step go in one batched call (see {@link OnnxDynamics}). Not thread-safe: one instance per planning thread.
  */
 public final class OnnxWorldModel implements WorldModel {
 

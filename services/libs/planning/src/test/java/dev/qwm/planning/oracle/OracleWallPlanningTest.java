@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OracleWallPlanningTest {
 
     static final EpisodeSource WALL = EpisodeSources.wall();
-    // feasibility.md: 39/50 with max_iter 5 on seeds 99n+1; 12 episodes keep the test fast
+    // docs/experiments/feasibility.md: 39/50 with max_iter 5 on seeds 99n+1; 12 episodes keep the test fast
     static final PlannerBudget BUDGET = PlannerBudget.dinoWm("wall").withMaxIter(5);
     static final EvaluationSettings SETTINGS = EvaluationSettings.evaluation(12);
 

@@ -25,7 +25,8 @@ import java.util.Map;
 /**
  * The float world model of a bundle, planned with like any other, whose visual-encoder and predictor calls go through
  * calibration collectors: every image the planner encodes and every batched predictor call of every CEM candidate
- * rollout feeds the statistics (QuantWM's closed-loop calibration, §4.5). Outputs are the float model's own.
+ * rollout feeds the statistics (QuantWM's closed-loop calibration, docs/reference/quantwm.md "Calibration"). Outputs
+ * are the float model's own.
  *
  * <p>The rollout is DINO-WM's, as {@code dev.qwm.planning.onnx.OnnxWorldModel} implements it (a test checks both
  * give the same scores): frame 0 is the start latent with the first action's embedding on every patch; each of the

@@ -11,9 +11,10 @@ import dev.qwm.planning.mpc.PlanningListener;
 import dev.qwm.quant.recipe.CalibrationSettings;
 
 /**
- * Where calibration activations come from: FP planning episodes as QuantWM runs them (§4.5): CEM/MPC with the
- * evaluation budget but {@code quantIter} MPC iterations, on the recipe's split and seeds (99n+2 on the training
- * split by default, never the evaluation's 99n+1), every CEM candidate batch going through the collectors.
+ * Where calibration activations come from: FP planning episodes as QuantWM runs them (docs/reference/quantwm.md
+ * "Calibration"): CEM/MPC with the evaluation budget but {@code quantIter} MPC iterations, on the recipe's split and
+ * seeds (99n+2 on the training split by default, never the evaluation's 99n+1), every CEM candidate batch going through
+ * the collectors.
  *
  * @param episodes where start/goal pairs come from (Wall, or PushT from a dataset)
  * @param budget   the planner budget (its max_iter is replaced by the recipe's quantIter)

@@ -1,9 +1,10 @@
 package dev.qwm.quant.core;
 
 /**
- * How the {@code in} weights of one output channel split into scale groups: one group (per-channel) or groups of
- * {@code groupSize} consecutive weights, the last one shorter when {@code in} is not a multiple of the group size.
- * Groups are per row, so no group ever straddles two output channels (QuantWM's reshape to (−1, 128) did, §4.4).
+ * How the {@code in} weights of one output channel split into scale groups: one group (per-channel) or groups of {@code
+ * groupSize} consecutive weights, the last one shorter when {@code in} is not a multiple of the group size. Groups are
+ * per row, so no group ever straddles two output channels (QuantWM's reshape to (−1, 128) did,
+ * docs/reference/quantwm.md "Groups that straddle rows").
  */
 public record GroupLayout(int in, int groupSize) {
 

@@ -3,8 +3,9 @@ package dev.qwm.quant.core;
 import dev.qwm.quant.recipe.WeightSpec;
 
 /**
- * Symmetric weight rounding as QuantWM's min-max observer does it (FQ-ViT, §4.3): scale = max|w| / ((qmax − qmin)/2),
- * e.g. max|w| / 7.5 for int4, code = clamp(rint(w / scale), qmin, qmax). Rounding is half-to-even, like ONNX.
+ * Symmetric weight rounding as QuantWM's min-max observer does it (FQ-ViT, docs/reference/quantwm.md "Numerical
+ * format"): scale = max|w| / ((qmax − qmin)/2), e.g. max|w| / 7.5 for int4, code = clamp(rint(w / scale), qmin, qmax).
+ * Rounding is half-to-even, like ONNX.
  */
 public final class WeightRounding {
 

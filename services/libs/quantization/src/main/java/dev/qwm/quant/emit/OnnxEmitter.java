@@ -24,7 +24,7 @@ import static dev.qwm.onnx.graph.Nodes.node;
 
 /**
  * Writes quantized linear layers into an ONNX graph, using ONNX Runtime's integer kernels where a format has one
- * (probe-ml.md §1–3) and emulating it in the graph where not:
+ * (docs/reference/runtimes.md) and emulating it in the graph where not:
  * <ul>
  * <li>weight-only (A16): {@code com.microsoft:MatMulNBits} with 2-, 4- or 8-bit blocks, accuracy_level 0 (float
  * activations); 3-bit levels go in 4-bit blocks and 6-bit levels in 8-bit blocks (exact levels, the container's

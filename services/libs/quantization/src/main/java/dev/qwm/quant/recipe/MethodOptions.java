@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * Settings of each method; any left out take the defaults below (which follow QuantWM where it has the method,
- * §4.3–4.7 of quantwm-facts.md, and the original papers otherwise).
+ * docs/reference/quantwm.md, and the original papers otherwise).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MethodOptions(Omse omse, SmoothQuant smoothquant, Awq awq, OmniQuant omniquant, Gptq gptq) {
@@ -55,8 +55,8 @@ public record MethodOptions(Omse omse, SmoothQuant smoothquant, Awq awq, OmniQua
 
     /**
      * OmniQuant, optimised without gradients: each epoch alternates a search of the equivalent transform (smoothing
-     * exponent α on an {@code alphaGrid}-point grid, refined around the best, and the channel shift on/off) on the block
-     * output MSE, and a per channel/group weight-clipping search ({@code clipGrid} levels in [minClip, 1]) on the
+     * exponent α on an {@code alphaGrid}-point grid, refined around the best, and the channel shift on/off) on the
+     * block output MSE, and a per channel/group weight-clipping search ({@code clipGrid} levels in [minClip, 1]) on the
      * layer output error. {@code epochs} > 0 by default (QuantWM's default of 0 optimised nothing).
      */
     public record OmniQuant(Integer epochs, Integer alphaGrid, Integer clipGrid, Double minClip, Boolean shift) {

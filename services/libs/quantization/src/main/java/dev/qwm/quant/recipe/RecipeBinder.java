@@ -6,10 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Applies a module recipe to the linear layers of that module's graph, refusing what cannot work on this model: a
- * layer pattern that matches nothing. Groups never straddle output channels (the QuantWM bug of §4.4): a layer whose
- * input width is not a multiple of the group ends each row with a shorter group, and one narrower than the group has
- * a single group per row (its weights are then per-channel, which the manifest notes).
+ * Applies a module recipe to the linear layers of that module's graph, refusing what cannot work on this model: a layer
+ * pattern that matches nothing. Groups never straddle output channels (the QuantWM bug of docs/reference/quantwm.md
+ * "Groups that straddle rows"): a layer whose input width is not a multiple of the group ends each row with a shorter
+ * group, and one narrower than the group has a single group per row (its weights are then per-channel, which the
+ * manifest notes).
  */
 public final class RecipeBinder {
 

@@ -7,8 +7,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The quantizable modules of a world model and the bundle component each one is. The proprio and action encoders
- * are never quantized (as in QuantWM, §1.4: plain 1×1 convolutions onto 10 dimensions).
+ * The quantizable modules of a world model and the bundle component each one is. The proprio and action encoders are
+ * never quantized (as in QuantWM, docs/reference/quantwm.md "What is quantized": plain 1×1 convolutions onto 10
+ * dimensions).
  */
 public enum WorldModelModule {
     ENCODER("visual_encoder"),

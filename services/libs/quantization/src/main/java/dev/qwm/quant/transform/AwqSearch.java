@@ -12,8 +12,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * AWQ (Lin et al. 2024) on one layer group, as QuantWM's auto_scale and auto_clip (§4.6), with its flaw fixed: the
- * quantization scales are computed from the weights after scaling and clipping, not before.
+ * AWQ (Lin et al. 2024) on one layer group, as QuantWM's auto_scale and auto_clip (docs/reference/quantwm.md "AWQ"),
+ * with its flaw fixed: the quantization scales are computed from the weights after scaling and clipping, not before.
  * <ol>
  * <li>Scale search: s = mean|x|^α per input channel, normalised by √(max s · min s), for α on a grid in [0, 1);
  * each candidate folds s into the LayerNorm and the group's weights, rounds them min-max at the recipe's format and

@@ -26,7 +26,7 @@ import java.util.function.BiFunction;
  * per channel/group the clip ratio in [minClip, 1] minimising the layer-output error Δᵀ H' Δ on calibration data.
  * Each epoch runs an α grid (refined around the best after the first epoch) and then LWC for the chosen transform,
  * keeping a change only if the block error falls. Epoch 0 is the initialisation α = 0.5, no shift, no clipping: what
- * QuantWM's default ({@code omni_epochs = 0}) amounted to (§4.7).
+ * QuantWM's default ({@code omni_epochs = 0}) amounted to (docs/reference/quantwm.md "OmniQuant").
  */
 public final class OmniQuantSearch {
 

@@ -1,9 +1,9 @@
 package dev.qwm.quant.transform;
 
 /**
- * SmoothQuant (Xiao et al. 2023), as QuantWM applies it (§4.5): per input channel s = max|X|^α / max|W|^(1−α),
- * the weight maximum taken over all layers reading the same LayerNorm output, folded into that LayerNorm and the
- * layers. Channels never active (max|X| = 0) or without weight keep s = 1.
+ * SmoothQuant (Xiao et al. 2023), as QuantWM applies it (docs/reference/quantwm.md "Calibration"): per input channel s
+ * = max|X|^α / max|W|^(1−α), the weight maximum taken over all layers reading the same LayerNorm output, folded into
+ * that LayerNorm and the layers. Channels never active (max|X| = 0) or without weight keep s = 1.
  */
 public final class SmoothQuant {
 

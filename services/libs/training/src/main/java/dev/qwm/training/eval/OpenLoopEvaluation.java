@@ -12,9 +12,9 @@ import java.util.Locale;
 
 /**
  * Open-loop prediction error of a bundle on held-out episodes, 1..H macro steps ahead, against the copy-last-frame
- * baseline. The rollout is DINO-WM's ({@code VWorldModel.rollout}, quantwm-facts.md §1.5): the true history of
- * {@code numHist} frames goes in, each predicted last frame is appended with its action channels replaced by the
- * next action's embedding, and the predictor always sees the last {@code numHist} frames. The error at step k is
+ * baseline. The rollout is DINO-WM's ({@code VWorldModel.rollout}, docs/reference/dinowm.md, "Rollout"): the true
+ * history of {@code numHist} frames goes in, each predicted last frame is appended with its action channels replaced by
+ * the next action's embedding, and the predictor always sees the last {@code numHist} frames. The error at step k is
  * the MSE between the predicted visual latent and the encoding of the true frame k macro steps later.
  */
 public final class OpenLoopEvaluation {

@@ -9,11 +9,11 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * Does the visual latent distance track task distance on Wall? The measurement of feasibility.md §4: the
- * visual-latent MSE between the dot at g and at g + d·u, for straight lines that stay inside one room, as d
- * grows from 2 to 30 px; the share of lines whose MSE rises at every step (0→2→5→10→15→20→25→30 px); and the
- * ratio of latent distances for dots 16 px apart across the wall to dots 16 px apart within a room (a latent
- * that knows the wall puts the former farther apart).
+ * Does the visual latent distance track task distance on Wall? The measurement of docs/experiments/feasibility.md
+ * (encoder objectives): the visual-latent MSE between the dot at g and at g + d·u, for straight lines that stay inside
+ * one room, as d grows from 2 to 30 px; the share of lines whose MSE rises at every step (0→2→5→10→15→20→25→30 px); and
+ * the ratio of latent distances for dots 16 px apart across the wall to dots 16 px apart within a room (a latent that
+ * knows the wall puts the former farther apart).
  */
 public final class WallLatentGeometry {
 

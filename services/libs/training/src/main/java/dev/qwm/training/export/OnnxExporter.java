@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Writes the four components of a world model as ONNX graphs with the bundle I/O contract (DESIGN §3):
+ * Writes the four components of a world model as ONNX graphs with the bundle I/O contract (docs/bundle-contract.md):
  * <ul>
  *   <li>{@code visual_encoder}: {@code images} uint8 [B,H,W,3] to {@code latents} float [B,N,D]; the graph casts,
  *       scales to [-1,1] and cuts patches itself;</li>

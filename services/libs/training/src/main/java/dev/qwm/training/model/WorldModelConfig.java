@@ -1,7 +1,7 @@
 package dev.qwm.training.model;
 
 /**
- * Shape of a DINO-WM-architecture world model (quantwm-facts.md §1): a ViT visual encoder over image patches,
+ * Shape of a DINO-WM-architecture world model (docs/reference/dinowm.md): a ViT visual encoder over image patches,
  * per-step linear proprio and action encoders, and a ViT predictor over tokens of width
  * {@code latentDim + proprioEmbDim + actionEmbDim} (concat_dim=1).
  *
@@ -90,7 +90,7 @@ public record WorldModelConfig(
         return predictorHeads * predictorHeadDim;
     }
 
-    /** The shipped small model (feasibility.md §4 shape, predictor trimmed for the CEM cost budget). */
+    /** The shipped small model (docs/experiments/feasibility.md's shape, predictor trimmed for the cost budget). */
     public static WorldModelConfig small(int proprioDim, int numHist) {
         return new WorldModelConfig(64, 16, 64, 2, 4, 256,
                 proprioDim, 10, 10, 10,

@@ -3,8 +3,8 @@ package dev.qwm.training.train;
 import dev.qwm.training.model.WorldModelConfig;
 
 /**
- * FLOP count of planning with a model, for sizing against DESIGN §6 (issue 6: one FP32 CEM step of 300 candidates
- * x horizon 5 at most 8 GFLOP for Wall and 20 GFLOP for PushT). Matrix products only (2 FLOP per
+ * FLOP count of planning with a model, for sizing against the cost budget (planning README: one FP32 CEM step of
+ * 300 candidates x horizon 5 at most 8 GFLOP for Wall and 20 GFLOP for PushT). Matrix products only (2 FLOP per
  * multiply-accumulate); LayerNorm, softmax and GELU add a few percent.
  */
 public final class CostModel {

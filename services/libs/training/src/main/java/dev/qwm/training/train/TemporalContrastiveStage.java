@@ -27,11 +27,11 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Pre-trains the visual encoder with a temporal InfoNCE objective (feasibility.md §4): a positive pair is two
- * frames of one trajectory 1..{@code maxGap} env steps apart; the other pairs of the batch are the negatives.
- * The similarity is minus the MSE between the flattened patch latents over a learnable temperature tau, i.e.
- * the very distance the planner's objective uses, so the encoder learns latents whose distance grows with
- * the time (and so the task distance) between frames. The loss is the symmetric cross-entropy over the batch.
+ * Pre-trains the visual encoder with a temporal InfoNCE objective (docs/experiments/feasibility.md): a positive pair is
+ * two frames of one trajectory 1..{@code maxGap} env steps apart; the other pairs of the batch are the negatives. The
+ * similarity is minus the MSE between the flattened patch latents over a learnable temperature tau, i.e. the very
+ * distance the planner's objective uses, so the encoder learns latents whose distance grows with the time (and so the
+ * task distance) between frames. The loss is the symmetric cross-entropy over the batch.
  *
  * <p>Each batch comes from one dataset, cycling through the given ones (e.g. Wall, then PushT), so negatives
  * are frames of the same task. Uses no state and no augmentation.
