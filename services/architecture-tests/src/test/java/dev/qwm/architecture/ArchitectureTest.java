@@ -161,8 +161,6 @@ class ArchitectureTest {
     static final List<KnownCycle> KNOWN_CYCLES = List.of(
             new KnownCycle("analysis: the analyses build report's ResultTable, and the report reads the analyses",
                     "dev.qwm.analysis..", "dev.qwm.analysis.report.ResultTable"),
-            new KnownCycle("cli: cli.study and cli.eval print with the cli package's Table, and the commands use them",
-                    "dev.qwm.cli..", "dev.qwm.cli.Table"),
             new KnownCycle("environments: EnvironmentKind and EnvBenchmark create the environments that implement"
                     + " dev.qwm.env's interfaces", "dev.qwm.env", "dev.qwm.env.wall.", "dev.qwm.env.pusht."),
             new KnownCycle("planner: the worker publishes through messaging's EventPublisher, and messaging's"
