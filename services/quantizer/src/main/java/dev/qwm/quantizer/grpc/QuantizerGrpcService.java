@@ -1,11 +1,11 @@
 package dev.qwm.quantizer.grpc;
 
-import dev.qwm.api.quantizer.v1.GetQuantizationJobRequest;
-import dev.qwm.api.quantizer.v1.GetQuantizationJobResponse;
-import dev.qwm.api.quantizer.v1.JobState;
+import dev.qwm.api.quantizer.v1.QuantizerApi.GetQuantizationJobRequest;
+import dev.qwm.api.quantizer.v1.QuantizerApi.GetQuantizationJobResponse;
+import dev.qwm.api.quantizer.v1.QuantizerApi.JobState;
 import dev.qwm.api.quantizer.v1.QuantizerService;
-import dev.qwm.api.quantizer.v1.SubmitQuantizationRequest;
-import dev.qwm.api.quantizer.v1.SubmitQuantizationResponse;
+import dev.qwm.api.quantizer.v1.QuantizerApi.SubmitQuantizationRequest;
+import dev.qwm.api.quantizer.v1.QuantizerApi.SubmitQuantizationResponse;
 import dev.qwm.quant.recipe.Recipe;
 import dev.qwm.quant.recipe.RecipeException;
 import dev.qwm.quantizer.job.Artifact;

@@ -8,11 +8,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwm.api.common.v1.ModelComponent;
-import dev.qwm.api.quantizer.v1.ActivationGranularity;
-import dev.qwm.api.quantizer.v1.CalibrationSettings;
-import dev.qwm.api.quantizer.v1.ModuleRecipe;
-import dev.qwm.api.quantizer.v1.QuantMethod;
+import dev.qwm.api.quantizer.v1.QuantizerApi;
 import dev.qwm.quant.recipe.Presets;
+import dev.qwm.quant.recipe.QuantMethod;
 import dev.qwm.quant.recipe.Recipe;
 import dev.qwm.quant.recipe.RecipeException;
 import dev.qwm.quant.recipe.RecipeIo;
@@ -54,7 +52,7 @@ public final class RecipeRequests {
      * {@code recipe}.
      */
     public static Recipe fromSubmission(String preset, List<ModelComponent> presetModules,
-                                        dev.qwm.api.quantizer.v1.Recipe recipe) {
+                                        QuantizerApi.Recipe recipe) {
         if (!preset.isBlank()) {
             return fromPreset(preset, presetModules, recipe);
         }
@@ -83,8 +81,8 @@ public final class RecipeRequests {
                 throw new RecipeException("preset '" + preset + "' needs modules: encoder, predictor or both");
             }
             r = Presets.recipe(preset, WorldModelModule.parseSelection(modules),
-                    method == null || method.isBlank() ? dev.qwm.quant.recipe.QuantMethod.RTN
-                            : dev.qwm.quant.recipe.QuantMethod.parse(method));
+                    method == null || method.isBlank() ? QuantMethod.RTN
+                            : QuantMethod.parse(method));
         } else if (hasYaml) {
             if ((modules != null && !modules.isBlank()) || (method != null && !method.isBlank())) {
                 throw new RecipeException("modules and method go with a preset; recipe_yaml names its own modules and methods");
@@ -118,7 +116,7 @@ public final class RecipeRequests {
         }
     }
 
-    private static Recipe fromPreset(String preset, List<ModelComponent> presetModules, dev.qwm.api.quantizer.v1.Recipe recipe) {
+    private static Recipe fromPreset(String preset, List<ModelComponent> presetModules, QuantizerApi.Recipe recipe) {
         if (presetModules.isEmpty()) {
             throw new RecipeException("preset '" + preset + "' needs modules: encoder, predictor or both");
         }
@@ -127,19 +125,19 @@ public final class RecipeRequests {
             modules.add(module(presetModules.get(i), "preset_modules[" + i + "]"));
         }
         // With a preset, recipe.modules may only choose the method and its parameters.
-        dev.qwm.quant.recipe.QuantMethod method = null;
+        QuantMethod method = null;
         Map<String, String> parameters = new LinkedHashMap<>();
         for (int i = 0; i < recipe.getModulesCount(); i++) {
-            ModuleRecipe m = recipe.getModules(i);
+            QuantizerApi.ModuleRecipe m = recipe.getModules(i);
             String where = "recipe.modules[" + i + "]";
             if (m.getWeightBits() != 0 || m.getWeightGroupSize() != 0 || m.getActivationBits() != 0
-                    || m.getActivationGranularity() != ActivationGranularity.ACTIVATION_GRANULARITY_UNSPECIFIED
+                    || m.getActivationGranularity() != QuantizerApi.ActivationGranularity.ACTIVATION_GRANULARITY_UNSPECIFIED
                     || !m.getLayerPattern().isEmpty()) {
                 throw new RecipeException(where + ": with preset '" + preset + "' a recipe module may only set method"
                         + " and parameters; give a full recipe without a preset to choose bits, groups or layers");
             }
-            if (m.getMethod() != QuantMethod.QUANT_METHOD_UNSPECIFIED) {
-                dev.qwm.quant.recipe.QuantMethod mm = method(m.getMethod(), where);
+            if (m.getMethod() != QuantizerApi.QuantMethod.QUANT_METHOD_UNSPECIFIED) {
+                QuantMethod mm = method(m.getMethod(), where);
                 if (method != null && method != mm) {
                     throw new RecipeException(where + ": method " + mm.id() + " contradicts " + method.id()
                             + "; a preset applies one method to its modules");
@@ -149,7 +147,7 @@ public final class RecipeRequests {
             parameters.putAll(m.getParametersMap());
         }
         Recipe base = Presets.recipe(preset, List.copyOf(modules),
-                method == null ? dev.qwm.quant.recipe.QuantMethod.RTN : method);
+                method == null ? QuantMethod.RTN : method);
         ObjectNode tree = tree(base);
         if (!parameters.isEmpty()) {
             for (WorldModelModule module : modules) {
@@ -161,12 +159,12 @@ public final class RecipeRequests {
         return RecipeIo.fromJson(tree.toString());
     }
 
-    private static Recipe fromProto(dev.qwm.api.quantizer.v1.Recipe recipe) {
-        Map<WorldModelModule, ModuleRecipe> defaults = new LinkedHashMap<>();
-        Map<WorldModelModule, List<ModuleRecipe>> patterned = new LinkedHashMap<>();
-        Map<ModuleRecipe, String> where = new LinkedHashMap<>();
+    private static Recipe fromProto(QuantizerApi.Recipe recipe) {
+        Map<WorldModelModule, QuantizerApi.ModuleRecipe> defaults = new LinkedHashMap<>();
+        Map<WorldModelModule, List<QuantizerApi.ModuleRecipe>> patterned = new LinkedHashMap<>();
+        Map<QuantizerApi.ModuleRecipe, String> where = new LinkedHashMap<>();
         for (int i = 0; i < recipe.getModulesCount(); i++) {
-            ModuleRecipe m = recipe.getModules(i);
+            QuantizerApi.ModuleRecipe m = recipe.getModules(i);
             String w = "recipe.modules[" + i + "]";
             where.put(m, w);
             WorldModelModule module = module(m.getModule(), w + ".module");
@@ -189,8 +187,8 @@ public final class RecipeRequests {
         tree.put("name", recipe.getName().isBlank() ? derivedName(recipe) : recipe.getName());
         ObjectNode modules = tree.putObject("modules");
         for (WorldModelModule module : WorldModelModule.values()) {
-            ModuleRecipe base = defaults.get(module);
-            List<ModuleRecipe> rules = patterned.getOrDefault(module, List.of());
+            QuantizerApi.ModuleRecipe base = defaults.get(module);
+            List<QuantizerApi.ModuleRecipe> rules = patterned.getOrDefault(module, List.of());
             if (base == null && rules.isEmpty()) {
                 continue;
             }
@@ -203,8 +201,8 @@ public final class RecipeRequests {
                 layers.add(NODES.objectNode().put("match", "re:.*").put("skip", true));
             }
             String w = where.get(base);
-            dev.qwm.quant.recipe.QuantMethod method = base.getMethod() == QuantMethod.QUANT_METHOD_UNSPECIFIED
-                    ? dev.qwm.quant.recipe.QuantMethod.RTN : method(base.getMethod(), w + ".method");
+            QuantMethod method = base.getMethod() == QuantizerApi.QuantMethod.QUANT_METHOD_UNSPECIFIED
+                    ? QuantMethod.RTN : method(base.getMethod(), w + ".method");
             node.put("method", method.id());
             if (base.getWeightBits() == 0) {
                 throw new RecipeException(w + ": weight_bits is required (8, 6, 4, 3 or 2)");
@@ -214,12 +212,12 @@ public final class RecipeRequests {
             if (!base.getParametersMap().isEmpty()) {
                 node.set("options", options(base.getParametersMap(), method, w + ".parameters"));
             }
-            for (ModuleRecipe rule : rules) {
+            for (QuantizerApi.ModuleRecipe rule : rules) {
                 String rw = where.get(rule);
                 ObjectNode r = NODES.objectNode();
                 r.put("match", "re:" + rule.getLayerPattern());
-                dev.qwm.quant.recipe.QuantMethod ruleMethod = method;
-                if (rule.getMethod() != QuantMethod.QUANT_METHOD_UNSPECIFIED) {
+                QuantMethod ruleMethod = method;
+                if (rule.getMethod() != QuantizerApi.QuantMethod.QUANT_METHOD_UNSPECIFIED) {
                     ruleMethod = method(rule.getMethod(), rw + ".method");
                     r.put("method", ruleMethod.id());
                 }
@@ -243,12 +241,12 @@ public final class RecipeRequests {
         return RecipeIo.fromJson(tree.toString());
     }
 
-    private static void applyCalibration(ObjectNode tree, dev.qwm.api.quantizer.v1.Recipe recipe) {
+    private static void applyCalibration(ObjectNode tree, QuantizerApi.Recipe recipe) {
         if (!recipe.hasCalibration()) {
             return;
         }
         // proto3 cannot tell 0 from absent: 0 keeps the recipe's (or the default) value
-        CalibrationSettings c = recipe.getCalibration();
+        QuantizerApi.CalibrationSettings c = recipe.getCalibration();
         ObjectNode node = calibrationNode(tree);
         if (c.getEpisodes() != 0) {
             node.put("episodes", c.getEpisodes());
@@ -275,7 +273,7 @@ public final class RecipeRequests {
         return (int) v;
     }
 
-    private static ObjectNode weights(ModuleRecipe m) {
+    private static ObjectNode weights(QuantizerApi.ModuleRecipe m) {
         ObjectNode w = NODES.objectNode().put("bits", m.getWeightBits());
         if (m.getWeightGroupSize() == 0) {
             w.put("group", "channel");
@@ -285,7 +283,7 @@ public final class RecipeRequests {
         return w;
     }
 
-    private static ObjectNode activations(ModuleRecipe m, int defaultBits) {
+    private static ObjectNode activations(QuantizerApi.ModuleRecipe m, int defaultBits) {
         ObjectNode a = NODES.objectNode().put("bits", m.getActivationBits() == 0 ? defaultBits : m.getActivationBits());
         switch (m.getActivationGranularity()) {
             case ACTIVATION_GRANULARITY_PER_TENSOR -> a.put("granularity", "tensor");
@@ -301,7 +299,7 @@ public final class RecipeRequests {
      * Method parameters by name: {@code section.field} (e.g. {@code gptq.damp}) or a bare field of the entry's own
      * method's section (e.g. {@code alpha} for SmoothQuant, {@code epochs} for OmniQuant).
      */
-    private static ObjectNode options(Map<String, String> parameters, dev.qwm.quant.recipe.QuantMethod method, String where) {
+    private static ObjectNode options(Map<String, String> parameters, QuantMethod method, String where) {
         ObjectNode options = NODES.objectNode();
         for (Map.Entry<String, String> p : new TreeMap<>(parameters).entrySet()) {
             String key = p.getKey().trim();
@@ -312,7 +310,7 @@ public final class RecipeRequests {
                 section = key.substring(0, dot);
                 field = key.substring(dot + 1);
             } else {
-                if (method == dev.qwm.quant.recipe.QuantMethod.RTN) {
+                if (method == QuantMethod.RTN) {
                     throw new RecipeException(where + ": parameter '" + key + "': rtn has no parameters (name them"
                             + " section.field, e.g. gptq.damp, for another method)");
                 }
@@ -356,25 +354,25 @@ public final class RecipeRequests {
         };
     }
 
-    private static dev.qwm.quant.recipe.QuantMethod method(QuantMethod m, String where) {
+    private static QuantMethod method(QuantizerApi.QuantMethod m, String where) {
         return switch (m) {
-            case QUANT_METHOD_RTN -> dev.qwm.quant.recipe.QuantMethod.RTN;
-            case QUANT_METHOD_OMSE -> dev.qwm.quant.recipe.QuantMethod.OMSE;
-            case QUANT_METHOD_AWQ -> dev.qwm.quant.recipe.QuantMethod.AWQ;
-            case QUANT_METHOD_SMOOTHQUANT -> dev.qwm.quant.recipe.QuantMethod.SMOOTHQUANT;
-            case QUANT_METHOD_OMNIQUANT -> dev.qwm.quant.recipe.QuantMethod.OMNIQUANT;
-            case QUANT_METHOD_GPTQ -> dev.qwm.quant.recipe.QuantMethod.GPTQ;
+            case QUANT_METHOD_RTN -> QuantMethod.RTN;
+            case QUANT_METHOD_OMSE -> QuantMethod.OMSE;
+            case QUANT_METHOD_AWQ -> QuantMethod.AWQ;
+            case QUANT_METHOD_SMOOTHQUANT -> QuantMethod.SMOOTHQUANT;
+            case QUANT_METHOD_OMNIQUANT -> QuantMethod.OMNIQUANT;
+            case QUANT_METHOD_GPTQ -> QuantMethod.GPTQ;
             default -> throw new RecipeException(where + " is " + m + ", not a method this service knows");
         };
     }
 
     /** A name for a recipe sent without one, e.g. {@code w4a16-g128-gptq-predictor}. */
-    private static String derivedName(dev.qwm.api.quantizer.v1.Recipe recipe) {
+    private static String derivedName(QuantizerApi.Recipe recipe) {
         Set<String> formats = new LinkedHashSet<>();
         Set<String> modules = new LinkedHashSet<>();
-        for (ModuleRecipe m : recipe.getModulesList()) {
+        for (QuantizerApi.ModuleRecipe m : recipe.getModulesList()) {
             int abits = m.getActivationBits() == 0 ? 16 : m.getActivationBits();
-            String method = m.getMethod() == QuantMethod.QUANT_METHOD_UNSPECIFIED ? "rtn"
+            String method = m.getMethod() == QuantizerApi.QuantMethod.QUANT_METHOD_UNSPECIFIED ? "rtn"
                     : m.getMethod().name().substring("QUANT_METHOD_".length()).toLowerCase(Locale.ROOT);
             formats.add("w" + m.getWeightBits() + "a" + abits + (m.getWeightGroupSize() == 0 ? "" : "-g" + m.getWeightGroupSize())
                     + "-" + method + (m.getLayerPattern().isEmpty() ? "" : "-layers"));

@@ -6,10 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.qwm.api.common.v1.ModelComponent;
-import dev.qwm.api.quantizer.v1.ActivationGranularity;
-import dev.qwm.api.quantizer.v1.CalibrationSettings;
-import dev.qwm.api.quantizer.v1.ModuleRecipe;
-import dev.qwm.api.quantizer.v1.QuantMethod;
+import dev.qwm.api.quantizer.v1.QuantizerApi;
+import dev.qwm.api.quantizer.v1.QuantizerApi.ActivationGranularity;
+import dev.qwm.api.quantizer.v1.QuantizerApi.CalibrationSettings;
+import dev.qwm.api.quantizer.v1.QuantizerApi.ModuleRecipe;
+import dev.qwm.api.quantizer.v1.QuantizerApi.QuantMethod;
 import dev.qwm.quant.recipe.ActivationSpec;
 import dev.qwm.quant.recipe.LayerRule;
 import dev.qwm.quant.recipe.Presets;
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.Test;
 
 class RecipeRequestsTest {
 
-    private static final dev.qwm.api.quantizer.v1.Recipe NONE = dev.qwm.api.quantizer.v1.Recipe.getDefaultInstance();
+    private static final QuantizerApi.Recipe NONE = QuantizerApi.Recipe.getDefaultInstance();
 
     @Test
     void aPresetIsTheSameRecipeOverGrpcHttpAndTheLibrary() {
@@ -59,7 +60,7 @@ class RecipeRequestsTest {
 
     @Test
     void aFullRecipeMapsModulesLayerPatternsAndParameters() {
-        dev.qwm.api.quantizer.v1.Recipe proto = NONE.toBuilder().setName("mixed")
+        QuantizerApi.Recipe proto = NONE.toBuilder().setName("mixed")
                 .addModules(ModuleRecipe.newBuilder().setModule(ModelComponent.MODEL_COMPONENT_PREDICTOR)
                         .setMethod(QuantMethod.QUANT_METHOD_GPTQ).setWeightBits(4).setWeightGroupSize(128)
                         .putParameters("damp", "0.02").putParameters("actOrder", "true"))
