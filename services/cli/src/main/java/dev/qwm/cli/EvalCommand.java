@@ -8,6 +8,7 @@ import dev.qwm.cli.options.OrtThreadsOption;
 import dev.qwm.cli.options.PlannerBudgetOptions;
 import dev.qwm.cli.options.PushtDatasetOption;
 import dev.qwm.env.EnvironmentKind;
+import dev.qwm.files.StagedWrite;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.SessionConfig;
 import dev.qwm.planning.DataSplit;
@@ -39,6 +40,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
@@ -120,6 +122,10 @@ public final class EvalCommand implements Callable<Integer> {
             + "budget or seeding.")
     boolean resume;
 
+    @Option(names = "--force", description = "Replace an existing --results FILE and its episode log (both kept whole "
+            + "until the new run is complete).")
+    boolean force;
+
     @Override
     public Integer call() throws Exception {
         ModelBundle bundle = subject.bundle == null ? null : ModelBundle.read(subject.bundle);
@@ -147,29 +153,44 @@ public final class EvalCommand implements Callable<Integer> {
         if (resume && results == null) {
             throw new IllegalArgumentException("--resume goes on from the episode log of --results FILE: give --results");
         }
-        EpisodeLog episodeLog = null;
-        if (results != null) {
-            Path logFile = EpisodeLog.beside(results);
-            if (resume) {
-                episodeLog = EpisodeLog.resume(logFile, System.err::println);
-                System.err.printf(Locale.ROOT, "resuming: %d of %d episodes finished in %s%n",
-                        episodeLog.finished().size(), episodes, logFile);
-            } else {
-                episodeLog = EpisodeLog.create(logFile);
+        Path logFile = results == null ? null : EpisodeLog.beside(results);
+        if (results != null && !resume) {
+            // a finished or interrupted run's results: refused before any planning, never emptied
+            String hint = "pass --resume to go on from it, or --force to replace it";
+            StagedWrite.file(results, "--results", "evaluation report").force(force).replaceHint(hint).check();
+            StagedWrite.file(logFile, "--results", "episode log").force(force).replaceHint(hint).check();
+        }
+        EvalRun run = log -> {
+            Map<Integer, EpisodeResult> finished = log == null ? Map.of() : log.finished();
+            try (EpisodeLog closed = log; ProgressBar bar = new ProgressBarBuilder().setTaskName("eval " + label)
+                    .setInitialMax(episodes).setUnit(" ep", 1).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
+                    .startsFrom(finished.size(), Duration.ZERO)
+                    .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+                ProgressListener progress = new ProgressListener(bar, budget, closed);
+                progress.alreadyFinished(finished.values());
+                return Evaluation.run(source, models, planner, budget, settings, progress, finished);
             }
-        }
-        Map<Integer, EpisodeResult> finished = episodeLog == null ? Map.of() : episodeLog.finished();
+        };
         EvaluationReport report;
-        try (EpisodeLog log = episodeLog; ProgressBar bar = new ProgressBarBuilder().setTaskName("eval " + label)
-                .setInitialMax(episodes).setUnit(" ep", 1).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
-                .startsFrom(finished.size(), Duration.ZERO)
-                .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
-            ProgressListener progress = new ProgressListener(bar, budget, log);
-            progress.alreadyFinished(finished.values());
-            report = Evaluation.run(source, models, planner, budget, settings, progress, finished);
+        if (logFile == null) {
+            report = run.evaluate(null);
+        } else if (resume) {
+            EpisodeLog log = EpisodeLog.resume(logFile, System.err::println);
+            System.err.printf(Locale.ROOT, "resuming: %d of %d episodes finished in %s%n", log.finished().size(),
+                    episodes, logFile);
+            report = run.evaluate(log);
+        } else if (Files.exists(logFile)) {
+            // --force over an old log: the new one is written beside it and replaces it once the run is complete
+            report = StagedWrite.file(logFile, "--results", "episode log").force(true)
+                    .write(staged -> run.evaluate(EpisodeLog.create(staged)));
+        } else {
+            report = run.evaluate(EpisodeLog.create(logFile));
         }
         if (results != null) {
-            JSON.writeValue(results.toFile(), report);
+            StagedWrite.file(results, "--results", "evaluation report").force(true).write(staged -> {
+                JSON.writeValue(staged.toFile(), report);
+                return null;
+            });
         }
         if (json) {
             System.out.println(JSON.writeValueAsString(EvalSummary.of(report)));
@@ -177,6 +198,12 @@ public final class EvalCommand implements Callable<Integer> {
             EvalTable.print(report, System.out);
         }
         return 0;
+    }
+
+    /** One evaluation writing its finished episodes to {@code log} (null: none), which it closes. */
+    @FunctionalInterface
+    private interface EvalRun {
+        EvaluationReport evaluate(EpisodeLog log) throws java.io.IOException;
     }
 
     private String environment(ModelBundle bundle) {

@@ -99,6 +99,46 @@ class EvalCommandTest {
         assertTrue(err.toString().contains("finished episode 0 ran"), err.toString());
     }
 
+    @Test
+    void anExistingReportAndLogAreNeverEmptiedAndReplacedOnlyWithForce(@TempDir Path dir) throws Exception {
+        Path results = dir.resolve("run.json");
+        Path log = Path.of(results + ".episodes.jsonl");
+        String[] run = {"eval", "--oracle", "--env", "wall", "--episodes", "2", "--max-iter", "2", "--opt-steps", "3",
+                "--json", "--results", results.toString()};
+        stdoutOf(run);
+        byte[] report = java.nio.file.Files.readAllBytes(results);
+        byte[] episodes = java.nio.file.Files.readAllBytes(log);
+
+        StringWriter err = new StringWriter();
+        var cli = QwmCommand.commandLine();
+        cli.setErr(new PrintWriter(err));
+        assertEquals(1, cli.execute(run));
+        assertTrue(err.toString().contains("--results " + results + " already holds an evaluation report; pass --resume "
+                + "to go on from it, or --force to replace it"), err.toString());
+        assertTrue(java.util.Arrays.equals(report, java.nio.file.Files.readAllBytes(results)));
+        assertTrue(java.util.Arrays.equals(episodes, java.nio.file.Files.readAllBytes(log)), "the episode log is untouched");
+
+        // the log alone (a run interrupted before its report) is refused just the same
+        java.nio.file.Files.delete(results);
+        err = new StringWriter();
+        cli = QwmCommand.commandLine();
+        cli.setErr(new PrintWriter(err));
+        assertEquals(1, cli.execute(run));
+        assertTrue(err.toString().contains("--results " + log + " already holds an episode log"), err.toString());
+        assertTrue(java.util.Arrays.equals(episodes, java.nio.file.Files.readAllBytes(log)));
+
+        String[] forced = java.util.Arrays.copyOf(run, run.length + 1);
+        forced[run.length] = "--force";
+        forced[5] = "3"; // --episodes 3
+        stdoutOf(forced);
+        assertEquals(3, java.nio.file.Files.readAllLines(log).size(), "the new run's log replaced the old one");
+        assertEquals(3, new ObjectMapper().readTree(results.toFile()).get("results").size());
+        try (var files = java.nio.file.Files.list(dir)) {
+            assertEquals(java.util.List.of("run.json", "run.json.episodes.jsonl"),
+                    files.map(p -> p.getFileName().toString()).sorted().toList(), "no staging file is left");
+        }
+    }
+
     private static String stdoutOf(String... args) {
         PrintStream stdout = System.out;
         ByteArrayOutputStream out = new ByteArrayOutputStream();

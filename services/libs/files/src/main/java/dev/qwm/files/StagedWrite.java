@@ -124,22 +124,22 @@ public final class StagedWrite {
             return this;
         }
         if (folder && !Files.isDirectory(target)) {
-            throw new IllegalArgumentException(option + " " + shown + " is a file, not a folder for a " + kind
+            throw new IllegalArgumentException(option + " " + shown + " is a file, not a folder for " + article(kind)
                     + "; refusing to replace it, --force or not (choose another " + option + ")");
         }
         if (!folder && Files.isDirectory(target)) {
-            throw new IllegalArgumentException(option + " " + shown + " is a folder, not a " + kind
+            throw new IllegalArgumentException(option + " " + shown + " is a folder, not " + article(kind)
                     + " file; refusing to replace it, --force or not (choose another " + option + ")");
         }
         if (folder && isEmptyFolder(target)) {
             return this;
         }
         if (!holdsOne.test(target)) {
-            throw new IllegalArgumentException(option + " " + shown + " exists and does not hold a " + kind
+            throw new IllegalArgumentException(option + " " + shown + " exists and does not hold " + article(kind)
                     + "; refusing to replace it, --force or not (choose another " + option + ")");
         }
         if (!force) {
-            throw new IllegalArgumentException(option + " " + shown + " already holds a " + kind + "; " + replaceHint);
+            throw new IllegalArgumentException(option + " " + shown + " already holds " + article(kind) + "; " + replaceHint);
         }
         return this;
     }
@@ -211,6 +211,10 @@ public final class StagedWrite {
             throw new IOException("cannot rename " + staged + " to " + target + " atomically (" + e.getMessage() + ")", e);
         }
         syncFolder(parent);
+    }
+
+    private static String article(String noun) {
+        return ("aeiou".indexOf(Character.toLowerCase(noun.charAt(0))) >= 0 ? "an " : "a ") + noun;
     }
 
     /** The real path of {@code p} (symlinks resolved) as far as it exists, the rest appended. */
