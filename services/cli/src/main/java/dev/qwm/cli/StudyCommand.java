@@ -75,7 +75,7 @@ public final class StudyCommand implements Runnable {
 
         @Override
         public void run() {
-            StudySpec spec = StudySpec.read(specFile);
+            StudySpec spec = StudySpec.read(specFile, !endpoints.remote()); // every field checked before the stack starts
             LocalStack stack = new LocalStack();
             if (!endpoints.remote()) {
                 stack.up(planners, msg -> System.out.println("qwm: " + msg));

@@ -181,6 +181,28 @@ class PredictorServiceIT {
     }
 
     @Test
+    void theGrpcMessageLimitIsTheOneThatAppliesAndAnswersResourceExhausted() {
+        ModelBundle bundle = bundle();
+        String id = open(Requests.open(bundle, bundle, wallAt(20, 40), wallAt(45, 15), 1f));
+        // a deadline of its own: what is asserted is the status, not how fast a loaded machine moves 20 MiB
+        var predictor = PredictorServiceGrpc.newBlockingStub(channel).withDeadlineAfter(15, TimeUnit.MINUTES);
+        // 20 MiB: above the HTTP server's default body limit, inside the 64 MiB gRPC one. It must reach the service
+        // (which names what is wrong with it), not be cut off with a connection reset.
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> predictor.rollout(
+                dev.qwm.api.predictor.v1.RolloutRequest.newBuilder().setSessionId(id)
+                        .setActions(Tensors.of(new float[1024 * 5 * 1024], 1024, 5, 1024)).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), String.valueOf(e.getStatus()));
+        assertTrue(e.getStatus().getDescription().contains("values per macro action"), e.getStatus().getDescription());
+        // 70 MiB: over the gRPC limit, answered as such
+        e = assertThrows(StatusRuntimeException.class, () -> predictor.rollout(
+                dev.qwm.api.predictor.v1.RolloutRequest.newBuilder().setSessionId(id)
+                        .setActions(Tensors.of(new float[1024 * 5 * 3584], 1024, 5, 3584)).build()));
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), String.valueOf(e.getStatus()));
+        predictor.closeSession(CloseSessionRequest.newBuilder().setSessionId(id).build());
+        opened.remove(id); // closed here: the shared stub's deadline may have passed on a loaded machine
+    }
+
+    @Test
     void errorsCarryTheirStatusAndSayWhatIsWrong() {
         ModelBundle bundle = bundle();
         int actionDim = bundle.manifest().actionDim();

@@ -7,7 +7,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.planning.PlannerBudget;
+import dev.qwm.quant.recipe.CalibrationSettings;
+import dev.qwm.quant.recipe.Presets;
+import dev.qwm.quant.recipe.QuantMethod;
+import dev.qwm.quant.recipe.RecipeIo;
+import dev.qwm.quant.recipe.WorldModelModule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,12 +85,27 @@ public record StudySpec(String name, String environment, String bundle, Integer 
         }
     }
 
+    /** Episodes per configuration: the planner service's limit too. */
+    public static final int MAX_EPISODES = 10_000;
+    /** Episodes of a whole study (configurations x episodes). */
+    public static final int MAX_STUDY_EPISODES = 100_000;
+    /** Seeds are 32-bit (numpy's RandomState). */
+    static final long MAX_SEED = 0xFFFF_FFFFL;
+
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-    /** Reads and validates a spec; every problem is reported with the file and the field. */
+    /** Reads and validates a spec, its bundle included; every problem is reported with the file and the field. */
     public static StudySpec read(Path file) {
+        return read(file, true);
+    }
+
+    /**
+     * @param localBundle whether the bundle path is a folder on this machine (the local stack) and is checked here;
+     *                    for a remote stack it is a path in that stack's store, checked by the planner service
+     */
+    public static StudySpec read(Path file, boolean localBundle) {
         String text;
         try {
             text = Files.readString(file);
@@ -105,7 +126,7 @@ public record StudySpec(String name, String environment, String bundle, Integer 
             throw new IllegalArgumentException(file + " is empty");
         }
         Path base = file.toAbsolutePath().getParent();
-        return spec.validated(file.toString(), base);
+        return spec.validated(file.toString(), base, localBundle);
     }
 
     private static String path(UnrecognizedPropertyException e) {
@@ -126,7 +147,7 @@ public record StudySpec(String name, String environment, String bundle, Integer 
     }
 
     /** Checks every field; resolves the bundle and recipe paths against the spec's folder if relative. */
-    StudySpec validated(String origin, Path base) {
+    StudySpec validated(String origin, Path base, boolean localBundle) {
         List<String> problems = new ArrayList<>();
         if (name == null || name.isBlank()) {
             problems.add("name is missing");
@@ -137,11 +158,37 @@ public record StudySpec(String name, String environment, String bundle, Integer 
         if (bundle == null || bundle.isBlank()) {
             problems.add("bundle (the FP model bundle folder) is missing");
         }
-        if (episodes == null || episodes < 1) {
-            problems.add("episodes (per configuration) must be at least 1");
+        if (episodes == null || episodes < 1 || episodes > MAX_EPISODES) {
+            problems.add("episodes (per configuration) must be 1.." + MAX_EPISODES + ", got " + episodes);
         }
         if (seeds != null && seeds.split() != null && !Set.of("validation", "train").contains(seeds.split())) {
             problems.add("seeds.split must be validation or train, got '" + seeds.split() + "'");
+        }
+        long seedBase = seeds == null || seeds.base() == null ? 99 : seeds.base();
+        long seedOffset = seeds == null || seeds.offset() == null ? 1 : seeds.offset();
+        if (seedBase < 0 || seedOffset < 0) {
+            problems.add("seeds.base and seeds.offset must not be negative (episode n plans seed base*n + offset), got "
+                    + seedBase + " and " + seedOffset);
+        } else if (episodes != null && episodes >= 1 && episodes <= MAX_EPISODES
+                && seedBase * (episodes - 1) + seedOffset > MAX_SEED) {
+            problems.add("the last episode's seed " + seedBase + "*" + (episodes - 1) + "+" + seedOffset
+                    + " is above " + MAX_SEED + " (seeds are 32-bit)");
+        }
+        String bundleEnvironment = null;
+        if (localBundle && bundle != null && !bundle.isBlank()) {
+            Path dir = base.resolve(bundle).normalize();
+            if (!Files.isRegularFile(dir.resolve(ModelBundle.MANIFEST_FILE))) {
+                problems.add("bundle " + bundle + " is not a model bundle (no " + dir.resolve(ModelBundle.MANIFEST_FILE) + ")");
+            } else {
+                try {
+                    bundleEnvironment = ModelBundle.parseManifest(dir.resolve(ModelBundle.MANIFEST_FILE)).environment();
+                } catch (RuntimeException e) {
+                    problems.add("bundle " + bundle + ": " + e.getMessage());
+                }
+            }
+        }
+        if (bundleEnvironment != null && environment != null && !bundleEnvironment.equals(environment)) {
+            problems.add("bundle " + bundle + " is a " + bundleEnvironment + " model, the study is " + environment);
         }
         if (recipes == null || recipes.isEmpty()) {
             problems.add("recipes is empty: list at least {name: fp32}");
@@ -161,16 +208,34 @@ public record StudySpec(String name, String environment, String bundle, Integer 
                 if (r.modules() != null && !Set.of("encoder", "predictor", "both").contains(r.modules())) {
                     problems.add(where + ": modules must be encoder, predictor or both, got '" + r.modules() + "'");
                 }
-                if (r.calibrationEpisodes() != null && r.calibrationEpisodes() < 1) {
-                    problems.add(where + ": calibration_episodes must be at least 1");
+                if (r.calibrationEpisodes() != null && (r.calibrationEpisodes() < 1
+                        || r.calibrationEpisodes() > CalibrationSettings.MAX_EPISODES)) {
+                    problems.add(where + ": calibration_episodes must be 1.." + CalibrationSettings.MAX_EPISODES + ", got "
+                            + r.calibrationEpisodes());
                 }
-                if (r.quantIter() != null && r.quantIter() < 1) {
-                    problems.add(where + ": quant_iter must be at least 1");
+                if (r.quantIter() != null && (r.quantIter() < 1 || r.quantIter() > CalibrationSettings.MAX_QUANT_ITER)) {
+                    problems.add(where + ": quant_iter must be 1.." + CalibrationSettings.MAX_QUANT_ITER + ", got " + r.quantIter());
                 }
                 if (r.isFullPrecision() && (r.modules() != null || r.method() != null)) {
                     problems.add(where + ": modules/method without a preset or recipe");
                 }
+                // what the quantizer service would refuse once the stack is up, refused now
+                try {
+                    if (r.preset() != null) {
+                        Presets.recipe(r.preset(), WorldModelModule.parseSelection(r.modules() == null ? "both" : r.modules()),
+                                QuantMethod.parse(r.method() == null ? "rtn" : r.method())).validate();
+                    } else if (r.recipe() != null) {
+                        RecipeIo.read(base.resolve(r.recipe())).validate();
+                    }
+                } catch (RuntimeException e) {
+                    problems.add(where + ": " + e.getMessage());
+                }
             }
+        }
+        int cells = (recipes == null ? 0 : recipes.size()) * (budgets == null || budgets.isEmpty() ? 1 : budgets.size());
+        if (episodes != null && (long) cells * episodes > MAX_STUDY_EPISODES) {
+            problems.add(cells + " configurations x " + episodes + " episodes = " + (long) cells * episodes
+                    + " episodes; a study has at most " + MAX_STUDY_EPISODES);
         }
         if (known(environment)) {
             for (int i = 0; budgets != null && i < budgets.size(); i++) {

@@ -46,6 +46,13 @@ public interface PredictorConfig {
     int maxHorizon();
 
     /**
+     * Candidates x horizon of one Rollout call: what its predictor time grows with. Each limit alone allows
+     * 1024 x 256 (44 s of one core); CEM needs 300 x 5, the divergence replay 1 x 250.
+     */
+    @WithDefault("16384")
+    int maxCandidateSteps();
+
+    /**
      * How long a Rollout call may wait in the queue for calls of other sessions to merge with (same predictor
      * artifact and horizon). It waits only while other sessions on the artifact are open and not yet in the batch.
      */

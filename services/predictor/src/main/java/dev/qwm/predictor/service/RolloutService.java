@@ -261,6 +261,11 @@ public class RolloutService {
             throw new IllegalArgumentException("actions have horizon " + horizon + "; this service accepts 1.."
                     + config.maxHorizon() + " (predictor.max-horizon)");
         }
+        if (candidates * horizon > config.maxCandidateSteps()) {
+            throw new IllegalArgumentException("actions carry " + candidates + " candidates x horizon " + horizon + " = "
+                    + candidates * horizon + " candidate steps; this service accepts at most " + config.maxCandidateSteps()
+                    + " per call (predictor.max-candidate-steps)");
+        }
         if (t.getShape(2) != actionDim) {
             throw new IllegalArgumentException("actions have " + t.getShape(2) + " values per macro action; the"
                     + " session's predictor takes " + actionDim + " (normalized, env action dim x frameskip)");

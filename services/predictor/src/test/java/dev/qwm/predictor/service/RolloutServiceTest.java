@@ -426,6 +426,18 @@ class RolloutServiceTest {
     }
 
     @Test
+    void candidatesTimesHorizonIsBoundedAsAWhole() {
+        try (Fixture f = new Fixture(TestConfig.defaults().withMaxCandidateSteps(64))) {
+            String id = f.service.openSession(Requests.open(bundle, bundle, wallAt(20, 40), wallAt(45, 15), 1f)).getSessionId();
+            // 32 candidates and horizon 4 are each within their own limits; together they are 128 candidate steps
+            refused(() -> f.service.rollout(Requests.rollout(id, Requests.randomActions(1, 32, 4, actionDim), false)),
+                    "32 candidates x horizon 4 = 128 candidate steps", "at most 64", "predictor.max-candidate-steps");
+            assertEquals(16, f.service.rollout(Requests.rollout(id, Requests.randomActions(1, 16, 4, actionDim), false))
+                    .getLossesCount());
+        }
+    }
+
+    @Test
     void badRequestsAreRefusedNamingTheProblem() {
         try (Fixture f = new Fixture(TestConfig.defaults())) {
             Observation start = wallAt(20, 40);

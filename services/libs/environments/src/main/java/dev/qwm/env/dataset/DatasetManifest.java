@@ -64,6 +64,12 @@ public record DatasetManifest(String format, String environment, int imageSize, 
         JSON.writeValue(dir.resolve(FILE_NAME).toFile(), this);
     }
 
+    private static void checkRange(Path file, String field, long value, long min, long max) throws DatasetFormatException {
+        if (value < min || value > max) {
+            throw new DatasetFormatException(file, field + " is " + value + "; a dataset has " + min + ".." + max);
+        }
+    }
+
     /** Reads and checks {@code dir/dataset.json}; a missing or foreign manifest is a {@link DatasetFormatException}. */
     public static DatasetManifest read(Path dir) throws IOException {
         Path file = dir.resolve(FILE_NAME);
@@ -86,8 +92,14 @@ public record DatasetManifest(String format, String environment, int imageSize, 
                 || !m.splits().containsKey(Split.VALIDATION.id())) {
             throw new DatasetFormatException(file, "lists no train and validation splits");
         }
-        if (m.imageSize() < 1 || m.stateDim() < 1 || m.proprioDim() < 1 || m.actionDim() < 1) {
-            throw new DatasetFormatException(file, "has non-positive dimensions");
+        // checked here, before any reader sizes an array by them
+        checkRange(file, "imageSize", m.imageSize(), 1, EpisodeFile.MAX_IMAGE_SIZE);
+        checkRange(file, "stateDim", m.stateDim(), 1, EpisodeFile.MAX_DIM);
+        checkRange(file, "proprioDim", m.proprioDim(), 1, EpisodeFile.MAX_DIM);
+        checkRange(file, "actionDim", m.actionDim(), 1, EpisodeFile.MAX_DIM);
+        checkRange(file, "stepsPerEpisode", m.stepsPerEpisode(), 1, EpisodeFile.MAX_STEPS);
+        for (Split s : Split.values()) {
+            checkRange(file, "splits." + s.id() + ".episodes", m.split(s).episodes(), 0, Integer.MAX_VALUE);
         }
         return m;
     }

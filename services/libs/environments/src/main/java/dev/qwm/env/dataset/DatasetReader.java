@@ -61,7 +61,7 @@ public final class DatasetReader {
 
     /** A whole split in memory; fine without frames or for small datasets. */
     public List<Episode> readAll(Split split, boolean withFrames) throws IOException {
-        List<Episode> out = new ArrayList<>(manifest.split(split).episodes());
+        List<Episode> out = new ArrayList<>(Math.min(manifest.split(split).episodes(), 1024)); // a count, not trusted for memory
         try (EpisodeStream s = episodes(split, withFrames)) {
             for (Episode e; (e = s.next()) != null; ) {
                 out.add(e);

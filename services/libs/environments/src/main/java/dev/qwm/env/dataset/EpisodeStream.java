@@ -31,12 +31,16 @@ public final class EpisodeStream implements Closeable {
     private final int actionDim;
     private final int episodes;
     private final Inflater inflater = new Inflater();
+    /** Deflate cannot compress better than about 1032:1, so a frame block claiming more is damaged. */
+    private static final long MAX_DEFLATE_RATIO = 1032;
+    private final long fileBytes;
     private int read;
     private boolean ended;
 
     EpisodeStream(Path file, InputStream raw, DatasetManifest manifest, int expectedEpisodes, boolean withFrames)
             throws IOException {
         this.file = file;
+        this.fileBytes = fileSize(file);
         this.checked = new CheckedInputStream(new BufferedInputStream(raw, 1 << 16), new CRC32());
         this.in = new DataInputStream(checked);
         this.withFrames = withFrames;
@@ -53,6 +57,7 @@ public final class EpisodeStream implements Closeable {
             proprioDim = in.readInt();
             actionDim = in.readInt();
             episodes = in.readInt();
+            // the manifest's dimensions are in range (DatasetManifest.read), so a header that matches them is too
             if (!env.equals(manifest.environment()) || imageSize != manifest.imageSize()
                     || stateDim != manifest.stateDim() || proprioDim != manifest.proprioDim()
                     || actionDim != manifest.actionDim() || episodes != expectedEpisodes) {
@@ -106,13 +111,23 @@ public final class EpisodeStream implements Closeable {
             if (steps < 1 || steps > EpisodeFile.MAX_STEPS) {
                 throw new DatasetFormatException(file, "episode " + episodeNo + " claims " + steps + " steps (damaged)");
             }
+            // sizes in long and against the file's length before anything is allocated: a damaged or hostile record
+            // must give this error, not a negative array size or an OutOfMemoryError
+            long vectorBytes = 4L * ((steps + 1L) * stateDim + (steps + 1L) * proprioDim + (long) steps * actionDim);
+            if (vectorBytes > fileBytes) {
+                throw new DatasetFormatException(file, "episode " + episodeNo + " claims " + steps + " steps ("
+                        + vectorBytes + " bytes of states, proprio and actions), more than the whole file's " + fileBytes
+                        + " bytes (damaged)");
+            }
             float[] states = readFloats((steps + 1) * stateDim);
             float[] proprio = readFloats((steps + 1) * proprioDim);
             float[] actions = readFloats(steps * actionDim);
             int packed = in.readInt();
             long rawSize = (long) (steps + 1) * imageSize * imageSize * 3;
-            if (packed < 0 || rawSize > Integer.MAX_VALUE) {
-                throw new DatasetFormatException(file, "episode " + episodeNo + " has an invalid frame block size");
+            if (packed < 0 || packed > fileBytes || rawSize > Integer.MAX_VALUE - 8
+                    || rawSize > (long) packed * MAX_DEFLATE_RATIO + 1024) {
+                throw new DatasetFormatException(file, "episode " + episodeNo + " has an invalid frame block size ("
+                        + packed + " compressed bytes for " + rawSize + " bytes of frames; damaged)");
             }
             byte[] compressed = in.readNBytes(packed);
             if (compressed.length < packed) {
@@ -130,6 +145,14 @@ public final class EpisodeStream implements Closeable {
         } catch (EOFException e) {
             throw new DatasetFormatException(file, "truncated: the file ends inside episode " + episodeNo + " of "
                     + episodes, e);
+        }
+    }
+
+    private static long fileSize(Path file) {
+        try {
+            return java.nio.file.Files.size(file);
+        } catch (IOException e) {
+            return Long.MAX_VALUE; // not a file (a stream in a test): the other checks still hold
         }
     }
 

@@ -186,6 +186,34 @@ class DatasetRoundTripTest {
     }
 
     @Test
+    void hostileSizesAreRefusedByNameBeforeAnythingIsAllocated() throws IOException {
+        Path copy = copyDataset("hostile-manifest");
+        Path json = copy.resolve("dataset.json");
+        Files.writeString(json, Files.readString(json).replaceFirst("\"stateDim\" : 2", "\"stateDim\" : 1000000000"));
+        DatasetFormatException m = assertThrows(DatasetFormatException.class, () -> DatasetReader.open(copy));
+        assertTrue(m.getMessage().contains("stateDim is 1000000000; a dataset has 1..1024"), m.getMessage());
+
+        // a record claiming a million steps (the per-record limit) in a file of a few hundred kB
+        Path record = copyDataset("hostile-record");
+        Path train = record.resolve("train.qwmd");
+        try (RandomAccessFile f = new RandomAccessFile(train.toFile(), "rw")) {
+            f.seek(8);
+            int envLength = f.readUnsignedShort();
+            long episodeStart = 8 + 2 + envLength + 5 * 4;
+            f.seek(episodeStart + 8);
+            int policyLength = f.readUnsignedShort();
+            f.seek(episodeStart + 8 + 2 + policyLength);
+            assertEquals(20, f.readInt(), "the steps field of episode 0");
+            f.seek(episodeStart + 8 + 2 + policyLength);
+            f.writeInt(1_000_000);
+        }
+        DatasetFormatException r = assertThrows(DatasetFormatException.class,
+                () -> DatasetReader.open(record).readAll(Split.TRAIN, true));
+        assertTrue(r.getMessage().contains("episode 0 claims 1000000 steps") && r.getMessage().contains("more than the whole file"),
+                r.getMessage());
+    }
+
+    @Test
     void aGenerationThatFailsMidwayLeavesTheOldDatasetAsItWas() throws IOException {
         Path copy = copyDataset("kept");
         byte[] train = Files.readAllBytes(copy.resolve("train.qwmd"));

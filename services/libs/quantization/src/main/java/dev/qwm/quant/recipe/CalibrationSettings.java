@@ -30,18 +30,25 @@ public record CalibrationSettings(Integer episodes, Integer quantIter, String sp
         samplingSeed = samplingSeed == null ? 0L : samplingSeed;
     }
 
+    /**
+     * Upper limits of what a recipe may ask for: each is far above any use (QuantWM: 50 episodes, 2 iterations) and
+     * low enough that one request cannot hold a quantizer for hours or exhaust its memory (the reservoir of one layer
+     * input is rowsPerTensor x width floats; 5,000,000 rows of the widest layer do not fit any heap).
+     */
+    public static final int MAX_EPISODES = 1000;
+    public static final int MAX_QUANT_ITER = 50;
+    public static final int MAX_ROWS_PER_TENSOR = 65_536;
+    public static final int MAX_ROWS_PER_BATCH = 65_536;
+    public static final int MAX_SNAPSHOTS = 1024;
+
     /** The seed of calibration episode n (0-based). */
     public long episodeSeed(int n) {
         return (long) seedStride * n + seedOffset;
     }
 
     void validate(List<String> problems) {
-        if (episodes < 1) {
-            problems.add("calibration.episodes must be at least 1, got " + episodes);
-        }
-        if (quantIter < 1) {
-            problems.add("calibration.quantIter must be at least 1, got " + quantIter);
-        }
+        within(problems, "calibration.episodes", episodes, 1, MAX_EPISODES);
+        within(problems, "calibration.quantIter", quantIter, 1, MAX_QUANT_ITER);
         if (!split.equals("train") && !split.equals("valid")) {
             problems.add("calibration.split must be train or valid, got '" + split + "'");
         }
@@ -51,14 +58,15 @@ public record CalibrationSettings(Integer episodes, Integer quantIter, String sp
         if (seedOffset == 1 && seedStride == 99) {
             problems.add("calibration seeds 99n+1 are the evaluation seeds; calibration and evaluation episodes must not overlap");
         }
-        if (rowsPerTensor < 16) {
-            problems.add("calibration.rowsPerTensor must be at least 16, got " + rowsPerTensor);
-        }
-        if (rowsPerBatch < 1) {
-            problems.add("calibration.rowsPerBatch must be at least 1, got " + rowsPerBatch);
-        }
-        if (snapshots < 1) {
-            problems.add("calibration.snapshots must be at least 1, got " + snapshots);
+        within(problems, "calibration.rowsPerTensor", rowsPerTensor, 16, MAX_ROWS_PER_TENSOR);
+        within(problems, "calibration.rowsPerBatch", rowsPerBatch, 1, MAX_ROWS_PER_BATCH);
+        within(problems, "calibration.snapshots", snapshots, 1, MAX_SNAPSHOTS);
+    }
+
+    private static void within(List<String> problems, String field, int value, int min, int max) {
+        if (value < min || value > max) {
+            problems.add(field + " must be " + min + ".." + String.format(java.util.Locale.ROOT, "%,d", max) + ", got "
+                    + String.format(java.util.Locale.ROOT, "%,d", value));
         }
     }
 }

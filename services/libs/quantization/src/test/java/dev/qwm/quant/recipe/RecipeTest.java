@@ -124,6 +124,27 @@ class RecipeTest {
     }
 
     @Test
+    void everySizeARecipeCanSetHasAnUpperLimitNamedInTheError() {
+        RecipeException e = assertThrows(RecipeException.class, () -> RecipeIo.fromYaml("""
+                name: huge
+                modules:
+                  predictor: {weights: {bits: 4}}
+                calibration: {episodes: 100000, quantIter: 1000, rowsPerTensor: 5000000, rowsPerBatch: 100000000, snapshots: 99999}
+                """));
+        for (String named : new String[] {"calibration.episodes must be 1..1,000, got 100,000",
+                "calibration.quantIter must be 1..50, got 1,000", "calibration.rowsPerTensor must be 16..65,536, got 5,000,000",
+                "calibration.rowsPerBatch must be 1..65,536", "calibration.snapshots must be 1..1,024"}) {
+            assertTrue(e.getMessage().contains(named), e.getMessage());
+        }
+        RecipeIo.fromYaml("""
+                name: largest
+                modules:
+                  predictor: {weights: {bits: 4}}
+                calibration: {episodes: 1000, quantIter: 50, rowsPerTensor: 65536}
+                """).validate();
+    }
+
+    @Test
     void bindingAppliesRulesInOrderAndRefusesWhatDoesNotFitTheModel() {
         Recipe r = RecipeIo.fromYaml(YAML);
         List<LinearLayer> layers = List.of(layer("blk0/qkv", 404, 1200), layer("blk0/fc1", 404, 800),
