@@ -32,7 +32,7 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        PostgresServer postgres = PostgresServer.start(dir.resolve("postgres"), 0, false);
+        PostgresServer postgres = PostgresServer.start(dir.resolve("postgres"), 0, false, false);
         KafkaBroker kafka;
         try {
             kafka = KafkaBroker.start(dir.resolve("kafka"), 0, 0, Duration.ofSeconds(90));

@@ -110,7 +110,7 @@ public final class LocalInfrastructure {
         boolean kept = Files.exists(postgresDir().resolve("PG_VERSION"));
         progress.accept("starting PostgreSQL on 127.0.0.1:" + postgresPort
                 + (kept ? " (data kept in " + postgresDir() + ")" : " (new data directory " + postgresDir() + ")"));
-        PostgresServer postgres = PostgresServer.start(postgresDir(), postgresPort, true);
+        PostgresServer postgres = PostgresServer.start(postgresDir(), postgresPort, true, true);
         KafkaBroker kafka;
         try {
             boolean kafkaKept = Files.exists(kafkaDir().resolve("log").resolve("meta.properties"));

@@ -40,7 +40,15 @@ public final class LocalServices {
         this.home = home.toAbsolutePath();
     }
 
-    /** The HTTP (and gRPC) ports of the stack; planner i listens on {@code planner + 10 * (i - 1)}. */
+    /**
+     * The address the services listen on: 127.0.0.1 (nothing on the network can reach a local stack, which has no
+     * authentication), unless {@code QWM_BIND_HOST} says otherwise (e.g. 0.0.0.0 to serve other machines).
+     */
+    public static String bindHost() {
+        String host = System.getenv("QWM_BIND_HOST");
+        return host == null || host.isBlank() ? "127.0.0.1" : host.trim();
+    }
+
     /**
      * The ports of a local stack. Planner worker {@code i} (1-based) listens on {@code planners.get(i - 1)} when the
      * list holds it, else on {@code planner + 10 * (i - 1)} (the fixed layout: 8084, 8094, ...).
@@ -157,7 +165,7 @@ public final class LocalServices {
                         + " (./mvnw package -DskipTests -pl services/" + spec.module() + " -am)");
             }
             Ports.requireFree(spec.port(), "port of service " + spec.name());
-            progress.accept("starting " + spec.name() + " on 127.0.0.1:" + spec.port());
+            progress.accept("starting " + spec.name() + " on " + bindHost() + ":" + spec.port());
             Process p = launch(spec, jar);
             all.add(new Running(spec.name(), p.pid(), spec.port()));
             write(all);
@@ -170,7 +178,7 @@ public final class LocalServices {
     private Process launch(ServiceSpec spec, Path jar) {
         List<String> command = new ArrayList<>(Processes.detachedPrefix());
         command.addAll(List.of(Processes.javaExecutable(), "-Xmx" + spec.heap(), "-XX:+UseSerialGC",
-                "-Dquarkus.http.port=" + spec.port(), "-jar", jar.toString()));
+                "-Dquarkus.http.host=" + bindHost(), "-Dquarkus.http.port=" + spec.port(), "-jar", jar.toString()));
         ProcessBuilder pb = new ProcessBuilder(command)
                 .directory(root.toFile())
                 .redirectErrorStream(true)

@@ -45,8 +45,11 @@ public final class PostgresServer implements AutoCloseable {
      * @param dataDir kept between starts (initdb runs only when it holds no cluster yet)
      * @param port 0 picks a free port
      * @param outliveJvm leave the server running when this JVM exits ({@code ./qwm infra up}); tests pass false
+     * @param durable    a commit is on disk when it returns (fsync, full_page_writes, synchronous_commit on): the
+     *                   collector commits its Kafka offsets after its transaction, so without this a crash loses
+     *                   results the broker will not deliver again. Tests, whose data is thrown away, pass false.
      */
-    public static PostgresServer start(Path dataDir, int port, boolean outliveJvm) {
+    public static PostgresServer start(Path dataDir, int port, boolean outliveJvm, boolean durable) {
         try {
             Files.createDirectories(dataDir.getParent());
             int serverPort = port == 0 ? Ports.free() : port;
@@ -60,10 +63,10 @@ public final class PostgresServer implements AutoCloseable {
                     .setPort(serverPort)
                     .setServerConfig("listen_addresses", "127.0.0.1")
                     .setServerConfig("unix_socket_directories", "")
-                    // Results are written once and read often; the embedded server favours speed over
-                    // durability of the last commit (a crash loses a redelivered event, never a committed row's integrity).
-                    .setServerConfig("fsync", "off")
-                    .setServerConfig("full_page_writes", "off")
+                    // zonky turns synchronous_commit off by default: set all three either way
+                    .setServerConfig("fsync", durable ? "on" : "off")
+                    .setServerConfig("full_page_writes", durable ? "on" : "off")
+                    .setServerConfig("synchronous_commit", durable ? "on" : "off")
                     .setPGStartupWait(Duration.ofSeconds(60))
                     // never a pipe: a server that outlives this JVM must not write into a closed pipe
                     .setOutputRedirector(toLog)

@@ -51,6 +51,13 @@ class LocalInfrastructureIT {
                  Statement s = c.createStatement()) {
                 s.execute("CREATE TABLE kept (v text)");
                 s.execute("INSERT INTO kept VALUES ('still here')");
+                // the stack's results must survive a crash of the machine: every commit is on disk when it returns
+                for (String setting : List.of("fsync", "full_page_writes", "synchronous_commit")) {
+                    try (ResultSet r = s.executeQuery("SHOW " + setting)) {
+                        assertTrue(r.next());
+                        assertEquals("on", r.getString(1), setting);
+                    }
+                }
             }
             try (var producer = new KafkaProducer<String, String>(Map.of(
                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, first.bootstrapServers()),
