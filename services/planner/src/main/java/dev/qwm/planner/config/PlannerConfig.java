@@ -18,4 +18,8 @@ public interface PlannerConfig {
     /** Deadline of one Rollout call to the predictor service. */
     @WithDefault("60s")
     Duration rolloutDeadline();
+
+    /** How long an episode's progress events may take to be acknowledged once it is planned (then it is redone). */
+    @WithDefault("60s")
+    Duration progressAckTimeout();
 }

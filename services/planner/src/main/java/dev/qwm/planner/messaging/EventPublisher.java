@@ -11,8 +11,9 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
  * Publishes protobuf events with their record key and the {@code qwm-event-id} header that consumers deduplicate
- * on. Progress is sent without waiting (the collector tolerates redelivery, and an episode must not stall on it);
- * completions, study submissions and episode requests wait for the broker's acknowledgement.
+ * on. Progress is sent without waiting for each event (an episode does not pause on the broker every CEM step), and
+ * its acknowledgements are awaited together before the completion ({@link PendingSends}); completions, study
+ * submissions and episode requests wait for the broker's acknowledgement.
  */
 @ApplicationScoped
 public class EventPublisher {
@@ -34,8 +35,9 @@ public class EventPublisher {
         this.studies = studies;
     }
 
-    public void progress(String key, String eventId, MessageLite event) {
-        progress.sendMessageAndForget(message(key, eventId, event));
+    /** Sends a progress event; the returned stage completes when the broker acknowledged it. */
+    public java.util.concurrent.CompletionStage<Void> progress(String key, String eventId, MessageLite event) {
+        return progress.sendMessage(message(key, eventId, event)).subscribeAsCompletionStage();
     }
 
     public void completed(String key, String eventId, MessageLite event) {

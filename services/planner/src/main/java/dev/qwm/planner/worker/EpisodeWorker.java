@@ -11,6 +11,7 @@ import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.planner.client.RemoteWorldModel;
 import dev.qwm.planner.config.PlannerConfig;
 import dev.qwm.planner.messaging.EventPublisher;
+import dev.qwm.planner.messaging.PendingSends;
 import dev.qwm.planning.DataSplit;
 import dev.qwm.planning.cem.CemPlanner;
 import dev.qwm.planning.eval.EpisodeSource;
@@ -67,11 +68,12 @@ public class EpisodeWorker {
         String attempt = UUID.randomUUID().toString();
         String key = key(request);
         LOG.infof("episode %s attempt %s: %s, %s", key, attempt, request.getConfiguration(), request.getSeeding());
+        PendingSends progressSent = new PendingSends("progress events of episode " + key + " attempt " + attempt);
         PlanningListener listener = new PlanningListener() {
             @Override
             public void onCemStep(EpisodeSpec episode, CemStepMetrics m) {
                 String eventId = UUID.randomUUID().toString();
-                publisher.progress(key, eventId, EpisodeProgress.newBuilder()
+                progressSent.add(publisher.progress(key, eventId, EpisodeProgress.newBuilder()
                         .setEventId(eventId)
                         .setEpisodeId(request.getEpisodeId()).setAttemptId(attempt)
                         .setCemStep(dev.qwm.api.events.v1.CemStepMetrics.newBuilder()
@@ -80,13 +82,13 @@ public class EpisodeWorker {
                                 .setStateDistance((float) m.stateDistance())
                                 .setVisualDivergence((float) m.visualDivergence())
                                 .setProprioDivergence((float) m.proprioDivergence()))
-                        .build());
+                        .build()));
             }
 
             @Override
             public void onMpcIteration(EpisodeSpec episode, MpcIterationMetrics m) {
                 String eventId = UUID.randomUUID().toString();
-                publisher.progress(key, eventId, EpisodeProgress.newBuilder()
+                progressSent.add(publisher.progress(key, eventId, EpisodeProgress.newBuilder()
                         .setEventId(eventId)
                         .setEpisodeId(request.getEpisodeId()).setAttemptId(attempt)
                         .setMpcIteration(dev.qwm.api.events.v1.MpcIterationMetrics.newBuilder()
@@ -95,7 +97,7 @@ public class EpisodeWorker {
                                 .setVisualDivergence((float) m.visualDivergence())
                                 .setProprioDivergence((float) m.proprioDivergence())
                                 .setEnvSteps(m.envSteps()).setPlanningMs(m.planningNanos() / 1_000_000))
-                        .build());
+                        .build()));
             }
         };
         EpisodeResult result;
@@ -105,6 +107,8 @@ public class EpisodeWorker {
                     p.source()::newEnvironment, request.getEvaluateCemSteps());
             result = runner.run(p.spec(), request.getPlannerSeed(), listener);
         }
+        // no completion without its progress rows: a lost one fails this attempt, and the episode is planned again
+        progressSent.awaitAll(config.progressAckTimeout());
         registry.counter("qwm.planner.episodes", "success", Boolean.toString(result.success())).increment();
         registry.timer("qwm.planner.cem.step").record(java.time.Duration.ofNanos((long) (result.meanCemStepMs() * 1e6)));
         return EpisodeCompleted.newBuilder()
