@@ -28,6 +28,8 @@ public final class Topics {
     public static final String EPISODE_PROGRESS = "qwm.planner.episode-progress.v1";
     public static final String EPISODE_COMPLETED = "qwm.planner.episode-completed.v1";
     public static final String ARTIFACT_CREATED = "qwm.quantizer.artifact-created.v1";
+    /** Episode requests the planner cannot plan, with the reason in a header; the collector reads them. */
+    public static final String EPISODE_REQUESTED_DLQ = EPISODE_REQUESTED + ".dlq";
 
     /** Planner workers that can consume episode requests in parallel. */
     public static final int PLANNER_PARTITIONS = 16;
@@ -40,7 +42,8 @@ public final class Topics {
             new TopicSpec(EPISODE_REQUESTED, PLANNER_PARTITIONS),
             new TopicSpec(EPISODE_PROGRESS, PLANNER_PARTITIONS),
             new TopicSpec(EPISODE_COMPLETED, PLANNER_PARTITIONS),
-            new TopicSpec(ARTIFACT_CREATED, 1));
+            new TopicSpec(ARTIFACT_CREATED, 1),
+            new TopicSpec(EPISODE_REQUESTED_DLQ, 1));
 
     private Topics() {
     }

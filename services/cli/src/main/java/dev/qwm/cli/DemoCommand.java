@@ -38,12 +38,13 @@ public final class DemoCommand implements Runnable {
             StudyRunner runner = new StudyRunner(StudyCommand.client(stack, "quantizer"),
                     StudyCommand.client(stack, "planner"), StudyCommand.client(stack, "collector"), System.out);
             String id = runner.submit(study);
-            runner.watch(id, Duration.ofMinutes(60));
+            int failed = runner.watch(id, Duration.ofMinutes(60));
             System.out.println();
             StudyTable.print(StudyCommand.client(stack, "collector"), id, System.out);
             System.out.printf("%nfull results: in PostgreSQL (%s), over HTTP at %s/api/v1/studies/%s; ./qwm study report %s"
                     + " reprints the table while the collector runs (./qwm services up).%n",
                     stack.infrastructure().state().map(s -> s.jdbcUrl()).orElse("?"), stack.url("collector"), id, id);
+            StudyCommand.failIf(failed, id);
         } finally {
             if (keepRunning) {
                 System.out.println("qwm demo: left running (./qwm services down --infra stops everything)");

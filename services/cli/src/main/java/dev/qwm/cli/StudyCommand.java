@@ -84,10 +84,11 @@ public final class StudyCommand implements Runnable {
             StudyRunner runner = new StudyRunner(endpoints.client(stack, "quantizer"),
                     endpoints.client(stack, "planner"), collector, System.out);
             String id = runner.submit(spec);
-            runner.watch(id, Duration.ofMinutes(timeoutMinutes));
+            int failed = runner.watch(id, Duration.ofMinutes(timeoutMinutes));
             System.out.println();
             StudyTable.print(collector, id, System.out);
             System.out.println("\nresults: ./qwm study report " + id + "   (the collector's API: /api/v1/studies/" + id + ")");
+            failIf(failed, id);
         }
     }
 
@@ -104,8 +105,9 @@ public final class StudyCommand implements Runnable {
             LocalStack stack = new LocalStack();
             ServiceClient results = collector != null ? new ServiceClient("collector", collector) : client(stack, "collector");
             StudyRunner runner = new StudyRunner(null, null, results, System.out);
-            runner.watch(id, Duration.ofHours(12));
+            int failed = runner.watch(id, Duration.ofHours(12));
             StudyTable.print(results, id, System.out);
+            failIf(failed, id);
         }
     }
 
@@ -148,6 +150,14 @@ public final class StudyCommand implements Runnable {
             all.add(first);
             all.addAll(rest);
             return all.toArray(String[]::new);
+        }
+    }
+
+    /** A study with dead-lettered episodes has ended, but failed: the command says so and exits non-zero. */
+    static void failIf(int failed, String id) {
+        if (failed > 0) {
+            throw new IllegalStateException("study " + id + " ended failed: " + failed + " episode"
+                    + (failed == 1 ? " was" : "s were") + " not planned (reasons above)");
         }
     }
 }

@@ -70,6 +70,37 @@ class CollectorIngestionIT {
     }
 
     @Test
+    void deadLetteredEpisodesAreStoredWithTheirReasonAndEndTheStudy() {
+        StudyEvents study = new StudyEvents(31, 3, 1, 1);
+        publisher.studySubmitted(study.study);
+        study.requests.forEach(publisher::episodeRequested);
+        publisher.episodeCompleted(study.completions.get(0));
+        publisher.episodeCompleted(study.completions.get(1));
+        String reason = "episode request " + study.studyId + "/2 cannot be planned: seed must be between 0 and 2^32 - 1, got -97";
+        publisher.episodeDeadLettered(study.requests.get(2), reason);
+        publisher.episodeDeadLettered(study.requests.get(2), reason); // redelivered: stored once
+        // a dead letter of an episode that has a result (a redone request refused later) does not take it away
+        publisher.episodeDeadLettered(study.requests.get(0), "late refusal");
+        publisher.flush();
+
+        Awaitility.await("the dead-lettered episode").atMost(STORED_WITHIN).pollInterval(Duration.ofMillis(200))
+                .until(() -> queries.getStudy(study.studyId).map(s -> s.getSummary().getFailedCount() == 1
+                        && s.getSummary().getCompletedCount() == 2).orElse(false));
+        var stored = queries.getStudy(study.studyId).orElseThrow();
+        assertEquals(3, stored.getSummary().getEpisodeCount());
+        assertEquals(1, stored.getFailuresCount());
+        assertEquals(2, stored.getFailures(0).getEpisodeIndex());
+        assertEquals(reason, stored.getFailures(0).getReason());
+        assertEquals(study.requests.get(2).getConfiguration(), stored.getFailures(0).getConfiguration());
+        Awaitility.await("the late refusal consumed").atMost(STORED_WITHIN).pollInterval(Duration.ofMillis(200))
+                .until(() -> rows.count("SELECT count(*) FROM processed_events WHERE consumer = ?",
+                        Channels.EPISODE_DEAD_LETTERED) == 2);
+        assertEquals(1, queries.getStudy(study.studyId).orElseThrow().getSummary().getFailedCount());
+        assertTrue(queries.listEpisodeResults(study.studyId).getEpisodesList().stream()
+                .anyMatch(e -> e.getEpisodeId().getIndex() == 0), "episode 0 keeps its result");
+    }
+
+    @Test
     void eventsPublishedToTheBrokerAreFoundAsRows() {
         StudyEvents study = new StudyEvents(1, 4, 3, 2);
         study.publishAll(publisher);

@@ -171,6 +171,9 @@ class CollectorRestartIT {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.bootstrapServers()))) {
             Awaitility.await("no consumer lag").atMost(WITHIN).pollInterval(Duration.ofMillis(500)).until(() -> {
                 for (String channel : Channels.ALL) {
+                    if (channel.equals(Channels.EPISODE_DEAD_LETTERED)) {
+                        continue; // this test dead-letters nothing: that group never commits an offset
+                    }
                     Map<TopicPartition, OffsetAndMetadata> committed = admin
                             .listConsumerGroupOffsets(Map.of("qwm-collector." + channel, new ListConsumerGroupOffsetsSpec()))
                             .partitionsToOffsetAndMetadata("qwm-collector." + channel).get(10, TimeUnit.SECONDS);

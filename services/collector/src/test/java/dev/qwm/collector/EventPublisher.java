@@ -56,6 +56,16 @@ final class EventPublisher implements AutoCloseable {
         send(EPISODE_COMPLETED, key(e.getEpisodeId()), e.getEventId(), e.toByteArray());
     }
 
+    /** A request as the planner's dead-letter queue writes it: the request itself, the reason in a header. */
+    void episodeDeadLettered(EpisodeRequested e, String reason) {
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(EPISODE_REQUESTED + ".dlq",
+                key(e.getEpisodeId()), e.toByteArray());
+        record.headers().add(EVENT_ID_HEADER, e.getEventId().getBytes(StandardCharsets.UTF_8));
+        record.headers().add("dead-letter-reason", reason.getBytes(StandardCharsets.UTF_8));
+        record.headers().add("dead-letter-topic", EPISODE_REQUESTED.getBytes(StandardCharsets.UTF_8));
+        pending.add(producer.send(record));
+    }
+
     void artifactCreated(ArtifactCreated e) {
         send(ARTIFACT_CREATED, e.getArtifact().getSha256(), e.getEventId(), e.toByteArray());
     }

@@ -133,8 +133,11 @@ public final class StudyRunner {
         }
     }
 
-    /** Follows a study until every episode is stored, with a progress bar and per-configuration counts. */
-    public void watch(String studyId, Duration timeout) {
+    /**
+     * Follows a study until every episode is stored or failed (dead-lettered by the planner, never to be planned),
+     * with a progress bar and per-configuration counts. Returns how many failed.
+     */
+    public int watch(String studyId, Duration timeout) {
         JsonNode study = awaitStudy(studyId, STUDY_RECORDED_WITHIN);
         int total = study.path("summary").path("episodeCount").asInt();
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -143,19 +146,23 @@ public final class StudyRunner {
                 .setConsumer(new ConsoleProgressBarConsumer(out, 140)).build()) {
             while (true) {
                 JsonNode episodes = collector.get("/api/v1/studies/" + studyId + "/episodes").path("episodes");
+                int failed = collector.get("/api/v1/studies/" + studyId).path("summary").path("failedCount").asInt();
                 Map<String, int[]> byConfig = new LinkedHashMap<>();
                 for (JsonNode e : episodes) {
                     int[] c = byConfig.computeIfAbsent(e.path("configuration").asText(), k -> new int[2]);
                     c[0]++;
                     c[1] += e.path("success").asBoolean() ? 1 : 0;
                 }
-                bar.stepTo(episodes.size());
+                bar.stepTo(episodes.size() + failed);
                 StringBuilder extra = new StringBuilder();
                 byConfig.forEach((k, v) -> extra.append(extra.length() == 0 ? "" : " | ").append(k).append(' ')
                         .append(v[1]).append('/').append(v[0]));
+                if (failed > 0) {
+                    extra.append(extra.length() == 0 ? "" : " | ").append("failed ").append(failed);
+                }
                 bar.setExtraMessage(extra.toString());
-                if (episodes.size() >= total) {
-                    return;
+                if (episodes.size() + failed >= total) {
+                    return failed;
                 }
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("study " + studyId + " not complete after " + timeout.toMinutes()

@@ -88,9 +88,28 @@ public final class StudyTable {
             t.row(r.toArray());
         }
         JsonNode summary = study.path("summary");
-        out.printf(Locale.ROOT, "study %s (%s): %d/%d episodes stored%n", studyId, summary.path("name").asText(),
-                summary.path("completedCount").asInt(), summary.path("episodeCount").asInt());
+        int failed = summary.path("failedCount").asInt();
+        out.printf(Locale.ROOT, "study %s (%s): %d/%d episodes stored%s%n", studyId, summary.path("name").asText(),
+                summary.path("completedCount").asInt(), summary.path("episodeCount").asInt(),
+                failed == 0 ? "" : ", " + failed + " failed (not planned; reasons below)");
         t.print(out);
+        printFailures(study.path("failures"), out);
+    }
+
+    /** The dead-lettered episodes, one line per (configuration, reason) with how many and which. */
+    static void printFailures(JsonNode failures, PrintStream out) {
+        if (failures.isEmpty()) {
+            return;
+        }
+        Map<String, List<Integer>> byReason = new LinkedHashMap<>();
+        for (JsonNode f : failures) {
+            byReason.computeIfAbsent(f.path("configuration").asText() + ": " + f.path("reason").asText(),
+                    k -> new ArrayList<>()).add(f.path("episodeIndex").asInt());
+        }
+        out.printf(Locale.ROOT, "%nfailed episodes (the planner could not plan them):%n");
+        byReason.forEach((reason, indices) -> out.printf(Locale.ROOT, "  %d episode%s (index %s%s) %s%n", indices.size(),
+                indices.size() == 1 ? "" : "s", indices.subList(0, Math.min(5, indices.size())).toString()
+                        .replaceAll("[\\[\\]]", ""), indices.size() > 5 ? ", ..." : "", reason));
     }
 
     static String successCell(int k, int n) {

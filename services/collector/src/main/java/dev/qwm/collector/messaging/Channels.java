@@ -18,14 +18,18 @@ public final class Channels {
     public static final String EPISODE_PROGRESS = "episode-progress";
     public static final String EPISODE_COMPLETED = "episode-completed";
     public static final String ARTIFACT_CREATED = "artifact-created";
+    /** The planner's dead-letter topic of episode requests: episodes that will not be planned, with the reason. */
+    public static final String EPISODE_DEAD_LETTERED = "episode-dead-lettered";
 
     public static final List<String> ALL = List.of(STUDY_SUBMITTED, EPISODE_REQUESTED, EPISODE_PROGRESS,
-            EPISODE_COMPLETED, ARTIFACT_CREATED);
+            EPISODE_COMPLETED, ARTIFACT_CREATED, EPISODE_DEAD_LETTERED);
 
     static final EventSchema<StudySubmitted> STUDY_SUBMITTED_SCHEMA = new EventSchema<>("StudySubmitted",
             STUDY_SUBMITTED, StudySubmitted.parser(), StudySubmitted::getEventId, EventValidation::studySubmitted);
     static final EventSchema<EpisodeRequested> EPISODE_REQUESTED_SCHEMA = new EventSchema<>("EpisodeRequested",
             EPISODE_REQUESTED, EpisodeRequested.parser(), EpisodeRequested::getEventId, EventValidation::episodeRequested);
+    static final EventSchema<EpisodeRequested> EPISODE_DEAD_LETTERED_SCHEMA = new EventSchema<>("EpisodeRequested",
+            EPISODE_DEAD_LETTERED, EpisodeRequested.parser(), EpisodeRequested::getEventId, EventValidation::episodeRequested);
     static final EventSchema<EpisodeProgress> EPISODE_PROGRESS_SCHEMA = new EventSchema<>("EpisodeProgress",
             EPISODE_PROGRESS, EpisodeProgress.parser(), EpisodeProgress::getEventId, EventValidation::episodeProgress);
     static final EventSchema<EpisodeCompleted> EPISODE_COMPLETED_SCHEMA = new EventSchema<>("EpisodeCompleted",

@@ -51,6 +51,13 @@ public class EpisodeRepository {
             + " ON CONFLICT (study_id, episode_index) DO UPDATE SET " + fromExcluded(RESULT_COLUMNS)
             + " WHERE episodes.attempt_id IS NULL";
 
+    // A dead-lettered request: its configuration (if no request was stored) and the reason, while there is no result.
+    private static final String RECORD_DEAD_LETTER = "INSERT INTO episodes (study_id, episode_index, "
+            + EpisodeConfiguration.COLUMNS + ", dead_letter_reason, dead_lettered_at) VALUES (?, ?, "
+            + placeholders(EpisodeConfiguration.COLUMN_COUNT) + ", ?, now())"
+            + " ON CONFLICT (study_id, episode_index) DO UPDATE SET dead_letter_reason = EXCLUDED.dead_letter_reason,"
+            + " dead_lettered_at = EXCLUDED.dead_lettered_at WHERE episodes.attempt_id IS NULL";
+
     private final DataSource dataSource;
 
     public EpisodeRepository(DataSource dataSource) {
@@ -71,6 +78,23 @@ public class EpisodeRepository {
             ps.executeUpdate();
         } catch (SQLException ex) {
             throw new StorageException("cannot store the request of episode " + key(e.getEpisodeId()), ex);
+        }
+    }
+
+    /**
+     * Records that an episode's request was dead-lettered by the planner with {@code reason}: it will not be planned,
+     * so its study must not wait for it. An episode that has a completed attempt keeps it.
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public void recordDeadLetter(EpisodeRequested e, String reason) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(RECORD_DEAD_LETTER)) {
+            ps.setString(1, e.getEpisodeId().getStudyId().getValue());
+            ps.setInt(2, e.getEpisodeId().getIndex());
+            EpisodeConfiguration.of(e).bind(ps, 3);
+            ps.setString(3 + EpisodeConfiguration.COLUMN_COUNT, reason);
+            ps.executeUpdate();
+        } catch (SQLException ex) {
+            throw new StorageException("cannot store the dead-lettered request of episode " + key(e.getEpisodeId()), ex);
         }
     }
 

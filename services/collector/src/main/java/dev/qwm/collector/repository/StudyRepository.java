@@ -1,5 +1,6 @@
 package dev.qwm.collector.repository;
 
+import dev.qwm.api.collector.v1.EpisodeFailure;
 import dev.qwm.api.collector.v1.GetStudyResponse;
 import dev.qwm.api.collector.v1.StudySummary;
 import dev.qwm.api.common.v1.StudyId;
@@ -22,7 +23,8 @@ public class StudyRepository {
     // Counts come from the episodes table, so a summary is always consistent with the stored episode rows.
     private static final String SUMMARY_SELECT = "SELECT s.study_id, s.name, s.episode_count, s.submitted_at, s.spec_json,"
             + " count(e.attempt_id) AS completed_count,"
-            + " count(*) FILTER (WHERE e.attempt_id IS NOT NULL AND e.success) AS success_count"
+            + " count(*) FILTER (WHERE e.attempt_id IS NOT NULL AND e.success) AS success_count,"
+            + " count(*) FILTER (WHERE e.attempt_id IS NULL AND e.dead_letter_reason IS NOT NULL) AS failed_count"
             + " FROM studies s LEFT JOIN episodes e ON e.study_id = s.study_id";
 
     private final DataSource dataSource;
@@ -75,10 +77,29 @@ public class StudyRepository {
                 return Optional.of(GetStudyResponse.newBuilder()
                         .setSummary(summary(rs))
                         .setSpecJson(rs.getString("spec_json"))
+                        .addAllFailures(failures(c, studyId))
                         .build());
             }
         } catch (SQLException ex) {
             throw new StorageException("cannot read study " + studyId, ex);
+        }
+    }
+
+    /** The study's episodes that were dead-lettered and have no result, by index. */
+    private static List<EpisodeFailure> failures(Connection c, String studyId) throws SQLException {
+        String sql = "SELECT episode_index, configuration, dead_letter_reason FROM episodes WHERE study_id = ?"
+                + " AND attempt_id IS NULL AND dead_letter_reason IS NOT NULL ORDER BY episode_index";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, studyId);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<EpisodeFailure> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(EpisodeFailure.newBuilder().setEpisodeIndex(rs.getInt(1))
+                            .setConfiguration(rs.getString(2) == null ? "" : rs.getString(2))
+                            .setReason(rs.getString(3)).build());
+                }
+                return out;
+            }
         }
     }
 
@@ -89,6 +110,7 @@ public class StudyRepository {
                 .setEpisodeCount(rs.getInt("episode_count"))
                 .setCompletedCount(rs.getInt("completed_count"))
                 .setSuccessCount(rs.getInt("success_count"))
+                .setFailedCount(rs.getInt("failed_count"))
                 .setSubmittedAtUnixMs(Jdbc.unixMs(rs, "submitted_at"))
                 .build();
     }
