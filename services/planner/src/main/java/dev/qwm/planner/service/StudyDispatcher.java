@@ -24,16 +24,25 @@ import java.util.UUID;
 @ApplicationScoped
 public class StudyDispatcher {
 
-    /** What was published: the study's id and its episode count. */
-    public record Dispatched(String studyId, int episodes) {
+    /** What was published: the study's id and its episode count; {@code existing}: it was submitted before, as is. */
+    public record Dispatched(String studyId, int episodes, boolean existing) {
+    }
+
+    /** A study id that was submitted before with another spec: refused (409), the first one is the study. */
+    public static final class StudyConflictException extends RuntimeException {
+        public StudyConflictException(String message) {
+            super(message);
+        }
     }
 
     private final EventPublisher publisher;
     private final ObjectMapper json;
+    private final SubmittedStudies submitted;
 
-    public StudyDispatcher(EventPublisher publisher, ObjectMapper json) {
+    public StudyDispatcher(EventPublisher publisher, ObjectMapper json, SubmittedStudies submitted) {
         this.publisher = publisher;
         this.json = json;
+        this.submitted = submitted;
     }
 
     /**
@@ -42,16 +51,31 @@ public class StudyDispatcher {
     public Dispatched dispatch(StudyRequest request) {
         ValidStudy study = StudyValidation.validate(request);
         List<EpisodeRequested> requests = requests(study);
+        String spec = specJson(request);
+        String requestSha = SubmittedStudies.sha256(canonical(request));
+        if (request.studyId() != null && !request.studyId().isBlank()) {
+            // an id the caller chose may exist: the same request is the same study (nothing published again), another
+            // is refused, so that no second study's results are dropped under the first one's id
+            var existing = submitted.requestHash(study.studyId());
+            if (existing.isPresent()) {
+                if (existing.get().equals(requestSha)) {
+                    return new Dispatched(study.studyId(), requests.size(), true);
+                }
+                throw new StudyConflictException("study " + study.studyId() + " exists with another spec; submit "
+                        + "under another study_id (or none, for a fresh one)");
+            }
+        }
         String eventId = UUID.randomUUID().toString();
         publisher.studySubmitted(study.studyId(), eventId, StudySubmitted.newBuilder()
                 .setEventId(eventId).setStudyId(StudyId.newBuilder().setValue(study.studyId()))
-                .setName(study.name()).setSpecJson(specJson(request))
+                .setName(study.name()).setSpecJson(spec).setRequestSha256(requestSha)
                 .setEpisodeCount(requests.size()).setSubmittedAtUnixMs(System.currentTimeMillis())
                 .build());
         for (EpisodeRequested r : requests) {
             publisher.episodeRequested(study.studyId() + "/" + r.getEpisodeId().getIndex(), r.getEventId(), r);
         }
-        return new Dispatched(study.studyId(), requests.size());
+        submitted.submitted(study.studyId(), requestSha);
+        return new Dispatched(study.studyId(), requests.size(), false);
     }
 
     /** Every episode request of the study: configuration c's episode n has index c × episodes + n and seed base × n + offset. */
@@ -75,6 +99,14 @@ public class StudyDispatcher {
             }
         }
         return out;
+    }
+
+    private String canonical(StudyRequest request) {
+        try {
+            return json.writeValueAsString(request);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the study as JSON", e);
+        }
     }
 
     /** The user's spec as given; without one, the request itself. */

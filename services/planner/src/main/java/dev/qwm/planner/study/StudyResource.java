@@ -14,8 +14,9 @@ import java.util.Map;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /**
- * {@code POST /api/v1/studies}: a {@link StudyRequest} in, {@code {"study_id", "episodes"}} out (201), or 400 with
- * {@code {"error"}} naming the first problem; nothing is published for a refused study.
+ * {@code POST /api/v1/studies}: a {@link StudyRequest} in, {@code {"study_id", "episodes", "existing"}} out (201; 200
+ * when the same study was submitted before), or 400 with {@code {"error"}} naming the first problem, or 409 when the
+ * study id exists with another spec; nothing is published for a refused study.
  */
 @Path("/api/v1/studies")
 public class StudyResource {
@@ -31,8 +32,15 @@ public class StudyResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response submit(StudyRequest study) {
         StudyDispatcher.Dispatched d = dispatcher.dispatch(study);
-        return Response.status(Response.Status.CREATED)
-                .entity(Map.of("study_id", d.studyId(), "episodes", d.episodes())).build();
+        // the same study submitted again (same id, same spec) is that study: 200, nothing published twice
+        return Response.status(d.existing() ? Response.Status.OK : Response.Status.CREATED)
+                .entity(Map.of("study_id", d.studyId(), "episodes", d.episodes(), "existing", d.existing())).build();
+    }
+
+    @ServerExceptionMapper
+    Response conflict(StudyDispatcher.StudyConflictException e) {
+        return Response.status(Response.Status.CONFLICT).type(MediaType.APPLICATION_JSON)
+                .entity(Map.of("error", e.getMessage())).build();
     }
 
     @ServerExceptionMapper

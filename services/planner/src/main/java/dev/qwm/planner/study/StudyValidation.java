@@ -7,6 +7,7 @@ import dev.qwm.api.common.v1.EnvironmentId;
 import dev.qwm.api.common.v1.ModelComponent;
 import dev.qwm.api.common.v1.PlannerBudget;
 import dev.qwm.onnx.bundle.BundleManifest;
+import dev.qwm.onnx.bundle.BundleRoots;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.planning.onnx.OnnxWorldModel;
 import java.nio.file.Path;
@@ -25,6 +26,9 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class StudyValidation {
 
+    /** Study bundles are confined like every bundle path a service is given (qwm.bundle-roots). */
+    private static final BundleRoots ROOTS = BundleRoots.configured();
+
     private StudyValidation() {
     }
 
@@ -39,6 +43,12 @@ public final class StudyValidation {
         };
         require(s.episodes() >= 1 && s.episodes() <= 10_000, "episodes per configuration must be 1..10000, got " + s.episodes());
         require(s.configurations() != null && !s.configurations().isEmpty(), "the study has no configurations");
+        long base = s.seedBase() == null ? 99 : s.seedBase();
+        long offset = s.seedOffset() == null ? 1 : s.seedOffset();
+        // refused here rather than dead-lettered episode by episode: episode n plans seed base*n + offset (32-bit)
+        require(base >= 0 && offset >= 0, "seed_base and seed_offset must not be negative, got " + base + " and " + offset);
+        require(base <= 0xFFFF_FFFFL && base * (s.episodes() - 1) + offset <= 0xFFFF_FFFFL, "the last episode's seed "
+                + base + "*" + (s.episodes() - 1) + "+" + offset + " is above 2^32 - 1");
         DataSplit split = switch (s.split() == null ? "validation" : s.split()) {
             case "validation" -> DataSplit.DATA_SPLIT_VALIDATION;
             case "train" -> DataSplit.DATA_SPLIT_TRAIN;
@@ -110,7 +120,7 @@ public final class StudyValidation {
     }
 
     private static BundleManifest manifest(String bundle) {
-        return ModelBundle.parseManifest(Path.of(bundle).resolve(ModelBundle.MANIFEST_FILE));
+        return ModelBundle.parseManifest(ROOTS.resolve(bundle, "bundle").resolve(ModelBundle.MANIFEST_FILE));
     }
 
     private static void require(boolean ok, String message) {

@@ -106,6 +106,19 @@ class StudyResourceIT {
         assertEquals(StudyValidationTest.WALL.toString(), requests.get(0).getPredictor().getBundle());
     }
 
+    @Test
+    void aStudyIdIsOneStudyTheSameSpecAgainIsItAnotherIsRefused() {
+        given().contentType(ContentType.JSON).body(study("s-once", "")).post("/api/v1/studies")
+                .then().statusCode(201).body("study_id", equalTo("s-once")).body("existing", equalTo(false));
+        given().contentType(ContentType.JSON).body(study("s-once", "")).post("/api/v1/studies")
+                .then().statusCode(200).body("study_id", equalTo("s-once")).body("existing", equalTo(true));
+        given().contentType(ContentType.JSON).body(study("s-once", "\"seed_offset\": 7,").replace("\"seed_offset\": 1,", ""))
+                .post("/api/v1/studies")
+                .then().statusCode(409).body("error", startsWith("study s-once exists with another spec"));
+        assertEquals(1, records("qwm.studies.study-submitted.v1", "s-once", 1).size(), "published once");
+        assertEquals(2, records("qwm.planner.episode-requested.v1", "s-once/", 2).size(), "its episodes once");
+    }
+
     /**
      * The records on {@code topic} whose key starts with {@code keyPrefix}: waits for {@code expected}, then 2 s more.
      */

@@ -66,6 +66,10 @@ class StudyValidationTest {
         assertRefused("episodes per configuration must be 1..10000, got 0", study("wall", 0,
                 List.of(configuration("fp", WALL, WALL, BUDGET))));
         assertRefused("the study has no configurations", study("wall", 1, List.of()));
+        assertRefused("seed_base and seed_offset must not be negative, got -99 and 1", new StudyRequest("s-1", "w", "wall",
+                2, -99L, 1L, null, null, null, null, List.of(configuration("fp", WALL, WALL, BUDGET))));
+        assertRefused("the last episode's seed 4294967295*1+1 is above 2^32 - 1", new StudyRequest("s-1", "w", "wall",
+                2, 4294967295L, 1L, null, null, null, null, List.of(configuration("fp", WALL, WALL, BUDGET))));
         assertRefused("two configurations are labelled 'fp'", study("wall", 1,
                 List.of(configuration("fp", WALL, WALL, BUDGET), configuration("fp", WALL, WALL, BUDGET))));
         assertRefused("configuration 1 (pt): encoder bundle", study("wall", 1,
