@@ -93,19 +93,25 @@ public final class LocalServices {
                                           Path pushtDataset, int planners, StackPorts ports) {
         String bundles = String.join(",", preload.stream().map(p -> p.toAbsolutePath().toString()).toList());
         Map<String, String> kafka = Map.of("QWM_KAFKA_BOOTSTRAP", bootstrapServers);
+        // the only folders a service loads bundles from: the artifact store and the shipped models' folders
+        java.util.Set<String> rootSet = new java.util.LinkedHashSet<>();
+        rootSet.add(artifactsRoot.toAbsolutePath().normalize().toString());
+        preload.forEach(p -> rootSet.add(p.toAbsolutePath().normalize().getParent().toString()));
+        Map<String, String> roots = Map.of("QWM_BUNDLE_ROOTS", String.join(",", rootSet));
         List<ServiceSpec> specs = new ArrayList<>();
         specs.add(new ServiceSpec("collector", "collector", ports.collector(), merge(kafka, Map.of(
                 "QWM_JDBC_URL", jdbcUrl, "QWM_DB_USER", PostgresServer.USER,
                 "QWM_DB_PASSWORD", PostgresServer.PASSWORD)), "384m"));
-        specs.add(new ServiceSpec("encoder", "encoder", ports.encoder(), Map.of("QWM_ENCODER_PRELOAD", bundles), "512m"));
-        specs.add(new ServiceSpec("predictor", "predictor", ports.predictor(), Map.of(
+        specs.add(new ServiceSpec("encoder", "encoder", ports.encoder(), merge(roots, Map.of("QWM_ENCODER_PRELOAD", bundles)),
+                "512m"));
+        specs.add(new ServiceSpec("predictor", "predictor", ports.predictor(), merge(roots, Map.of(
                 "QWM_ENCODER_HOST", "127.0.0.1", "QWM_ENCODER_PORT", Integer.toString(ports.encoder()),
-                "QWM_PREDICTOR_PRELOAD", bundles), "768m"));
-        specs.add(new ServiceSpec("quantizer", "quantizer", ports.quantizer(), merge(kafka, Map.of(
+                "QWM_PREDICTOR_PRELOAD", bundles)), "768m"));
+        specs.add(new ServiceSpec("quantizer", "quantizer", ports.quantizer(), merge(merge(kafka, roots), Map.of(
                 "QWM_ARTIFACTS_ROOT", artifactsRoot.toAbsolutePath().toString(),
                 "QWM_PUSHT_DATASET", pushtDataset.toAbsolutePath().toString())), "1g"));
         for (int i = 1; i <= planners; i++) {
-            specs.add(new ServiceSpec("planner-" + i, "planner", ports.planner(i), merge(kafka, Map.of(
+            specs.add(new ServiceSpec("planner-" + i, "planner", ports.planner(i), merge(merge(kafka, roots), Map.of(
                     "QWM_PREDICTOR_HOST", "127.0.0.1", "QWM_PREDICTOR_PORT", Integer.toString(ports.predictor()),
                     "QWM_PLANNER_WORKER_ID", "planner-" + i,
                     "QWM_PUSHT_DATASET", pushtDataset.toAbsolutePath().toString())), "384m"));

@@ -329,7 +329,7 @@ class QuantizerServiceIT {
                     ? BundleManifest.VISUAL_ENCODER : BundleManifest.PREDICTOR).sha256(), r.key());
         }
         given().contentType(ContentType.JSON).body(Map.of("bundle", fp.directory() + "-missing"))
-                .post("/api/v1/artifacts").then().statusCode(400).body("error", containsString("not a folder"));
+                .post("/api/v1/artifacts").then().statusCode(400).body("error", containsString("not found or not allowed"));
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.qwm.encoder.inference;
 import dev.qwm.api.common.v1.ArtifactRef;
 import dev.qwm.encoder.config.EncoderConfig;
 import dev.qwm.onnx.bundle.BundleManifest;
+import dev.qwm.onnx.bundle.BundleRoots;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.ExecutionProvider;
 import dev.qwm.onnx.runtime.SessionConfig;
@@ -12,7 +13,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.file.Path;
 import java.util.List;
 import org.jboss.logging.Logger;
 
@@ -29,6 +29,8 @@ public class EncoderArtifacts {
 
     private final SessionConfig sessionConfig;
     private final LoadedArtifacts<LoadedEncoder> loaded;
+    /** The folders bundles may be loaded from ({@code qwm.bundle-roots}). */
+    private final BundleRoots roots = BundleRoots.configured();
 
     public EncoderArtifacts(EncoderConfig config, MeterRegistry registry) {
         this.sessionConfig = SessionConfig.ofThreads(config.intraOpThreads())
@@ -69,7 +71,7 @@ public class EncoderArtifacts {
     private LoadedEncoder load(String folder, String sha256) {
         ModelBundle bundle;
         try {
-            bundle = ModelBundle.read(Path.of(folder));
+            bundle = ModelBundle.read(roots.resolve(folder, "encoder bundle"));
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("cannot load encoder from bundle " + folder + ": " + e.getMessage(), e);
         }

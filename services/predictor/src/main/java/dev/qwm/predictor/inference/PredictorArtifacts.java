@@ -3,6 +3,7 @@ package dev.qwm.predictor.inference;
 import dev.qwm.api.common.v1.ArtifactRef;
 import dev.qwm.api.common.v1.ModelComponent;
 import dev.qwm.onnx.bundle.BundleManifest;
+import dev.qwm.onnx.bundle.BundleRoots;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.ExecutionProvider;
 import dev.qwm.onnx.runtime.SessionConfig;
@@ -15,7 +16,6 @@ import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
@@ -37,6 +37,8 @@ public class PredictorArtifacts {
     private final MeterRegistry registry;
     private final SessionCounts sessions;
     private final LoadedArtifacts<LoadedPredictor> loaded;
+    /** The folders bundles may be loaded from ({@code qwm.bundle-roots}). */
+    private final BundleRoots roots = BundleRoots.configured();
 
     public PredictorArtifacts(PredictorConfig config, MeterRegistry registry, SessionCounts sessions) {
         this.config = config;
@@ -76,6 +78,11 @@ public class PredictorArtifacts {
         return loaded.get(ref.getBundle(), ref.getSha256());
     }
 
+    /** The folders bundles may be loaded from ({@code qwm.bundle-roots}). */
+    public BundleRoots roots() {
+        return roots;
+    }
+
     /** The artifacts loaded now, most recently used last. */
     public List<LoadedPredictor> loaded() {
         return loaded.loaded();
@@ -84,7 +91,7 @@ public class PredictorArtifacts {
     private LoadedPredictor load(String folder, String sha256) {
         ModelBundle bundle;
         try {
-            bundle = ModelBundle.read(Path.of(folder));
+            bundle = ModelBundle.read(roots.resolve(folder, "predictor bundle"));
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("cannot load predictor from bundle " + folder + ": "
                     + e.getMessage(), e);

@@ -13,6 +13,7 @@ import dev.qwm.api.predictor.v1.OpenSessionResponse;
 import dev.qwm.api.predictor.v1.RolloutRequest;
 import dev.qwm.api.predictor.v1.RolloutResponse;
 import dev.qwm.onnx.bundle.BundleManifest;
+import dev.qwm.onnx.bundle.BundleRoots;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.planning.ActionBatch;
 import dev.qwm.planning.Latent;
@@ -74,7 +75,7 @@ public class RolloutService {
         }
         LoadedPredictor predictor = artifacts.get(request.getPredictor());
         BundleManifest manifest = predictor.manifest();
-        requireCompatible(request.getEncoder(), manifest);
+        requireCompatible(request.getEncoder(), manifest, artifacts.roots());
         Frames start = frames(request.getStart(), "start", manifest, 1, 1);
         Frames goal = frames(request.getGoal(), "goal", manifest, 1, 1);
 
@@ -145,7 +146,7 @@ public class RolloutService {
         }
         LoadedPredictor predictor = artifacts.get(request.getPredictor());
         BundleManifest manifest = predictor.manifest();
-        requireCompatible(request.getEncoder(), manifest);
+        requireCompatible(request.getEncoder(), manifest, artifacts.roots());
         Frames obs = frames(request.getObservation(), "observation", manifest, 1, config.maxCandidates());
         VisualLatents.Encoded latents = encode(request.getEncoder(), request.getObservation().getImages(),
                 obs.count(), manifest);
@@ -190,13 +191,14 @@ public class RolloutService {
      * With a bundle in the encoder reference, its manifest must fit the predictor (environment, image size,
      * latents); a sha256-only reference is checked by the shape of the latents the encoder returns.
      */
-    private static void requireCompatible(ArtifactRef encoderRef, BundleManifest predictor) {
+    private static void requireCompatible(ArtifactRef encoderRef, BundleManifest predictor, BundleRoots roots) {
         if (encoderRef.getBundle().isBlank()) {
             return;
         }
         BundleManifest encoder;
         try {
-            encoder = ModelBundle.parseManifest(Path.of(encoderRef.getBundle()).resolve(ModelBundle.MANIFEST_FILE));
+            encoder = ModelBundle.parseManifest(roots.resolve(encoderRef.getBundle(), "encoder bundle")
+                    .resolve(ModelBundle.MANIFEST_FILE));
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("cannot read the encoder's bundle " + encoderRef.getBundle() + ": "
                     + e.getMessage(), e);

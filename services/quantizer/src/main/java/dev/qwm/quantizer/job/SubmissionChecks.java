@@ -2,6 +2,7 @@ package dev.qwm.quantizer.job;
 
 import dev.qwm.env.EnvironmentKind;
 import dev.qwm.onnx.bundle.BundleException;
+import dev.qwm.onnx.bundle.BundleRoots;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.graph.OnnxModels;
 import dev.qwm.planning.PlannerBudget;
@@ -16,7 +17,6 @@ import dev.qwm.quantizer.recipe.RecipeRequests;
 import dev.qwm.quantizer.store.ArtifactStore;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -34,6 +34,7 @@ public final class SubmissionChecks {
     private final Optional<Integer> calibrationSamples;
     private final Optional<Integer> calibrationOptSteps;
     private final Map<String, String> datasets;
+    private final BundleRoots roots = BundleRoots.configured();
 
     /**
      * @param calibrationSamples  overrides DINO-WM's CEM candidates of calibration episodes
@@ -72,9 +73,9 @@ public final class SubmissionChecks {
         }
         Path dir;
         try {
-            dir = Path.of(bundle.trim()).toAbsolutePath().normalize();
-        } catch (InvalidPathException e) {
-            throw new InvalidSubmissionException("source bundle '" + bundle + "' is not a valid path: " + e.getReason());
+            dir = roots.resolve(bundle.trim(), "source bundle");
+        } catch (IllegalArgumentException e) {
+            throw new InvalidSubmissionException(e.getMessage());
         }
         try {
             return ModelBundle.read(dir);

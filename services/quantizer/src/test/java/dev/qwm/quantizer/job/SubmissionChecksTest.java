@@ -30,7 +30,29 @@ class SubmissionChecksTest {
                 .getMessage().contains("no source bundle"));
         InvalidSubmissionException missing = assertThrows(InvalidSubmissionException.class,
                 () -> DEFAULTS.readSource(tmp.resolve("nothing-here").toString()));
-        assertTrue(missing.getMessage().startsWith("cannot read source bundle"), missing.getMessage());
+        assertEquals("source bundle " + tmp.resolve("nothing-here") + ": not found or not allowed", missing.getMessage());
+    }
+
+    @Test
+    void aSourceOutsideTheBundleRootsIsRefusedLikeAMissingOne(@TempDir Path tmp) throws Exception {
+        Path store = java.nio.file.Files.createDirectories(tmp.resolve("store"));
+        ModelBundle inside = SourceBundles.wall(store.resolve("fp"), 1);
+        ModelBundle outside = SourceBundles.wall(tmp.resolve("home/fp"), 1);
+        String before = System.getProperty("qwm.bundle-roots");
+        SubmissionChecks confined;
+        try {
+            System.setProperty("qwm.bundle-roots", store.toString());
+            confined = new SubmissionChecks(EmitOptions.DEFAULTS, Optional.empty(), Optional.empty(), Map.of());
+        } finally {
+            System.setProperty("qwm.bundle-roots", before == null ? "*" : before);
+        }
+        assertEquals(inside.manifest(), confined.readSource(inside.directory().toString()).manifest());
+        InvalidSubmissionException e = assertThrows(InvalidSubmissionException.class,
+                () -> confined.readSource(outside.directory().toString()));
+        assertEquals("source bundle " + outside.directory() + ": not found or not allowed", e.getMessage());
+        Path link = java.nio.file.Files.createSymbolicLink(store.resolve("link"), outside.directory());
+        e = assertThrows(InvalidSubmissionException.class, () -> confined.readSource(link.toString()));
+        assertEquals("source bundle " + link + ": not found or not allowed", e.getMessage());
     }
 
     @Test

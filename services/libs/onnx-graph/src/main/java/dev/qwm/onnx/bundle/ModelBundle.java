@@ -337,11 +337,20 @@ public final class ModelBundle {
 
     private static Path resolveInside(Path dir, String file, String component) {
         Path p = dir.resolve(file).normalize();
-        if (!p.startsWith(dir) || p.equals(dir)) {
+        if (!p.startsWith(dir) || p.equals(dir) || escapesBySymlink(dir, p)) {
             throw new BundleException("bundle " + dir + ": component '" + component + "' file " + file
                     + " is not inside the bundle folder");
         }
         return p;
+    }
+
+    /** Lexically inside is not enough: a component file may be a symlink to anything readable. */
+    private static boolean escapesBySymlink(Path dir, Path file) {
+        try {
+            return Files.exists(file) && !file.toRealPath().startsWith(dir.toRealPath());
+        } catch (IOException e) {
+            return false; // unreadable: reading it fails later with its own message
+        }
     }
 
     private static long size(Path file) {
