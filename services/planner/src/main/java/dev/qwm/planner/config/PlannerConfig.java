@@ -19,6 +19,10 @@ public interface PlannerConfig {
     @WithDefault("60s")
     Duration rolloutDeadline();
 
+    /** The topic studies are announced on (published with their requests; read to know which study ids exist). */
+    @WithDefault("qwm.studies.study-submitted.v1")
+    String studyTopic();
+
     /** How long an episode's progress events may take to be acknowledged once it is planned (then it is redone). */
     @WithDefault("60s")
     Duration progressAckTimeout();

@@ -11,6 +11,7 @@ import dev.qwm.planner.messaging.EventPublisher;
 import dev.qwm.planner.study.StudyRequest;
 import dev.qwm.planner.study.StudyValidation;
 import dev.qwm.planner.study.ValidStudy;
+import dev.qwm.planner.config.PlannerConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,12 +38,17 @@ public class StudyDispatcher {
 
     private final EventPublisher publisher;
     private final ObjectMapper json;
-    private final SubmittedStudies submitted;
+    private static final java.time.Duration PUBLISH_WITHIN = java.time.Duration.ofSeconds(60);
 
-    public StudyDispatcher(EventPublisher publisher, ObjectMapper json, SubmittedStudies submitted) {
+    private final SubmittedStudies submitted;
+    private final String studyTopic;
+
+    public StudyDispatcher(EventPublisher publisher, ObjectMapper json, SubmittedStudies submitted,
+                           PlannerConfig config) {
         this.publisher = publisher;
         this.json = json;
         this.submitted = submitted;
+        this.studyTopic = config.studyTopic();
     }
 
     /**
@@ -66,14 +72,17 @@ public class StudyDispatcher {
             }
         }
         String eventId = UUID.randomUUID().toString();
-        publisher.studySubmitted(study.studyId(), eventId, StudySubmitted.newBuilder()
+        List<EventPublisher.Keyed> records = new ArrayList<>();
+        records.add(new EventPublisher.Keyed(studyTopic, study.studyId(), eventId, StudySubmitted.newBuilder()
                 .setEventId(eventId).setStudyId(StudyId.newBuilder().setValue(study.studyId()))
                 .setName(study.name()).setSpecJson(spec).setRequestSha256(requestSha)
                 .setEpisodeCount(requests.size()).setSubmittedAtUnixMs(System.currentTimeMillis())
-                .build());
+                .build()));
         for (EpisodeRequested r : requests) {
-            publisher.episodeRequested(study.studyId() + "/" + r.getEpisodeId().getIndex(), r.getEventId(), r);
+            records.add(new EventPublisher.Keyed(null, study.studyId() + "/" + r.getEpisodeId().getIndex(),
+                    r.getEventId(), r));
         }
+        publisher.study(records, PUBLISH_WITHIN);
         submitted.submitted(study.studyId(), requestSha);
         return new Dispatched(study.studyId(), requests.size(), false);
     }

@@ -2,6 +2,7 @@ package dev.qwm.planner.service;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.qwm.api.events.v1.StudySubmitted;
+import dev.qwm.planner.config.PlannerConfig;
 import io.smallrye.common.annotation.Identifier;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -20,7 +21,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -46,9 +46,9 @@ public class SubmittedStudies {
      *              chart sets them), as the messaging channels get it
      */
     public SubmittedStudies(@Identifier("default-kafka-broker") Map<String, Object> kafka,
-                            @ConfigProperty(name = "mp.messaging.outgoing.study-submitted.topic") String topic) {
+                            PlannerConfig config) {
         this.kafka = kafka;
-        this.topic = topic;
+        this.topic = config.studyTopic();
     }
 
     /** The sha256 of the request study {@code studyId} was first submitted with, or empty if it never was. */

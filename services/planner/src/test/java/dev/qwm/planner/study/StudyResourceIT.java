@@ -104,6 +104,14 @@ class StudyResourceIT {
         assertEquals(100, requests.get(1).getSeeding().getSeed());
         assertEquals(5, requests.get(0).getBudget().getTopK());
         assertEquals(StudyValidationTest.WALL.toString(), requests.get(0).getPredictor().getBundle());
+
+        // they went out in one committed transaction of this planner's transactional producer
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+                "bootstrap.servers", EmbeddedInfraResource.bootstrapServers()))) {
+            var transactions = admin.listTransactions().all().get();
+            assertTrue(transactions.stream().anyMatch(t -> t.transactionalId().startsWith("qwm-planner-studies-")
+                    && t.state() == org.apache.kafka.clients.admin.TransactionState.COMPLETE_COMMIT), transactions.toString());
+        }
     }
 
     @Test
