@@ -71,6 +71,7 @@ class StudyThroughServicesIT {
                     home.resolve("artifacts"), List.of(BUNDLE), home.resolve("pusht"), 2, ports);
             try {
                 services.up(specs, Duration.ofMinutes(4), System.out::println);
+                assertOnlyOnLoopback(ports.quantizer(), ports.encoder(), ports.predictor(), ports.planner(), ports.collector());
                 String quantizer = "http://127.0.0.1:" + ports.quantizer();
                 String planner = "http://127.0.0.1:" + ports.planner();
                 // planner-1 is killed below; later submissions go to the survivor.
@@ -298,5 +299,29 @@ class StudyThroughServicesIT {
             throw new AssertionError("POST " + url + " -> " + r.statusCode() + " " + r.body());
         }
         return JSON.readTree(r.body());
+    }
+
+    /** The local stack has no authentication: its services must not be reachable on this machine's other addresses. */
+    private static void assertOnlyOnLoopback(int... ports) throws Exception {
+        List<java.net.InetAddress> external = new java.util.ArrayList<>();
+        for (var nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+            if (nic.isUp() && !nic.isLoopback()) {
+                nic.getInterfaceAddresses().stream().map(java.net.InterfaceAddress::getAddress)
+                        .filter(a -> a instanceof java.net.Inet4Address).forEach(external::add);
+            }
+        }
+        for (int port : ports) {
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 2000); // it is up
+            }
+            for (java.net.InetAddress a : external) {
+                try (java.net.Socket s = new java.net.Socket()) {
+                    s.connect(new java.net.InetSocketAddress(a, port), 2000);
+                    throw new AssertionError("port " + port + " answers on " + a.getHostAddress() + ", not only on 127.0.0.1");
+                } catch (java.io.IOException refused) {
+                    // expected: nothing listens there
+                }
+            }
+        }
     }
 }
