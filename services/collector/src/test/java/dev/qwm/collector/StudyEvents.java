@@ -7,6 +7,7 @@ import dev.qwm.api.common.v1.EpisodeId;
 import dev.qwm.api.common.v1.EpisodeSeeding;
 import dev.qwm.api.common.v1.ModelComponent;
 import dev.qwm.api.common.v1.PlannerBudget;
+import dev.qwm.api.common.v1.RunEnvironment;
 import dev.qwm.api.common.v1.StudyId;
 import dev.qwm.api.events.v1.ArtifactCreated;
 import dev.qwm.api.events.v1.CemStepMetrics;
@@ -116,7 +117,7 @@ final class StudyEvents {
 
     EpisodeCompleted completion(EpisodeRequested request, String attempt, int mpcIterations) {
         boolean success = random.nextBoolean();
-        return EpisodeCompleted.newBuilder()
+        EpisodeCompleted c = EpisodeCompleted.newBuilder()
                 .setEventId(UUID.randomUUID().toString())
                 .setEpisodeId(request.getEpisodeId())
                 .setAttemptId(attempt)
@@ -136,6 +137,17 @@ final class StudyEvents {
                 .setMeanCemStepMs(50 + 100 * random.nextFloat())
                 .setCompletedAtUnixMs(1_790_000_100_000L + random.nextInt(1_000_000))
                 .build();
+        // EpisodeCompleted.ran_on is additive: even episodes carry it (two CPU classes), odd ones, like events of
+        // older planners, do not
+        int index = request.getEpisodeId().getIndex();
+        if (index % 2 == 0) {
+            return c.toBuilder().setRanOn(RunEnvironment.newBuilder()
+                    .setCpuModel(index % 4 == 0 ? "Intel(R) Xeon(R) Processor" : "AMD EPYC 7B12")
+                    .setCpuClass(index % 4 == 0 ? "avx512-vnni" : "avx2")
+                    .setCpuFeatures(index % 4 == 0 ? "avx2+ avx512f+ avx512_vnni+" : "avx2+ avx512f- avx512_vnni-")
+                    .setOnnxRuntime("1.29.0").setExecutionProvider("cpu").setThreads(1 + index % 3)).build();
+        }
+        return c;
     }
 
     private ArtifactCreated artifact(ModelComponent component, String label, ArtifactRef source) {

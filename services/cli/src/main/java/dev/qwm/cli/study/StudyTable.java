@@ -2,7 +2,10 @@ package dev.qwm.cli.study;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.qwm.analysis.data.CollectorJson;
+import dev.qwm.analysis.data.EpisodeRecord;
 import dev.qwm.analysis.report.TextTable;
+import dev.qwm.analysis.study.RanOn;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.planning.eval.WilsonInterval;
@@ -93,6 +96,7 @@ public final class StudyTable {
                 summary.path("completedCount").asInt(), summary.path("episodeCount").asInt(),
                 failed == 0 ? "" : ", " + failed + " failed (not planned; reasons below)");
         t.print(out);
+        printRanOn(byLabel, out);
         printFailures(study.path("failures"), out);
     }
 
@@ -110,6 +114,22 @@ public final class StudyTable {
         byReason.forEach((reason, indices) -> out.printf(Locale.ROOT, "  %d episode%s (index %s%s) %s%n", indices.size(),
                 indices.size() == 1 ? "" : "s", indices.subList(0, Math.min(5, indices.size())).toString()
                         .replaceAll("[\\[\\]]", ""), indices.size() > 5 ? ", ..." : "", reason));
+    }
+
+    /** A "ran on" line per configuration, and a warning when the cells ran on different CPU classes. */
+    static void printRanOn(Map<String, List<JsonNode>> byLabel, PrintStream out) {
+        List<EpisodeRecord> all = new ArrayList<>();
+        Map<String, List<String>> lines = new LinkedHashMap<>();
+        byLabel.forEach((label, eps) -> {
+            if (eps.isEmpty()) {
+                return;
+            }
+            List<EpisodeRecord> records = eps.stream().map(CollectorJson::episode).toList();
+            all.addAll(records);
+            lines.put(label, RanOn.lines(records));
+        });
+        lines.forEach((label, where) -> where.forEach(w -> out.println("ran on: " + label + ": " + w)));
+        RanOn.mixedCpuClasses(all).ifPresent(out::println);
     }
 
     static String successCell(int k, int n) {

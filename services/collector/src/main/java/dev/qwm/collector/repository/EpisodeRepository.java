@@ -2,6 +2,7 @@ package dev.qwm.collector.repository;
 
 import dev.qwm.api.collector.v1.GetEpisodeTraceResponse;
 import dev.qwm.api.common.v1.EpisodeId;
+import dev.qwm.api.common.v1.RunEnvironment;
 import dev.qwm.api.common.v1.StudyId;
 import dev.qwm.api.events.v1.CemStepMetrics;
 import dev.qwm.api.events.v1.EpisodeCompleted;
@@ -32,8 +33,9 @@ public class EpisodeRepository {
 
     private static final String RESULT_COLUMNS = "attempt_id, worker_id, success, success_iteration,"
             + " final_state_distance, final_best_loss, mpc_iterations, wall_time_ms, mean_cem_step_ms, completed_at,"
-            + " completion_event_id";
-    private static final int RESULT_COLUMN_COUNT = 11;
+            + " completion_event_id, ran_on_cpu_model, ran_on_cpu_class, ran_on_cpu_features, ran_on_onnx_runtime,"
+            + " ran_on_execution_provider, ran_on_threads";
+    private static final int RESULT_COLUMN_COUNT = 17;
 
     // The request overwrites a configuration that an earlier-arriving completion filled in (they carry the same
     // one), but never a previous request: WHERE request_event_id IS NULL.
@@ -121,7 +123,18 @@ public class EpisodeRepository {
             ps.setLong(i++, e.getWallTimeMs());
             ps.setFloat(i++, e.getMeanCemStepMs());
             Jdbc.setUnixMs(ps, i++, e.getCompletedAtUnixMs());
-            ps.setString(i, e.getEventId());
+            ps.setString(i++, e.getEventId());
+            RunEnvironment r = e.hasRanOn() ? e.getRanOn() : null;
+            ps.setString(i++, r == null ? null : r.getCpuModel());
+            ps.setString(i++, r == null ? null : r.getCpuClass());
+            ps.setString(i++, r == null ? null : r.getCpuFeatures());
+            ps.setString(i++, r == null ? null : r.getOnnxRuntime());
+            ps.setString(i++, r == null ? null : r.getExecutionProvider());
+            if (r == null) {
+                ps.setNull(i, java.sql.Types.INTEGER);
+            } else {
+                ps.setInt(i, r.getThreads());
+            }
             return ps.executeUpdate() == 1;
         } catch (SQLException ex) {
             throw new StorageException("cannot store the completion of episode " + key(e.getEpisodeId()), ex);
@@ -300,6 +313,13 @@ public class EpisodeRepository {
                 .setWallTimeMs(rs.getLong("wall_time_ms"))
                 .setMeanCemStepMs(rs.getFloat("mean_cem_step_ms"))
                 .setCompletedAtUnixMs(Jdbc.unixMs(rs, "completed_at"));
+        if (rs.getString("ran_on_cpu_class") != null) {
+            b.setRanOn(RunEnvironment.newBuilder().setCpuModel(rs.getString("ran_on_cpu_model"))
+                    .setCpuClass(rs.getString("ran_on_cpu_class")).setCpuFeatures(rs.getString("ran_on_cpu_features"))
+                    .setOnnxRuntime(rs.getString("ran_on_onnx_runtime"))
+                    .setExecutionProvider(rs.getString("ran_on_execution_provider"))
+                    .setThreads(rs.getInt("ran_on_threads")));
+        }
         EpisodeConfiguration.readInto(rs, b);
         return b.build();
     }

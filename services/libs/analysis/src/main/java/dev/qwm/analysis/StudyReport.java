@@ -10,6 +10,7 @@ import dev.qwm.analysis.sensitivity.LayerSensitivity;
 import dev.qwm.analysis.sensitivity.SensitivityAnalysis;
 import dev.qwm.analysis.stats.PairedDifference;
 import dev.qwm.analysis.study.ConditionResult;
+import dev.qwm.analysis.study.RanOn;
 import dev.qwm.analysis.study.StudyConditions;
 import dev.qwm.analysis.study.SuccessTables;
 
@@ -44,9 +45,20 @@ public record StudyReport(StudyInfo study, String source, Instant generatedAt, i
         return all.stream().filter(t -> !t.isEmpty()).toList();
     }
 
+    /** Per configuration (and budget), where its episodes ran: one or more "ran on" lines. */
+    public java.util.Map<String, List<String>> ranOn() {
+        java.util.Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+        for (ConditionResult r : conditions.results()) {
+            out.put(r.condition().displayName(conditions.severalBudgets()), RanOn.lines(r.condition().episodes()));
+        }
+        return out;
+    }
+
     /** Plain-language findings computed from the numbers (each one cites its interval). */
     public List<String> findings() {
         List<String> out = new ArrayList<>();
+        RanOn.mixedCpuClasses(conditions.results().stream().flatMap(r -> r.condition().episodes().stream()).toList())
+                .ifPresent(out::add);
         for (String group : conditions.groups()) {
             List<ConditionResult> rs = conditions.results().stream().filter(r -> r.condition().groupKey().equals(group)).toList();
             String label = rs.get(0).condition().groupLabel();

@@ -38,6 +38,11 @@ import java.util.Random;
  */
 public final class SyntheticStudy {
 
+    /** Where the synthetic episodes say they ran. */
+    public static final dev.qwm.onnx.runtime.RunEnvironment RAN_ON = new dev.qwm.onnx.runtime.RunEnvironment(
+            "AMD EPYC 7B12", "avx2", "avx2+ fma+ avx512f- avx512_vnni-", "1.29.0", "cpu", 1);
+
+
     /** One configuration of the synthetic study. */
     public record Config(String label, String preset, String modules, QuantMethod method, boolean tokenActivations,
                          double quality, boolean misaligned, double msPerCemStep) {
@@ -131,7 +136,7 @@ public final class SyntheticStudy {
                             new Seeding(seed, 99, 1, "validation"), c.label(), success, success ? needed : -1,
                             lastDistance, lastLoss, iterations,
                             (long) (iterations * budget.optSteps() * c.msPerCemStep() * jitter + 40L * iterations),
-                            c.msPerCemStep() * jitter, "attempt-" + index, "worker-" + (index % 3)));
+                            c.msPerCemStep() * jitter, "attempt-" + index, "worker-" + (index % 3), RAN_ON));
                     if (traces) {
                         traceMap.put(index, new EpisodeTrace("attempt-" + index, mpc, cem));
                     }

@@ -1,10 +1,12 @@
 package dev.qwm.planner.client;
 
 import dev.qwm.api.common.v1.ArtifactRef;
+import dev.qwm.api.common.v1.RunEnvironment;
 import dev.qwm.api.predictor.v1.CloseSessionRequest;
 import dev.qwm.api.predictor.v1.EmbedRequest;
 import dev.qwm.api.predictor.v1.EmbedResponse;
 import dev.qwm.api.predictor.v1.OpenSessionRequest;
+import dev.qwm.api.predictor.v1.OpenSessionResponse;
 import dev.qwm.api.predictor.v1.PredictorServiceGrpc.PredictorServiceBlockingStub;
 import dev.qwm.api.predictor.v1.RolloutRequest;
 import dev.qwm.api.predictor.v1.RolloutResponse;
@@ -37,6 +39,7 @@ public final class RemoteWorldModel implements WorldModel {
     /** The observation behind each latent this model returned in this episode, so that a session can be opened from them. */
     private final Map<Latent, Observation> observations = new IdentityHashMap<>();
 
+    private RunEnvironment ranOn;
     private String sessionId;
     private Latent sessionStart;
     private Latent sessionGoal;
@@ -148,11 +151,15 @@ public final class RemoteWorldModel implements WorldModel {
             throw new IllegalStateException("the start and goal latents must come from this model's encode()");
         }
         closeSession();
-        sessionId = call().openSession(OpenSessionRequest.newBuilder()
+        OpenSessionResponse opened = call().openSession(OpenSessionRequest.newBuilder()
                 .setEncoder(encoder).setPredictor(predictor)
                 .setStart(toProto(startObs)).setGoal(toProto(goalObs))
                 .setObjectiveAlpha((float) alpha)
-                .build()).getSessionId();
+                .build());
+        sessionId = opened.getSessionId();
+        if (opened.hasRanOn()) {
+            ranOn = opened.getRanOn();
+        }
         sessionStart = start;
         sessionGoal = goal;
         sessionAlpha = alpha;
@@ -174,6 +181,11 @@ public final class RemoteWorldModel implements WorldModel {
             }
             sessionId = null;
         }
+    }
+
+    /** Where the predictor service computed the rollouts (from its last session), or null if it did not say. */
+    public RunEnvironment ranOn() {
+        return ranOn;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.qwm.planner.worker;
 
 import dev.qwm.env.EnvironmentKind;
 import dev.qwm.api.common.v1.PlannerBudget;
+import dev.qwm.api.common.v1.RunEnvironment;
 import dev.qwm.api.events.v1.EpisodeCompleted;
 import dev.qwm.api.events.v1.EpisodeProgress;
 import dev.qwm.api.events.v1.EpisodeRequested;
@@ -101,17 +102,23 @@ public class EpisodeWorker {
             }
         };
         EpisodeResult result;
+        RunEnvironment ranOn;
         try (RemoteWorldModel model = new RemoteWorldModel(predictor, request.getEncoder(), request.getPredictor(),
                 p.manifest(), config.rolloutDeadline())) {
             MpcEpisodeRunner runner = new MpcEpisodeRunner(model, new CemPlanner(), p.budget(),
                     p.source()::newEnvironment, request.getEvaluateCemSteps());
             result = runner.run(p.spec(), request.getPlannerSeed(), listener);
+            ranOn = model.ranOn();
         }
         // no completion without its progress rows: a lost one fails this attempt, and the episode is planned again
         progressSent.awaitAll(config.progressAckTimeout());
         registry.counter("qwm.planner.episodes", "success", Boolean.toString(result.success())).increment();
         registry.timer("qwm.planner.cem.step").record(java.time.Duration.ofNanos((long) (result.meanCemStepMs() * 1e6)));
-        return EpisodeCompleted.newBuilder()
+        EpisodeCompleted.Builder completed = EpisodeCompleted.newBuilder();
+        if (ranOn != null) {
+            completed.setRanOn(ranOn);
+        }
+        return completed
                 .setEventId(UUID.randomUUID().toString())
                 .setEpisodeId(request.getEpisodeId()).setAttemptId(attempt).setWorkerId(config.workerId())
                 .setEnvironment(request.getEnvironment())

@@ -6,6 +6,7 @@ import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.BundleRoots;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.ExecutionProvider;
+import dev.qwm.onnx.runtime.RunEnvironment;
 import dev.qwm.onnx.runtime.SessionConfig;
 import dev.qwm.onnx.serving.LoadedArtifacts;
 import dev.qwm.planning.onnx.OnnxDynamics;
@@ -39,6 +40,11 @@ public class PredictorArtifacts {
     private final LoadedArtifacts<LoadedPredictor> loaded;
     /** The folders bundles may be loaded from ({@code qwm.bundle-roots}). */
     private final BundleRoots roots = BundleRoots.configured();
+
+    /** Where this service's sessions compute: CPU, ONNX Runtime, execution provider, threads. */
+    public RunEnvironment runEnvironment() {
+        return RunEnvironment.of(sessionConfig);
+    }
 
     public PredictorArtifacts(PredictorConfig config, MeterRegistry registry, SessionCounts sessions) {
         this.config = config;

@@ -94,8 +94,13 @@ public class RolloutService {
                 .setLabel(predictor.label()).setComponent(ModelComponent.MODEL_COMPONENT_PREDICTOR).build();
         RolloutSession session = sessions.open(request.getEncoder(), predictorRef, manifest.actionDim(), startLatent,
                 goalLatent, objective, ttl);
+        dev.qwm.onnx.runtime.RunEnvironment env = artifacts.runEnvironment();
         return OpenSessionResponse.newBuilder().setSessionId(session.id()).setHorizonLimit(config.maxHorizon())
-                .setMaxCandidates(config.maxCandidates()).build();
+                .setMaxCandidates(config.maxCandidates())
+                .setRanOn(dev.qwm.api.common.v1.RunEnvironment.newBuilder().setCpuModel(env.cpu())
+                        .setCpuClass(env.cpuClass()).setCpuFeatures(env.cpuFeatures()).setOnnxRuntime(env.onnxRuntime())
+                        .setExecutionProvider(env.executionProvider()).setThreads(env.threads()))
+                .build();
     }
 
     public RolloutResponse rollout(RolloutRequest request) {

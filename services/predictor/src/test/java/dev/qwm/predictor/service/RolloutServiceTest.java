@@ -133,7 +133,13 @@ class RolloutServiceTest {
         try (Fixture f = new Fixture(TestConfig.defaults())) {
             Observation start = wallAt(20, 40);
             Observation goal = wallAt(45, 15);
-            String id = f.service.openSession(Requests.open(bundle, bundle, start, goal, 1f)).getSessionId();
+            dev.qwm.api.predictor.v1.OpenSessionResponse opened = f.service.openSession(Requests.open(bundle, bundle, start, goal, 1f));
+            String id = opened.getSessionId();
+            // where the rollouts are computed, for the episode events
+            assertEquals(dev.qwm.onnx.runtime.CpuFeatures.current().cpuClass(), opened.getRanOn().getCpuClass());
+            assertEquals("cpu", opened.getRanOn().getExecutionProvider());
+            assertTrue(opened.getRanOn().getOnnxRuntime().startsWith("1.29"), opened.getRanOn().getOnnxRuntime());
+            assertTrue(opened.getRanOn().getThreads() >= 1);
             assertEquals(1, f.latents.calls, "start and goal are encoded in one call");
             for (int step = 0; step < 3; step++) {
                 ActionBatch actions = Requests.randomActions(step, 300, HORIZON, actionDim);
@@ -376,7 +382,13 @@ class RolloutServiceTest {
         try (Fixture f = new Fixture(TestConfig.defaults().withMaxLoaded(1))) {
             Observation start = wallAt(20, 40);
             Observation goal = wallAt(45, 15);
-            String id = f.service.openSession(Requests.open(bundle, bundle, start, goal, 1f)).getSessionId();
+            dev.qwm.api.predictor.v1.OpenSessionResponse opened = f.service.openSession(Requests.open(bundle, bundle, start, goal, 1f));
+            String id = opened.getSessionId();
+            // where the rollouts are computed, for the episode events
+            assertEquals(dev.qwm.onnx.runtime.CpuFeatures.current().cpuClass(), opened.getRanOn().getCpuClass());
+            assertEquals("cpu", opened.getRanOn().getExecutionProvider());
+            assertTrue(opened.getRanOn().getOnnxRuntime().startsWith("1.29"), opened.getRanOn().getOnnxRuntime());
+            assertTrue(opened.getRanOn().getThreads() >= 1);
             f.service.openSession(Requests.open(otherBundle, otherBundle, start, goal, 1f));
             assertEquals(1, f.artifacts.loaded().size());
             assertNotEquals(bundle.directory().toString(), f.artifacts.loaded().get(0).bundle());

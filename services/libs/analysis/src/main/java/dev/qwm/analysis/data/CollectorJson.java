@@ -2,6 +2,7 @@ package dev.qwm.analysis.data;
 
 import dev.qwm.planning.PlannerBudget;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.qwm.onnx.runtime.RunEnvironment;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +13,7 @@ import java.util.Locale;
  * floats as "NaN"/"Infinity" strings) into the analysis' records. Missing scalar fields take proto3 defaults;
  * missing message fields (an unset {@code source}) are null.
  */
-final class CollectorJson {
+public final class CollectorJson {
 
     private CollectorJson() {
     }
@@ -41,7 +42,7 @@ final class CollectorJson {
         return out;
     }
 
-    static EpisodeRecord episode(JsonNode e) {
+    public static EpisodeRecord episode(JsonNode e) {
         JsonNode b = e.path("budget");
         PlannerBudget budget = new PlannerBudget((int) int64(b, "horizon"), (int) int64(b, "samples"),
                 (int) int64(b, "topK"), number(b, "varScale"), (int) int64(b, "optSteps"), (int) int64(b, "maxIter"),
@@ -54,7 +55,16 @@ final class CollectorJson {
                 artifact(e.get("predictor")), budget, seeding, text(e, "configuration"), bool(e, "success"),
                 (int) int64(e, "successIteration"), number(e, "finalStateDistance"), number(e, "finalBestLoss"),
                 (int) int64(e, "mpcIterations"), int64(e, "wallTimeMs"), number(e, "meanCemStepMs"),
-                text(e, "attemptId"), text(e, "workerId"));
+                text(e, "attemptId"), text(e, "workerId"), ranOn(e.get("ranOn")));
+    }
+
+    /** A proto3-JSON {@code RunEnvironment}, or null when absent. */
+    public static RunEnvironment ranOn(JsonNode r) {
+        if (r == null || r.isNull() || !r.isObject()) {
+            return null;
+        }
+        return new RunEnvironment(text(r, "cpuModel"), text(r, "cpuClass"), text(r, "cpuFeatures"), text(r, "onnxRuntime"),
+                text(r, "executionProvider"), (int) int64(r, "threads"));
     }
 
     static EpisodeTrace trace(JsonNode t) {

@@ -1,5 +1,6 @@
 package dev.qwm.analysis.data;
 
+import dev.qwm.onnx.runtime.RunEnvironment;
 import dev.qwm.planning.PlannerBudget;
 
 /**
@@ -9,11 +10,22 @@ import dev.qwm.planning.PlannerBudget;
  *
  * @param successIteration first MPC iteration (0-based) at whose end the goal was reached; −1 if never
  * @param meanCemStepMs    mean wall time of one CEM step (all candidates, whole horizon)
+ * @param ranOn            where the predictor service computed the rollouts; null when the events did not say
  */
 public record EpisodeRecord(int index, String environment, ArtifactRef encoder, ArtifactRef predictor,
                             PlannerBudget budget, Seeding seeding, String configuration, boolean success,
                             int successIteration, double finalStateDistance, double finalBestLoss, int mpcIterations,
-                            long wallTimeMs, double meanCemStepMs, String attemptId, String workerId) {
+                            long wallTimeMs, double meanCemStepMs, String attemptId, String workerId,
+                            RunEnvironment ranOn) {
+
+    /** An episode whose events did not say where it ran (before EpisodeCompleted.ran_on). */
+    public EpisodeRecord(int index, String environment, ArtifactRef encoder, ArtifactRef predictor,
+                         PlannerBudget budget, Seeding seeding, String configuration, boolean success,
+                         int successIteration, double finalStateDistance, double finalBestLoss, int mpcIterations,
+                         long wallTimeMs, double meanCemStepMs, String attemptId, String workerId) {
+        this(index, environment, encoder, predictor, budget, seeding, configuration, success, successIteration,
+                finalStateDistance, finalBestLoss, mpcIterations, wallTimeMs, meanCemStepMs, attemptId, workerId, null);
+    }
 
     public EpisodeRecord {
         if (index < 0) {

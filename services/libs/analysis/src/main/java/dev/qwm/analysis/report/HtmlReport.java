@@ -61,6 +61,7 @@ public final class HtmlReport {
         costSection();
         driftSection();
         sensitivitySection();
+        ranOnSection();
         methodsSection();
 
         StringBuilder html = new StringBuilder(1 << 16);
@@ -172,6 +173,18 @@ public final class HtmlReport {
                 .p("The recipe (saved beside this report as mixed-precision.yaml; quantize with it as with any recipe):")
                 .pre("recipe", s.yaml()));
         body.end();
+    }
+
+    private void ranOnSection() {
+        List<String> lines = new java.util.ArrayList<>();
+        report.ranOn().forEach((config, where) -> where.forEach(w -> lines.add(config + " ran on " + w)));
+        body.section("ran-on", "Where it ran")
+                .p("The predictor service's CPU, vector features, ONNX Runtime and execution provider for each "
+                        + "configuration's episodes. The recipe fixes what a model computes; the CPU class picks "
+                        + "kernels, so timings and the last bits of float results.");
+        report.findings().stream().filter(f -> f.startsWith(dev.qwm.analysis.study.RanOn.MIXED_WARNING))
+                .forEach(body::p);
+        body.list("ran-on", lines).end();
     }
 
     private void methodsSection() {

@@ -69,6 +69,10 @@ public final class ReportWriter {
         for (ResultTable t : report.tables()) {
             TextTables.print(t, out);
         }
+        out.println("Ran on");
+        out.println("======");
+        report.ranOn().forEach((config, lines) -> lines.forEach(l -> out.println("- " + config + ": " + l)));
+        out.println();
         report.sensitivity().suggestion().ifPresent(s -> {
             out.println("Suggested recipe");
             out.println("================");

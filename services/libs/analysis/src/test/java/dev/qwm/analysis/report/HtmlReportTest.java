@@ -94,6 +94,14 @@ class HtmlReportTest {
     }
 
     @Test
+    void saysWhereEveryConfigurationRan() {
+        assertTrue(html.contains("id=\"ran-on\""), "a 'Where it ran' section");
+        assertTrue(html.contains("ran on AMD EPYC 7B12 (avx2; avx2+ fma+ avx512f- avx512_vnni-), ONNX Runtime 1.29.0, cpu, 1 thread"), "a ran-on line");
+        assertEquals(report.conditions().results().size(), report.ranOn().size(), "one entry per configuration");
+        assertFalse(html.contains(dev.qwm.analysis.study.RanOn.MIXED_WARNING), "one CPU class: no warning");
+    }
+
+    @Test
     void escapesWhatItPrints() {
         assertEquals("a &lt;b&gt; &amp; &quot;c&quot; &#39;d&#39;", HtmlReport.esc("a <b> & \"c\" 'd'"));
     }
