@@ -27,6 +27,9 @@ import dev.qwm.quant.emit.QuantizedLayer;
 import dev.qwm.quant.manifest.GroupReport;
 import dev.qwm.quant.manifest.LayerReport;
 import dev.qwm.quant.manifest.ModuleReport;
+import dev.qwm.quant.methods.Methods;
+import dev.qwm.quant.methods.QuantizationMethod;
+import dev.qwm.quant.methods.QuantizationMethod.Transform;
 import dev.qwm.quant.recipe.ActivationSpec;
 import dev.qwm.quant.recipe.CalibrationSettings;
 import dev.qwm.quant.recipe.LayerPlan;
@@ -36,7 +39,6 @@ import dev.qwm.quant.recipe.QuantMethod;
 import dev.qwm.quant.recipe.RecipeBinder;
 import dev.qwm.quant.recipe.RecipeException;
 import dev.qwm.quant.recipe.WorldModelModule;
-import dev.qwm.quant.transform.AwqSearch;
 import dev.qwm.quant.transform.Block;
 import dev.qwm.quant.transform.BlockEvaluator;
 import dev.qwm.quant.transform.EquivalentTransform;
@@ -44,17 +46,10 @@ import dev.qwm.quant.transform.GroupContext;
 import dev.qwm.quant.transform.GroupDecision;
 import dev.qwm.quant.transform.GroupObjective;
 import dev.qwm.quant.transform.LayerGroup;
-import dev.qwm.quant.transform.OmniQuantSearch;
 import dev.qwm.quant.transform.RowsObjective;
-import dev.qwm.quant.transform.SmoothQuant;
-import dev.qwm.quant.weights.GptqQuantizer;
-import dev.qwm.quant.weights.HessianClipSearch;
-import dev.qwm.quant.weights.OmseQuantizer;
-import dev.qwm.quant.weights.RtnQuantizer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -116,8 +111,6 @@ public final class ModuleQuantizer {
                          ModuleReport report, CalibrationData calibration) {
     }
 
-    private static final Set<QuantMethod> TRANSFORMS = EnumSet.of(QuantMethod.SMOOTHQUANT, QuantMethod.AWQ, QuantMethod.OMNIQUANT);
-
     private ModuleQuantizer() {
     }
 
@@ -153,7 +146,7 @@ public final class ModuleQuantizer {
                 Set<QuantMethod> methods = new LinkedHashSet<>();
                 for (LinearLayer l : g.layers()) {
                     LayerPlan p = planByName.get(l.name());
-                    if (p != null && TRANSFORMS.contains(p.method())) {
+                    if (p != null && Methods.of(p.method()).transform() != Transform.NONE) {
                         methods.add(p.method());
                     }
                     groupOfLayer.put(l.name(), g);
@@ -171,14 +164,13 @@ public final class ModuleQuantizer {
             Map<String, Boolean> gram = new LinkedHashMap<>();
             Map<String, Integer> width = new LinkedHashMap<>();
             for (LayerPlan p : plans) {
-                boolean g = EnumSet.of(QuantMethod.GPTQ, QuantMethod.AWQ, QuantMethod.OMNIQUANT).contains(p.method())
-                        || (p.method() == QuantMethod.SMOOTHQUANT && p.options().smoothquant().weights() == QuantMethod.GPTQ);
+                boolean g = Methods.of(p.method()).needsGram(p.options());
                 gram.merge(p.layer().inputName(), g, Boolean::logicalOr);
                 width.put(p.layer().inputName(), p.layer().inFeatures());
             }
             gram.forEach((t, g) -> tensorRequests.add(new ActivationCollector.TensorRequest(t, width.get(t), g)));
             for (var e : groupMethod.entrySet()) {
-                if (e.getValue() != QuantMethod.SMOOTHQUANT && e.getKey().foldable()) {
+                if (Methods.of(e.getValue()).transform() == Transform.SEARCHED_ON_BLOCK_OUTPUT && e.getKey().foldable()) {
                     Block b = Block.of(model, e.getKey());
                     blocks.put(e.getKey().norm().name(), b);
                     snapshotRequests.add(new ActivationCollector.SnapshotRequest(b.input(), b.graphInputs()));
@@ -271,14 +263,14 @@ public final class ModuleQuantizer {
             MethodOptions mo = g.layers().stream().map(l -> planByName.get(l.name())).filter(p -> p != null && p.method() == method)
                     .findFirst().orElseThrow().options();
             GroupContext ctx = new GroupContext(index, g, planByName, data.tensor(g.norm().outputName()));
+            QuantizationMethod strategy = Methods.of(method);
             GroupDecision d;
-            if (method == QuantMethod.SMOOTHQUANT) {
-                d = SmoothQuant.decide(ctx, mo.smoothquant().alpha());
-            } else {
+            if (strategy.transform() == Transform.SEARCHED_ON_BLOCK_OUTPUT) {
                 try (GroupObjective objective = objective(model, blocks.get(g.norm().name()), ctx, data, mo, options)) {
-                    d = method == QuantMethod.AWQ ? AwqSearch.decide(ctx, objective, mo.awq())
-                            : OmniQuantSearch.decide(ctx, objective, mo.omniquant());
+                    d = strategy.decide(ctx, objective, mo);
                 }
+            } else {
+                d = strategy.decide(ctx, null, mo);
             }
             d.transform().applyTo(editor, index, g);
             statsOf.put(g.norm().outputName(), data.tensor(g.norm().outputName()).transformed(d.transform().scale(), d.transform().shift()));
@@ -304,7 +296,7 @@ public final class ModuleQuantizer {
             float[] wt = t.weights(w, l.outFeatures(), l.inFeatures());
             TensorStatistics stats = statsOf.get(l.inputName());
             String note = null;
-            if (TRANSFORMS.contains(p.method()) && !transformOf.containsKey(l.name())) {
+            if (Methods.of(p.method()).transform() != Transform.NONE && !transformOf.containsKey(l.name())) {
                 LayerGroup g = groupOfLayer.get(l.name());
                 note = "no input transform: " + (g == null ? "its input is not a LayerNormalization output" : g.reason());
             }
@@ -365,21 +357,7 @@ public final class ModuleQuantizer {
 
     private static QuantizedWeights weights(LayerPlan p, float[] w, TensorStatistics stats) {
         LinearLayer l = p.layer();
-        int out = l.outFeatures();
-        int in = l.inFeatures();
-        MethodOptions o = p.options();
-        QuantMethod method = p.method() == QuantMethod.SMOOTHQUANT ? o.smoothquant().weights() : p.method();
-        return switch (method) {
-            case RTN -> RtnQuantizer.quantize(w, out, in, p.weights());
-            case OMSE -> OmseQuantizer.quantize(w, out, in, p.weights(), o.omse());
-            case GPTQ -> GptqQuantizer.quantize(w, out, in, p.weights(), stats.gram(), o.gptq());
-            // outside a foldable group AWQ and OmniQuant keep their clipping search
-            case AWQ -> HessianClipSearch.search(w, out, in, p.weights(), stats.gram(),
-                    HessianClipSearch.shrinkGrid(o.awq().clipSteps(), o.awq().clipStep()), 1);
-            case OMNIQUANT -> HessianClipSearch.search(w, out, in, p.weights(), stats.gram(),
-                    HessianClipSearch.evenGrid(o.omniquant().minClip(), o.omniquant().clipGrid()), 2);
-            case SMOOTHQUANT -> throw new IllegalStateException("unreachable");
-        };
+        return Methods.of(p.method()).round(w, l.outFeatures(), l.inFeatures(), p.weights(), stats, p.options());
     }
 
     private static LayerReport layerReport(LayerPlan p, GraphIndex index, EquivalentTransform t, float[] w, float[] wt,
