@@ -166,6 +166,11 @@ class CollectorStudyDataTest {
         number(n, "finalBestLoss", e.finalBestLoss());
         n.put("mpcIterations", e.mpcIterations()).put("wallTimeMs", Long.toString(e.wallTimeMs()));
         number(n, "meanCemStepMs", e.meanCemStepMs());
+        if (e.ranOn() != null) {
+            n.set("ranOn", JSON.createObjectNode().put("cpuModel", e.ranOn().cpu()).put("cpuClass", e.ranOn().cpuClass())
+                    .put("cpuFeatures", e.ranOn().cpuFeatures()).put("onnxRuntime", e.ranOn().onnxRuntime())
+                    .put("executionProvider", e.ranOn().executionProvider()).put("threads", e.ranOn().threads()));
+        }
         return n.put("completedAtUnixMs", "0");
     }
 
