@@ -163,9 +163,10 @@ class ArchitectureTest {
                     "dev.qwm.analysis..", "dev.qwm.analysis.report.ResultTable"),
             new KnownCycle("environments: EnvironmentKind and EnvBenchmark create the environments that implement"
                     + " dev.qwm.env's interfaces", "dev.qwm.env", "dev.qwm.env.wall.", "dev.qwm.env.pusht."),
-            new KnownCycle("planner: the worker publishes through messaging's EventPublisher, and messaging's"
-                    + " consumer runs the worker", "dev.qwm.planner.worker..",
-                    "dev.qwm.planner.messaging.EventPublisher"),
+            new KnownCycle("planner: the worker publishes through messaging's EventPublisher and awaits the"
+                    + " acknowledgements with its PendingSends, and messaging's consumer runs the worker",
+                    "dev.qwm.planner.worker..", "dev.qwm.planner.messaging.EventPublisher",
+                    "dev.qwm.planner.messaging.PendingSends"),
             new KnownCycle("planner: StudyResource (study) calls the StudyDispatcher (service), which takes the study"
                     + " package's StudyRequest and ValidStudy", "dev.qwm.planner.service..", "dev.qwm.planner.study."),
             new KnownCycle("quantizer: ArtifactPublication (job) builds events with ArtifactEvents (mapping),"
