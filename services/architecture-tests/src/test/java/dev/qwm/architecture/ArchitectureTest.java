@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
 
     static final String FILES = "dev.qwm.files..";
+    static final String PROGRESS = "dev.qwm.progress..";
     static final String ENVIRONMENTS = "dev.qwm.env..";
     static final String ONNX_GRAPH = "dev.qwm.onnx..";
     static final String PLANNING = "dev.qwm.planning..";
@@ -43,7 +44,7 @@ class ArchitectureTest {
 
     static final List<String> SERVICES = List.of("dev.qwm.collector..", "dev.qwm.encoder..", "dev.qwm.predictor..",
             "dev.qwm.quantizer..", "dev.qwm.planner..");
-    static final List<String> LIBRARIES = List.of(FILES, ENVIRONMENTS, ONNX_GRAPH, PLANNING, TRAINING, QUANTIZATION,
+    static final List<String> LIBRARIES = List.of(FILES, PROGRESS, ENVIRONMENTS, ONNX_GRAPH, PLANNING, TRAINING, QUANTIZATION,
             ANALYSIS);
 
     /** Quarkus, CDI and the APIs that only a Quarkus application provides. */
@@ -120,6 +121,7 @@ class ArchitectureTest {
     void modulesUseOnlyTheModulesBelowThem() {
         layeredArchitecture().consideringOnlyDependenciesInLayers()
                 .layer("files").definedBy(FILES)
+                .layer("progress").definedBy(PROGRESS)
                 .layer("environments").definedBy(ENVIRONMENTS)
                 .layer("onnx-graph").definedBy(ONNX_GRAPH)
                 .layer("planning").definedBy(PLANNING)
@@ -134,17 +136,20 @@ class ArchitectureTest {
                 .layer("services").definedBy(SERVICES.toArray(String[]::new))
 
                 .whereLayer("files").mayNotAccessAnyLayer()
-                .whereLayer("environments").mayOnlyAccessLayers("files")
-                .whereLayer("onnx-graph").mayOnlyAccessLayers("files")
-                .whereLayer("planning").mayOnlyAccessLayers("environments", "onnx-graph", "files")
-                .whereLayer("training").mayOnlyAccessLayers("planning", "environments", "onnx-graph", "files")
-                .whereLayer("quantization").mayOnlyAccessLayers("planning", "environments", "onnx-graph", "files")
+                .whereLayer("progress").mayNotAccessAnyLayer()
+                .whereLayer("environments").mayOnlyAccessLayers("files", "progress")
+                .whereLayer("onnx-graph").mayOnlyAccessLayers("files", "progress")
+                .whereLayer("planning").mayOnlyAccessLayers("environments", "onnx-graph", "files", "progress")
+                .whereLayer("training").mayOnlyAccessLayers("planning", "environments", "onnx-graph", "files",
+                        "progress")
+                .whereLayer("quantization").mayOnlyAccessLayers("planning", "environments", "onnx-graph", "files",
+                        "progress")
                 .whereLayer("analysis").mayOnlyAccessLayers("quantization", "planning", "environments", "onnx-graph",
-                        "files")
+                        "files", "progress")
                 .whereLayer("cli").mayOnlyAccessLayers("analysis", "quantization", "training", "planning",
-                        "environments", "onnx-graph", "files", "embedded-infra")
+                        "environments", "onnx-graph", "files", "progress", "embedded-infra")
                 .whereLayer("services").mayOnlyAccessLayers("proto", "analysis", "quantization", "training", "planning",
-                        "environments", "onnx-graph", "files")
+                        "environments", "onnx-graph", "files", "progress")
                 .whereLayer("embedded-infra").mayNotAccessAnyLayer()
                 .whereLayer("test-support").mayOnlyAccessLayers("embedded-infra")
                 .whereLayer("images").mayNotAccessAnyLayer()

@@ -13,15 +13,13 @@ import dev.qwm.env.pusht.PushTEpisodeGenerator;
 import dev.qwm.env.pusht.PushTPushingPolicy;
 import dev.qwm.env.wall.WallEpisodeGenerator;
 import dev.qwm.files.StagedWrite;
+import dev.qwm.progress.ProgressLine;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -96,9 +94,8 @@ public final class DatasetCommand implements Callable<Integer> {
 
         long start = System.nanoTime();
         DatasetManifest m;
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName(kind.cliName() + " dataset").setInitialMax(n)
-                .setUnit(" ep", 1).showSpeed().setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
-                .build()) {
+        try (ProgressLine bar = ProgressLine.on(System.err).task(kind.cliName() + " dataset").total(n).unit("ep")
+                .start()) {
             m = DatasetGenerator.generate(generator, options, target, bar::stepTo);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -167,8 +164,7 @@ public final class DatasetCommand implements Callable<Integer> {
             DatasetReader reader = DatasetReader.open(dir);
             reader.verifyChecksums();
             DatasetManifest m = reader.manifest();
-            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("verify").setInitialMax(m.episodes())
-                    .setUnit(" ep", 1).showSpeed().setStyle(ProgressBarStyle.ASCII).build()) {
+            try (ProgressLine bar = ProgressLine.on(System.err).task("verify").total(m.episodes()).unit("ep").start()) {
                 for (Split s : Split.values()) {
                     try (EpisodeStream stream = reader.episodes(s, true)) {
                         for (Episode e; (e = stream.next()) != null; ) {

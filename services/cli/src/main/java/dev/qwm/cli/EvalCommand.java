@@ -12,6 +12,7 @@ import dev.qwm.files.StagedWrite;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.SessionConfig;
 import dev.qwm.planning.DataSplit;
+import dev.qwm.progress.ProgressLine;
 import dev.qwm.planning.PlannerBudget;
 import dev.qwm.planning.WorldModel;
 import dev.qwm.planning.cem.CemPlanner;
@@ -31,10 +32,6 @@ import dev.qwm.planning.mpc.PlanningListener;
 import dev.qwm.planning.onnx.OnnxWorldModel;
 import dev.qwm.planning.oracle.OracleWorldModel;
 import dev.qwm.planning.oracle.TrueDynamicsWorldModel;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -162,10 +159,8 @@ public final class EvalCommand implements Callable<Integer> {
         }
         EvalRun run = log -> {
             Map<Integer, EpisodeResult> finished = log == null ? Map.of() : log.finished();
-            try (EpisodeLog closed = log; ProgressBar bar = new ProgressBarBuilder().setTaskName("eval " + label)
-                    .setInitialMax(episodes).setUnit(" ep", 1).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
-                    .startsFrom(finished.size(), Duration.ZERO)
-                    .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+            try (EpisodeLog closed = log; ProgressLine bar = ProgressLine.on(System.err).task("eval " + label)
+                    .total(episodes).unit("ep").resumedAt(finished.size(), Duration.ZERO).start()) {
                 ProgressListener progress = new ProgressListener(bar, budget, closed);
                 progress.alreadyFinished(finished.values());
                 return Evaluation.run(source, models, planner, budget, settings, progress, finished);
@@ -223,14 +218,14 @@ public final class EvalCommand implements Callable<Integer> {
 
     /** Episodes done, success so far and the running episode's MPC iteration on the progress line. */
     private static final class ProgressListener implements PlanningListener {
-        private final ProgressBar bar;
+        private final ProgressLine bar;
         private final PlannerBudget budget;
         private int done;
         private int successes;
 
         private final EpisodeLog episodeLog;
 
-        ProgressListener(ProgressBar bar, PlannerBudget budget, EpisodeLog episodeLog) {
+        ProgressListener(ProgressLine bar, PlannerBudget budget, EpisodeLog episodeLog) {
             this.bar = bar;
             this.budget = budget;
             this.episodeLog = episodeLog;
@@ -238,14 +233,14 @@ public final class EvalCommand implements Callable<Integer> {
 
         @Override
         public synchronized void onCemStep(EpisodeSpec episode, CemStepMetrics m) {
-            bar.setExtraMessage(String.format(Locale.ROOT, " success %d/%d | ep %d iter %d/%d cem %d/%d loss %.3g",
+            bar.message(String.format(Locale.ROOT, "success %d/%d | ep %d iter %d/%d cem %d/%d loss %.3g",
                     successes, done, episode.index(), m.mpcIteration() + 1, budget.maxIter(), m.cemStep() + 1,
                     budget.optSteps(), m.bestLoss()));
         }
 
         @Override
         public synchronized void onMpcIteration(EpisodeSpec episode, MpcIterationMetrics m) {
-            bar.setExtraMessage(String.format(Locale.ROOT, " success %d/%d | ep %d iter %d/%d dist %.1f",
+            bar.message(String.format(Locale.ROOT, "success %d/%d | ep %d iter %d/%d dist %.1f",
                     successes, done, episode.index(), m.mpcIteration() + 1, budget.maxIter(), m.stateDistance()));
         }
 
@@ -271,12 +266,12 @@ public final class EvalCommand implements Callable<Integer> {
             if (r.success()) {
                 successes++;
             }
-            bar.step();
             showSuccess();
+            bar.step();
         }
 
         private void showSuccess() {
-            bar.setExtraMessage(String.format(Locale.ROOT, " success %d/%d (%.0f%%)", successes, done,
+            bar.message(String.format(Locale.ROOT, "success %d/%d (%.0f%%)", successes, done,
                     100.0 * successes / done));
         }
     }

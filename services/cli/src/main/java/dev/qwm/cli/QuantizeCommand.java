@@ -12,6 +12,7 @@ import dev.qwm.planning.eval.EpisodeSources;
 import dev.qwm.planning.mpc.EpisodeSpec;
 import dev.qwm.planning.mpc.EpisodeResult;
 import dev.qwm.planning.mpc.PlanningListener;
+import dev.qwm.progress.ProgressLine;
 import dev.qwm.quant.ConsoleProgress;
 import dev.qwm.quant.ModuleQuantizer;
 import dev.qwm.quant.bundle.BundleQuantizer;
@@ -25,10 +26,6 @@ import dev.qwm.quant.recipe.Presets;
 import dev.qwm.quant.recipe.Recipe;
 import dev.qwm.quant.recipe.RecipeIo;
 import dev.qwm.quant.recipe.WorldModelModule;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -141,7 +138,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         System.err.printf(Locale.ROOT, "qwm quantize: %s (%s) with recipe %s; on %s: %s%n", fp.manifest().name(), environment,
                 recipe.name(), RunEnvironment.of(cpu, options.ort()).describe(), cpu.summary());
         PlanningCalibration calibration = null;
-        ProgressBar bar = null;
+        ProgressLine bar = null;
         if (recipe.needsCalibration() || measure) {
             PlannerBudget budget = PlannerBudget.dinoWm(environment);
             if (samples != null) {
@@ -153,21 +150,19 @@ public final class QuantizeCommand implements Callable<Integer> {
             CalibrationSettings c = recipe.calibration();
             System.err.printf(Locale.ROOT, "calibration: %d FP planning episodes (seeds %d·n+%d, %s split), %d MPC iterations each, %d×%d CEM%n",
                     c.episodes(), c.seedStride(), c.seedOffset(), c.split(), c.quantIter(), budget.samples(), budget.optSteps());
-            bar = new ProgressBarBuilder().setTaskName("calibrate").setInitialMax(c.episodes()).setUnit(" ep", 1)
-                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
-                    .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
-            ProgressBar progress = bar;
+            bar = ProgressLine.on(System.err).task("calibrate").total(c.episodes()).unit("ep").start();
+            ProgressLine progress = bar;
             calibration = new PlanningCalibration(EpisodeSources.forEnvironment(environment, datasetOption.resolve(environment, "training")),
                     budget, new PlanningListener() {
                         @Override
                         public void onEpisodeStarted(EpisodeSpec episode) {
-                            progress.setExtraMessage("seed " + episode.seed());
+                            progress.message("seed " + episode.seed());
                         }
 
                         @Override
                         public void onEpisodeCompleted(EpisodeResult result) {
                             progress.step();
-                            if (progress.getCurrent() >= progress.getMax()) {
+                            if (progress.current() >= progress.total()) {
                                 progress.close(); // calibration done: the quantization bars follow
                             }
                         }

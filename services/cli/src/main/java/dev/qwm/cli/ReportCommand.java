@@ -12,12 +12,9 @@ import dev.qwm.analysis.drift.RolloutDrift;
 import dev.qwm.analysis.report.ReportWriter;
 import dev.qwm.analysis.sensitivity.LayerSensitivity;
 import dev.qwm.analysis.sensitivity.SensitivityIo;
+import dev.qwm.progress.ProgressLine;
 import dev.qwm.quant.recipe.QuantMethod;
 import dev.qwm.quant.recipe.WeightSpec;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -133,13 +130,11 @@ public final class ReportCommand implements Callable<Integer> {
 
     /** Fetches a study with a progress bar over its episode traces. */
     static StudySnapshot fetch(String url, String study, Duration timeout) {
-        ProgressBar[] bar = new ProgressBar[1];
+        ProgressLine[] bar = new ProgressLine[1];
         CollectorStudyData.FetchProgress progress = new CollectorStudyData.FetchProgress() {
             @Override
             public void started(int traces) {
-                bar[0] = new ProgressBarBuilder().setTaskName("traces of " + study).setInitialMax(traces)
-                        .setUnit(" ep", 1).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
-                        .setConsumer(new ConsoleProgressBarConsumer(System.err)).showSpeed().build();
+                bar[0] = ProgressLine.on(System.err).task("traces of " + study).total(traces).unit("ep").start();
             }
 
             @Override

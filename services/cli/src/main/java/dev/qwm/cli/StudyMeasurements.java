@@ -11,6 +11,7 @@ import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.SessionConfig;
 import dev.qwm.planning.eval.RolloutDriftMeter;
 import dev.qwm.planning.onnx.OnnxWorldModel;
+import dev.qwm.progress.ProgressLine;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,10 +21,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * What the report measures itself from a study's model bundles when they are on this machine (the local stack, or
@@ -83,9 +80,8 @@ final class StudyMeasurements {
             ModelBundle ref = ModelBundle.read(reference.predictor());
             List<RolloutDriftMeter.Segment> fixed = RolloutDriftMeter.segments(entry.getKey(), segments, horizon,
                     ref.manifest().frameskip(), ref.manifest().imageSize());
-            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("drift " + entry.getKey())
-                    .setInitialMax(cs.size()).setUnit(" cfg", 1).setStyle(ProgressBarStyle.ASCII)
-                    .setConsumer(new ConsoleProgressBarConsumer(log)).showSpeed().build();
+            try (ProgressLine bar = ProgressLine.on(log).task("drift " + entry.getKey()).total(cs.size()).unit("cfg")
+                    .start();
                  OnnxWorldModel fp = OnnxWorldModel.open(ModelBundle.read(reference.encoder()), ref,
                          SessionConfig.singleThreaded())) {
                 // configurations that differ only in their planner budget share their models: measured once

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwm.planning.PlannerBudget;
+import dev.qwm.progress.ProgressLine;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,10 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Runs a study through the services: quantizes each recipe that has no bundle yet (quantizer service), submits the
@@ -141,9 +138,7 @@ public final class StudyRunner {
         JsonNode study = awaitStudy(studyId, STUDY_RECORDED_WITHIN);
         int total = study.path("summary").path("episodeCount").asInt();
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("episodes").setInitialMax(total)
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).showSpeed()
-                .setConsumer(new ConsoleProgressBarConsumer(out, 140)).build()) {
+        try (ProgressLine bar = ProgressLine.on(out).task("episodes").total(total).unit("ep").width(140).start()) {
             while (true) {
                 JsonNode episodes = collector.get("/api/v1/studies/" + studyId + "/episodes").path("episodes");
                 int failed = collector.get("/api/v1/studies/" + studyId).path("summary").path("failedCount").asInt();
@@ -153,14 +148,14 @@ public final class StudyRunner {
                     c[0]++;
                     c[1] += e.path("success").asBoolean() ? 1 : 0;
                 }
-                bar.stepTo(episodes.size() + failed);
                 StringBuilder extra = new StringBuilder();
                 byConfig.forEach((k, v) -> extra.append(extra.length() == 0 ? "" : " | ").append(k).append(' ')
                         .append(v[1]).append('/').append(v[0]));
                 if (failed > 0) {
                     extra.append(extra.length() == 0 ? "" : " | ").append("failed ").append(failed);
                 }
-                bar.setExtraMessage(extra.toString());
+                bar.message(extra.toString());
+                bar.stepTo(episodes.size() + failed);
                 if (episodes.size() + failed >= total) {
                     return failed;
                 }

@@ -11,9 +11,7 @@ import dev.qwm.training.data.TrainingEpisodes;
 import dev.qwm.training.data.LatentEpisode;
 import dev.qwm.training.model.Normalization;
 import dev.qwm.training.model.DjlWorldModel;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
+import dev.qwm.progress.ProgressLine;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -38,10 +36,8 @@ public final class LatentEncoding {
         int a = source.actionDim();
         float[] envActionMean = java.util.Arrays.copyOf(norm.actionMean(), a);
         float[] envActionStd = java.util.Arrays.copyOf(norm.actionStd(), a);
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("encode " + source.describe().replaceAll(" \\(.*", ""))
-                .setInitialMax(total).setStyle(ProgressBarStyle.ASCII).showSpeed(new java.text.DecimalFormat("0.0"))
-                .setUnit(" episodes", 1).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(log))
-                .build()) {
+        try (ProgressLine bar = ProgressLine.on(log).task("encode " + source.describe().replaceAll(" \\(.*", ""))
+                .total(total).unit("episodes").start()) {
             source.forEach(limit, true, e -> {
                 out.add(encodeEpisode(model, e, envActionMean, envActionStd));
                 bar.step();

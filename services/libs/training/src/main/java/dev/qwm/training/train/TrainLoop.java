@@ -2,9 +2,7 @@ package dev.qwm.training.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
+import dev.qwm.progress.ProgressLine;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -136,17 +134,8 @@ public final class TrainLoop {
         Map<String, Double> window = new LinkedHashMap<>();
         int windowSteps = 0;
         int skippedInARow = 0;
-        try (ProgressBar bar = new ProgressBarBuilder()
-                .setTaskName(name)
-                .setInitialMax(total)
-                .setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(500)
-                .setMaxRenderedLength(150)
-                .showSpeed(new java.text.DecimalFormat("0.0"))
-                .setUnit(" steps", 1)
-                .startsFrom(state.step, Duration.ofMillis((long) (secondsBefore * 1000)))
-                .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(log))
-                .build()) {
+        try (ProgressLine bar = ProgressLine.on(log).task(name).total(total).unit("steps")
+                .resumedAt(state.step, Duration.ofMillis((long) (secondsBefore * 1000))).start()) {
             for (long step = state.step; step < total; step++) {
                 Map<String, Double> m = stage.step(step, learningRate(peakLr, step, total));
                 double loss = m.getOrDefault("loss", Double.NaN);
@@ -177,8 +166,8 @@ public final class TrainLoop {
                     window.clear();
                     windowSteps = 0;
                 }
+                bar.message(String.format("loss %.4f%s", smoothed, extras(m)));
                 bar.stepTo(step + 1);
-                bar.setExtraMessage(String.format(" loss %.4f%s", smoothed, extras(m)));
                 state.step = step + 1;
                 if (state.step % checkpointEvery == 0 && state.step < total) {
                     state.seconds = secondsBefore + (System.nanoTime() - startNanos) / 1e9;
