@@ -56,6 +56,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the report as JSON instead of the tables.")
     boolean json;
 
+    @Option(names = "--profile", arity = "0..1", fallbackValue = "3", defaultValue = "0", paramLabel = "STEPS",
+            description = "After the timings, profile STEPS CEM steps per bundle (default when given: ${FALLBACK-VALUE}) "
+                    + "with ORT's profiler, 1 thread, in sessions of their own, and show where a step goes per op type.")
+    int profile;
+
     @Override
     public Integer call() {
         List<ModelBundle> read = new ArrayList<>();
@@ -70,7 +75,8 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         List<Integer> threadCounts = threads != null ? threads : List.of(1, Runtime.getRuntime().availableProcessors());
-        BundleBenchmark.Settings settings = new BundleBenchmark.Settings(samples, horizon, reps, warmup, threadCounts);
+        BundleBenchmark.Settings settings = new BundleBenchmark.Settings(samples, horizon, reps, warmup, threadCounts,
+                profile);
         CpuFeatures cpu = CpuFeatures.current();
         System.err.printf(Locale.ROOT, "qwm bench: %d bundle(s) on %s, CEM step %d x %d, %d interleaved repetitions "
                         + "(+%d warm-up), intra-op threads %s; CPU %s (%d cores): %s%n", read.size(), environment, samples,
@@ -102,6 +108,10 @@ public final class BenchCommand implements Callable<Integer> {
                 header.add("x");
             }
         }
+        boolean extrapolated = s.candidates() != BundleBenchmark.Settings.FULL_CANDIDATES;
+        if (extrapolated && s.threads().contains(1)) {
+            header.add("1-thr cpu ms @" + BundleBenchmark.Settings.FULL_CANDIDATES);
+        }
         header.addAll(List.of("predictor KiB", "x", "pred. weights KiB", "x", "predictor kernels"));
         TextTable table = new TextTable(header.toArray(String[]::new));
         for (BundleBenchmark.BundleResult b : r.bundles()) {
@@ -114,6 +124,9 @@ public final class BenchCommand implements Callable<Integer> {
                     row.add(fmt("%.2f", t.minCpuRatio()));
                 }
             }
+            if (extrapolated && s.threads().contains(1)) {
+                row.add(fmt("%.0f", b.timing(1).extrapolatedCpuMs()));
+            }
             BundleBenchmark.Component p = b.component(BundleManifest.PREDICTOR);
             row.add(fmt("%.1f", p.bytes() / 1024.0));
             row.add(fmt("%.3f", p.ratio()));
@@ -123,6 +136,14 @@ public final class BenchCommand implements Callable<Integer> {
             table.row(row.toArray());
         }
         table.print(System.out);
+        if (extrapolated) {
+            System.out.printf(Locale.ROOT, "@%d: the full step extrapolated linearly from %d candidates (the predictor's "
+                    + "batch is the candidates; fixed per-call costs make it an upper bound)%n",
+                    BundleBenchmark.Settings.FULL_CANDIDATES, s.candidates());
+        }
+        if (s.profileSteps() > 0) {
+            printProfile(r);
+        }
 
         System.out.println();
         TextTable parts = new TextTable("bundle", "component", "KiB", "x", "weights KiB", "x", "ORT kernels", "unfused DQ");
@@ -137,6 +158,41 @@ public final class BenchCommand implements Callable<Integer> {
         for (BundleBenchmark.BundleResult b : r.bundles()) {
             System.out.printf("%s = %s%n", label(r, b), b.directory());
         }
+    }
+
+    /** Where a step goes: the op types taking the most time in any bundle, as a share of each bundle's step. */
+    static void printProfile(BundleBenchmark.Report r) {
+        java.util.Map<String, Double> most = new java.util.HashMap<>();
+        for (BundleBenchmark.BundleResult b : r.bundles()) {
+            b.profile().opShare().forEach((op, sh) -> most.merge(op, sh, Math::max));
+        }
+        List<String> ops = most.entrySet().stream().filter(e -> e.getValue() >= 0.01)
+                .sorted((x, y) -> Double.compare(y.getValue(), x.getValue())).map(java.util.Map.Entry::getKey).toList();
+        List<String> header = new ArrayList<>(List.of("bundle", "step ms", "in ORT", "products", "outside ORT"));
+        ops.forEach(header::add);
+        header.add("other ops");
+        TextTable t = new TextTable(header.toArray(String[]::new));
+        for (BundleBenchmark.BundleResult b : r.bundles()) {
+            BundleBenchmark.Profile p = b.profile();
+            List<Object> row = new ArrayList<>(List.of(label(r, b), fmt("%.1f", p.stepMs()),
+                    pct(p.ortMs() / p.stepMs()), pct(p.productShare()), pct(p.outsideOrtShare())));
+            double shown = 0;
+            for (String op : ops) {
+                double sh = p.opShare().getOrDefault(op, 0.0);
+                shown += sh;
+                row.add(p.opShare().containsKey(op) ? pct(sh) : "-");
+            }
+            row.add(pct(p.opShare().values().stream().mapToDouble(Double::doubleValue).sum() - shown));
+            t.row(row.toArray());
+        }
+        System.out.printf(Locale.ROOT, "%nwhere a CEM step goes (ORT profiler, 1 thread, %d profiled steps per bundle; "
+                + "share of the step's wall time, profiler overhead included; op types with >= 1%% somewhere):%n",
+                r.settings().profileSteps());
+        t.print(System.out);
+    }
+
+    private static String pct(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * v);
     }
 
     /** The bundle's name, with its folder's when another bundle has the same name (e.g. two emit settings). */

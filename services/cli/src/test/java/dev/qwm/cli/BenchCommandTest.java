@@ -25,6 +25,14 @@ class BenchCommandTest {
         assertTrue(table.contains("avx2"), table);
         assertTrue(table.contains("MatMulNBits(4b,acc"), table);
         assertTrue(table.contains("random-wall-w4a16-g128"), table);
+        assertTrue(table.contains("extrapolated linearly from 12 candidates"), table);
+
+        String[] profiled = java.util.Arrays.copyOf(common, common.length + 2);
+        profiled[common.length] = "--profile";
+        profiled[common.length + 1] = "1";
+        String profile = QuantizeCommandTest.run(profiled);
+        assertTrue(profile.contains("where a CEM step goes"), profile);
+        assertTrue(profile.contains("MatMulNBits"), profile);
 
         String[] withJson = java.util.Arrays.copyOf(common, common.length + 1);
         withJson[common.length] = "--json";

@@ -106,7 +106,7 @@ public final class GraphFlops {
             }
         }
         ModelProto augmented = model.toBuilder().setGraph(graph).build();
-        SessionConfig plain = new SessionConfig(1, 1, false, OptLevel.NO_OPT, ExecutionProvider.CPU);
+        SessionConfig plain = new SessionConfig(1, 1, false, OptLevel.NO_OPT, ExecutionProvider.CPU, null);
         List<OnnxTensor> inputs = new ArrayList<>();
         try (OnnxSession s = OrtRuntime.open(augmented.toByteArray(), "shape run of " + model.getGraph().getName(), plain)) {
             Map<String, OnnxTensor> feed = new HashMap<>();

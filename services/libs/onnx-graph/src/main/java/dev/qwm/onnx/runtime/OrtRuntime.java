@@ -67,6 +67,9 @@ public final class OrtRuntime {
             options.setOptimizationLevel(config.optimization());
             options.addConfigEntry("session.intra_op.allow_spinning", config.allowSpinning() ? "1" : "0");
             options.addConfigEntry("session.inter_op.allow_spinning", config.allowSpinning() ? "1" : "0");
+            if (config.profilePrefix() != null) {
+                options.enableProfiling(config.profilePrefix().toString());
+            }
             if (config.provider() == ExecutionProvider.CUDA) {
                 try {
                     options.addCUDA(0);

@@ -11,9 +11,11 @@ import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
  * @param allowSpinning  let idle pool threads spin (only worth it on dedicated cores)
  * @param optimization   graph optimisation level
  * @param provider       the execution provider (CPU unless a service is configured for CUDA)
+ * @param profilePrefix  where ORT's profiler writes its trace ({@code PREFIX_<date>.json}, when the session is
+ *                       closed; read it with {@link OrtProfile}), or null: no profiling (the default; it costs time)
  */
 public record SessionConfig(int intraOpThreads, int interOpThreads, boolean allowSpinning, OptLevel optimization,
-                            ExecutionProvider provider) {
+                            ExecutionProvider provider, java.nio.file.Path profilePrefix) {
 
     /** System properties read by {@link #fromSystemProperties()}. */
     public static final String INTRA_OP_PROPERTY = "qwm.ort.intraOpThreads";
@@ -39,11 +41,11 @@ public record SessionConfig(int intraOpThreads, int interOpThreads, boolean allo
 
     /** One thread, no spinning, all optimisations: reproducible timings on shared cores. */
     public static SessionConfig singleThreaded() {
-        return new SessionConfig(1, 1, false, OptLevel.ALL_OPT, ExecutionProvider.CPU);
+        return new SessionConfig(1, 1, false, OptLevel.ALL_OPT, ExecutionProvider.CPU, null);
     }
 
     public static SessionConfig ofThreads(int intraOpThreads) {
-        return new SessionConfig(intraOpThreads, 1, false, OptLevel.ALL_OPT, ExecutionProvider.CPU);
+        return new SessionConfig(intraOpThreads, 1, false, OptLevel.ALL_OPT, ExecutionProvider.CPU, null);
     }
 
     /**
@@ -55,15 +57,20 @@ public record SessionConfig(int intraOpThreads, int interOpThreads, boolean allo
         int intra = intSetting(INTRA_OP_PROPERTY, System.getProperty(INTRA_OP_PROPERTY, env == null ? "1" : env));
         int inter = intSetting(INTER_OP_PROPERTY, System.getProperty(INTER_OP_PROPERTY, "1"));
         boolean spin = Boolean.parseBoolean(System.getProperty(SPINNING_PROPERTY, "false"));
-        return new SessionConfig(intra, inter, spin, OptLevel.ALL_OPT, ExecutionProvider.CPU);
+        return new SessionConfig(intra, inter, spin, OptLevel.ALL_OPT, ExecutionProvider.CPU, null);
     }
 
     public SessionConfig withIntraOpThreads(int threads) {
-        return new SessionConfig(threads, interOpThreads, allowSpinning, optimization, provider);
+        return new SessionConfig(threads, interOpThreads, allowSpinning, optimization, provider, profilePrefix);
+    }
+
+    /** The same settings with ORT's profiler on, writing its trace to {@code prefix_<date>.json} at close. */
+    public SessionConfig withProfiling(java.nio.file.Path prefix) {
+        return new SessionConfig(intraOpThreads, interOpThreads, allowSpinning, optimization, provider, prefix);
     }
 
     public SessionConfig withProvider(ExecutionProvider newProvider) {
-        return new SessionConfig(intraOpThreads, interOpThreads, allowSpinning, optimization, newProvider);
+        return new SessionConfig(intraOpThreads, interOpThreads, allowSpinning, optimization, newProvider, profilePrefix);
     }
 
     private static int intSetting(String name, String value) {

@@ -19,7 +19,12 @@ import dev.qwm.planning.onnx.CemStepCost;
 import dev.qwm.planning.onnx.OnnxWorldModel;
 import dev.qwm.quant.Progress;
 
+import dev.qwm.onnx.runtime.OrtProfile;
+
+import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -52,10 +57,23 @@ public final class BundleBenchmark {
      * @param repetitions timed steps per bundle and thread setting
      * @param warmup      untimed steps per bundle and thread setting first
      * @param threads     intra-op thread counts to time (e.g. 1 and all cores)
+     * @param profileSteps CEM steps per bundle profiled by ORT after the timed ones (1 thread, separate sessions:
+     *                     the profiler's overhead never reaches the timings); 0: no profile
      */
-    public record Settings(int candidates, int horizon, int repetitions, int warmup, List<Integer> threads) {
+    public record Settings(int candidates, int horizon, int repetitions, int warmup, List<Integer> threads,
+                           int profileSteps) {
+
+        /** DINO-WM's full CEM step: the candidates that {@link Timing#extrapolatedMs} scales to. */
+        public static final int FULL_CANDIDATES = 300;
+
+        public Settings(int candidates, int horizon, int repetitions, int warmup, List<Integer> threads) {
+            this(candidates, horizon, repetitions, warmup, threads, 0);
+        }
 
         public Settings {
+            if (profileSteps < 0) {
+                throw new IllegalArgumentException("profiled steps must be >= 0, got " + profileSteps);
+            }
             if (candidates < 2 || horizon < 1 || repetitions < 1 || warmup < 0) {
                 throw new IllegalArgumentException("bench needs candidates >= 2, horizon >= 1, repetitions >= 1, "
                         + "warmup >= 0; got " + candidates + ", " + horizon + ", " + repetitions + ", " + warmup);
@@ -81,9 +99,28 @@ public final class BundleBenchmark {
      * @param medianRatio    medianMs over the first bundle's
      * @param minCpuRatio    minCpuMs over the first bundle's
      * @param wallMs         every timed step, in order
+     * @param extrapolatedMs medianMs scaled linearly from the timed candidates to {@link Settings#FULL_CANDIDATES}
+     *                       (the predictor's batch is the candidates; equal to medianMs when all were timed)
+     * @param extrapolatedCpuMs minCpuMs scaled the same way
      */
     public record Timing(int threads, double medianMs, double minMs, double minCpuMs, double medianRatio,
-                         double minCpuRatio, double[] wallMs) {
+                         double minCpuRatio, double[] wallMs, double extrapolatedMs, double extrapolatedCpuMs) {
+    }
+
+    /**
+     * Where one bundle's CEM step goes, from ORT's profiler ({@link OrtProfile}) over {@code steps} profiled steps
+     * (one intra-op thread; the sessions' first runs left out), per step.
+     *
+     * @param stepMs        wall time of a profiled CEM step (the profiler's own overhead included)
+     * @param ortMs         time inside ORT's Run (encoder and predictor sessions)
+     * @param opMs          kernel time per op type, largest first
+     * @param opShare       opMs over stepMs
+     * @param productShare  share of the step in matrix products (MatMul, Gemm, MatMulNBits, MatMulInteger*, QGemm,
+     *                      FusedMatMul, Conv, Attention)
+     * @param outsideOrtShare share of the step outside ORT (sampling, objective, refit, tensor copies in Java)
+     */
+    public record Profile(int steps, double stepMs, double ortMs, Map<String, Double> opMs, Map<String, Double> opShare,
+                          double productShare, double outsideOrtShare) {
     }
 
     /**
@@ -105,7 +142,8 @@ public final class BundleBenchmark {
      * @param flopByOp    FLOP per op type
      */
     public record BundleResult(String directory, String name, String reference, double gflop,
-                               Map<String, Long> flopByOp, List<Component> components, List<Timing> timings) {
+                               Map<String, Long> flopByOp, List<Component> components, List<Timing> timings,
+                               Profile profile) {
 
         public Component component(String name) {
             return components.stream().filter(c -> c.name().equals(name)).findFirst()
@@ -171,6 +209,7 @@ public final class BundleBenchmark {
         for (double[] row : minCpu) {
             Arrays.fill(row, Double.POSITIVE_INFINITY);
         }
+        Profile[] profiles = new Profile[nb];
         try {
             CemStepTimer[][] timers = new CemStepTimer[nb][threads.size()];
             for (int i = 0; i < nb; i++) {
@@ -179,7 +218,8 @@ public final class BundleBenchmark {
                     timers[i][t] = new CemStepTimer(models[i][t], settings.candidates(), settings.horizon(), 1);
                 }
             }
-            progress.start("bench", (long) (settings.warmup() + settings.repetitions()) * nb * threads.size());
+            progress.start("bench", (long) (settings.warmup() + settings.repetitions()) * nb * threads.size()
+                    + (long) settings.profileSteps() * nb);
             for (int round = -settings.warmup(); round < settings.repetitions(); round++) {
                 for (int t = 0; t < threads.size(); t++) {
                     for (int k = 0; k < nb; k++) {
@@ -193,6 +233,9 @@ public final class BundleBenchmark {
                                 bundles.get(i).manifest().name(), threads.get(t), s.wallMs()));
                     }
                 }
+            }
+            for (int i = 0; settings.profileSteps() > 0 && i < nb; i++) {
+                profiles[i] = profile(bundles.get(i), settings, progress);
             }
             progress.finish();
         } finally {
@@ -212,12 +255,13 @@ public final class BundleBenchmark {
                 double median = median(wall[i][t]);
                 double cpu = threads.get(t) == 1 && Double.isFinite(minCpu[i][t]) ? minCpu[i][t] : Double.NaN;
                 double firstCpu = threads.get(t) == 1 && Double.isFinite(minCpu[0][t]) ? minCpu[0][t] : Double.NaN;
+                double scale = (double) Settings.FULL_CANDIDATES / settings.candidates();
                 timings.add(new Timing(threads.get(t), median, Arrays.stream(wall[i][t]).min().orElseThrow(), cpu,
-                        median / median(wall[0][t]), cpu / firstCpu, wall[i][t].clone()));
+                        median / median(wall[0][t]), cpu / firstCpu, wall[i][t].clone(), median * scale, cpu * scale));
             }
             ModelBundle b = bundles.get(i);
             results.add(new BundleResult(b.directory().toString(), b.manifest().name(), b.reference(),
-                    costs.get(i).gflop(), costs.get(i).byOpType(), components.get(i), timings));
+                    costs.get(i).gflop(), costs.get(i).byOpType(), components.get(i), timings, profiles[i]));
         }
         CpuFeatures cpu = CpuFeatures.current();
         Map<String, Boolean> features = new LinkedHashMap<>();
@@ -225,6 +269,61 @@ public final class BundleBenchmark {
         return new Report(environment, new Cpu(cpu.model(), cpu.cpuClass(), features, Runtime.getRuntime().availableProcessors()),
                 RunEnvironment.onnxRuntimeVersion(), SessionConfig.ofThreads(1).provider().name().toLowerCase(Locale.ROOT),
                 settings, results);
+    }
+
+    /** Op types that are matrix products (the work quantization makes cheaper); the rest is overhead to cut. */
+    private static final Pattern PRODUCT_OPS = Pattern.compile(".*(MatMul|Gemm|Conv|Attention).*");
+
+    /**
+     * Profiles {@code settings.profileSteps()} CEM steps of {@code bundle} with one intra-op thread in sessions of
+     * their own (the process already warm from the timed steps), reading ORT's traces from a temporary folder that is deleted after.
+     */
+    static Profile profile(ModelBundle bundle, Settings settings, Progress progress) {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("qwm-bench-profile");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a folder for ORT's profiles", e);
+        }
+        try {
+            double stepMs = 0;
+            try (OnnxWorldModel m = OnnxWorldModel.open(bundle,
+                    SessionConfig.ofThreads(1).withProfiling(dir.resolve("ort")))) {
+                CemStepTimer timer = new CemStepTimer(m, settings.candidates(), settings.horizon(), 1);
+                for (int k = 0; k < settings.profileSteps(); k++) {
+                    CemStepTimer.Step s = timer.step();
+                    stepMs += s.wallMs();
+                    progress.step(String.format(Locale.ROOT, "%s, profiled: %.0f ms", bundle.manifest().name(), s.wallMs()));
+                }
+            }
+            int n = settings.profileSteps();
+            stepMs /= n;
+            // the process is warm from the timed steps; OrtProfile leaves out each session's first (allocating) run
+            OrtProfile p = OrtProfile.readAll(dir);
+            double runsScale = 1.0 / n / 1000.0;
+            Map<String, Double> opMs = new LinkedHashMap<>();
+            Map<String, Double> share = new LinkedHashMap<>();
+            double products = 0;
+            for (Map.Entry<String, Long> e : p.opMicros().entrySet()) {
+                double ms = e.getValue() * runsScale;
+                opMs.put(e.getKey(), ms);
+                share.put(e.getKey(), ms / stepMs);
+                if (PRODUCT_OPS.matcher(e.getKey()).matches()) {
+                    products += ms;
+                }
+            }
+            double ortMs = p.runMicros() * runsScale;
+            return new Profile(n, stepMs, ortMs, opMs, share, products / stepMs, Math.max(0, 1 - ortMs / stepMs));
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.deleteIfExists(f);
+                }
+                Files.deleteIfExists(dir);
+            } catch (IOException e) {
+                // a leftover temporary trace is harmless
+            }
+        }
     }
 
     /** Sizes and runtime kernels of every component, with ratios to {@code first}'s (null for the first bundle). */

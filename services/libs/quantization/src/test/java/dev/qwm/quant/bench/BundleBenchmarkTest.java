@@ -43,7 +43,7 @@ class BundleBenchmarkTest {
         ModelBundle w4 = BundleQuantizer.quantize(fp, Presets.recipe("w4a16-g128", "predictor"), null,
                 dir.resolve("w4"), ModuleQuantizer.Options.defaults()).bundle();
 
-        BundleBenchmark.Settings settings = new BundleBenchmark.Settings(16, 2, 2, 1, List.of(2, 1, 1));
+        BundleBenchmark.Settings settings = new BundleBenchmark.Settings(16, 2, 2, 1, List.of(2, 1, 1), 1);
         assertEquals(List.of(1, 2), settings.threads());
         BundleBenchmark.Report r = BundleBenchmark.run(List.of(fp, w8a8, w4), "wall", settings, Progress.NONE);
         BundleBenchmark.BundleResult f = r.bundles().get(0);
@@ -89,6 +89,21 @@ class BundleBenchmarkTest {
         assertEquals(1.0, f.timing(1).medianRatio());
         assertEquals(q4.timing(2).medianMs() / f.timing(2).medianMs(), q4.timing(2).medianRatio(), 1e-12);
 
+        // extrapolated to the full 300-candidate step, linearly
+        assertEquals(f.timing(1).medianMs() * 300 / 16, f.timing(1).extrapolatedMs(), 1e-9);
+
+        // where a step goes, from ORT's profiler: the products of each bundle are its kernels
+        for (BundleBenchmark.BundleResult b : r.bundles()) {
+            BundleBenchmark.Profile p = b.profile();
+            assertEquals(1, p.steps());
+            assertTrue(p.productShare() > 0 && p.productShare() < 1, p.toString());
+            assertTrue(p.ortMs() > 0 && p.ortMs() <= p.stepMs() * 1.05, p.toString());
+            assertTrue(p.opShare().containsKey("LayerNormalization"), p.opShare().toString());
+        }
+        assertTrue(q4.profile().opMs().containsKey("MatMulNBits"), q4.profile().opMs().toString());
+        assertTrue(q8.profile().opMs().containsKey("MatMulIntegerToFloat"), q8.profile().opMs().toString());
+        assertFalse(f.profile().opMs().containsKey("MatMulNBits"));
+
         // JSON shape
         JsonNode json = new ObjectMapper().readTree(r.toJson());
         assertEquals("wall", json.get("environment").asText());
@@ -106,6 +121,7 @@ class BundleBenchmarkTest {
         assertTrue(b1.at("/components/1/kernels/MatMulIntegerToFloat").isInt(), b1.toString());
         assertEquals(2, b1.at("/timings/0/wallMs").size());
         assertTrue(b1.at("/timings/0/medianMs").isNumber());
+        assertTrue(b1.at("/profile/opShare/MatMulIntegerToFloat").isNumber(), b1.toString());
     }
 
     @Test
