@@ -132,7 +132,7 @@ public final class BenchCommand implements Callable<Integer> {
             row.add(fmt("%.3f", p.ratio()));
             row.add(fmt("%.1f", p.weightBytes() / 1024.0));
             row.add(fmt("%.3f", p.weightRatio()));
-            row.add(BundleBenchmark.describeKernels(p.kernels()));
+            row.add(kernels(p));
             table.row(row.toArray());
         }
         table.print(System.out);
@@ -151,7 +151,7 @@ public final class BenchCommand implements Callable<Integer> {
             for (BundleBenchmark.Component c : b.components()) {
                 parts.row(label(r, b), c.name(), fmt("%.1f", c.bytes() / 1024.0), fmt("%.3f", c.ratio()),
                         fmt("%.1f", c.weightBytes() / 1024.0), fmt("%.3f", c.weightRatio()),
-                        BundleBenchmark.describeKernels(c.kernels()), c.unfusedDequantize());
+                        kernels(c), c.unfusedDequantize());
             }
         }
         parts.print(System.out);
@@ -189,6 +189,12 @@ public final class BenchCommand implements Callable<Integer> {
                 + "share of the step's wall time, profiler overhead included; op types with >= 1%% somewhere):%n",
                 r.settings().profileSteps());
         t.print(System.out);
+    }
+
+    /** The kernels that run, with the MatMulNBits layers run as float MatMuls on this CPU named. */
+    private static String kernels(BundleBenchmark.Component c) {
+        String k = BundleBenchmark.describeKernels(c.kernels());
+        return c.expandedAtLoad() == 0 ? k : k + " (" + c.expandedAtLoad() + " MatMulNBits as float MatMul at load)";
     }
 
     private static String pct(double v) {

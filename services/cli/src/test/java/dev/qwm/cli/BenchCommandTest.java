@@ -23,7 +23,7 @@ class BenchCommandTest {
                 "--reps", "1", "--warmup", "0", "--samples", "12", "--horizon", "2", "--threads", "1"};
         String table = QuantizeCommandTest.run(common);
         assertTrue(table.contains("avx2"), table);
-        assertTrue(table.contains("MatMulNBits(4b,acc"), table);
+        assertTrue(table.contains("MatMulNBits"), table); // as such, or run as float MatMuls where faster here
         assertTrue(table.contains("random-wall-w4a16-g128"), table);
         assertTrue(table.contains("extrapolated linearly from 12 candidates"), table);
 

@@ -129,7 +129,7 @@ class TransformerBlockTest {
         QuantizationManifest m = new QuantizationManifest(QuantizationManifest.FORMAT, Presets.recipe("w4a16", "predictor"),
                 r.calibration().fingerprint(), r.calibration().batches(),
                 dev.qwm.onnx.runtime.RunEnvironment.of(dev.qwm.onnx.runtime.CpuFeatures.AVX2, dev.qwm.onnx.runtime.SessionConfig.singleThreaded()),
-                null, List.of(r.report()));
+                null, List.of(r.report()), null);
         String json = m.toJson();
         assertTrue(json.contains("\"calibrationFingerprint\" : \"" + r.calibration().fingerprint() + "\""), json);
         assertTrue(json.contains("\"outputSqnrDb\""), json);

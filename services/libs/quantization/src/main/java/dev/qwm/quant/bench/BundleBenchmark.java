@@ -8,6 +8,8 @@ import dev.qwm.onnx.bundle.BundleComponent;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.graph.GraphFlops;
+import dev.qwm.onnx.graph.MatMulNBitsExpansion;
+import dev.qwm.onnx.kernel.KernelChoice;
 import dev.qwm.onnx.graph.Nodes;
 import dev.qwm.onnx.graph.OnnxModels;
 import dev.qwm.onnx.graph.OptimizedGraphs;
@@ -132,9 +134,13 @@ public final class BundleBenchmark {
      * @param kernels         products and (de)quantization ops of ORT's optimised graph, with counts
      * @param runtimeOps      every op of ORT's optimised graph, with counts
      * @param unfusedDequantize DequantizeLinear left feeding a float MatMul/Gemm (QDQ pairs ORT did not fuse)
+     * @param expandedAtLoad  weight-only MatMulNBits layers that the sessions run as bit-identical float MatMuls,
+     *                        measured faster on this CPU ({@link KernelChoice}, 1 thread); kernels and runtimeOps
+     *                        count what runs, after that choice
      */
     public record Component(String name, String sha256, long bytes, double ratio, long weightBytes, double weightRatio,
-                            Map<String, Integer> kernels, Map<String, Integer> runtimeOps, int unfusedDequantize) {
+                            Map<String, Integer> kernels, Map<String, Integer> runtimeOps, int unfusedDequantize,
+                            int expandedAtLoad) {
     }
 
     /**
@@ -330,8 +336,25 @@ public final class BundleBenchmark {
     static List<Component> components(ModelBundle bundle, List<Component> first) {
         List<Component> out = new ArrayList<>();
         for (Map.Entry<String, BundleComponent> e : new TreeMap<>(bundle.manifest().components()).entrySet()) {
-            ModelProto graph = OnnxModels.read(bundle.componentPath(e.getKey()));
-            ModelProto optimized = OptimizedGraphs.optimized(graph);
+            byte[] stored;
+            try {
+                stored = Files.readAllBytes(bundle.componentPath(e.getKey()));
+            } catch (IOException ex) {
+                throw new UncheckedIOException("cannot read " + bundle.componentPath(e.getKey()), ex);
+            }
+            ModelProto graph = OnnxModels.parse(stored);
+            // what the sessions run: the load-time kernel variants chosen for this CPU (1 thread) applied
+            ModelProto runs = graph;
+            int expanded = 0;
+            if (KernelChoice.enabled()) {
+                List<String> nodes = KernelChoice.choose(graph, KernelChoice.graphSha256(stored), 1,
+                        CpuFeatures.current(), KernelChoice.defaultCache()).expanded();
+                if (!nodes.isEmpty()) {
+                    runs = MatMulNBitsExpansion.expand(graph, nodes);
+                    expanded = nodes.size();
+                }
+            }
+            ModelProto optimized = OptimizedGraphs.optimized(runs);
             Map<String, Integer> ops = new TreeMap<>();
             OptimizedGraphs.opTypeCounts(optimized).forEach((op, n) -> ops.put(op.replace("com.microsoft:", ""), n));
             Map<String, Integer> kernels = new TreeMap<>();
@@ -347,7 +370,7 @@ public final class BundleBenchmark {
             out.add(new Component(e.getKey(), e.getValue().sha256(), bytes,
                     base == null ? 1.0 : (double) bytes / base.bytes(), weights,
                     base == null ? 1.0 : base.weightBytes() == 0 ? Double.NaN : (double) weights / base.weightBytes(),
-                    kernels, ops, OptimizedGraphs.unfusedDequantize(optimized)));
+                    kernels, ops, OptimizedGraphs.unfusedDequantize(optimized), expanded));
         }
         return out;
     }

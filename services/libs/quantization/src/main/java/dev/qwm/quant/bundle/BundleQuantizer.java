@@ -3,6 +3,8 @@ package dev.qwm.quant.bundle;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwm.files.StagedWrite;
+import dev.qwm.onnx.kernel.KernelChoice;
+import dev.qwm.onnx.runtime.ExecutionProvider;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.graph.OnnxModels;
@@ -25,6 +27,7 @@ import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Quantizes a model bundle by a recipe into a new bundle: the recipe's modules (visual encoder, predictor) are
@@ -95,9 +98,21 @@ public final class BundleQuantizer {
 
         List<ModuleReport> reports = new ArrayList<>();
         results.values().forEach(r -> reports.add(r.report()));
+        Map<WorldModelModule, byte[]> graphs = new EnumMap<>(WorldModelModule.class);
+        results.forEach((m, r) -> graphs.put(m, r.model().toByteArray()));
+        // load-time kernel variants measured here (and cached for the first load on this CPU)
+        Map<String, KernelChoice.Choices> choices = null;
+        if (KernelChoice.enabled() && options.ort().provider() == ExecutionProvider.CPU) {
+            choices = new TreeMap<>();
+            for (var e : results.entrySet()) {
+                byte[] bytes = graphs.get(e.getKey());
+                choices.put(e.getKey().component(), KernelChoice.choose(e.getValue().model(), KernelChoice.graphSha256(bytes),
+                        options.ort().intraOpThreads(), options.cpu(), KernelChoice.defaultCache()));
+            }
+        }
         QuantizationManifest manifest = new QuantizationManifest(QuantizationManifest.FORMAT, recipe,
                 fingerprint(data), data.values().stream().mapToLong(CalibrationData::batches).sum(),
-                RunEnvironment.of(options.cpu(), options.ort()), source.reference(), reports);
+                RunEnvironment.of(options.cpu(), options.ort()), source.reference(), reports, choices);
 
         ObjectNode provenance = ModelBundle.newProvenance();
         provenance.set("quantization", manifest.toJsonNode());
@@ -109,7 +124,7 @@ public final class BundleQuantizer {
         for (String component : source.manifest().components().keySet()) {
             WorldModelModule module = moduleOf(component);
             if (module != null && results.containsKey(module)) {
-                writer.component(component, results.get(module).model().toByteArray());
+                writer.component(component, graphs.get(module));
             } else {
                 writer.component(component, source.componentPath(component));
             }

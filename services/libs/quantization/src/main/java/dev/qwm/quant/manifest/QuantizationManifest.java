@@ -9,16 +9,23 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.qwm.onnx.runtime.RunEnvironment;
 import dev.qwm.quant.recipe.Recipe;
 
+import dev.qwm.onnx.kernel.KernelChoice;
+
 import java.util.List;
+import java.util.Map;
 
 /**
  * The record of a quantization: the recipe, the calibration set's fingerprint, where it ran (CPU, ONNX Runtime,
  * provider, threads), and per module what each layer computes (fixed by the recipe), the kernel variant chosen for
  * this CPU, errors and bytes. Stored as JSON beside the quantized model (and as the bundle's provenance).
+ * {@code kernelChoices} (per component; null when choice is off) are the load-time kernel variants measured on the
+ * quantizing CPU ({@link KernelChoice}: each weight-only MatMulNBits as is or as a bit-identical float MatMul, with
+ * both times); a CPU of another class measures again when it loads the bundle.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record QuantizationManifest(String format, Recipe recipe, String calibrationFingerprint, long calibrationBatches,
-                                   RunEnvironment ranOn, String sourceBundle, List<ModuleReport> modules) {
+                                   RunEnvironment ranOn, String sourceBundle, List<ModuleReport> modules,
+                                   Map<String, KernelChoice.Choices> kernelChoices) {
 
     /** Version 2: numerics (groups per row, digests) apart from kernel variants; where it ran as {@code ranOn}. */
     public static final String FORMAT = "qwm-quantization/2";

@@ -1,0 +1,336 @@
+package dev.qwm.onnx.kernel;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.qwm.onnx.graph.GraphIndex;
+import dev.qwm.onnx.graph.MatMulNBitsExpansion;
+import dev.qwm.onnx.graph.Nodes;
+import dev.qwm.onnx.graph.OnnxModels;
+import dev.qwm.onnx.graph.ValueInfos;
+import dev.qwm.onnx.runtime.CpuFeatures;
+import dev.qwm.onnx.runtime.ExecutionProvider;
+import dev.qwm.onnx.runtime.OnnxRuntimeException;
+import dev.qwm.onnx.runtime.OnnxSession;
+import dev.qwm.onnx.runtime.OrtRuntime;
+import dev.qwm.onnx.runtime.RunEnvironment;
+import dev.qwm.onnx.runtime.SessionConfig;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Kernel variants chosen by measurement on the CPU that runs a model, among variants that compute the same numbers.
+ *
+ * <p>The variant: a weight-only {@code MatMulNBits} (accuracy_level 0, default zero points) multiplies float
+ * activations by weights it dequantizes to float, {@code (code − 2^(bits−1)) · scale}, one float product per weight.
+ * The same float weights, dequantized once when the session is opened ({@link MatMulNBitsExpansion}), can run as a
+ * plain float MatMul; on narrow layers with many rows (the planner's candidates × tokens) MLAS's float GEMM is faster
+ * than MatMulNBits' per-call dequantization. The file keeps its packed weights; only the session holds the float ones.
+ *
+ * <p>For each such layer both variants run alone on the same random input at planning shapes, interleaved; the float
+ * MatMul is chosen only when its outputs are bit-for-bit those of MatMulNBits on this CPU (at the timed rows and at
+ * 16 and 17 rows: MLAS sums the same way only where K fits one pass, e.g. K ≤ 256 here, and MatMulNBits' one-row
+ * path sums differently, so a layer is never assumed identical) and its least thread CPU time is below
+ * MatMulNBits' by more than {@link #MARGIN}. A variant that is not bit-identical here is never chosen,
+ * so no choice can change what a model computes, on any CPU. Choices are cached by CPU signature (model and vector
+ * features), ONNX Runtime version, graph hash and thread count, so a bundle moved to a CPU of another class is
+ * measured again when it is loaded there.
+ *
+ * <p>System properties: {@code qwm.ort.kernel-choice} = {@code measure} (default) or {@code off} (always the stored
+ * kernels); {@code qwm.ort.kernel-cache} = the cache folder (default {@code ~/.cache/qwm/kernel-choices}).
+ */
+public final class KernelChoice {
+
+    public static final String MODE_PROPERTY = "qwm.ort.kernel-choice";
+    public static final String CACHE_PROPERTY = "qwm.ort.kernel-cache";
+    /** A float MatMul must beat MatMulNBits by this fraction of its CPU time: ties keep the smaller kernel. */
+    public static final double MARGIN = 0.03;
+    /** Rows of the timed input: the shipped models' planning batch (300 candidates × 16 tokens). */
+    public static final int PLANNING_ROWS = 4800;
+    /** Work per timed run is capped (rows shrink for wide layers, never below {@link #MIN_ROWS}) to bound load time. */
+    static final long MAX_MACS_PER_RUN = 1L << 29;
+    static final int MIN_ROWS = 256;
+    static final int WARMUP = 2;
+    /** Row counts the outputs are compared at besides the timed rows. */
+    static final int[] CHECK_ROWS = {16, 17};
+    static final int REPS = 5;
+    /** Changes when the measurement changes, so old cache entries are not reused. */
+    static final String METHOD = "kernel-choice/1";
+
+    public static final String MATMUL_NBITS = "MatMulNBits";
+    public static final String FLOAT_MATMUL = "MatMul (float, expanded at load)";
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /**
+     * One layer's choice.
+     *
+     * @param node        the MatMulNBits node
+     * @param shape       "K×N, bits b, block s" of the layer
+     * @param rows        rows of the timed input
+     * @param chosen      {@link #MATMUL_NBITS} or {@link #FLOAT_MATMUL}
+     * @param cpuMs       least thread CPU time per variant
+     * @param identical   whether the float MatMul's outputs were bit-identical to MatMulNBits' here
+     */
+    public record Layer(String node, String shape, int rows, String chosen, Map<String, Double> cpuMs,
+                        boolean identical) {
+    }
+
+    /**
+     * The choices for one graph on one CPU.
+     *
+     * @param method     {@link #METHOD}
+     * @param cpu        CPU model
+     * @param cpuClass   {@link CpuFeatures#cpuClass()}
+     * @param features   {@link CpuFeatures#summary()}
+     * @param onnxRuntime ORT version
+     * @param threads    intra-op threads of the timed sessions
+     * @param graphSha256 SHA-256 of the model file
+     * @param layers     one per weight-only MatMulNBits node
+     * @param fromCache  whether this came from the cache (not serialised as such: true only when read back)
+     */
+    public record Choices(String method, String cpu, String cpuClass, String features, String onnxRuntime, int threads,
+                          String graphSha256, List<Layer> layers, boolean fromCache) {
+
+        /** Nodes to run as float MatMul. */
+        public List<String> expanded() {
+            return layers.stream().filter(l -> l.chosen().equals(FLOAT_MATMUL)).map(Layer::node).toList();
+        }
+
+        Choices cached() {
+            return new Choices(method, cpu, cpuClass, features, onnxRuntime, threads, graphSha256, layers, true);
+        }
+    }
+
+    private KernelChoice() {
+    }
+
+    /** Whether loading measures and applies choices ({@code -Dqwm.ort.kernel-choice}, default measure). */
+    public static boolean enabled() {
+        String mode = System.getProperty(MODE_PROPERTY, "measure").trim().toLowerCase(Locale.ROOT);
+        return switch (mode) {
+            case "measure" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException(MODE_PROPERTY + " must be measure or off, got \"" + mode + "\"");
+        };
+    }
+
+    public static Path defaultCache() {
+        String p = System.getProperty(CACHE_PROPERTY);
+        return p != null ? Path.of(p) : Path.of(System.getProperty("user.home"), ".cache", "qwm", "kernel-choices");
+    }
+
+    /**
+     * Opens a model file as a session that runs the kernel variants chosen for this CPU (the file as stored when it
+     * has no weight-only MatMulNBits, when choice is off, or on another provider than the CPU). Model loaders of
+     * bundles (encoder, predictor) open their components through this.
+     */
+    public static OnnxSession open(Path model, SessionConfig config) {
+        return open(model, config, CpuFeatures.current(), defaultCache());
+    }
+
+    /** As {@link #open(Path, SessionConfig)}, choosing for {@code cpu} with the cache in {@code cache}. */
+    public static OnnxSession open(Path model, SessionConfig config, CpuFeatures cpu, Path cache) {
+        try {
+            if (!enabled() || config.provider() != ExecutionProvider.CPU || !Files.isRegularFile(model)
+                    || !mentions(model, MATMUL_NBITS)) {
+                return OrtRuntime.open(model, config);
+            }
+            byte[] bytes = Files.readAllBytes(model);
+            ModelProto proto = OnnxModels.parse(bytes);
+            Choices c = choose(proto, sha256(bytes), config.intraOpThreads(), cpu, cache);
+            if (c.expanded().isEmpty()) {
+                return OrtRuntime.open(model, config);
+            }
+            return OrtRuntime.open(MatMulNBitsExpansion.expand(proto, c.expanded()).toByteArray(), model.toString(), config);
+        } catch (IOException e) {
+            throw new OnnxRuntimeException("cannot read " + model + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The choices for {@code model} on {@code cpu}, from the cache or measured now (and then cached). */
+    public static Choices choose(ModelProto model, String graphSha256, int threads, CpuFeatures cpu, Path cache) {
+        String ort = RunEnvironment.onnxRuntimeVersion();
+        Path entry = cache.resolve(sha256((METHOD + "|" + cpu.model() + "|" + new java.util.TreeSet<>(cpu.flags()) + "|"
+                + ort + "|" + graphSha256 + "|" + threads).getBytes(StandardCharsets.UTF_8)) + ".json");
+        if (Files.isRegularFile(entry)) {
+            try {
+                return JSON.readValue(entry.toFile(), Choices.class).cached();
+            } catch (IOException e) {
+                // unreadable (e.g. written by another version): measure again and replace it
+            }
+        }
+        Choices c = measure(model, graphSha256, threads, cpu, ort);
+        write(entry, c);
+        return c;
+    }
+
+    /** Measures both variants of every weight-only MatMulNBits node of {@code model}. */
+    static Choices measure(ModelProto model, String graphSha256, int threads, CpuFeatures cpu, String ort) {
+        GraphIndex index = GraphIndex.of(model);
+        List<Layer> layers = new ArrayList<>();
+        for (NodeProto n : model.getGraph().getNodeList()) {
+            if (!MatMulNBitsExpansion.expandable(n, index)) {
+                continue;
+            }
+            layers.add(measureLayer(model, n, index, threads));
+        }
+        return new Choices(METHOD, cpu.model(), cpu.cpuClass(), cpu.summary(), ort, threads, graphSha256, layers, false);
+    }
+
+    private static Layer measureLayer(ModelProto model, NodeProto n, GraphIndex index, int threads) {
+        int k = (int) Nodes.intAttribute(n, "K", 0);
+        int nOut = (int) Nodes.intAttribute(n, "N", 0);
+        int rows = (int) Math.max(MIN_ROWS, Math.min(PLANNING_ROWS, MAX_MACS_PER_RUN / ((long) k * nOut)));
+        ModelProto alone = alone(model, n, index);
+        ModelProto expanded = MatMulNBitsExpansion.expand(alone, List.of(n.getName()));
+        SplittableRandom r = new SplittableRandom(k * 31L + nOut);
+        SessionConfig config = SessionConfig.ofThreads(threads);
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        double[] best = {Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY};
+        boolean identical = true;
+        try (OnnxSession packed = OrtRuntime.open(alone.toByteArray(), "layer " + n.getName(), config);
+             OnnxSession flat = OrtRuntime.open(expanded.toByteArray(), "layer " + n.getName() + " (float)", config);
+             OnnxTensor t = input(r, rows, k)) {
+            // bit-identical at the timed rows and at the fewest rows a planner runs (one image or candidate, 16
+            // tokens; 17 for an odd count): MLAS' float GEMM and MatMulNBits' sum the same way only where K fits
+            // one pass, which is why it is checked per layer, on this CPU, and never assumed
+            for (int check : CHECK_ROWS) {
+                try (OnnxTensor c = check == rows ? null : input(r, check, k)) {
+                    OnnxTensor in = c == null ? t : c;
+                    identical &= java.util.Arrays.equals(run(packed, in), run(flat, in)); // floats: bit for bit
+                }
+            }
+            identical &= java.util.Arrays.equals(run(packed, t), run(flat, t));
+            OnnxSession[] sessions = {packed, flat};
+            for (int rep = -WARMUP; rep < REPS; rep++) {
+                for (int v = 0; v < 2; v++) {
+                    int i = Math.floorMod(v + rep, 2); // alternate who goes first
+                    long c0 = mx.getCurrentThreadCpuTime();
+                    long w0 = System.nanoTime();
+                    sessions[i].run(Map.of("x", t)).close();
+                    double ms = threads == 1 && c0 >= 0 ? (mx.getCurrentThreadCpuTime() - c0) / 1e6 : (System.nanoTime() - w0) / 1e6;
+                    if (rep >= 0) {
+                        best[i] = Math.min(best[i], ms);
+                    }
+                }
+            }
+        } catch (OrtException e) {
+            throw new OnnxRuntimeException("cannot time layer " + n.getName() + ": " + e.getMessage(), e);
+        }
+        boolean faster = best[1] < best[0] * (1 - MARGIN);
+        Map<String, Double> ms = new LinkedHashMap<>();
+        ms.put(MATMUL_NBITS, best[0]);
+        ms.put(FLOAT_MATMUL, best[1]);
+        String shape = k + "×" + nOut + ", " + Nodes.intAttribute(n, "bits", 4) + "-bit blocks of "
+                + Nodes.intAttribute(n, "block_size", 0);
+        return new Layer(n.getName(), shape, rows, identical && faster ? FLOAT_MATMUL : MATMUL_NBITS, ms, identical);
+    }
+
+    private static OnnxTensor input(SplittableRandom r, int rows, int k) throws OrtException {
+        float[] x = new float[rows * k];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (r.nextDouble() * 4 - 2);
+        }
+        return OnnxTensor.createTensor(OrtRuntime.environment(), FloatBuffer.wrap(x), new long[]{rows, k});
+    }
+
+    /** The node alone: input x [rows, K], its initializers, output y. */
+    private static ModelProto alone(ModelProto model, NodeProto n, GraphIndex index) {
+        NodeProto node = n.toBuilder().setInput(0, "x").setOutput(0, "y").build();
+        GraphProto.Builder g = GraphProto.newBuilder().setName("layer").addNode(node)
+                .addInput(ValueInfos.tensor("x", TensorProto.DataType.FLOAT_VALUE, "M", Nodes.intAttribute(n, "K", 0)))
+                .addOutput(ValueInfos.tensor("y", TensorProto.DataType.FLOAT_VALUE, "M", Nodes.intAttribute(n, "N", 0)));
+        for (int i = 1; i < n.getInputCount(); i++) {
+            if (!n.getInput(i).isEmpty()) {
+                g.addInitializer(index.initializers().get(n.getInput(i)));
+            }
+        }
+        return ModelProto.newBuilder().setIrVersion(model.getIrVersion()).addAllOpsetImport(model.getOpsetImportList())
+                .setGraph(g).build();
+    }
+
+    private static float[] run(OnnxSession s, OnnxTensor t) {
+        try (OrtSession.Result r = s.run(Map.of("x", t))) {
+            FloatBuffer fb = ((OnnxTensor) r.get(0)).getFloatBuffer();
+            float[] y = new float[fb.remaining()];
+            fb.get(y);
+            return y;
+        }
+    }
+
+    private static void write(Path entry, Choices c) {
+        try {
+            Files.createDirectories(entry.getParent());
+            Path tmp = Files.createTempFile(entry.getParent(), ".choice", ".tmp");
+            Files.writeString(tmp, JSON.writeValueAsString(c));
+            try {
+                Files.move(tmp, entry, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, entry, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            // a cache that cannot be written only costs a measurement at the next load
+        }
+    }
+
+    private static boolean mentions(Path model, String opType) throws IOException {
+        byte[] needle = opType.getBytes(StandardCharsets.US_ASCII);
+        try (var in = Files.newInputStream(model)) {
+            byte[] buf = new byte[1 << 20];
+            int carry = 0;
+            int read;
+            while ((read = in.read(buf, carry, buf.length - carry)) > 0) {
+                int len = carry + read;
+                outer:
+                for (int i = 0; i + needle.length <= len; i++) {
+                    for (int j = 0; j < needle.length; j++) {
+                        if (buf[i + j] != needle[j]) {
+                            continue outer;
+                        }
+                    }
+                    return true;
+                }
+                carry = Math.min(needle.length - 1, len);
+                System.arraycopy(buf, len - carry, buf, 0, carry);
+            }
+        }
+        return false;
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The graph hash of the cache key: SHA-256 of the model's bytes as stored. */
+    public static String graphSha256(byte[] modelBytes) {
+        return sha256(modelBytes);
+    }
+}
