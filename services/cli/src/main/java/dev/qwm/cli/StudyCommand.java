@@ -1,6 +1,9 @@
 package dev.qwm.cli;
 
+import dev.qwm.cli.study.EpisodeLog;
 import dev.qwm.cli.study.ServiceClient;
+import dev.qwm.cli.study.StudyCost;
+import dev.qwm.cli.study.StudyProgress;
 import dev.qwm.cli.study.StudyRunner;
 import dev.qwm.cli.study.StudySpec;
 import dev.qwm.cli.study.StudyTable;
@@ -12,7 +15,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code ./qwm study run SPEC | status ID | report ID}: studies through the services; results from the collector. */
 @Command(name = "study", description = "Run a study (quantize, dispatch, follow) through the services, or reattach to one.",
-        subcommands = {StudyCommand.Run.class, StudyCommand.Status.class, StudyCommand.Report.class})
+        subcommands = {StudyCommand.Run.class, StudyCommand.Status.class, StudyCommand.Report.class,
+                StudyCommand.Estimate.class})
 public final class StudyCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -59,7 +63,40 @@ public final class StudyCommand implements Runnable {
         }
     }
 
-    @Command(name = "run", description = "Start what is missing, quantize the recipes, dispatch the episodes, follow them, print the table.")
+    /** The CPU time of a CEM step, as measured, or as the user measured it on their machine. */
+    static final class CostRates {
+        @Option(names = "--wall-cem-step-ms", defaultValue = "190", description = "CPU-ms of one Wall CEM step of 300"
+                + " candidates (default ${DEFAULT-VALUE}, measured; see docs/studies/README.md).")
+        double wall;
+
+        @Option(names = "--pusht-cem-step-ms", defaultValue = "450", description = "CPU-ms of one PushT CEM step of 300"
+                + " candidates (default ${DEFAULT-VALUE}, measured).")
+        double pusht;
+
+        StudyCost.Rates rates() {
+            if (!(wall > 0) || !(pusht > 0)) {
+                throw new IllegalArgumentException("--wall-cem-step-ms and --pusht-cem-step-ms must be positive");
+            }
+            return new StudyCost.Rates(wall, pusht);
+        }
+    }
+
+    @Command(name = "estimate", description = "What a study spec costs, cell by cell, in CPU time (nothing is started).")
+    static final class Estimate implements Runnable {
+        @Parameters(paramLabel = "SPEC", description = "The study spec (YAML).")
+        Path specFile;
+
+        @picocli.CommandLine.Mixin
+        CostRates cost = new CostRates();
+
+        @Override
+        public void run() {
+            StudyProgress.estimate(StudySpec.read(specFile), cost.rates(), System.out);
+        }
+    }
+
+    @Command(name = "run", description = "Start what is missing, quantize the recipes, dispatch the episodes, follow them,"
+            + " print the table. A spec with a log folder goes on where its episode log stands, on any stack.")
     static final class Run implements Runnable {
         @Parameters(paramLabel = "SPEC", description = "The study spec (YAML); see docs/studies/*.yaml.")
         Path specFile;
@@ -70,21 +107,49 @@ public final class StudyCommand implements Runnable {
         @Option(names = "--timeout-minutes", defaultValue = "120")
         long timeoutMinutes;
 
+        @Option(names = "--export-minutes", defaultValue = "5", description = "How often stored episodes are added to"
+                + " the spec's episode log (default ${DEFAULT-VALUE}).")
+        long exportMinutes;
+
         @picocli.CommandLine.Mixin
         Endpoints endpoints = new Endpoints();
+
+        @Option(names = "--allow-changed-artifacts", description = "Go on with a logged study although a re-created"
+                + " artifact differs from the one its logged episodes were planned with (the cells then mix both).")
+        boolean allowChangedArtifacts;
+
+        @picocli.CommandLine.Mixin
+        CostRates cost = new CostRates();
 
         @Override
         public void run() {
             StudySpec spec = StudySpec.read(specFile, !endpoints.remote()); // every field checked before the stack starts
+            if (exportMinutes < 1) {
+                throw new IllegalArgumentException("--export-minutes must be at least 1, got " + exportMinutes);
+            }
+            String id = StudyRunner.studyId(spec);
+            EpisodeLog log = spec.log() == null ? null
+                    : EpisodeLog.open(Path.of(spec.log()), id, StudyRunner.fingerprint(spec));
             LocalStack stack = new LocalStack();
             if (!endpoints.remote()) {
                 stack.up(planners, msg -> System.out.println("qwm: " + msg));
             }
             ServiceClient collector = endpoints.client(stack, "collector");
             StudyRunner runner = new StudyRunner(endpoints.client(stack, "quantizer"),
-                    endpoints.client(stack, "planner"), collector, System.out);
-            String id = runner.submit(spec);
-            int failed = runner.watch(id, Duration.ofMinutes(timeoutMinutes));
+                    endpoints.client(stack, "planner"), collector, System.out).allowChangedArtifacts(allowChangedArtifacts);
+            try {
+                runner.submit(spec, id, log);
+            } catch (IllegalArgumentException e) {
+                if (e.getMessage() != null && e.getMessage().contains("exists with another spec")) {
+                    throw new IllegalArgumentException("study " + id + " exists on this stack with another spec: the"
+                            + " spec changed since it was submitted. Restore it to go on with that study, or give the"
+                            + " changed spec another name (and log folder) to run it as a new study");
+                }
+                throw e;
+            }
+            runner.awaitRecorded(id);
+            StudyProgress.status(collector, id, cost.rates(), System.out);
+            int failed = runner.watch(id, Duration.ofMinutes(timeoutMinutes), log, Duration.ofMinutes(exportMinutes));
             System.out.println();
             StudyTable.print(collector, id, System.out);
             System.out.println("\nresults: ./qwm study report " + id + "   (the collector's API: /api/v1/studies/" + id + ")");
@@ -92,18 +157,29 @@ public final class StudyCommand implements Runnable {
         }
     }
 
-    @Command(name = "status", description = "Reattach to a study: follow its episodes until all are stored.")
+    @Command(name = "status", description = "How far a study is and the CPU time to finish it; then follow its episodes"
+            + " until all are stored (--once: just the table).")
     static final class Status implements Runnable {
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "ID", description = "The study id (a spec's study: its name).")
         String id;
 
         @Option(names = "--collector", paramLabel = "URL", description = "Collector service (default: the local one).")
         String collector;
 
+        @Option(names = "--once", description = "Print how far it is and exit, without following it.")
+        boolean once;
+
+        @picocli.CommandLine.Mixin
+        CostRates cost = new CostRates();
+
         @Override
         public void run() {
             LocalStack stack = new LocalStack();
             ServiceClient results = collector != null ? new ServiceClient("collector", collector) : client(stack, "collector");
+            StudyProgress.status(results, id, cost.rates(), System.out);
+            if (once) {
+                return;
+            }
             StudyRunner runner = new StudyRunner(null, null, results, System.out);
             int failed = runner.watch(id, Duration.ofHours(12));
             StudyTable.print(results, id, System.out);

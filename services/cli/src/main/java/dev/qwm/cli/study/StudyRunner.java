@@ -4,13 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.planning.PlannerBudget;
 import dev.qwm.progress.ProgressLine;
+import dev.qwm.quant.recipe.RecipeIo;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -25,6 +29,9 @@ public final class StudyRunner {
 
     private final ServiceClient quantizer;
     private final ServiceClient planner;
+    /** How often a running study's stored episodes are added to its episode log. */
+    public static final Duration EXPORT_EVERY = Duration.ofMinutes(5);
+    private static final int IMPORT_BATCH = 100;
     /** How long the collector may take to record a study the planner accepted. */
     static final Duration STUDY_RECORDED_WITHIN = Duration.ofSeconds(60);
 
@@ -38,13 +45,69 @@ public final class StudyRunner {
         this.out = out;
     }
 
-    /** Quantizes what is missing and submits the study; returns its id. */
+    /** A study run from a spec is named by the spec: its name, as a study id. */
+    public static String studyId(StudySpec spec) {
+        return spec.name().replaceAll("[^A-Za-z0-9._-]", "-");
+    }
+
+    /**
+     * What makes a study this study, as 16 hex digits of SHA-256: the environment, episodes, seeds, every cell (its
+     * label, recipe as the quantizer gets it, budget and planner seed) and the full-precision model's components. Not
+     * the paths (another machine has other ones), not the comments of the spec.
+     */
+    public static String fingerprint(StudySpec spec) {
+        ObjectNode f = JSON.createObjectNode();
+        f.put("environment", spec.environment()).put("episodes", spec.episodes())
+                .put("seed_base", spec.seeds().base()).put("seed_offset", spec.seeds().offset())
+                .put("split", spec.seeds().split()).put("evaluate_cem_steps", spec.evaluateCemSteps());
+        Path manifest = Path.of(spec.bundle()).resolve(ModelBundle.MANIFEST_FILE);
+        if (Files.isRegularFile(manifest)) {
+            ObjectNode components = f.putObject("model");
+            new java.util.TreeMap<>(ModelBundle.parseManifest(manifest).components())
+                    .forEach((k, v) -> components.put(k, v.sha256()));
+        } else {
+            f.put("model", spec.bundle());
+        }
+        ArrayNode cells = f.putArray("cells");
+        for (StudySpec.Cell cell : spec.cells()) {
+            StudySpec.RecipeEntry r = cell.recipe();
+            ObjectNode c = cells.addObject().put("label", cell.label()).put("planner_seed", cell.plannerSeed());
+            c.put("recipe", r.isFullPrecision() ? "fp" : RecipeIo.toJson(r.preset() != null ? r.presetRecipe()
+                    : RecipeIo.read(Path.of(r.recipe()))));
+            c.put("calibration_episodes", r.calibrationEpisodes()).put("quant_iter", r.quantIter());
+            c.put("budget", cell.budget().key());
+        }
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(JSON.writeValueAsBytes(f));
+            return java.util.HexFormat.of().formatHex(digest).substring(0, 16);
+        } catch (java.security.NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Quantizes what is missing and submits the study under a fresh id; returns its id. */
     public String submit(StudySpec spec) {
+        return submit(spec, null, null);
+    }
+
+    /**
+     * Quantizes what is missing (the quantizer reuses what its store holds) and submits the study; returns its id.
+     *
+     * @param studyId the study's id: the same spec under the same id again is that study (nothing published twice);
+     *                null for a fresh id
+     * @param log     the study's episode log, or null: its episodes are imported into the collector first (a fresh
+     *                stack knows nothing of them) and are not requested again
+     */
+    public String submit(StudySpec spec, String studyId, EpisodeLog log) {
         Map<String, String> bundles = new LinkedHashMap<>();
         for (StudySpec.RecipeEntry r : spec.recipes()) {
             bundles.put(r.name(), r.isFullPrecision() ? spec.bundle() : quantize(spec, r));
         }
         ObjectNode body = JSON.createObjectNode();
+        if (studyId != null) {
+            body.put("study_id", studyId);
+        }
         body.put("name", spec.name());
         body.put("environment", spec.environment());
         body.put("episodes", spec.episodes());
@@ -57,42 +120,157 @@ public final class StudyRunner {
         recorded.set("study", spec.toJson());
         ArrayNode grid = recorded.putArray("grid");
         ArrayNode configurations = body.putArray("configurations");
-        boolean manyBudgets = spec.budgets().size() > 1;
-        for (StudySpec.RecipeEntry r : spec.recipes()) {
-            for (StudySpec.Budget budget : spec.budgets()) {
-                PlannerBudget b = budget.resolve(spec.environment());
-                String label = r.name() + (manyBudgets ? "@" + StudySpec.label(b) : "");
-                ObjectNode c = configurations.addObject();
-                c.put("label", label);
-                // Independent swapping: each side comes from the quantized bundle only if the recipe quantizes it.
-                c.putObject("encoder").put("bundle", r.quantizesEncoder() ? bundles.get(r.name()) : spec.bundle());
-                c.putObject("predictor").put("bundle", r.quantizesPredictor() ? bundles.get(r.name()) : spec.bundle());
-                ObjectNode jb = c.putObject("budget");
-                jb.put("horizon", b.horizon()).put("samples", b.samples()).put("top_k", b.topK())
-                        .put("var_scale", b.varScale()).put("opt_steps", b.optSteps()).put("max_iter", b.maxIter())
-                        .put("objective_alpha", b.objectiveAlpha()).put("executed_actions", b.executedActions());
-                grid.addObject().put("label", label).put("recipe", r.name()).put("modules", r.modulesLabel())
-                        .put("preset", r.preset() == null ? (r.recipe() == null ? "fp32" : Path.of(r.recipe()).getFileName().toString()) : r.preset())
-                        .put("method", r.method() == null ? (r.isFullPrecision() ? "-" : "rtn") : r.method())
-                        .put("budget", StudySpec.label(b));
+        for (StudySpec.Cell cell : spec.cells()) {
+            StudySpec.RecipeEntry r = cell.recipe();
+            PlannerBudget b = cell.budget();
+            ObjectNode c = configurations.addObject();
+            c.put("label", cell.label());
+            // Independent swapping: each side comes from the quantized bundle only if the recipe quantizes it.
+            c.putObject("encoder").put("bundle", r.quantizesEncoder() ? bundles.get(r.name()) : spec.bundle());
+            c.putObject("predictor").put("bundle", r.quantizesPredictor() ? bundles.get(r.name()) : spec.bundle());
+            ObjectNode jb = c.putObject("budget");
+            jb.put("horizon", b.horizon()).put("samples", b.samples()).put("top_k", b.topK())
+                    .put("var_scale", b.varScale()).put("opt_steps", b.optSteps()).put("max_iter", b.maxIter())
+                    .put("objective_alpha", b.objectiveAlpha()).put("executed_actions", b.executedActions());
+            if (cell.plannerSeed() != spec.plannerSeed()) {
+                c.put("planner_seed", cell.plannerSeed());
             }
+            grid.addObject().put("label", cell.label()).put("recipe", r.name()).put("modules", r.modulesLabel())
+                    .put("preset", r.preset() == null ? (r.recipe() == null ? "fp32" : Path.of(r.recipe()).getFileName().toString()) : r.preset())
+                    .put("method", r.method() == null ? (r.isFullPrecision() ? "-" : "rtn") : r.method())
+                    .put("activations", r.activations() == null ? "-" : r.activations())
+                    .put("budget", StudySpec.label(b)).put("max_iter", b.maxIter()).put("opt_steps", b.optSteps())
+                    .put("samples", b.samples()).put("planner_seed", cell.plannerSeed());
+        }
+        if (log != null && !log.indices().isEmpty()) {
+            checkArtifacts(log, configurations);
+            importLog(studyId, log);
+            ArrayNode skip = body.putArray("skip_episodes");
+            log.indices().forEach(skip::add);
         }
         JsonNode created = planner.post("/api/v1/studies", body);
         String id = created.get("study_id").asText();
-        out.printf(Locale.ROOT, "study %s: %d configurations x %d episodes = %d episodes dispatched%n", id,
-                configurations.size(), spec.episodes(), created.get("episodes").asInt());
+        int total = created.get("episodes").asInt();
+        if (created.path("existing").asBoolean()) {
+            out.printf(Locale.ROOT, "study %s exists on this stack: %d configurations x %d episodes = %d episodes;"
+                    + " following it%n", id, configurations.size(), spec.episodes(), total);
+        } else {
+            int logged = log == null ? 0 : log.indices().size();
+            out.printf(Locale.ROOT, "study %s: %d configurations x %d episodes = %d episodes, %d dispatched%s%n", id,
+                    configurations.size(), spec.episodes(), total, total - logged,
+                    logged == 0 ? "" : " (" + logged + " from the episode log)");
+        }
         return id;
+    }
+
+    /** Whether a log's episodes may have been planned with other artifacts than the ones quantized now. */
+    private boolean allowChangedArtifacts;
+
+    public StudyRunner allowChangedArtifacts(boolean allow) {
+        this.allowChangedArtifacts = allow;
+        return this;
+    }
+
+    /**
+     * The artifacts quantized now (re-created on a fresh machine) must be the ones the log's episodes were planned
+     * with, or a cell would mix two models: each configuration's encoder and predictor sha256 against its logged
+     * episodes'. Only for bundles on this machine (a remote stack's are checked by nobody here).
+     */
+    void checkArtifacts(EpisodeLog log, ArrayNode configurations) {
+        Map<String, String[]> now = new LinkedHashMap<>();
+        for (JsonNode c : configurations) {
+            String[] shas = new String[2];
+            for (int side = 0; side < 2; side++) {
+                Path manifest = Path.of(c.path(side == 0 ? "encoder" : "predictor").path("bundle").asText())
+                        .resolve(ModelBundle.MANIFEST_FILE);
+                if (!Files.isRegularFile(manifest)) {
+                    return;
+                }
+                shas[side] = ModelBundle.parseManifest(manifest).components().get(side == 0
+                        ? dev.qwm.onnx.bundle.BundleManifest.VISUAL_ENCODER : dev.qwm.onnx.bundle.BundleManifest.PREDICTOR).sha256();
+            }
+            now.put(c.path("label").asText(), shas);
+        }
+        List<String> changed = new ArrayList<>();
+        for (JsonNode r : log.records()) {
+            JsonNode e = r.path("completed");
+            String[] shas = now.get(e.path("configuration").asText());
+            if (shas == null) {
+                continue;
+            }
+            String enc = e.path("encoder").path("sha256").asText();
+            String pred = e.path("predictor").path("sha256").asText();
+            if (!enc.equals(shas[0]) || !pred.equals(shas[1])) {
+                String what = e.path("configuration").asText() + " (logged encoder " + abbrev(enc) + ", predictor "
+                        + abbrev(pred) + "; now " + abbrev(shas[0]) + ", " + abbrev(shas[1]) + ")";
+                if (!changed.contains(what)) {
+                    changed.add(what);
+                }
+            }
+        }
+        if (changed.isEmpty()) {
+            return;
+        }
+        String message = "the artifacts quantized now are not the ones the episode log's episodes were planned with: "
+                + String.join("; ", changed);
+        if (!allowChangedArtifacts) {
+            throw new IllegalStateException(message + ". A recipe, the quantizer or the calibration's numerics changed;"
+                    + " run the changed study under another name, or pass --allow-changed-artifacts to mix them");
+        }
+        out.println("warning: " + message + " (--allow-changed-artifacts: going on)");
+    }
+
+    private static String abbrev(String sha) {
+        return sha.length() > 12 ? sha.substring(0, 12) : sha;
+    }
+
+    /** The log's episodes into the collector, in batches; each is stored once however often this runs. */
+    public void importLog(String studyId, EpisodeLog log) {
+        List<JsonNode> records = log.records();
+        int stored = 0;
+        int duplicates = 0;
+        for (int from = 0; from < records.size(); from += IMPORT_BATCH) {
+            ObjectNode batch = JSON.createObjectNode();
+            ArrayNode episodes = batch.putArray("episodes");
+            records.subList(from, Math.min(records.size(), from + IMPORT_BATCH)).forEach(episodes::add);
+            JsonNode r = collector.post("/api/v1/studies/" + studyId + "/import", batch);
+            stored += r.path("stored").asInt();
+            duplicates += r.path("duplicates").asInt();
+        }
+        out.printf(Locale.ROOT, "episode log %s: %d episodes, %d imported into the collector, %d stored there before%n",
+                log.dir(), records.size(), stored, duplicates);
+    }
+
+    /**
+     * Adds the episodes the collector stored since the last export to the log (one new chunk); returns how many.
+     */
+    public int export(String studyId, EpisodeLog log, JsonNode storedEpisodes) {
+        List<JsonNode> fresh = new ArrayList<>();
+        for (JsonNode e : storedEpisodes) {
+            int index = e.path("episodeId").path("index").asInt(0);
+            if (!log.contains(index)) {
+                JsonNode trace = collector.get("/api/v1/episodes/" + studyId + "/" + index + "/trace");
+                ObjectNode record = JSON.createObjectNode();
+                record.set("completed", e);
+                record.set("trace", trace);
+                fresh.add(record);
+            }
+        }
+        return log.append(fresh);
     }
 
     private String quantize(StudySpec spec, StudySpec.RecipeEntry r) {
         ObjectNode req = JSON.createObjectNode();
         req.put("bundle", spec.bundle());
-        if (r.preset() != null) {
+        if (r.plainPreset()) {
             req.put("preset", r.preset());
             req.put("modules", r.modules() == null ? "both" : r.modules());
             if (r.method() != null) {
                 req.put("method", r.method());
             }
+        } else if (r.preset() != null) {
+            // a method variant or another activation granularity: the library's recipe, sent whole
+            req.put("recipe_yaml", RecipeIo.toYaml(r.presetRecipe()));
         } else {
             try {
                 req.put("recipe_yaml", Files.readString(Path.of(r.recipe())));
@@ -135,9 +313,18 @@ public final class StudyRunner {
      * with a progress bar and per-configuration counts. Returns how many failed.
      */
     public int watch(String studyId, Duration timeout) {
+        return watch(studyId, timeout, null, EXPORT_EVERY);
+    }
+
+    /**
+     * Like {@link #watch(String, Duration)}, and adds the stored episodes to {@code log} (when not null) every
+     * {@code exportEvery} and once all are stored.
+     */
+    public int watch(String studyId, Duration timeout, EpisodeLog log, Duration exportEvery) {
         JsonNode study = awaitStudy(studyId, STUDY_RECORDED_WITHIN);
         int total = study.path("summary").path("episodeCount").asInt();
         long deadline = System.nanoTime() + timeout.toNanos();
+        long lastExport = System.nanoTime();
         try (ProgressLine bar = ProgressLine.on(out).task("episodes").total(total).unit("ep").width(140).start()) {
             while (true) {
                 JsonNode episodes = collector.get("/api/v1/studies/" + studyId + "/episodes").path("episodes");
@@ -154,9 +341,18 @@ public final class StudyRunner {
                 if (failed > 0) {
                     extra.append(extra.length() == 0 ? "" : " | ").append("failed ").append(failed);
                 }
+                boolean complete = episodes.size() + failed >= total;
+                if (log != null && (complete || System.nanoTime() - lastExport >= exportEvery.toNanos())) {
+                    int added = export(studyId, log, episodes);
+                    lastExport = System.nanoTime();
+                    if (added > 0) {
+                        extra.append(extra.length() == 0 ? "" : " | ").append("episode log +").append(added)
+                                .append(" (").append(log.indices().size()).append(')');
+                    }
+                }
                 bar.message(extra.toString());
                 bar.stepTo(episodes.size() + failed);
-                if (episodes.size() + failed >= total) {
+                if (complete) {
                     return failed;
                 }
                 if (System.nanoTime() > deadline) {
@@ -166,6 +362,11 @@ public final class StudyRunner {
                 sleep(2000);
             }
         }
+    }
+
+    /** Waits until the collector has recorded the study (see {@link #awaitStudy}). */
+    public void awaitRecorded(String studyId) {
+        awaitStudy(studyId, STUDY_RECORDED_WITHIN);
     }
 
     /**

@@ -11,7 +11,8 @@ import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.planning.PlannerBudget;
 import dev.qwm.quant.recipe.CalibrationSettings;
 import dev.qwm.quant.recipe.Presets;
-import dev.qwm.quant.recipe.QuantMethod;
+import dev.qwm.quant.recipe.ActivationSpec;
+import dev.qwm.quant.recipe.Recipe;
 import dev.qwm.quant.recipe.RecipeIo;
 import dev.qwm.quant.recipe.WorldModelModule;
 import java.io.IOException;
@@ -39,9 +40,17 @@ import java.util.Set;
  *   - {name: predictor-w4a16-g128, preset: w4a16-g128, modules: predictor}
  *   - {name: predictor-w8a8, preset: w8a8, modules: predictor, calibration_episodes: 8, quant_iter: 1}
  * </pre>
+ *
+ * <p>{@code log: DIR} (relative to the spec) keeps the study's episode log there ({@link EpisodeLog}): the study is then
+ * named by its {@code name}, and running the spec again, on this stack or a fresh one, goes on with the episodes not
+ * yet in the log. A recipe may plan at its own {@code budgets} (instead of the study's) and with its own
+ * {@code planner_seed} (full precision again under another seed counts the episodes that flip from planner noise);
+ * {@code activations: token|tensor} changes a preset's quantized activations to per-token dynamic or per-tensor
+ * static; {@code method} may also name a variant ({@link Presets#VARIANTS}).
  */
 public record StudySpec(String name, String environment, String bundle, Integer episodes, Seeds seeds,
-                        List<Budget> budgets, List<RecipeEntry> recipes, Long plannerSeed, Boolean evaluateCemSteps) {
+                        List<Budget> budgets, List<RecipeEntry> recipes, Long plannerSeed, Boolean evaluateCemSteps,
+                        String log) {
 
     public record Seeds(Long base, Long offset, String split) {
     }
@@ -62,7 +71,33 @@ public record StudySpec(String name, String environment, String bundle, Integer 
      * with a method, or a recipe file).
      */
     public record RecipeEntry(String name, String preset, String modules, String method, String recipe,
-                              Integer calibrationEpisodes, Integer quantIter) {
+                              Integer calibrationEpisodes, Integer quantIter, String activations, List<Budget> budgets,
+                              Long plannerSeed) {
+
+        public RecipeEntry(String name, String preset, String modules, String method, String recipe,
+                           Integer calibrationEpisodes, Integer quantIter) {
+            this(name, preset, modules, method, recipe, calibrationEpisodes, quantIter, null, null, null);
+        }
+
+        /**
+         * The recipe of a preset entry, as the library builds it (a method variant or an activation granularity
+         * included); null for FP and recipe files.
+         */
+        public Recipe presetRecipe() {
+            if (preset == null) {
+                return null;
+            }
+            Recipe r = Presets.recipe(preset, WorldModelModule.parseSelection(modules == null ? "both" : modules),
+                    method == null ? "rtn" : method);
+            return activations == null ? r
+                    : Presets.withActivationGranularity(r, ActivationSpec.Granularity.parse(activations));
+        }
+
+        /** Whether the quantizer can take it as a preset and method by name (else it is sent as a recipe). */
+        public boolean plainPreset() {
+            return preset != null && activations == null
+                    && (method == null || !Presets.VARIANTS.contains(method.trim().toLowerCase(Locale.ROOT)));
+        }
 
         public boolean isFullPrecision() {
             return preset == null && recipe == null;
@@ -216,14 +251,26 @@ public record StudySpec(String name, String environment, String bundle, Integer 
                 if (r.quantIter() != null && (r.quantIter() < 1 || r.quantIter() > CalibrationSettings.MAX_QUANT_ITER)) {
                     problems.add(where + ": quant_iter must be 1.." + CalibrationSettings.MAX_QUANT_ITER + ", got " + r.quantIter());
                 }
-                if (r.isFullPrecision() && (r.modules() != null || r.method() != null)) {
-                    problems.add(where + ": modules/method without a preset or recipe");
+                if (r.isFullPrecision() && (r.modules() != null || r.method() != null || r.activations() != null)) {
+                    problems.add(where + ": modules/method/activations without a preset or recipe");
+                }
+                if (r.recipe() != null && r.activations() != null) {
+                    problems.add(where + ": activations goes with a preset; a recipe file names its own");
+                }
+                if (r.budgets() != null && r.budgets().isEmpty()) {
+                    problems.add(where + ": budgets is empty (leave it out for the study's budgets)");
+                }
+                for (int b = 0; known(environment) && r.budgets() != null && b < r.budgets().size(); b++) {
+                    try {
+                        r.budgets().get(b).resolve(environment);
+                    } catch (IllegalArgumentException e) {
+                        problems.add(where + ".budgets[" + b + "]: " + e.getMessage());
+                    }
                 }
                 // what the quantizer service would refuse once the stack is up, refused now
                 try {
                     if (r.preset() != null) {
-                        Presets.recipe(r.preset(), WorldModelModule.parseSelection(r.modules() == null ? "both" : r.modules()),
-                                QuantMethod.parse(r.method() == null ? "rtn" : r.method())).validate();
+                        r.presetRecipe().validate();
                     } else if (r.recipe() != null) {
                         RecipeIo.read(base.resolve(r.recipe())).validate();
                     }
@@ -232,7 +279,9 @@ public record StudySpec(String name, String environment, String bundle, Integer 
                 }
             }
         }
-        int cells = (recipes == null ? 0 : recipes.size()) * (budgets == null || budgets.isEmpty() ? 1 : budgets.size());
+        int studyBudgets = budgets == null || budgets.isEmpty() ? 1 : budgets.size();
+        int cells = recipes == null ? 0 : recipes.stream()
+                .mapToInt(r -> r.budgets() == null || r.budgets().isEmpty() ? studyBudgets : r.budgets().size()).sum();
         if (episodes != null && (long) cells * episodes > MAX_STUDY_EPISODES) {
             problems.add(cells + " configurations x " + episodes + " episodes = " + (long) cells * episodes
                     + " episodes; a study has at most " + MAX_STUDY_EPISODES);
@@ -251,14 +300,37 @@ public record StudySpec(String name, String environment, String bundle, Integer 
         }
         List<RecipeEntry> resolvedRecipes = recipes.stream().map(r -> r.recipe() == null ? r
                 : new RecipeEntry(r.name(), r.preset(), r.modules(), r.method(), base.resolve(r.recipe()).toString(),
-                        r.calibrationEpisodes(), r.quantIter())).toList();
+                        r.calibrationEpisodes(), r.quantIter(), r.activations(), r.budgets(), r.plannerSeed())).toList();
         return new StudySpec(name, environment, base.resolve(bundle).normalize().toString(), episodes,
                 seeds == null ? new Seeds(99L, 1L, "validation") : new Seeds(
                         seeds.base() == null ? 99L : seeds.base(), seeds.offset() == null ? 1L : seeds.offset(),
                         seeds.split() == null ? "validation" : seeds.split()),
                 budgets == null || budgets.isEmpty() ? List.of(new Budget(null, null, null, null, null, null, null)) : budgets,
                 resolvedRecipes, plannerSeed == null ? 0L : plannerSeed,
-                evaluateCemSteps == null || evaluateCemSteps);
+                evaluateCemSteps == null || evaluateCemSteps,
+                log == null || log.isBlank() ? null : base.resolve(log).normalize().toString());
+    }
+
+    /** One configuration of the grid: a recipe at one budget, with its label and planner seed. */
+    public record Cell(RecipeEntry recipe, PlannerBudget budget, String label, long plannerSeed) {
+    }
+
+    /**
+     * The grid: every recipe at each of its budgets (its own, or the study's), labelled {@code recipe@budget} when the
+     * recipe or the study has more than one budget.
+     */
+    public List<Cell> cells() {
+        List<Cell> out = new ArrayList<>();
+        boolean manyStudyBudgets = budgets.size() > 1;
+        for (RecipeEntry r : recipes) {
+            List<Budget> own = r.budgets() == null ? budgets : r.budgets();
+            for (Budget budget : own) {
+                PlannerBudget b = budget.resolve(environment);
+                String label = r.name() + (manyStudyBudgets || own.size() > 1 ? "@" + label(b) : "");
+                out.add(new Cell(r, b, label, r.plannerSeed() == null ? plannerSeed : r.plannerSeed()));
+            }
+        }
+        return out;
     }
 
     /** A short label of a budget for column headers: {@code iter5-opt10}. */

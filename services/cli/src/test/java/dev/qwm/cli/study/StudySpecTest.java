@@ -73,6 +73,61 @@ class StudySpecTest {
         assertTrue(message.contains("12 configurations x 10000 episodes = 120000 episodes; a study has at most 100000"), message);
     }
 
+    @Test
+    void theQuantWmSpecsReadAndTheirCellsArePairedOnePerRecipeAndBudget() {
+        StudySpec wall = StudySpec.read(Path.of("../../docs/studies/quantwm-wall.yaml"));
+        assertEquals(45, wall.cells().size());
+        assertEquals("fp32@iter10-opt10", wall.cells().get(0).label());
+        assertEquals(50, wall.cells().get(1).budget().maxIter());
+        StudySpec.Cell null_ = wall.cells().stream().filter(c -> c.label().equals("fp32-seed1")).findFirst().orElseThrow();
+        assertEquals(1L, null_.plannerSeed(), "full precision again under another planner seed");
+        assertEquals(0L, wall.cells().get(0).plannerSeed());
+        for (StudySpec.Cell c : wall.cells()) {
+            assertEquals(300, c.budget().samples(), c.label());
+            assertEquals(10, c.budget().optSteps(), "DINO-WM's Wall CEM budget: " + c.label());
+        }
+        assertTrue(wall.log().endsWith("docs/evals/quantwm-wall"), wall.log());
+        StudySpec pusht = StudySpec.read(Path.of("../../docs/studies/quantwm-pusht.yaml"));
+        assertTrue(pusht.cells().stream().allMatch(c -> c.budget().optSteps() == 30), "DINO-WM's PushT CEM budget");
+        assertEquals(30, pusht.episodes());
+    }
+
+    @Test
+    void aRecipeWithTokenActivationsOrAMethodVariantIsSentAsTheLibrarysRecipe() throws Exception {
+        Path models = Path.of("../../models").toAbsolutePath().normalize();
+        Path file = write("name: x\nenvironment: wall\nbundle: " + models.resolve("wall") + "\nepisodes: 2\nrecipes:\n"
+                + "  - {name: a, preset: w8a8, activations: token}\n"
+                + "  - {name: b, preset: w4a8, method: omniquant-quantwm}\n  - {name: c, preset: w4a16, method: awq}\n");
+        StudySpec spec = StudySpec.read(file);
+        StudySpec.RecipeEntry token = spec.recipes().get(0);
+        assertTrue(!token.plainPreset());
+        assertTrue(token.presetRecipe().modules().values().stream()
+                .allMatch(m -> m.activations().granularity() == dev.qwm.quant.recipe.ActivationSpec.Granularity.TOKEN));
+        assertTrue(!spec.recipes().get(1).plainPreset());
+        assertTrue(spec.recipes().get(2).plainPreset());
+        Path bad = write("name: x\nenvironment: wall\nbundle: " + models.resolve("wall") + "\nepisodes: 2\nrecipes:\n"
+                + "  - {name: a, activations: token}\n  - {name: b, preset: w8a8, activations: sometimes}\n"
+                + "  - {name: c, preset: w8a8, budgets: []}\n");
+        String message = assertThrows(IllegalArgumentException.class, () -> StudySpec.read(bad)).getMessage();
+        assertTrue(message.contains("recipes[0]: modules/method/activations without a preset or recipe"), message);
+        assertTrue(message.contains("recipes[1]: unknown activation granularity 'sometimes'"), message);
+        assertTrue(message.contains("recipes[2]: budgets is empty"), message);
+    }
+
+    @Test
+    void theFingerprintIsTheGridNotThePathsOrTheComments() throws Exception {
+        Path models = Path.of("../../models").toAbsolutePath().normalize();
+        String yaml = "name: x\nenvironment: wall\nbundle: " + models.resolve("wall") + "\nepisodes: 2\n"
+                + "recipes:\n  - {name: fp32}\n  - {name: q, preset: w4a16, modules: predictor}\n";
+        String a = StudyRunner.fingerprint(StudySpec.read(write(yaml)));
+        assertEquals(a, StudyRunner.fingerprint(StudySpec.read(write("# a comment\n" + yaml + "log: elsewhere\n"))));
+        assertTrue(!a.equals(StudyRunner.fingerprint(StudySpec.read(write(yaml.replace("w4a16", "w3a16"))))));
+        assertTrue(!a.equals(StudyRunner.fingerprint(StudySpec.read(write(yaml.replace("episodes: 2", "episodes: 3"))))));
+        assertTrue(!a.equals(StudyRunner.fingerprint(StudySpec.read(write(yaml.replace("{name: fp32}",
+                "{name: fp32, planner_seed: 4}"))))));
+        assertEquals("my-study-1", StudyRunner.studyId(StudySpec.read(write(yaml.replace("name: x", "name: my study/1")))));
+    }
+
     private Path write(String yaml) throws Exception {
         Path file = dir.resolve("study.yaml");
         Files.writeString(file, yaml);

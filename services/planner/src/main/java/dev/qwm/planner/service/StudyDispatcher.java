@@ -58,7 +58,8 @@ public class StudyDispatcher {
         ValidStudy study = StudyValidation.validate(request);
         List<EpisodeRequested> requests = requests(study);
         String spec = specJson(request);
-        String requestSha = SubmittedStudies.sha256(canonical(request));
+        // the skip list is where a resumed study stands, not what the study is
+        String requestSha = SubmittedStudies.sha256(canonical(request.withoutSkip()));
         if (request.studyId() != null && !request.studyId().isBlank()) {
             // an id the caller chose may exist: the same request is the same study (nothing published again), another
             // is refused, so that no second study's results are dropped under the first one's id
@@ -78,7 +79,12 @@ public class StudyDispatcher {
                 .setName(study.name()).setSpecJson(spec).setRequestSha256(requestSha)
                 .setEpisodeCount(requests.size()).setSubmittedAtUnixMs(System.currentTimeMillis())
                 .build()));
+        java.util.Set<Integer> skip = request.skipEpisodes() == null ? java.util.Set.of()
+                : new java.util.HashSet<>(request.skipEpisodes());
         for (EpisodeRequested r : requests) {
+            if (skip.contains(r.getEpisodeId().getIndex())) {
+                continue; // stored before (resumed from the study's episode log): not planned again
+            }
             records.add(new EventPublisher.Keyed(null, study.studyId() + "/" + r.getEpisodeId().getIndex(),
                     r.getEventId(), r));
         }
@@ -87,7 +93,10 @@ public class StudyDispatcher {
         return new Dispatched(study.studyId(), requests.size(), false);
     }
 
-    /** Every episode request of the study: configuration c's episode n has index c × episodes + n and seed base × n + offset. */
+    /**
+     * Every episode request of the study: configuration c's episode n has index c × episodes + n and seed base × n +
+     * offset, and the configuration's planner seed.
+     */
     static List<EpisodeRequested> requests(ValidStudy s) {
         List<EpisodeRequested> out = new ArrayList<>();
         for (int c = 0; c < s.configurations().size(); c++) {
@@ -102,7 +111,7 @@ public class StudyDispatcher {
                         .setSeeding(EpisodeSeeding.newBuilder().setSeed(s.seedBase() * n + s.seedOffset())
                                 .setSeedBase(s.seedBase()).setSeedOffset(s.seedOffset()).setSplit(s.split()))
                         .setConfiguration(conf.label())
-                        .setPlannerSeed(s.plannerSeed())
+                        .setPlannerSeed(conf.plannerSeed())
                         .setEvaluateCemSteps(s.evaluateCemSteps())
                         .build());
             }

@@ -70,7 +70,16 @@ public final class StudyValidation {
                 throw new InvalidStudyException(where + ": " + e.getMessage());
             }
             require(conf.budget() != null, where + " has no budget");
-            configurations.add(new ValidStudy.Configuration(conf.label(), encoder, predictor, budget(conf.budget(), where)));
+            long studySeed = s.plannerSeed() == null ? 0 : s.plannerSeed();
+            configurations.add(new ValidStudy.Configuration(conf.label(), encoder, predictor, budget(conf.budget(), where),
+                    conf.plannerSeed() == null ? studySeed : conf.plannerSeed()));
+        }
+        int total = s.configurations().size() * s.episodes();
+        if (s.skipEpisodes() != null) {
+            for (Integer i : s.skipEpisodes()) {
+                require(i != null && i >= 0 && i < total, "skip_episodes: " + i + " is not an episode of the study (0.."
+                        + (total - 1) + ")");
+            }
         }
         return new ValidStudy(studyId(s), s.name(), env, s.episodes(), s.seedBase() == null ? 99 : s.seedBase(),
                 s.seedOffset() == null ? 1 : s.seedOffset(), split, s.plannerSeed() == null ? 0 : s.plannerSeed(),

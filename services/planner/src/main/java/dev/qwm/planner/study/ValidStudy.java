@@ -15,6 +15,8 @@ public record ValidStudy(String studyId, String name, EnvironmentId environment,
                          long seedOffset, DataSplit split, long plannerSeed, boolean evaluateCemSteps,
                          List<Configuration> configurations) {
 
-    public record Configuration(String label, ArtifactRef encoder, ArtifactRef predictor, PlannerBudget budget) {
+    /** @param plannerSeed the seed of this configuration's planner draws (the study's unless the request names one) */
+    public record Configuration(String label, ArtifactRef encoder, ArtifactRef predictor, PlannerBudget budget,
+                                long plannerSeed) {
     }
 }

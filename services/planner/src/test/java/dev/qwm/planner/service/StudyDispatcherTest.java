@@ -21,8 +21,8 @@ class StudyDispatcherTest {
         ArtifactRef fp = ArtifactRef.newBuilder().setSha256("a").build();
         ArtifactRef q = ArtifactRef.newBuilder().setSha256("b").build();
         ValidStudy s = new ValidStudy("st", "n", EnvironmentId.ENVIRONMENT_ID_WALL, 3, 99, 2, DataSplit.DATA_SPLIT_TRAIN,
-                7, false, List.of(new ValidStudy.Configuration("fp", fp, fp, budget),
-                new ValidStudy.Configuration("w4", fp, q, budget)));
+                7, false, List.of(new ValidStudy.Configuration("fp", fp, fp, budget, 7),
+                new ValidStudy.Configuration("w4", fp, q, budget, 8)));
         List<EpisodeRequested> r = StudyDispatcher.requests(s);
         assertEquals(6, r.size());
         for (int i = 0; i < 6; i++) {
@@ -32,7 +32,7 @@ class StudyDispatcherTest {
             assertEquals(i < 3 ? "fp" : "w4", e.getConfiguration());
             assertEquals(99L * (i % 3) + 2, e.getSeeding().getSeed(), "episode n has seed 99n+2 in every configuration");
             assertEquals(DataSplit.DATA_SPLIT_TRAIN, e.getSeeding().getSplit());
-            assertEquals(7, e.getPlannerSeed());
+            assertEquals(i < 3 ? 7 : 8, e.getPlannerSeed(), "each configuration's own planner seed");
             assertFalse(e.getEvaluateCemSteps());
         }
         assertEquals("b", r.get(4).getPredictor().getSha256());

@@ -127,6 +127,27 @@ class StudyResourceIT {
         assertEquals(2, records("qwm.planner.episode-requested.v1", "s-once/", 2).size(), "its episodes once");
     }
 
+    @Test
+    void aResumedStudyPublishesOnlyTheEpisodesNotStoredYetAndIsTheSameStudy() throws Exception {
+        // a configuration with its own planner seed (FP planned again under another seed), and episode 0 skipped:
+        // stored before, on another stack, and imported from the study's episode log
+        String resumed = study("s-resumed", "\"skip_episodes\": [0],").replace("\"budget\"", "\"planner_seed\": 5, \"budget\"");
+        given().contentType(ContentType.JSON).body(resumed).post("/api/v1/studies")
+                .then().statusCode(201).body("study_id", equalTo("s-resumed")).body("episodes", equalTo(2));
+        StudySubmitted s = StudySubmitted.parseFrom(records("qwm.studies.study-submitted.v1", "s-resumed", 1).get(0).value());
+        assertEquals(2, s.getEpisodeCount(), "the study still has every episode");
+        List<ConsumerRecord<String, byte[]>> published = records("qwm.planner.episode-requested.v1", "s-resumed/", 1);
+        assertEquals(1, published.size(), "only the episode not stored yet is requested");
+        EpisodeRequested r = EpisodeRequested.parseFrom(published.get(0).value());
+        assertEquals(1, r.getEpisodeId().getIndex());
+        assertEquals(5, r.getPlannerSeed());
+        // the same study with another skip list (resumed again) is that study, not a conflict
+        given().contentType(ContentType.JSON).body(resumed.replace("[0]", "[0, 1]")).post("/api/v1/studies")
+                .then().statusCode(200).body("existing", equalTo(true));
+        given().contentType(ContentType.JSON).body(study("s-resumed-bad", "\"skip_episodes\": [2],")).post("/api/v1/studies")
+                .then().statusCode(400).body("error", equalTo("skip_episodes: 2 is not an episode of the study (0..1)"));
+    }
+
     /**
      * The records on {@code topic} whose key starts with {@code keyPrefix}: waits for {@code expected}, then 2 s more.
      */

@@ -22,6 +22,7 @@ public final class Presets {
         add("w8a8", WeightSpec.perChannel(8), 8, "int8 weights per channel, int8 activations per tensor (integer matmul)");
         add("w8a16", WeightSpec.perChannel(8), 16, "int8 weights per channel, float activations");
         add("w6a16", WeightSpec.perChannel(6), 16, "6-bit weights per channel (stored in an 8-bit kernel), float activations");
+        add("w6a6", WeightSpec.perChannel(6), 6, "6-bit weights per channel, 6-bit activations per tensor (stored in 8-bit kernels)");
         add("w4a16-g128", WeightSpec.grouped(4, 128), 16, "4-bit weights in groups of 128, float activations");
         add("w4a16", WeightSpec.perChannel(4), 16, "4-bit weights per channel, float activations");
         add("w3a16", WeightSpec.perChannel(3), 16, "3-bit weights per channel (stored in a 4-bit kernel), float activations");

@@ -1,0 +1,177 @@
+package dev.qwm.cli.study;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.qwm.files.StagedWrite;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * A study's progress as files, so that it survives the stack and the machine: a folder (committed with the
+ * repository) holding {@code study.json} (the study id and the fingerprint of its grid) and chunks
+ * {@code episodes-00001.jsonl.gz}, {@code episodes-00002.jsonl.gz}, ...: one JSON line per stored episode, as the
+ * collector served it ({@code {"completed": <EpisodeCompleted>, "trace": <GetEpisodeTraceResponse>}}). A chunk is
+ * written once, whole (staged and renamed), and never changed; each export adds one with the episodes stored since
+ * the last, so that a version-controlled log only grows. An episode is in the log at most once: a later chunk never
+ * repeats an index.
+ */
+public final class EpisodeLog {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern CHUNK = Pattern.compile("episodes-(\\d{5})\\.jsonl\\.gz");
+    static final String STUDY_FILE = "study.json";
+
+    private final Path dir;
+    private final String studyId;
+    /** episode index -> its record, from every chunk */
+    private final TreeMap<Integer, JsonNode> episodes = new TreeMap<>();
+    private int lastChunk;
+
+    private EpisodeLog(Path dir, String studyId) {
+        this.dir = dir;
+        this.studyId = studyId;
+    }
+
+    /**
+     * Opens the log in {@code dir}, creating it for a new study; an existing log must be of the same study and grid.
+     *
+     * @param fingerprint what makes the study this study (its grid, seeds, episodes, FP model), see {@link StudyRunner}
+     * @throws IllegalArgumentException if the folder holds another study's log, or a chunk is unreadable
+     */
+    public static EpisodeLog open(Path dir, String studyId, String fingerprint) {
+        EpisodeLog log = new EpisodeLog(dir, studyId);
+        Path study = dir.resolve(STUDY_FILE);
+        try {
+            if (Files.isRegularFile(study)) {
+                JsonNode s = JSON.readTree(study.toFile());
+                if (!s.path("study_id").asText().equals(studyId) || !s.path("fingerprint").asText().equals(fingerprint)) {
+                    throw new IllegalArgumentException("the episode log " + dir + " is of study '"
+                            + s.path("study_id").asText() + "' with grid " + s.path("fingerprint").asText()
+                            + ", not of this spec ('" + studyId + "', grid " + fingerprint + "): the spec changed"
+                            + " since its episodes were planned; restore it, or give the changed study another name"
+                            + " and log folder");
+                }
+            } else {
+                Files.createDirectories(dir);
+                ObjectNode s = JSON.createObjectNode().put("study_id", studyId).put("fingerprint", fingerprint);
+                StagedWrite.file(study, "log", "study file").write(staged -> {
+                    Files.writeString(staged, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s) + "\n");
+                    return null;
+                });
+            }
+            log.read();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the episode log " + dir + ": " + e.getMessage(), e);
+        }
+        return log;
+    }
+
+    private void read() throws IOException {
+        List<Path> chunks;
+        try (Stream<Path> files = Files.list(dir)) {
+            chunks = files.filter(p -> CHUNK.matcher(p.getFileName().toString()).matches()).sorted().toList();
+        }
+        for (Path chunk : chunks) {
+            Matcher m = CHUNK.matcher(chunk.getFileName().toString());
+            m.matches();
+            lastChunk = Math.max(lastChunk, Integer.parseInt(m.group(1)));
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(
+                    new GZIPInputStream(Files.newInputStream(chunk)), StandardCharsets.UTF_8))) {
+                String line;
+                int n = 0;
+                while ((line = r.readLine()) != null) {
+                    n++;
+                    if (line.isBlank()) {
+                        continue;
+                    }
+                    JsonNode record = JSON.readTree(line);
+                    JsonNode id = record.path("completed").path("episodeId");
+                    if (!id.path("studyId").path("value").asText().equals(studyId)) {
+                        throw new IllegalArgumentException(chunk + " line " + n + ": an episode of study '"
+                                + id.path("studyId").path("value").asText() + "', not of '" + studyId + "'");
+                    }
+                    // the first record of an index is the episode (a later one could only repeat it)
+                    episodes.putIfAbsent(id.path("index").asInt(0), record);
+                }
+            } catch (java.util.zip.ZipException | java.io.EOFException e) {
+                throw new IllegalArgumentException("episode log chunk " + chunk + " is damaged (" + e.getMessage()
+                        + "); restore it from version control", e);
+            }
+        }
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** Indices of the episodes in the log. */
+    public Set<Integer> indices() {
+        return new TreeSet<>(episodes.keySet());
+    }
+
+    /** Every episode record, by index. */
+    public List<JsonNode> records() {
+        return new ArrayList<>(episodes.values());
+    }
+
+    public boolean contains(int index) {
+        return episodes.containsKey(index);
+    }
+
+    /**
+     * Adds the records of episodes not in the log yet as one new chunk; returns how many were new (0: nothing
+     * written).
+     */
+    public int append(List<JsonNode> records) {
+        List<JsonNode> fresh = new ArrayList<>();
+        Set<Integer> seen = new TreeSet<>();
+        for (JsonNode r : records) {
+            int index = r.path("completed").path("episodeId").path("index").asInt(0);
+            if (!episodes.containsKey(index) && seen.add(index)) {
+                fresh.add(r);
+            }
+        }
+        if (fresh.isEmpty()) {
+            return 0;
+        }
+        Path chunk = dir.resolve(String.format(Locale.ROOT, "episodes-%05d.jsonl.gz", lastChunk + 1));
+        try {
+            StagedWrite.file(chunk, "log", "episode log chunk").write(staged -> {
+                try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(staged));
+                     Writer w = new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8)) {
+                    for (JsonNode r : fresh) {
+                        w.write(JSON.writeValueAsString(r));
+                        w.write('\n');
+                    }
+                }
+                return null;
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + chunk + ": " + e.getMessage(), e);
+        }
+        lastChunk++;
+        for (JsonNode r : fresh) {
+            episodes.put(r.path("completed").path("episodeId").path("index").asInt(0), r);
+        }
+        return fresh.size();
+    }
+}

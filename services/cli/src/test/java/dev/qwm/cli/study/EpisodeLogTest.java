@@ -1,0 +1,59 @@
+package dev.qwm.cli.study;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EpisodeLogTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private static JsonNode episode(String study, int index, String attempt) throws Exception {
+        return JSON.readTree("{\"completed\": {\"episodeId\": {\"studyId\": {\"value\": \"" + study + "\"}, \"index\": "
+                + index + "}, \"attemptId\": \"" + attempt + "\"}, \"trace\": {\"attemptId\": \"" + attempt + "\"}}");
+    }
+
+    @Test
+    void eachExportAddsOneChunkOfTheNewEpisodesAndAReopenedLogHasThemAll() throws Exception {
+        Path logDir = dir.resolve("log");
+        EpisodeLog log = EpisodeLog.open(logDir, "s", "f1");
+        assertEquals(2, log.append(List.of(episode("s", 0, "a"), episode("s", 3, "b"))));
+        // an episode already in the log is not written again, nor one given twice
+        assertEquals(1, log.append(List.of(episode("s", 3, "b2"), episode("s", 1, "c"), episode("s", 1, "c"))));
+        assertEquals(0, log.append(List.of(episode("s", 0, "a"))), "nothing new: no chunk");
+        try (Stream<Path> files = Files.list(logDir)) {
+            assertEquals(Set.of("study.json", "episodes-00001.jsonl.gz", "episodes-00002.jsonl.gz"),
+                    Set.copyOf(files.map(p -> p.getFileName().toString()).toList()));
+        }
+        EpisodeLog reopened = EpisodeLog.open(logDir, "s", "f1");
+        assertEquals(Set.of(0, 1, 3), reopened.indices());
+        assertEquals("b", reopened.records().get(2).path("completed").path("attemptId").asText(), "the first one stays");
+        assertEquals(1, reopened.append(List.of(episode("s", 2, "d"))));
+        assertTrue(Files.exists(logDir.resolve("episodes-00003.jsonl.gz")));
+    }
+
+    @Test
+    void aLogOfAnotherStudyOrGridOrADamagedChunkIsRefusedByName() throws Exception {
+        Path logDir = dir.resolve("log");
+        EpisodeLog.open(logDir, "s", "f1").append(List.of(episode("s", 0, "a")));
+        String message = assertThrows(IllegalArgumentException.class, () -> EpisodeLog.open(logDir, "s", "f2")).getMessage();
+        assertTrue(message.contains("the spec changed since its episodes were planned"), message);
+        assertThrows(IllegalArgumentException.class, () -> EpisodeLog.open(logDir, "t", "f1"));
+        Files.write(logDir.resolve("episodes-00002.jsonl.gz"), new byte[] {31, -117, 8, 0, 1, 2});
+        message = assertThrows(RuntimeException.class, () -> EpisodeLog.open(logDir, "s", "f1")).getMessage();
+        assertTrue(message.contains("episodes-00002.jsonl.gz"), message);
+    }
+}

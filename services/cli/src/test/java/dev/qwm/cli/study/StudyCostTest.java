@@ -1,0 +1,25 @@
+package dev.qwm.cli.study;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.qwm.planning.PlannerBudget;
+import org.junit.jupiter.api.Test;
+
+class StudyCostTest {
+
+    @Test
+    void aCellCostsEpisodesTimesIterationsTimesCemStepsBetweenFullPrecisionsPaceAndAllFailing() {
+        PlannerBudget wall = PlannerBudget.dinoWm("wall").withMaxIter(10);
+        StudyCost.Seconds s = StudyCost.planning("wall", wall, 50, StudyCost.Rates.MEASURED);
+        // all fail: 50 episodes x 10 iterations x 10 CEM steps x 0.19 s
+        assertEquals(950, s.allFail(), 1e-9);
+        // full precision's pace on Wall: 0.9 x 1.22 + 0.1 x 10 = 2.098 iterations per episode (measured: 2.1)
+        assertEquals(50 * 2.098 * 1.9, s.fpPace(), 1e-9);
+        assertEquals((s.fpPace() + s.allFail()) / 2, s.estimate(), 1e-9);
+        // PushT at max_iter 5: 0.7 x 1.57 + 0.3 x 5 = 2.599 (measured: 2.6 per episode), 30 steps x 0.45 s
+        assertEquals(2.599, StudyCost.fpIterations("pusht", 5), 1e-9);
+        assertEquals(13.5, StudyCost.iterationSeconds("pusht", PlannerBudget.dinoWm("pusht"), StudyCost.Rates.MEASURED), 1e-9);
+        // fewer samples cost proportionally less
+        assertEquals(0.19 * 10 / 3, StudyCost.iterationSeconds("wall", wall.withSamples(100), StudyCost.Rates.MEASURED), 1e-9);
+    }
+}
