@@ -136,7 +136,8 @@ public final class StudyCommand implements Runnable {
             }
             ServiceClient collector = endpoints.client(stack, "collector");
             StudyRunner runner = new StudyRunner(endpoints.client(stack, "quantizer"),
-                    endpoints.client(stack, "planner"), collector, System.out).allowChangedArtifacts(allowChangedArtifacts);
+                    endpoints.client(stack, "planner"), collector, System.out).allowChangedArtifacts(allowChangedArtifacts)
+                    .artifactStore(endpoints.remote() ? null : stack.artifactsRoot());
             try {
                 runner.submit(spec, id, log);
             } catch (IllegalArgumentException e) {

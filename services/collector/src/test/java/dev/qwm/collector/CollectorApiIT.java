@@ -120,6 +120,46 @@ class CollectorApiIT {
     }
 
     @Test
+    void importedEpisodesComeBackAsTheyWereServedAndAreStoredOnce() throws Exception {
+        // a study's episodes as another collector served them (its episode log), imported into this one
+        StudyEvents study = new StudyEvents(12, 2, 2, 3);
+        StringBuilder body = new StringBuilder("{\"episodes\": [");
+        for (int i = 0; i < 2; i++) {
+            GetEpisodeTraceResponse trace = expectedTrace(study, i);
+            body.append(i == 0 ? "" : ",").append("{\"completed\": ").append(JsonFormat.printer().print(
+                    study.completions.get(i))).append(", \"trace\": ").append(JsonFormat.printer().print(trace)).append('}');
+        }
+        body.append("]}");
+        String path = "/api/v1/studies/" + study.studyId + "/import";
+        given().contentType("application/json").body(body.toString()).post(path).then().statusCode(200)
+                .body("stored", equalTo(2)).body("duplicates", equalTo(0));
+        given().contentType("application/json").body(body.toString()).post(path).then().statusCode(200)
+                .body("stored", equalTo(0)).body("duplicates", equalTo(2));
+        ListEpisodeResultsResponse episodes = http("/api/v1/studies/" + study.studyId + "/episodes",
+                ListEpisodeResultsResponse.newBuilder());
+        assertEquals(study.completions, episodes.getEpisodesList());
+        assertEquals(expectedTrace(study, 1), http("/api/v1/episodes/" + study.studyId + "/1/trace",
+                GetEpisodeTraceResponse.newBuilder()));
+
+        given().contentType("application/json").body(body.toString()).post("/api/v1/studies/another-study/import")
+                .then().statusCode(400).body("error", containsString("is not an episode of study another-study"));
+        given().contentType("application/json").body("{\"episodes\": [{\"completed\": {}}]}").post(path)
+                .then().statusCode(400).body("error", containsString("episodes[0]: "));
+        given().contentType("application/json").body("{\"episodes\": 3}").post(path)
+                .then().statusCode(400).body("error", containsString("an array 'episodes'"));
+    }
+
+    private static GetEpisodeTraceResponse expectedTrace(StudyEvents study, int index) {
+        return GetEpisodeTraceResponse.newBuilder()
+                .setAttemptId(study.completions.get(index).getAttemptId())
+                .addAllMpcIterations(study.progress.stream().filter(p -> p.getEpisodeId().getIndex() == index)
+                        .filter(EpisodeProgress::hasMpcIteration).map(EpisodeProgress::getMpcIteration).toList())
+                .addAllCemSteps(study.progress.stream().filter(p -> p.getEpisodeId().getIndex() == index)
+                        .filter(EpisodeProgress::hasCemStep).map(EpisodeProgress::getCemStep).toList())
+                .build();
+    }
+
+    @Test
     void unknownAndInvalidIdsGetClearErrors() {
         StudyId missing = StudyId.newBuilder().setValue("no-such-study").build();
         StatusRuntimeException notFound = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,

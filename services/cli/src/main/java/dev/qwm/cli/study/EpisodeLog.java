@@ -119,6 +119,75 @@ public final class EpisodeLog {
         }
     }
 
+    /** Where calibrated artifacts are kept with the log. */
+    static final String ARTIFACTS = "artifacts";
+    /** The quantizer's marker that a bundle's events were published: not kept, a new stack publishes them again. */
+    private static final String PUBLISHED_MARKER = ".artifact-events-published";
+
+    /**
+     * Keeps a calibrated artifact (a bundle folder of the quantizer's store) with the log, once: re-creating it
+     * costs its calibration (minutes of planning per recipe), keeping it a few hundred KiB. Weight-only artifacts are
+     * not kept; they are re-created in a second.
+     */
+    public void keepArtifact(Path bundle) {
+        Path target = dir.resolve(ARTIFACTS).resolve(bundle.getFileName().toString());
+        if (Files.isDirectory(target)) {
+            return;
+        }
+        try {
+            Files.createDirectories(target.getParent());
+            StagedWrite.folder(target, "log", "artifact", p -> false).write(staged -> {
+                copyBundle(bundle, staged);
+                return null;
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot keep artifact " + bundle + " in " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Puts the artifacts kept with the log into a quantizer store that does not hold them (a fresh machine), each
+     * staged beside its place and renamed into it; the quantizer then finds them by their content key, verifies them
+     * and reuses them instead of calibrating again.
+     */
+    public void seedStore(Path store, java.io.PrintStream out) {
+        Path kept = dir.resolve(ARTIFACTS);
+        if (!Files.isDirectory(kept)) {
+            return;
+        }
+        try (Stream<Path> bundles = Files.list(kept)) {
+            int seeded = 0;
+            for (Path bundle : bundles.filter(p -> Files.isDirectory(p) && !p.getFileName().toString().startsWith(".")).sorted().toList()) {
+                Path target = store.resolve(bundle.getFileName().toString());
+                if (Files.exists(target)) {
+                    continue;
+                }
+                Files.createDirectories(store);
+                StagedWrite.folder(target, "artifact store", "artifact", p -> false).write(staged -> {
+                    copyBundle(bundle, staged);
+                    return null;
+                });
+                seeded++;
+            }
+            if (seeded > 0) {
+                out.printf(Locale.ROOT, "episode log %s: %d calibrated artifacts put into the artifact store %s%n",
+                        dir, seeded, store);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot put the artifacts of " + kept + " into " + store + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void copyBundle(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.list(from)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                if (!f.getFileName().toString().equals(PUBLISHED_MARKER)) {
+                    Files.copy(f, to.resolve(f.getFileName()));
+                }
+            }
+        }
+    }
+
     public Path dir() {
         return dir;
     }

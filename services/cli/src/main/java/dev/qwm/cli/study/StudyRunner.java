@@ -100,9 +100,16 @@ public final class StudyRunner {
      *                stack knows nothing of them) and are not requested again
      */
     public String submit(StudySpec spec, String studyId, EpisodeLog log) {
+        if (log != null && artifactStore != null) {
+            log.seedStore(artifactStore, out);
+        }
         Map<String, String> bundles = new LinkedHashMap<>();
         for (StudySpec.RecipeEntry r : spec.recipes()) {
             bundles.put(r.name(), r.isFullPrecision() ? spec.bundle() : quantize(spec, r));
+            if (log != null && artifactStore != null && !r.isFullPrecision()
+                    && StudyCost.calibrationSeconds(spec.environment(), r, StudyCost.Rates.MEASURED) > 0) {
+                log.keepArtifact(Path.of(bundles.get(r.name())));
+            }
         }
         ObjectNode body = JSON.createObjectNode();
         if (studyId != null) {
@@ -161,6 +168,18 @@ public final class StudyRunner {
                     logged == 0 ? "" : " (" + logged + " from the episode log)");
         }
         return id;
+    }
+
+    /** The local quantizer's artifact store, or null (a remote stack's store is not reachable from here). */
+    private Path artifactStore;
+
+    /**
+     * With the local stack's artifact store, a study's calibrated artifacts are kept in its episode log and put back
+     * into the store on a fresh machine (see {@link EpisodeLog#keepArtifact}).
+     */
+    public StudyRunner artifactStore(Path store) {
+        this.artifactStore = store;
+        return this;
     }
 
     /** Whether a log's episodes may have been planned with other artifacts than the ones quantized now. */

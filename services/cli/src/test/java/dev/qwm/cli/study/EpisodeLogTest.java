@@ -46,6 +46,31 @@ class EpisodeLogTest {
     }
 
     @Test
+    void aCalibratedArtifactKeptWithTheLogGoesBackIntoAFreshStoreWithoutItsPublishedMarker() throws Exception {
+        Path bundle = dir.resolve("store-1/qwm-wall-small-w8a8-rtn-both-0123456789abcdef");
+        Files.createDirectories(bundle);
+        Files.writeString(bundle.resolve("model.json"), "{}");
+        Files.writeString(bundle.resolve("predictor.onnx"), "onnx");
+        Files.writeString(bundle.resolve(".artifact-events-published"), "yes");
+        EpisodeLog log = EpisodeLog.open(dir.resolve("log"), "s", "f1");
+        log.keepArtifact(bundle);
+        log.keepArtifact(bundle); // once
+        Path kept = dir.resolve("log/artifacts").resolve(bundle.getFileName());
+        assertEquals("onnx", Files.readString(kept.resolve("predictor.onnx")));
+        assertTrue(!Files.exists(kept.resolve(".artifact-events-published")), "a new stack publishes its events again");
+
+        Path fresh = dir.resolve("store-2");
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        log.seedStore(fresh, new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals("{}", Files.readString(fresh.resolve(bundle.getFileName()).resolve("model.json")));
+        assertTrue(out.toString(java.nio.charset.StandardCharsets.UTF_8).contains("1 calibrated artifacts"), out.toString());
+        Files.writeString(fresh.resolve(bundle.getFileName()).resolve("model.json"), "{\"kept\": 1}");
+        log.seedStore(fresh, new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals("{\"kept\": 1}", Files.readString(fresh.resolve(bundle.getFileName()).resolve("model.json")),
+                "what the store holds is never replaced");
+    }
+
+    @Test
     void aLogOfAnotherStudyOrGridOrADamagedChunkIsRefusedByName() throws Exception {
         Path logDir = dir.resolve("log");
         EpisodeLog.open(logDir, "s", "f1").append(List.of(episode("s", 0, "a")));
