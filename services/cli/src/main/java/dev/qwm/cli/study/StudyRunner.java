@@ -378,7 +378,8 @@ public final class StudyRunner {
                     throw new IllegalStateException("study " + studyId + " not complete after " + timeout.toMinutes()
                             + " min (" + episodes.size() + "/" + total + "); ./qwm study status " + studyId + " reattaches");
                 }
-                sleep(2000);
+                // a long study's episode list is megabytes: asked for less often, it costs the planners less CPU
+                sleep(total > 500 ? 15_000 : 2000);
             }
         }
     }
