@@ -10,6 +10,8 @@ import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.qwm.onnx.graph.GraphIndex;
+import dev.qwm.onnx.graph.Int8Weights;
+import dev.qwm.onnx.graph.TensorData;
 import dev.qwm.onnx.graph.MatMulNBitsExpansion;
 import dev.qwm.onnx.graph.Nodes;
 import dev.qwm.onnx.graph.OnnxModels;
@@ -59,6 +61,13 @@ import java.util.SplittableRandom;
  * features), ONNX Runtime version, graph hash and thread count, so a bundle moved to a CPU of another class is
  * measured again when it is loaded there.
  *
+ * <p>The second choice, for 8-bit × 8-bit products (QDQ MatMul/Gemm and MatMulInteger): their int8 weights may
+ * run as int8 codes (u8×s8 GEMM) or as uint8 codes + 128 with zero point 128 (u8×u8), the same integers
+ * ({@link Int8Weights}). u8×s8 is eligible only where its products equal u8×u8's bit for bit on this CPU, also with
+ * every activation at 255, which shows any 16-bit saturation of pair sums (vpmaddubsw without VNNI); otherwise the
+ * weights run u8×u8, so a bundle written on a VNNI CPU computes the same numbers on an AVX2 one. Among exact
+ * storages the faster by more than {@link #MARGIN} is chosen, else the stored one.
+ *
  * <p>System properties: {@code qwm.ort.kernel-choice} = {@code measure} (default) or {@code off} (always the stored
  * kernels); {@code qwm.ort.kernel-cache} = the cache folder (default {@code ~/.cache/qwm/kernel-choices}).
  */
@@ -78,7 +87,7 @@ public final class KernelChoice {
     static final int[] CHECK_ROWS = {16, 17};
     static final int REPS = 5;
     /** Changes when the measurement changes, so old cache entries are not reused. */
-    static final String METHOD = "kernel-choice/1";
+    static final String METHOD = "kernel-choice/2";
 
     public static final String MATMUL_NBITS = "MatMulNBits";
     public static final String FLOAT_MATMUL = "MatMul (float, expanded at load)";
@@ -88,14 +97,17 @@ public final class KernelChoice {
     /**
      * One layer's choice.
      *
-     * @param node        the MatMulNBits node
-     * @param shape       "K×N, bits b, block s" of the layer
+     * @param node        the MatMulNBits node, or the weights' DequantizeLinear / the MatMulInteger of an int8 product
+     * @param shape       "K×N, ..." of the layer
      * @param rows        rows of the timed input
-     * @param chosen      {@link #MATMUL_NBITS} or {@link #FLOAT_MATMUL}
+     * @param stored      the variant as stored: {@link #MATMUL_NBITS}, or {@link Int8Weights#SIGNED} /
+     *                    {@link Int8Weights#UNSIGNED}
+     * @param chosen      the variant the session runs: one of the keys of {@code cpuMs}
      * @param cpuMs       least thread CPU time per variant
-     * @param identical   whether the float MatMul's outputs were bit-identical to MatMulNBits' here
+     * @param identical   whether the variants' outputs were bit-identical here (for int8 products: also with every
+     *                    activation 255, which makes any 16-bit saturation of u8×s8 show)
      */
-    public record Layer(String node, String shape, int rows, String chosen, Map<String, Double> cpuMs,
+    public record Layer(String node, String shape, int rows, String stored, String chosen, Map<String, Double> cpuMs,
                         boolean identical) {
     }
 
@@ -118,6 +130,31 @@ public final class KernelChoice {
         /** Nodes to run as float MatMul. */
         public List<String> expanded() {
             return layers.stream().filter(l -> l.chosen().equals(FLOAT_MATMUL)).map(Layer::node).toList();
+        }
+
+        /** Int8 weight sites to store as {@code storage} for this CPU (where that is not how they are stored). */
+        public List<String> restored(String storage) {
+            return layers.stream().filter(l -> l.chosen().equals(storage) && !l.stored().equals(storage))
+                    .map(Layer::node).toList();
+        }
+
+        /** The model as the session runs it: every choice applied. */
+        public ModelProto apply(ModelProto model) {
+            ModelProto m = model;
+            if (!expanded().isEmpty()) {
+                m = MatMulNBitsExpansion.expand(m, expanded());
+            }
+            for (String storage : List.of(Int8Weights.SIGNED, Int8Weights.UNSIGNED)) {
+                if (!restored(storage).isEmpty()) {
+                    m = Int8Weights.withStorage(m, restored(storage), storage);
+                }
+            }
+            return m;
+        }
+
+        /** Whether the session runs the model as stored. */
+        public boolean asStored() {
+            return layers.stream().allMatch(l -> l.chosen().equals(l.stored()));
         }
 
         Choices cached() {
@@ -156,16 +193,16 @@ public final class KernelChoice {
     public static OnnxSession open(Path model, SessionConfig config, CpuFeatures cpu, Path cache) {
         try {
             if (!enabled() || config.provider() != ExecutionProvider.CPU || !Files.isRegularFile(model)
-                    || !mentions(model, MATMUL_NBITS)) {
+                    || !(mentions(model, MATMUL_NBITS) || mentions(model, "DequantizeLinear") || mentions(model, "MatMulInteger"))) {
                 return OrtRuntime.open(model, config);
             }
             byte[] bytes = Files.readAllBytes(model);
             ModelProto proto = OnnxModels.parse(bytes);
             Choices c = choose(proto, sha256(bytes), config.intraOpThreads(), cpu, cache);
-            if (c.expanded().isEmpty()) {
+            if (c.asStored()) {
                 return OrtRuntime.open(model, config);
             }
-            return OrtRuntime.open(MatMulNBitsExpansion.expand(proto, c.expanded()).toByteArray(), model.toString(), config);
+            return OrtRuntime.open(c.apply(proto).toByteArray(), model.toString(), config);
         } catch (IOException e) {
             throw new OnnxRuntimeException("cannot read " + model + ": " + e.getMessage(), e);
         }
@@ -197,6 +234,9 @@ public final class KernelChoice {
                 continue;
             }
             layers.add(measureLayer(model, n, index, threads));
+        }
+        for (Int8Weights.Site site : Int8Weights.find(model)) {
+            layers.add(measureInt8(model, site, threads));
         }
         return new Choices(METHOD, cpu.model(), cpu.cpuClass(), cpu.summary(), ort, threads, graphSha256, layers, false);
     }
@@ -247,7 +287,111 @@ public final class KernelChoice {
         ms.put(FLOAT_MATMUL, best[1]);
         String shape = k + "×" + nOut + ", " + Nodes.intAttribute(n, "bits", 4) + "-bit blocks of "
                 + Nodes.intAttribute(n, "block_size", 0);
-        return new Layer(n.getName(), shape, rows, identical && faster ? FLOAT_MATMUL : MATMUL_NBITS, ms, identical);
+        return new Layer(n.getName(), shape, rows, MATMUL_NBITS, identical && faster ? FLOAT_MATMUL : MATMUL_NBITS, ms,
+                identical);
+    }
+
+    /**
+     * An 8-bit × 8-bit product's two weight storages, timed as MatMulInteger (the GEMM that ORT's fused
+     * MatMulIntegerToFloat and QGemm run) on uint8 activations. u8×s8 is eligible only where its products equal
+     * u8×u8's (always exact) bit for bit, including with every activation at 255: on a CPU whose u8×s8 kernel
+     * saturates 16-bit pair sums (no VNNI) that probe differs, and the weights are then stored u8×u8 whatever was
+     * stored, so a bundle quantized on a VNNI CPU computes the same numbers on an AVX2 one.
+     */
+    private static Layer measureInt8(ModelProto model, Int8Weights.Site site, int threads) {
+        int k = site.k();
+        int nOut = site.n();
+        int rows = (int) Math.max(MIN_ROWS, Math.min(PLANNING_ROWS, MAX_MACS_PER_RUN / ((long) k * nOut)));
+        int[] codes = Int8Weights.codes(model, site);
+        byte[] signed = new byte[codes.length];
+        byte[] unsigned = new byte[codes.length];
+        for (int i = 0; i < codes.length; i++) {
+            signed[i] = (byte) codes[i];
+            unsigned[i] = (byte) (codes[i] + 128);
+        }
+        ModelProto s8 = integerProduct(model, k, nOut, TensorData.int8s("B", signed, k, nOut), null);
+        ModelProto u8 = integerProduct(model, k, nOut, TensorData.uint8s("B", unsigned, k, nOut),
+                TensorData.uint8s("B_zero_point", new byte[]{(byte) 128}));
+        SplittableRandom r = new SplittableRandom(k * 131L + nOut);
+        SessionConfig config = SessionConfig.ofThreads(threads);
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        double[] best = {Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY};
+        boolean identical = true;
+        try (OnnxSession ss = OrtRuntime.open(s8.toByteArray(), "int8 layer " + site.node(), config);
+             OnnxSession su = OrtRuntime.open(u8.toByteArray(), "uint8 layer " + site.node(), config);
+             OnnxTensor t = codesInput(r, rows, k, false)) {
+            for (int check : CHECK_ROWS) {
+                for (boolean saturating : new boolean[]{true, false}) {
+                    try (OnnxTensor c = codesInput(r, check, k, saturating)) {
+                        identical &= java.util.Arrays.equals(ints(ss, c), ints(su, c));
+                    }
+                }
+            }
+            identical &= java.util.Arrays.equals(ints(ss, t), ints(su, t));
+            OnnxSession[] sessions = {ss, su};
+            for (int rep = -WARMUP; rep < REPS; rep++) {
+                for (int v = 0; v < 2; v++) {
+                    int i = Math.floorMod(v + rep, 2);
+                    long c0 = mx.getCurrentThreadCpuTime();
+                    long w0 = System.nanoTime();
+                    sessions[i].run(Map.of("x", t)).close();
+                    double ms = threads == 1 && c0 >= 0 ? (mx.getCurrentThreadCpuTime() - c0) / 1e6 : (System.nanoTime() - w0) / 1e6;
+                    if (rep >= 0) {
+                        best[i] = Math.min(best[i], ms);
+                    }
+                }
+            }
+        } catch (OrtException e) {
+            throw new OnnxRuntimeException("cannot time layer " + site.node() + ": " + e.getMessage(), e);
+        }
+        Map<String, Double> ms = new LinkedHashMap<>();
+        ms.put(Int8Weights.SIGNED, best[0]);
+        ms.put(Int8Weights.UNSIGNED, best[1]);
+        String chosen;
+        if (!identical) {
+            chosen = Int8Weights.UNSIGNED; // u8×s8 is not exact here: not a variant, a wrong result
+        } else {
+            String other = site.storage().equals(Int8Weights.SIGNED) ? Int8Weights.UNSIGNED : Int8Weights.SIGNED;
+            chosen = ms.get(other) < ms.get(site.storage()) * (1 - MARGIN) ? other : site.storage();
+        }
+        return new Layer(site.node(), k + "×" + nOut + ", 8-bit weights × uint8 activations", rows, site.storage(),
+                chosen, ms, identical);
+    }
+
+    /** x uint8 [rows, K] → MatMulInteger(x, B[, 0, zp]) → y int32. */
+    private static ModelProto integerProduct(ModelProto model, int k, int n, TensorProto b, TensorProto bZeroPoint) {
+        List<String> in = new ArrayList<>(List.of("x", "B"));
+        GraphProto.Builder g = GraphProto.newBuilder().setName("int8 layer").addInitializer(b)
+                .addInput(ValueInfos.tensor("x", TensorProto.DataType.UINT8_VALUE, "M", k))
+                .addOutput(ValueInfos.tensor("y", TensorProto.DataType.INT32_VALUE, "M", n));
+        if (bZeroPoint != null) {
+            in.add("");
+            in.add(bZeroPoint.getName());
+            g.addInitializer(bZeroPoint);
+        }
+        g.addNode(Nodes.node("MatMulInteger", "product", in, List.of("y")));
+        return ModelProto.newBuilder().setIrVersion(model.getIrVersion())
+                .addOpsetImport(ai.onnx.proto.OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
+                .setGraph(g).build();
+    }
+
+    /** uint8 activations, random or all 255 (the worst case for 16-bit pair sums). */
+    private static OnnxTensor codesInput(SplittableRandom r, int rows, int k, boolean saturating) throws OrtException {
+        byte[] x = new byte[rows * k];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = saturating ? (byte) 255 : (byte) r.nextInt(256);
+        }
+        return OnnxTensor.createTensor(OrtRuntime.environment(), java.nio.ByteBuffer.wrap(x), new long[]{rows, k},
+                ai.onnxruntime.OnnxJavaType.UINT8);
+    }
+
+    private static int[] ints(OnnxSession s, OnnxTensor t) {
+        try (OrtSession.Result r = s.run(Map.of("x", t))) {
+            java.nio.IntBuffer ib = ((OnnxTensor) r.get(0)).getIntBuffer();
+            int[] y = new int[ib.remaining()];
+            ib.get(y);
+            return y;
+        }
     }
 
     private static OnnxTensor input(SplittableRandom r, int rows, int k) throws OrtException {

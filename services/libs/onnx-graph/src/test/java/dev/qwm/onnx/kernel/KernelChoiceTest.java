@@ -2,6 +2,7 @@ package dev.qwm.onnx.kernel;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import dev.qwm.onnx.graph.GraphIndex;
+import dev.qwm.onnx.graph.Int8Weights;
 import dev.qwm.onnx.graph.MatMulNBitsExpansion;
 import dev.qwm.onnx.runtime.CpuFeatures;
 import dev.qwm.onnx.runtime.OnnxSession;
@@ -101,6 +102,44 @@ class KernelChoiceTest {
                 float[] x = NBitsModels.input(rows, k, rows);
                 assertArrayEquals(NBitsModels.run(stored, x, rows, k), NBitsModels.run(chosen, x, rows, k),
                         "rows " + rows);
+            }
+        }
+    }
+
+    @Test
+    void int8WeightsChangeStorageBothWaysAndBack() {
+        ModelProto m = NBitsModels.qdqLinear(64, 32, 1);
+        List<Int8Weights.Site> sites = Int8Weights.find(m);
+        assertEquals(List.of(new Int8Weights.Site("dequantize_w", Int8Weights.SIGNED, 64, 32, false)), sites);
+        ModelProto unsigned = Int8Weights.withStorage(m, List.of("dequantize_w"), Int8Weights.UNSIGNED);
+        Int8Weights.Site u = Int8Weights.find(unsigned).get(0);
+        assertEquals(Int8Weights.UNSIGNED, u.storage());
+        assertArrayEquals(Int8Weights.codes(m, sites.get(0)), Int8Weights.codes(unsigned, u));
+        ModelProto back = Int8Weights.withStorage(unsigned, List.of("dequantize_w"), Int8Weights.SIGNED);
+        assertArrayEquals(Int8Weights.codes(m, sites.get(0)), Int8Weights.codes(back, Int8Weights.find(back).get(0)));
+        assertEquals(Int8Weights.SIGNED, Int8Weights.find(back).get(0).storage());
+    }
+
+    @Test
+    void int8WeightsRunAsU8s8OnlyWhereThatIsExactHere(@TempDir Path dir) throws Exception {
+        // stored u8×s8 (as a VNNI CPU writes them) with pair sums beyond 16 bits: on a CPU whose u8×s8 GEMM
+        // saturates, the choice stores them u8×u8; either way the session computes the u8×u8 (exact) numbers
+        int k = 64;
+        ModelProto signed = NBitsModels.qdqLinear(k, 32, 2);
+        ModelProto unsigned = Int8Weights.withStorage(signed, List.of("dequantize_w"), Int8Weights.UNSIGNED);
+        Path file = dir.resolve("w8a8.onnx");
+        Files.write(file, signed.toByteArray());
+        KernelChoice.Choices c = KernelChoice.choose(signed, KernelChoice.graphSha256(signed.toByteArray()), 1,
+                CpuFeatures.current(), dir.resolve("cache"));
+        KernelChoice.Layer l = c.layers().get(0);
+        assertEquals(Int8Weights.SIGNED, l.stored());
+        assertTrue(l.identical() || l.chosen().equals(Int8Weights.UNSIGNED), l.toString());
+        try (OnnxSession exact = OrtRuntime.open(unsigned.toByteArray(), "u8u8", SessionConfig.singleThreaded());
+             OnnxSession chosen = KernelChoice.open(file, SessionConfig.singleThreaded(), CpuFeatures.current(),
+                     dir.resolve("cache"))) {
+            for (int rows : new int[]{KernelChoice.PLANNING_ROWS, 16}) {
+                float[] x = NBitsModels.highInput(rows, k, rows);
+                assertArrayEquals(NBitsModels.run(exact, x, rows, k), NBitsModels.run(chosen, x, rows, k), "rows " + rows);
             }
         }
     }

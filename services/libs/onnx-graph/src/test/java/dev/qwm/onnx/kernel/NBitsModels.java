@@ -59,6 +59,54 @@ final class NBitsModels {
                 Nodes.intAttr("block_size", block), Nodes.intAttr("accuracy_level", accuracyLevel)));
     }
 
+    /**
+     * The QDQ form of an 8-bit × 8-bit layer (static uint8 activations, per-channel int8 weights with zero point 0):
+     * x [M, K] → QuantizeLinear → DequantizeLinear → MatMul ← DequantizeLinear(w) → y. Pairs of neighbouring weights
+     * at +127 make u8×s8 pair sums overflow 16 bits where the kernel saturates them.
+     */
+    static ModelProto qdqLinear(int k, int n, long seed) {
+        Random r = new Random(seed);
+        byte[] w = new byte[k * n];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (byte) (r.nextInt(255) - 127);
+        }
+        for (int o = 0; o < n; o++) {
+            int kk = (2 * o) % (k - 1) & ~1;
+            w[kk * n + o] = 127;
+            w[(kk + 1) * n + o] = 127;
+        }
+        float[] ws = new float[n];
+        for (int o = 0; o < n; o++) {
+            ws[o] = (float) (0.001 + 0.002 * r.nextDouble());
+        }
+        GraphProto.Builder g = GraphProto.newBuilder().setName("qdq")
+                .addInput(ValueInfos.tensor("x", TensorProto.DataType.FLOAT_VALUE, "M", k))
+                .addOutput(ValueInfos.tensor("y", TensorProto.DataType.FLOAT_VALUE, "M", n))
+                .addInitializer(TensorData.floats("x_scale", new float[]{1f / 64}))
+                .addInitializer(TensorData.uint8s("x_zero_point", new byte[]{0}))
+                .addInitializer(TensorData.int8s("w", w, k, n))
+                .addInitializer(TensorData.floats("w_scale", ws, n))
+                .addInitializer(TensorData.int8s("w_zero_point", new byte[n], n))
+                .addNode(Nodes.node("QuantizeLinear", "quantize_x", List.of("x", "x_scale", "x_zero_point"), List.of("xq")))
+                .addNode(Nodes.node("DequantizeLinear", "dequantize_x", List.of("xq", "x_scale", "x_zero_point"), List.of("xdq")))
+                .addNode(Nodes.node("DequantizeLinear", "dequantize_w", List.of("w", "w_scale", "w_zero_point"), List.of("wdq"),
+                        Nodes.intAttr("axis", 1)))
+                .addNode(Nodes.node("MatMul", "matmul", List.of("xdq", "wdq"), List.of("y")));
+        return ModelProto.newBuilder().setIrVersion(8).setGraph(g)
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(OnnxModels.DEFAULT_DOMAIN).setVersion(17))
+                .build();
+    }
+
+    /** Activations in [3, 4): uint8 codes 192..255 at scale 1/64, the top of the range. */
+    static float[] highInput(int rows, int k, long seed) {
+        Random r = new Random(seed);
+        float[] x = new float[rows * k];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = 3f + r.nextFloat() * 0.98f;
+        }
+        return x;
+    }
+
     static float[] input(int rows, int k, long seed) {
         Random r = new Random(seed);
         float[] x = new float[rows * k];

@@ -89,6 +89,37 @@ class KernelChoiceOnBundlesTest {
         }
     }
 
+    @Test
+    void aW8a8BundleWrittenForAVnniCpuComputesTheNumbersOfOneWrittenForAnAvx2Cpu(@TempDir Path dir) {
+        // the VNNI profile stores full-range int8 weights for u8×s8, the AVX2 one uint8 + 128 for u8×u8: the same
+        // integers. Loaded here, each runs the storage measured exact (and fastest) on this CPU: on a CPU whose u8×s8
+        // GEMM saturates, the VNNI bundle's weights are stored u8×u8 at load, so both compute the same numbers
+        ModelBundle fp = ModelBundle.read(CpuProfileNumericsTest.WALL);
+        Recipe preset = Presets.recipe("w8a8", "predictor");
+        Recipe recipe = new Recipe(preset.name(), preset.modules(),
+                new dev.qwm.quant.recipe.CalibrationSettings(2, 1, null, null, null, 512, 64, 4, null));
+        PlanningCalibration calibration = new PlanningCalibration(dev.qwm.planning.eval.EpisodeSources.wall(),
+                dev.qwm.planning.PlannerBudget.dinoWm("wall").withTopK(5).withSamples(20).withOptSteps(2),
+                dev.qwm.planning.mpc.PlanningListener.NONE);
+        BundleQuantizer.Result vnni = BundleQuantizer.quantize(fp, recipe, calibration, dir.resolve("vnni"),
+                ModuleQuantizer.Options.defaults().withCpu(CpuFeatures.AVX512_VNNI));
+        BundleQuantizer.Result avx2 = BundleQuantizer.quantize(fp, recipe, calibration, dir.resolve("avx2"),
+                ModuleQuantizer.Options.defaults().withCpu(CpuFeatures.AVX2));
+        assertEquals("u8s8", vnni.manifest().modules().get(0).int8Gemm());
+        assertEquals("u8u8", avx2.manifest().modules().get(0).int8Gemm());
+        KernelChoice.Choices recorded = vnni.manifest().kernelChoices().get(BundleManifest.PREDICTOR);
+        assertEquals(8, recorded.layers().size(), recorded.toString());
+        for (KernelChoice.Layer l : recorded.layers()) {
+            assertEquals("u8s8", l.stored());
+            assertTrue(l.identical() || l.chosen().equals("u8u8"), l.toString());
+        }
+        float[][] a = rollout(vnni.bundle());
+        float[][] b = rollout(avx2.bundle());
+        for (int t = 0; t < a.length; t++) {
+            assertArrayEquals(b[t], a[t], "step " + t);
+        }
+    }
+
     /** Visual latents of a 5-step rollout of 300 candidates (the planner's batch) from one start. */
     private static float[][] rollout(ModelBundle b) {
         try (OnnxWorldModel m = OnnxWorldModel.open(b, SessionConfig.singleThreaded())) {
