@@ -85,6 +85,24 @@ public final class EpisodeLog {
         return log;
     }
 
+    /** An existing log, whatever its study: for reading what it holds. */
+    public static EpisodeLog read(Path dir) {
+        Path study = dir.resolve(STUDY_FILE);
+        if (!Files.isRegularFile(study)) {
+            throw new IllegalArgumentException(dir + " is not an episode log (no " + STUDY_FILE + ")");
+        }
+        try {
+            JsonNode s = JSON.readTree(study.toFile());
+            return open(dir, s.path("study_id").asText(), s.path("fingerprint").asText());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + study + ": " + e.getMessage(), e);
+        }
+    }
+
+    public String studyId() {
+        return studyId;
+    }
+
     private void read() throws IOException {
         List<Path> chunks;
         try (Stream<Path> files = Files.list(dir)) {

@@ -1,0 +1,71 @@
+package dev.qwm.cli.study;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntPredicate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StudyFindingsTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private static final int N = 40;
+    private int index;
+
+    private List<JsonNode> cell(String label, int maxIter, IntPredicate success) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (int n = 0; n < N; n++) {
+            String completed = """
+                    {"episodeId": {"studyId": {"value": "s"}, "index": %d}, "attemptId": "a%d", "configuration": "%s",
+                     "environment": "ENVIRONMENT_ID_WALL", "success": %b, "mpcIterations": 1,
+                     "encoder": {"sha256": "e", "bundle": "b", "label": "l", "component": "MODEL_COMPONENT_ENCODER"},
+                     "predictor": {"sha256": "p", "bundle": "b", "label": "l", "component": "MODEL_COMPONENT_PREDICTOR"},
+                     "budget": {"horizon": 5, "samples": 300, "topK": 30, "varScale": 1, "optSteps": 10, "maxIter": %d,
+                                "objectiveAlpha": 1, "executedActions": 5},
+                     "seeding": {"seed": "%d", "seedBase": "99", "seedOffset": "1", "split": "DATA_SPLIT_VALIDATION"}}
+                    """.formatted(index, index, label, success.test(n), maxIter, 99L * n + 1);
+            index++;
+            out.add(JSON.readTree("{\"completed\": " + completed + ", \"trace\": {}}"));
+        }
+        return out;
+    }
+
+    @Test
+    void eachClaimIsAPairedDifferenceWithAVerdictByTheRulesAndMissingCellsArePending() throws Exception {
+        EpisodeLog log = EpisodeLog.open(dir.resolve("log"), "s", "f");
+        List<JsonNode> all = new ArrayList<>();
+        all.addAll(cell("fp32@iter10-opt10", 10, n -> n % 10 != 0));              // 36/40
+        all.addAll(cell("fp32-seed1", 10, n -> n % 10 != 0 && n != 3 && n != 20)); // one flip: episode 3 (20 fails under both)
+        all.addAll(cell("both-w8a16", 10, n -> n % 10 != 0));                     // the same episodes
+        all.addAll(cell("both-w3a16@iter10-opt10", 10, n -> n < 4));              // collapses
+        all.addAll(cell("both-w3a16@iter50-opt10", 50, n -> n < 6));              // two more with 50 iterations
+        log.append(all);
+        String md = StudyFindings.markdown("wall", StudyFindings.cells(log), "fp32@iter10-opt10");
+        assertTrue(md.contains("| 8-bit ≈ full precision | both-w8a16 − fp32@iter10-opt10 | 40 | +0.00 ["), md);
+        assertTrue(md.contains("| agrees |"), md);
+        assertTrue(md.contains("| 3-bit collapses planning | both-w3a16@iter10-opt10 − fp32@iter10-opt10 | 40 | -0.80 ["), md);
+        assertTrue(md.contains("| more MPC iterations do not recover a low-bit model | both-w3a16@iter50-opt10 −"
+                + " both-w3a16@iter10-opt10 | 40 | +0.05 ["), md);
+        assertTrue(md.contains("| 4-bit loses success | both-w4a16 − fp32@iter10-opt10 | 0 | pending |"), md);
+        assertTrue(md.contains("| 8-bit ≈ full precision | both-w8a8 − fp32@iter10-opt10 | 0 | pending |"), md);
+        assertTrue(md.contains("1 of 40 paired episodes flip (0 only under seed 1, 1 only under seed 0)"), md);
+        for (String line : md.split("\n")) {
+            if (line.startsWith("| 3-bit collapses")) {
+                assertTrue(line.endsWith("| agrees |"), line);
+            }
+        }
+        assertEquals("disagrees", StudyFindings.verdict(StudyFindings.Expect.LOSS,
+                StudyFindings.paired(StudyFindings.cells(log).get("both-w8a16"), StudyFindings.cells(log)
+                        .get("fp32@iter10-opt10")).orElseThrow()), "no loss at all where a loss was claimed");
+    }
+}
