@@ -68,7 +68,7 @@ public final class TransformerBlock extends AbstractBlock {
         NDArray q = heads(qkvParts.get(0), b, seq);
         NDArray k = heads(qkvParts.get(1), b, seq);
         NDArray v = heads(qkvParts.get(2), b, seq);
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul((float) (1.0 / Math.sqrt(headDim)));
+        NDArray scores = Scalars.mul(q.matMul(k.transpose(0, 1, 3, 2)), (float) (1.0 / Math.sqrt(headDim)));
         if (mask != null) {
             scores = scores.add(mask);
         }

@@ -12,6 +12,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.qwm.training.data.LatentEpisode;
 import dev.qwm.training.model.DjlWorldModel;
+import dev.qwm.training.model.Scalars;
 import dev.qwm.training.model.WorldModelConfig;
 
 import java.io.IOException;
@@ -237,14 +238,14 @@ public final class PredictorStage implements TrainLoop.Stage {
             NDArray d2 = pred.get(":, {}:{}, :, 0:{}", h - 1, h, d + ep)
                     .sub(target.get(":, {}:{}", h + k - 1, h + k)).square();
             out[2 + k] = d2.mean();
-            lossSum = lossSum.add(out[2 + k].mul(weight));
-            visualSum = visualSum.add(d2.get(":, :, :, 0:{}", d).mean().mul(weight));
-            proprioSum = proprioSum.add(d2.get(":, :, :, {}:", d).mean().mul(weight));
+            lossSum = lossSum.add(Scalars.mul(out[2 + k], weight));
+            visualSum = visualSum.add(Scalars.mul(d2.get(":, :, :, 0:{}", d).mean(), weight));
+            proprioSum = proprioSum.add(Scalars.mul(d2.get(":, :, :, {}:", d).mean(), weight));
         }
         float norm = 1 + weight * (steps - 1);
-        out[0] = lossSum.div(norm);
-        out[1] = visualSum.div(norm);
-        out[2] = proprioSum.div(norm);
+        out[0] = Scalars.div(lossSum, norm);
+        out[1] = Scalars.div(visualSum, norm);
+        out[2] = Scalars.div(proprioSum, norm);
         return out;
     }
 

@@ -15,6 +15,7 @@ import dev.qwm.env.dataset.Episode;
 import dev.qwm.training.data.Episodes;
 import dev.qwm.training.model.VisualEncoder;
 import dev.qwm.training.model.DjlWorldModel;
+import dev.qwm.training.model.Scalars;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -129,12 +130,12 @@ public final class TemporalContrastiveStage implements TrainLoop.Stage {
         NDArray b = z.get("{}:", pairs);
         NDArray aa = a.square().sum(new int[] {1}, true);               // [B,1]
         NDArray bb = b.square().sum(new int[] {1}, true).transpose();   // [1,B]
-        NDArray mse = aa.add(bb).sub(a.matMul(b.transpose()).mul(2f)).div((float) k);
+        NDArray mse = Scalars.div(aa.add(bb).sub(Scalars.mul(a.matMul(b.transpose()), 2f)), (float) k);
         NDArray logits = mse.neg().div(logTau.exp());
         NDArray eye = z.getManager().eye(pairs);
-        NDArray lossAb = logits.logSoftmax(1).mul(eye).sum().neg().div((float) pairs);
-        NDArray lossBa = logits.logSoftmax(0).mul(eye).sum().neg().div((float) pairs);
-        NDArray loss = lossAb.add(lossBa).div(2f);
+        NDArray lossAb = Scalars.div(logits.logSoftmax(1).mul(eye).sum().neg(), (float) pairs);
+        NDArray lossBa = Scalars.div(logits.logSoftmax(0).mul(eye).sum().neg(), (float) pairs);
+        NDArray loss = Scalars.div(lossAb.add(lossBa), 2f);
         NDArray acc = logits.argMax(1).eq(z.getManager().arange(pairs).toType(DataType.INT64, false))
                 .toType(DataType.FLOAT32, false).mean();
         return new NDArray[] {loss, acc};
