@@ -1,5 +1,6 @@
 import dev.qwm.env.Environment;
 import dev.qwm.env.EnvironmentKind;
+import dev.qwm.env.registry.Environments;
 import dev.qwm.env.dataset.*;
 import dev.qwm.env.random.NumpyRandomState;
 import dev.qwm.onnx.bundle.ModelBundle;
@@ -28,7 +29,7 @@ public class RankProbe {
         OnnxWorldModel m = OnnxWorldModel.open(bundle, SessionConfig.ofThreads(1));
         List<Episode> eps = new ArrayList<>();
         for (Episode e : DatasetReader.open(data).readAll(Split.VALIDATION, false)) if (e.steps() >= 25) eps.add(e);
-        Environment env = EnvironmentKind.PUSHT.create();
+        Environment env = Environments.create(EnvironmentKind.PUSHT);
         ActionNormalization n = m.actionNormalization();
         int H = 5, K = 300, size = m.imageSize(), A = m.actionDim();
         Objective obj = new Objective(1.0), obj0 = new Objective(0.0);

@@ -158,56 +158,10 @@ class ArchitectureTest {
                 .check(main);
     }
 
-    /**
-     * Dependencies that close a cycle between packages today, each named so that it can be removed once the cycle is
-     * gone (issue 16); no other cycle may appear. A package cycle means the packages cannot be understood, tested or
-     * moved one at a time.
-     */
-    static final List<KnownCycle> KNOWN_CYCLES = List.of(
-            new KnownCycle("analysis: the analyses build report's ResultTable, and the report reads the analyses",
-                    "dev.qwm.analysis..", "dev.qwm.analysis.report.ResultTable"),
-            new KnownCycle("environments: EnvironmentKind and EnvBenchmark create the environments that implement"
-                    + " dev.qwm.env's interfaces", "dev.qwm.env", "dev.qwm.env.wall.", "dev.qwm.env.pusht."),
-            new KnownCycle("planner: the worker publishes through messaging's EventPublisher and awaits the"
-                    + " acknowledgements with its PendingSends, and messaging's consumer runs the worker",
-                    "dev.qwm.planner.worker..", "dev.qwm.planner.messaging.EventPublisher",
-                    "dev.qwm.planner.messaging.PendingSends"),
-            new KnownCycle("planner: StudyResource (study) calls the StudyDispatcher (service), which takes the study"
-                    + " package's StudyRequest and ValidStudy", "dev.qwm.planner.service..", "dev.qwm.planner.study."),
-            new KnownCycle("quantizer: ArtifactPublication (job) builds events with ArtifactEvents (mapping),"
-                    + " which reads job's Artifact", "dev.qwm.quantizer.mapping..", "dev.qwm.quantizer.job."));
-
+    /** A package cycle means the packages cannot be understood, tested or moved one at a time. */
     @Test
-    void noCyclesBetweenPackagesBeyondTheKnownOnes() {
-        var rule = slices().matching("dev.qwm.(**)").should().beFreeOfCycles();
-        for (KnownCycle known : KNOWN_CYCLES) {
-            rule = rule.ignoreDependency(known.origin(), known.target());
-        }
-        rule.check(main);
-    }
-
-    @Test
-    void everyKnownCycleIsStillThere() {
-        // once a cycle is broken its entry must go, so that it cannot come back unseen
-        for (KnownCycle known : KNOWN_CYCLES) {
-            boolean present = main.stream().filter(known.origin()::test)
-                    .flatMap(c -> c.getDirectDependenciesFromSelf().stream())
-                    .anyMatch(d -> known.target().test(d.getTargetClass()));
-            assertTrue(present, "no dependency left for the known cycle \"" + known.what()
-                    + "\": remove it from KNOWN_CYCLES");
-        }
-    }
-
-    /** Dependencies from classes in {@code originPackage} to classes whose name starts with a target prefix. */
-    record KnownCycle(String what, String originPackage, String... targetPrefixes) {
-        DescribedPredicate<JavaClass> origin() {
-            return JavaClass.Predicates.resideInAPackage(originPackage);
-        }
-
-        DescribedPredicate<JavaClass> target() {
-            return DescribedPredicate.describe("name starting with " + String.join(" or ", targetPrefixes),
-                    c -> java.util.Arrays.stream(targetPrefixes).anyMatch(p -> c.getName().startsWith(p)));
-        }
+    void noCyclesBetweenPackages() {
+        slices().matching("dev.qwm.(**)").should().beFreeOfCycles().check(main);
     }
 
     private static DescribedPredicate<JavaClass> resideIn(String packageIdentifier) {

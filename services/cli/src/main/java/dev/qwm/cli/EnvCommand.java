@@ -1,6 +1,6 @@
 package dev.qwm.cli;
 
-import dev.qwm.env.EnvBenchmark;
+import dev.qwm.env.bench.EnvBenchmark;
 import dev.qwm.env.EnvironmentKind;
 import dev.qwm.env.dataset.Episode;
 import dev.qwm.env.dataset.EpisodeGenerator;

@@ -1,6 +1,7 @@
 package dev.qwm.cli;
 
 import dev.qwm.env.EnvironmentKind;
+import dev.qwm.env.registry.Environments;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.dinowm.DinoWmImport;
 import java.nio.file.Path;
@@ -96,7 +97,7 @@ public final class ImportCommand implements Runnable {
         /** The graphs' proprio and action sizes must be the environment's, or planning would fail much later. */
         private static void requireEnvironmentFits(dev.qwm.onnx.bundle.BundleManifest m) {
             EnvironmentKind kind = EnvironmentKind.parse(m.environment());
-            var e = kind.create();
+            var e = Environments.create(kind);
             if (e.proprioDim() != m.proprioDim() || e.actionDim() != m.envActionDim()) {
                 throw new IllegalArgumentException("--env " + kind.cliName() + " has " + e.proprioDim()
                         + "-D proprio and " + e.actionDim() + "-D actions; the exported encoders take "

@@ -5,7 +5,7 @@ import dev.qwm.analysis.alignment.AlignmentResult;
 import dev.qwm.analysis.cost.CostAnalysis;
 import dev.qwm.analysis.data.StudyInfo;
 import dev.qwm.analysis.drift.DriftAnalysis;
-import dev.qwm.analysis.report.ResultTable;
+import dev.qwm.analysis.table.ResultTable;
 import dev.qwm.analysis.sensitivity.LayerSensitivity;
 import dev.qwm.analysis.sensitivity.SensitivityAnalysis;
 import dev.qwm.analysis.stats.PairedDifference;

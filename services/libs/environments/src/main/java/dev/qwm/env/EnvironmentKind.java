@@ -9,14 +9,6 @@ public enum EnvironmentKind {
         return name().toLowerCase(java.util.Locale.ROOT);
     }
 
-    /** A fresh environment of this kind in its default (DINO-WM) configuration. */
-    public Environment create() {
-        return switch (this) {
-            case WALL -> new dev.qwm.env.wall.WallEnvironment();
-            case PUSHT -> new dev.qwm.env.pusht.PushTEnvironment();
-        };
-    }
-
     /**
      * Whether the goals of its planning episodes come from a dataset's trajectories (PushT's replayed segments) rather
      * than from the simulator alone (Wall's seeded random states).

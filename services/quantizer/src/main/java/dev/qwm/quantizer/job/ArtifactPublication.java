@@ -2,7 +2,6 @@ package dev.qwm.quantizer.job;
 
 import dev.qwm.api.events.v1.ArtifactCreated;
 import dev.qwm.onnx.bundle.ModelBundle;
-import dev.qwm.quantizer.mapping.ArtifactEvents;
 import dev.qwm.quantizer.messaging.ArtifactEventPublisher;
 import dev.qwm.quantizer.store.ArtifactStore;
 import io.micrometer.core.instrument.MeterRegistry;

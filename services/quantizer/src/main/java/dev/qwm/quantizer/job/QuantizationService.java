@@ -10,7 +10,6 @@ import dev.qwm.quant.bundle.PlanningCalibration;
 import dev.qwm.quant.recipe.CalibrationSettings;
 import dev.qwm.quant.recipe.Recipe;
 import dev.qwm.quantizer.config.QuantizerConfig;
-import dev.qwm.quantizer.mapping.ArtifactEvents;
 import dev.qwm.quantizer.messaging.ArtifactEventPublisher;
 import dev.qwm.quantizer.store.ArtifactStore;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -4,7 +4,7 @@ import dev.qwm.analysis.data.CemStepRecord;
 import dev.qwm.analysis.data.EpisodeRecord;
 import dev.qwm.analysis.data.EpisodeTrace;
 import dev.qwm.analysis.data.MpcIterationRecord;
-import dev.qwm.analysis.report.ResultTable;
+import dev.qwm.analysis.table.ResultTable;
 import dev.qwm.analysis.stats.Bootstrap;
 import dev.qwm.analysis.stats.Estimate;
 import dev.qwm.analysis.stats.RankCorrelation;

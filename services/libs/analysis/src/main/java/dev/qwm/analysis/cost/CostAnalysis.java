@@ -1,6 +1,6 @@
 package dev.qwm.analysis.cost;
 
-import dev.qwm.analysis.report.ResultTable;
+import dev.qwm.analysis.table.ResultTable;
 import dev.qwm.analysis.study.Condition;
 import dev.qwm.analysis.study.ConditionResult;
 import dev.qwm.analysis.study.StudyConditions;

@@ -1,6 +1,6 @@
 package dev.qwm.analysis.drift;
 
-import dev.qwm.analysis.report.ResultTable;
+import dev.qwm.analysis.table.ResultTable;
 import dev.qwm.analysis.stats.RankCorrelation;
 import dev.qwm.analysis.stats.RankCorrelation.Correlation;
 import dev.qwm.analysis.study.ConditionResult;

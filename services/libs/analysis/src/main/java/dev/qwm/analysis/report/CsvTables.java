@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.SequenceWriter;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import dev.qwm.analysis.stats.Estimate;
+import dev.qwm.analysis.table.ResultTable;
 
 import java.io.IOException;
 import java.io.StringWriter;

@@ -1,6 +1,7 @@
 package dev.qwm.analysis.report;
 
 import dev.qwm.analysis.stats.Estimate;
+import dev.qwm.analysis.table.ResultTable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

@@ -2,6 +2,7 @@ package dev.qwm.analysis.report;
 
 import dev.qwm.analysis.StudyReport;
 import dev.qwm.analysis.study.ConditionResult;
+import dev.qwm.analysis.table.ResultTable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -1,6 +1,7 @@
 package dev.qwm.analysis.report;
 
 import dev.qwm.analysis.StudyReport;
+import dev.qwm.analysis.table.ResultTable;
 
 import java.io.IOException;
 import java.io.PrintStream;

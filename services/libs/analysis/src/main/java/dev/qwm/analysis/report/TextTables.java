@@ -1,5 +1,6 @@
 package dev.qwm.analysis.report;
 
+import dev.qwm.analysis.table.ResultTable;
 import java.io.PrintStream;
 import java.util.List;
 

@@ -1,6 +1,6 @@
 package dev.qwm.analysis.sensitivity;
 
-import dev.qwm.analysis.report.ResultTable;
+import dev.qwm.analysis.table.ResultTable;
 
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -3,7 +3,7 @@ package dev.qwm.analysis.study;
 import dev.qwm.analysis.config.ConfigurationDescriptor;
 import dev.qwm.analysis.config.ModuleQuantization;
 import dev.qwm.analysis.config.Scope;
-import dev.qwm.analysis.report.ResultTable;
+import dev.qwm.analysis.table.ResultTable;
 import dev.qwm.analysis.stats.Estimate;
 import dev.qwm.analysis.stats.PairedDifference;
 

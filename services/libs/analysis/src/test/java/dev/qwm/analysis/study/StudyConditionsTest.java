@@ -7,7 +7,7 @@ import dev.qwm.planning.PlannerBudget;
 import dev.qwm.analysis.data.Seeding;
 import dev.qwm.analysis.data.StudyInfo;
 import dev.qwm.analysis.data.StudySnapshot;
-import dev.qwm.analysis.report.ResultTable;
+import dev.qwm.analysis.table.ResultTable;
 import dev.qwm.analysis.stats.Estimate;
 import dev.qwm.analysis.stats.PairedDifference;
 import dev.qwm.analysis.stats.Proportions;

@@ -6,6 +6,7 @@ import dev.qwm.env.dataset.DatasetReader;
 import dev.qwm.env.dataset.Episode;
 import dev.qwm.env.dataset.Split;
 import dev.qwm.env.random.NumpyRandomState;
+import dev.qwm.env.registry.Environments;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -80,7 +81,7 @@ public final class DatasetSegmentGoals implements StartGoalSource {
         Episode e = episodes.get((int) rs.randint(0, episodes.size()));
         int offset = (int) rs.randint(0, e.steps() - goalSteps + 1);
         double[] start = e.state(offset);
-        Environment env = kind.create();
+        Environment env = Environments.create(kind);
         env.reset(start);
         for (int t = 0; t < goalSteps; t++) {
             env.step(e.action(offset + t));

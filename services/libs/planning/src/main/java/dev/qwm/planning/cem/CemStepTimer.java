@@ -2,6 +2,7 @@ package dev.qwm.planning.cem;
 
 import dev.qwm.env.Environment;
 import dev.qwm.env.EnvironmentKind;
+import dev.qwm.env.registry.Environments;
 import dev.qwm.planning.Latent;
 import dev.qwm.planning.Observation;
 import dev.qwm.planning.PlannerBudget;
@@ -41,7 +42,7 @@ public final class CemStepTimer {
         this.budget = b.withTopK(Math.min(b.topK(), candidates)).withSamples(candidates).withOptSteps(1);
         this.model = model;
         this.rng = new SplittableRandom(seed);
-        Environment env = EnvironmentKind.parse(model.environment()).create();
+        Environment env = Environments.create(EnvironmentKind.parse(model.environment()));
         this.start = model.encode(Observation.of(env, model.imageSize()));
         float[] push = new float[model.actionDim()];
         Arrays.fill(push, 1f); // one standard deviation per coordinate: a plausible goal a few macro actions away

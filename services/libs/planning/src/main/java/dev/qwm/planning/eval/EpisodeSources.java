@@ -7,6 +7,7 @@ import dev.qwm.env.eval.DatasetSegmentGoals;
 import dev.qwm.env.eval.StartGoal;
 import dev.qwm.env.eval.StartGoalSource;
 import dev.qwm.env.eval.WallRandomStateGoals;
+import dev.qwm.env.registry.Environments;
 import dev.qwm.planning.DataSplit;
 import dev.qwm.planning.mpc.EpisodeSpec;
 
@@ -96,7 +97,7 @@ public final class EpisodeSources {
 
         @Override
         public Environment newEnvironment() {
-            return kind.create();
+            return Environments.create(kind);
         }
 
         @Override

@@ -1,4 +1,4 @@
-package dev.qwm.analysis.report;
+package dev.qwm.analysis.table;
 
 import dev.qwm.analysis.stats.Estimate;
 

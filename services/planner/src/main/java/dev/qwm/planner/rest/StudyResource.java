@@ -1,8 +1,10 @@
-package dev.qwm.planner.study;
+package dev.qwm.planner.rest;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.qwm.planner.service.StudyDispatcher;
+import dev.qwm.planner.study.InvalidStudyException;
+import dev.qwm.planner.study.StudyRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;

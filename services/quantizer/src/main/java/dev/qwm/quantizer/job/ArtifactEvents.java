@@ -1,11 +1,10 @@
-package dev.qwm.quantizer.mapping;
+package dev.qwm.quantizer.job;
 
 import dev.qwm.api.common.v1.ArtifactRef;
 import dev.qwm.api.common.v1.ModelComponent;
 import dev.qwm.api.events.v1.ArtifactCreated;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
-import dev.qwm.quantizer.job.Artifact;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +12,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 
-/** The ArtifactCreated events of bundles: built here, published by the service. */
+/** The ArtifactCreated events of bundles: built here, published by {@link ArtifactPublication}. */
 public final class ArtifactEvents {
 
     /** The bundle components that are artifacts of studies: the encoder and the predictor. */

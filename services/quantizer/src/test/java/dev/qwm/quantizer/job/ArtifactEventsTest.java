@@ -1,4 +1,4 @@
-package dev.qwm.quantizer.mapping;
+package dev.qwm.quantizer.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,7 +9,6 @@ import dev.qwm.api.common.v1.ModelComponent;
 import dev.qwm.api.events.v1.ArtifactCreated;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
-import dev.qwm.quantizer.job.Artifact;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;

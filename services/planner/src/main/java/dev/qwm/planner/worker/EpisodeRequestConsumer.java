@@ -1,9 +1,9 @@
-package dev.qwm.planner.messaging;
+package dev.qwm.planner.worker;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.qwm.api.events.v1.EpisodeCompleted;
 import dev.qwm.api.events.v1.EpisodeRequested;
-import dev.qwm.planner.worker.EpisodeWorker;
+import dev.qwm.planner.messaging.EventPublisher;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.smallrye.common.annotation.Blocking;

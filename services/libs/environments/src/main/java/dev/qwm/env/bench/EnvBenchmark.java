@@ -1,6 +1,10 @@
-package dev.qwm.env;
+package dev.qwm.env.bench;
 
+import dev.qwm.env.Environment;
+import dev.qwm.env.EnvironmentKind;
+import dev.qwm.env.pusht.PushTEnvironment;
 import dev.qwm.env.random.NumpyRandomState;
+import dev.qwm.env.registry.Environments;
 
 /**
  * Env steps per second of one environment on the calling thread, under random actions of the datasets' scale,
@@ -32,7 +36,7 @@ public final class EnvBenchmark {
     }
 
     private static Result run(EnvironmentKind kind, int renderSize, double seconds, long seed) {
-        Environment env = kind.create();
+        Environment env = Environments.create(kind);
         NumpyRandomState rs = new NumpyRandomState(seed);
         double scale = kind == EnvironmentKind.WALL ? 0.45 : 0.2;
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
@@ -43,7 +47,7 @@ public final class EnvBenchmark {
         while (now < deadline) {
             if (steps % 100 == 0) {
                 env.reset(kind == EnvironmentKind.WALL ? new double[] {16, 30}
-                        : dev.qwm.env.pusht.PushTEnvironment.randomState(rs));
+                        : PushTEnvironment.randomState(rs));
             }
             env.step(new double[] {rs.normal(0, scale), rs.normal(0, scale)});
             if (renderSize > 0) {

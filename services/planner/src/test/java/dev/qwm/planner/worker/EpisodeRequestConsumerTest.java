@@ -1,4 +1,4 @@
-package dev.qwm.planner.messaging;
+package dev.qwm.planner.worker;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
