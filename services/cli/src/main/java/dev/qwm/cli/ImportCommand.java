@@ -1,5 +1,6 @@
 package dev.qwm.cli;
 
+import dev.qwm.cli.options.BundleOutOptions;
 import dev.qwm.env.EnvironmentKind;
 import dev.qwm.env.registry.Environments;
 import dev.qwm.onnx.bundle.ModelBundle;
@@ -9,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ./qwm import dinowm ...}: world models trained elsewhere, turned into qwm bundles. */
@@ -45,8 +47,8 @@ public final class ImportCommand implements Runnable {
                 + "action dimension, before frameskip), proprioMean, proprioStd, as DINO-WM's dataset computes them.")
         Path stats;
 
-        @Option(names = "--out", required = true, description = "Bundle folder to write (must not hold a bundle unless --force).")
-        Path out;
+        @Mixin
+        BundleOutOptions output;
 
         @Option(names = "--reference", description = "Folder with <component>.input.npy and <component>.expected.npy "
                 + "for visual_encoder, proprio_encoder, action_encoder and predictor.")
@@ -64,13 +66,11 @@ public final class ImportCommand implements Runnable {
         @Option(names = "--output-name", description = "COMPONENT=NAME: the graph output to wrap, when several fit.")
         Map<String, String> outputNames;
 
-        @Option(names = "--force", description = "Replace a bundle already in --out.")
-        boolean force;
-
         @Override
         public Integer call() {
             long t0 = System.nanoTime();
-            var target = ModelBundle.target(out, "--out").force(force).source(onnx, "--onnx");
+            Path out = output.out();
+            var target = output.target().source(onnx, "--onnx");
             if (reference != null) {
                 target.source(reference, "--reference");
             }

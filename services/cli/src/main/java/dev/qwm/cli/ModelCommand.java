@@ -1,11 +1,13 @@
 package dev.qwm.cli;
 
+import dev.qwm.cli.options.BundleOutOptions;
 import dev.qwm.env.EnvironmentKind;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.training.export.DinoWmScaleBundle;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ./qwm model dinowm-scale --out DIR}: model bundles that are generated rather than trained. */
@@ -29,11 +31,8 @@ public final class ModelCommand implements Runnable {
                     "Example: ./qwm model dinowm-scale --out /tmp/dinowm-scale"})
     static final class DinoWmScale implements Callable<Integer> {
 
-        @Option(names = "--out", required = true, description = "Bundle directory to write (must not hold a bundle unless --force).")
-        Path out;
-
-        @Option(names = "--force", description = "Replace a bundle already in --out.")
-        boolean force;
+        @Mixin
+        BundleOutOptions output;
 
         @Option(names = "--env", description = "wall or pusht: sets the proprio dimension (default: pusht).")
         String env;
@@ -44,7 +43,8 @@ public final class ModelCommand implements Runnable {
         @Override
         public Integer call() {
             long t0 = System.nanoTime();
-            ModelBundle b = DinoWmScaleBundle.write(ModelBundle.target(out, "--out").force(force).check(), (env == null ? EnvironmentKind.PUSHT : EnvironmentKind.parse(env)).cliName(), seed);
+            Path out = output.out();
+            ModelBundle b = DinoWmScaleBundle.write(output.target().check(), (env == null ? EnvironmentKind.PUSHT : EnvironmentKind.parse(env)).cliName(), seed);
             long bytes = b.manifest().components().values().stream().mapToLong(c -> c.bytes()).sum();
             System.out.printf("wrote %s: %s, %.1f MB in %.1f s%n", out, b.reference(), bytes / 1e6,
                     (System.nanoTime() - t0) / 1e9);

@@ -1,6 +1,7 @@
 package dev.qwm.cli;
 
 import dev.qwm.analysis.report.TextTable;
+import dev.qwm.cli.options.BundleOutOptions;
 import dev.qwm.cli.options.OrtThreadsOption;
 import dev.qwm.cli.options.PushtDatasetOption;
 import dev.qwm.files.StagedWrite;
@@ -79,11 +80,8 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--act-granularity", description = "With --preset: tensor (static, calibrated), token (dynamic, no calibration) or kernel (int8 inside MatMulNBits, no calibration) for quantized activations.")
     String actGranularity;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder of the quantized bundle (must not hold a bundle unless --force; never the --bundle itself).")
-    Path out;
-
-    @Option(names = "--force", description = "Replace a bundle already in --out (kept until the new one is complete).")
-    boolean force;
+    @Mixin
+    BundleOutOptions output;
 
     @Option(names = "--episodes", description = "Calibration episodes (default: the recipe's, 50).")
     Integer episodes;
@@ -127,7 +125,8 @@ public final class QuantizeCommand implements Callable<Integer> {
             return 0;
         }
         // refused before calibration; a quantized bundle never replaces (or goes inside) its source
-        StagedWrite target = ModelBundle.target(out, "--out").force(force).source(bundle, "--bundle")
+        Path out = output.out();
+        StagedWrite target = output.target().source(bundle, "--bundle")
                 .source(datasetOption.given(), "--dataset").check();
         ModelBundle fp = ModelBundle.read(bundle);
         String environment = fp.manifest().environment();

@@ -1,8 +1,8 @@
 package dev.qwm.cli;
 
+import dev.qwm.cli.options.BundleOutOptions;
 import dev.qwm.env.EnvironmentKind;
 import dev.qwm.env.dataset.Split;
-import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.training.data.TrainingEpisodes;
 import dev.qwm.training.data.QwmDataset;
 import dev.qwm.training.model.WorldModelConfig;
@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -36,11 +37,8 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Dataset directories the shared encoder learns from (default: --data only).")
     List<Path> encoderData;
 
-    @Option(names = "--out", required = true, description = "Bundle directory to write (model.json + ONNX files); must not hold a bundle unless --force.")
-    Path out;
-
-    @Option(names = "--force", description = "Replace a bundle already in --out (checked before training starts).")
-    boolean force;
+    @Mixin
+    BundleOutOptions output;
 
     @Option(names = "--work", description = "Checkpoint directory (default: $QWM_HOME/.qwm/train).")
     Path work;
@@ -126,7 +124,8 @@ public final class TrainCommand implements Callable<Integer> {
                 "--env must be wall or pusht, got " + env));
         String environment = kind.cliName();
         // refused now, not after hours of training
-        ModelBundle.target(out, "--out").force(force).source(data, "--data").source(encoderFrom, "--encoder-from")
+        Path out = output.out();
+        output.target().source(data, "--data").source(encoderFrom, "--encoder-from")
                 .source(predictorFrom, "--predictor-from").check();
         QwmDataset train = QwmDataset.open(data, Split.TRAIN);
         if (!train.environment().equals(environment)) {
