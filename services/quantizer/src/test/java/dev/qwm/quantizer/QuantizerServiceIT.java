@@ -29,6 +29,7 @@ import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.SessionConfig;
 import dev.qwm.planning.onnx.OnnxWorldModel;
 import dev.qwm.testsupport.EmbeddedInfraResource;
+import dev.qwm.testsupport.TopicRecords;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -45,16 +46,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -366,36 +361,15 @@ class QuantizerServiceIT {
      * reading for two more seconds so that an extra (duplicate) publication would be seen.
      */
     private static List<ConsumerRecord<String, byte[]>> artifactEvents(Path source, Path out, int expected) {
-        Properties config = new Properties();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfraResource.bootstrapServers());
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        List<ConsumerRecord<String, byte[]>> found = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(TOPIC, Duration.ofSeconds(10)).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            long quietUntil = Long.MAX_VALUE;
-            long deadline = System.currentTimeMillis() + 30_000;
-            while (System.currentTimeMillis() < Math.min(deadline, quietUntil)) {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    ArtifactCreated e;
-                    try {
-                        e = ArtifactCreated.parseFrom(r.value());
-                    } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
-                        throw new AssertionError("not an ArtifactCreated on " + TOPIC, ex);
-                    }
-                    String bundle = e.getArtifact().getBundle();
-                    if (bundle.equals(source.toString()) || bundle.equals(out.toString())) {
-                        found.add(r);
-                    }
-                }
-                if (found.size() >= expected && quietUntil == Long.MAX_VALUE) {
-                    quietUntil = System.currentTimeMillis() + 2_000;
-                }
+        List<ConsumerRecord<String, byte[]>> found = TopicRecords.read(TOPIC, r -> {
+            String bundle;
+            try {
+                bundle = ArtifactCreated.parseFrom(r.value()).getArtifact().getBundle();
+            } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
+                throw new AssertionError("not an ArtifactCreated on " + TOPIC, ex);
             }
-        }
+            return bundle.equals(source.toString()) || bundle.equals(out.toString());
+        }, expected);
         assertEquals(expected, found.size(), "ArtifactCreated events about " + source + " and " + out);
         return found;
     }

@@ -6,29 +6,21 @@ import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.qwm.api.events.v1.EpisodeRequested;
 import dev.qwm.api.events.v1.StudySubmitted;
 import dev.qwm.testsupport.EmbeddedInfraResource;
+import dev.qwm.testsupport.TopicRecords;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -148,33 +140,8 @@ class StudyResourceIT {
                 .then().statusCode(400).body("error", equalTo("skip_episodes: 2 is not an episode of the study (0..1)"));
     }
 
-    /**
-     * The records on {@code topic} whose key starts with {@code keyPrefix}: waits for {@code expected}, then 2 s more.
-     */
+    /** The records on {@code topic} whose key starts with {@code keyPrefix}: {@code expected} and any extra. */
     private static List<ConsumerRecord<String, byte[]>> records(String topic, String keyPrefix, int expected) {
-        Properties config = new Properties();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfraResource.bootstrapServers());
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        List<ConsumerRecord<String, byte[]>> found = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            long quietUntil = expected == 0 ? System.currentTimeMillis() + 2_000 : Long.MAX_VALUE;
-            long deadline = System.currentTimeMillis() + 30_000;
-            while (System.currentTimeMillis() < Math.min(deadline, quietUntil)) {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    if (r.key() != null && r.key().startsWith(keyPrefix)) {
-                        found.add(r);
-                    }
-                }
-                if (found.size() >= expected && quietUntil == Long.MAX_VALUE) {
-                    quietUntil = System.currentTimeMillis() + 2_000;
-                }
-            }
-        }
-        return found;
+        return TopicRecords.read(topic, TopicRecords.keyStartsWith(keyPrefix), expected);
     }
 }
