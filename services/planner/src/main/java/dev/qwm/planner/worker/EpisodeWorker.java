@@ -138,12 +138,12 @@ public class EpisodeWorker {
         return request.getEpisodeId().getStudyId().getValue() + "/" + request.getEpisodeId().getIndex();
     }
 
-    private record Prepared(BundleManifest manifest, dev.qwm.planning.PlannerBudget budget, EpisodeSource source,
-                            EpisodeSpec spec) {
+    record Prepared(BundleManifest manifest, dev.qwm.planning.PlannerBudget budget, EpisodeSource source,
+                    EpisodeSpec spec) {
     }
 
     /** Everything that must hold before planning starts; a violation makes the request invalid for good. */
-    private Prepared prepare(EpisodeRequested r) {
+    Prepared prepare(EpisodeRequested r) {
         try {
             if (r.getEpisodeId().getStudyId().getValue().isBlank() || r.getEpisodeId().getIndex() < 0) {
                 throw new IllegalArgumentException("episode id is missing or negative");
