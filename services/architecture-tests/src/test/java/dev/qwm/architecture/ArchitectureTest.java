@@ -38,6 +38,7 @@ class ArchitectureTest {
     static final String CLI = "dev.qwm.cli..";
     static final String EMBEDDED_INFRA = "dev.qwm.infra..";
     static final String TEST_SUPPORT = "dev.qwm.testsupport..";
+    static final String SERVICE_SUPPORT = "dev.qwm.servicesupport..";
     static final String IMAGES = "dev.qwm.images..";
     /** The stubs each service generates from proto/ (qwm-proto ships only the .proto files). */
     static final String PROTO = "dev.qwm.api..";
@@ -64,7 +65,8 @@ class ArchitectureTest {
     @Test
     void everyModuleIsOnTheClasspath() {
         // a module missing from this module's pom would make every rule below pass on nothing
-        for (String root : concat(LIBRARIES, SERVICES, List.of(CLI, EMBEDDED_INFRA, TEST_SUPPORT, IMAGES, PROTO))) {
+        for (String root : concat(LIBRARIES, SERVICES, List.of(CLI, EMBEDDED_INFRA, TEST_SUPPORT, SERVICE_SUPPORT, IMAGES,
+                PROTO))) {
             assertFalse(main.that(resideIn(root)).isEmpty(), "no main class in " + root);
         }
         // and so would a new module that nobody added here: every package root with main sources must be imported
@@ -131,6 +133,7 @@ class ArchitectureTest {
                 .layer("cli").definedBy(CLI)
                 .layer("embedded-infra").definedBy(EMBEDDED_INFRA)
                 .layer("test-support").definedBy(TEST_SUPPORT)
+                .layer("service-support").definedBy(SERVICE_SUPPORT)
                 .layer("images").definedBy(IMAGES)
                 .layer("proto").definedBy(PROTO)
                 .layer("services").definedBy(SERVICES.toArray(String[]::new))
@@ -149,9 +152,10 @@ class ArchitectureTest {
                 .whereLayer("cli").mayOnlyAccessLayers("analysis", "quantization", "training", "planning",
                         "environments", "onnx-graph", "files", "progress", "embedded-infra")
                 .whereLayer("services").mayOnlyAccessLayers("proto", "analysis", "quantization", "training", "planning",
-                        "environments", "onnx-graph", "files", "progress")
+                        "environments", "onnx-graph", "files", "progress", "service-support")
                 .whereLayer("embedded-infra").mayNotAccessAnyLayer()
                 .whereLayer("test-support").mayOnlyAccessLayers("embedded-infra")
+                .whereLayer("service-support").mayNotAccessAnyLayer()
                 .whereLayer("images").mayNotAccessAnyLayer()
                 .whereLayer("proto").mayNotAccessAnyLayer()
                 .ensureAllClassesAreContainedInArchitecture()

@@ -1,8 +1,5 @@
-package dev.qwm.quantizer.health;
+package dev.qwm.servicesupport;
 
-import dev.qwm.quantizer.config.QuantizerConfig;
-import jakarta.annotation.PreDestroy;
-import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
@@ -13,42 +10,46 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.common.Node;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
-import org.eclipse.microprofile.health.Readiness;
 
 /**
- * Ready only while the Kafka broker answers (a job succeeds only once its ArtifactCreated events are acknowledged):
- * asks it to describe its cluster, with a short timeout, at every probe.
+ * Up only while the Kafka broker answers: asks it to describe its cluster at every probe, and says down within
+ * {@code timeout} when it does not (Quarkus' own Kafka check waits as long as the admin client's default API
+ * timeout, a minute, which a readiness probe cannot). A service that needs the broker declares it as its
+ * {@code @Readiness} bean, with its own timeout, and closes it when it stops.
  */
-@Readiness
-@ApplicationScoped
-public class KafkaBrokerReadinessCheck implements HealthCheck {
+public class KafkaBrokerReadinessCheck implements HealthCheck, AutoCloseable {
 
-    static final String NAME = "Kafka broker";
+    public static final String NAME = "Kafka broker";
 
     private final String bootstrapServers;
     private final Duration timeout;
+    private final String clientId;
     private Admin admin;
 
-    public KafkaBrokerReadinessCheck(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
-                                     QuantizerConfig config) {
+    /** @param clientId how the broker sees this check, e.g. {@code qwm-collector-readiness} */
+    public KafkaBrokerReadinessCheck(String bootstrapServers, Duration timeout, String clientId) {
         this.bootstrapServers = bootstrapServers;
-        this.timeout = config.readiness().brokerTimeout();
+        this.timeout = timeout;
+        this.clientId = clientId;
     }
 
     @Override
     public HealthCheckResponse call() {
-        HealthCheckResponseBuilder response = HealthCheckResponse.named(NAME).withData("bootstrap.servers", bootstrapServers);
+        HealthCheckResponseBuilder response = HealthCheckResponse.named(NAME)
+                .withData("bootstrap.servers", bootstrapServers);
         try {
-            Collection<Node> nodes = admin().describeCluster(new DescribeClusterOptions().timeoutMs((int) timeout.toMillis()))
-                    .nodes().get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS);
+            Collection<Node> nodes = admin().describeCluster(new DescribeClusterOptions()
+                            .timeoutMs((int) timeout.toMillis()))
+                    .nodes()
+                    .get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS);
             return response.up().withData("brokers", nodes.size()).build();
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            return response.down().withData("error", cause.getClass().getSimpleName() + ": " + cause.getMessage()).build();
+            return response.down().withData("error", cause.getClass().getSimpleName() + ": " + cause.getMessage())
+                    .build();
         } catch (TimeoutException e) {
             return response.down().withData("error", "no answer within " + timeout.toMillis() + " ms").build();
         } catch (InterruptedException e) {
@@ -62,7 +63,7 @@ public class KafkaBrokerReadinessCheck implements HealthCheck {
         if (admin == null) {
             admin = Admin.create(Map.of(
                     AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                    AdminClientConfig.CLIENT_ID_CONFIG, "qwm-quantizer-readiness",
+                    AdminClientConfig.CLIENT_ID_CONFIG, clientId,
                     AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
                     AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
                     // at most one connection attempt per second to a broker that is down
@@ -71,8 +72,8 @@ public class KafkaBrokerReadinessCheck implements HealthCheck {
         return admin;
     }
 
-    @PreDestroy
-    synchronized void close() {
+    @Override
+    public synchronized void close() {
         if (admin != null) {
             admin.close(Duration.ofSeconds(1));
             admin = null;
