@@ -100,12 +100,14 @@ class BundleBenchmarkTest {
         // extrapolated to the full 300-candidate step, linearly
         assertEquals(f.timing(1).medianMs() * 300 / 16, f.timing(1).extrapolatedMs(), 1e-9);
 
-        // where a step goes, from ORT's profiler: the products of each bundle are its kernels
+        // where a step goes, from ORT's profiler: the products of each bundle are its kernels. The shares are ratios of
+        // two clocks (ORT's op timings, the step's wall time) and exceeded 1 on a loaded machine (MatMul 1.10 of the
+        // step): timings never decide whether a test passes, so only that they were measured is checked here
         for (BundleBenchmark.BundleResult b : r.bundles()) {
             BundleBenchmark.Profile p = b.profile();
             assertEquals(1, p.steps());
-            assertTrue(p.productShare() > 0 && p.productShare() < 1, p.toString());
-            assertTrue(p.ortMs() > 0 && p.ortMs() <= p.stepMs() * 1.05, p.toString());
+            assertTrue(p.productShare() > 0, p.toString());
+            assertTrue(p.ortMs() > 0 && p.stepMs() > 0, p.toString());
             assertTrue(p.opShare().containsKey("LayerNormalization"), p.opShare().toString());
         }
         assertEquals(expanded < 8, q4.profile().opMs().containsKey("MatMulNBits"), q4.profile().opMs().toString());
