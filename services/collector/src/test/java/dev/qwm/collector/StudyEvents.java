@@ -141,11 +141,15 @@ final class StudyEvents {
         // older planners, do not
         int index = request.getEpisodeId().getIndex();
         if (index % 2 == 0) {
-            return c.toBuilder().setRanOn(RunEnvironment.newBuilder()
+            RunEnvironment.Builder predictor = RunEnvironment.newBuilder()
                     .setCpuModel(index % 4 == 0 ? "Intel(R) Xeon(R) Processor" : "AMD EPYC 7B12")
                     .setCpuClass(index % 4 == 0 ? "avx512-vnni" : "avx2")
                     .setCpuFeatures(index % 4 == 0 ? "avx2+ avx512f+ avx512_vnni+" : "avx2+ avx512f- avx512_vnni-")
-                    .setOnnxRuntime("1.29.0").setExecutionProvider("cpu").setThreads(1 + index % 3)).build();
+                    .setOnnxRuntime("1.29.0").setExecutionProvider("cpu").setThreads(1 + index % 3);
+            // the encoder service on another machine of the cluster, for every fourth episode
+            RunEnvironment encoder = index % 8 == 0 ? predictor.clone().setCpuModel("AMD EPYC 9B14")
+                    .setCpuClass("avx512").setThreads(4).build() : predictor.build();
+            return c.toBuilder().setRanOn(predictor).setEncoderRanOn(encoder).build();
         }
         return c;
     }

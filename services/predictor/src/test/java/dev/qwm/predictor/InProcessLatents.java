@@ -3,7 +3,9 @@ package dev.qwm.predictor;
 import dev.qwm.api.common.v1.ArtifactRef;
 import dev.qwm.api.common.v1.Tensor;
 import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.onnx.runtime.RunEnvironment;
 import dev.qwm.onnx.runtime.SessionConfig;
+import dev.qwm.predictor.service.RolloutService;
 import dev.qwm.planning.onnx.OnnxVisualEncoder;
 import dev.qwm.predictor.client.VisualLatents;
 import java.nio.file.Path;
@@ -26,7 +28,8 @@ public final class InProcessLatents implements VisualLatents, AutoCloseable {
                 b -> OnnxVisualEncoder.open(ModelBundle.read(Path.of(b)), SessionConfig.singleThreaded()));
         int frames = (int) images.getShape(0);
         float[] latents = encoder.encode(images.getData().asReadOnlyByteBuffer(), frames);
-        return new Encoded(latents, frames, encoder.numPatches(), encoder.latentDim());
+        return new Encoded(latents, frames, encoder.numPatches(), encoder.latentDim(),
+                RolloutService.ranOn(RunEnvironment.of(SessionConfig.singleThreaded())));
     }
 
     @Override

@@ -109,6 +109,10 @@ class PredictorServiceIT {
         opened.add(session.getSessionId());
         assertEquals(1024, session.getMaxCandidates());
         assertEquals(256, session.getHorizonLimit()); // application.properties: room for MPC's divergence rollout
+        // where each service computed: the encoder service reports its own, the predictor passes it on
+        assertTrue(session.hasEncoderRanOn(), "the encoder service reported where it ran");
+        assertEquals(dev.qwm.onnx.runtime.CpuFeatures.current().cpuClass(), session.getEncoderRanOn().getCpuClass());
+        assertEquals(dev.qwm.onnx.runtime.CpuFeatures.current().cpuClass(), session.getRanOn().getCpuClass());
         try (OnnxWorldModel model = OnnxWorldModel.open(bundle, SessionConfig.singleThreaded())) {
             Latent s = model.encode(start);
             Latent g = model.encode(goal);

@@ -187,6 +187,11 @@ class QuantizerServiceIT {
         assertEquals("w4a16-g128-rtn-predictor", JSON.readTree(quantized.getRecipeJson()).get("name").asText());
         assertEquals(Files.readString(out.resolve("quantization.json")), quantized.getManifestJson());
         assertTrue(quantized.getCreatedAtUnixMs() > 0);
+        // where it was quantized, typed, as the manifest records it
+        assertEquals(dev.qwm.onnx.runtime.CpuFeatures.current().cpuClass(), quantized.getQuantizedOn().getCpuClass());
+        assertEquals(JSON.readTree(quantized.getManifestJson()).get("ranOn").get("cpu").asText(),
+                quantized.getQuantizedOn().getCpuModel());
+        assertFalse(fpEncoderEvent.hasQuantizedOn(), "a registered original was not quantized anywhere");
 
         // a quantized bundle is announced by the job that made it, never as a full-precision original
         given().contentType(ContentType.JSON).body(Map.of("bundle", out.toString())).post("/api/v1/artifacts")

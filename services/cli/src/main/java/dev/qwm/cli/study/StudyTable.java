@@ -128,7 +128,7 @@ public final class StudyTable {
             all.addAll(records);
             lines.put(label, RanOn.lines(records));
         });
-        lines.forEach((label, where) -> where.forEach(w -> out.println("ran on: " + label + ": " + w)));
+        RanOn.collapse(lines).forEach((label, where) -> where.forEach(w -> out.println("ran on: " + label + ": " + w)));
         RanOn.mixedCpuClasses(all).ifPresent(out::println);
     }
 

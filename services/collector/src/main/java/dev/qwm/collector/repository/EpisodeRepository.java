@@ -33,9 +33,9 @@ public class EpisodeRepository {
 
     private static final String RESULT_COLUMNS = "attempt_id, worker_id, success, success_iteration,"
             + " final_state_distance, final_best_loss, mpc_iterations, wall_time_ms, mean_cem_step_ms, completed_at,"
-            + " completion_event_id, ran_on_cpu_model, ran_on_cpu_class, ran_on_cpu_features, ran_on_onnx_runtime,"
-            + " ran_on_execution_provider, ran_on_threads";
-    private static final int RESULT_COLUMN_COUNT = 17;
+            + " completion_event_id, " + RunEnvironmentColumns.columns("ran_on_") + ", "
+            + RunEnvironmentColumns.columns("encoder_ran_on_");
+    private static final int RESULT_COLUMN_COUNT = 11 + 2 * RunEnvironmentColumns.COUNT;
 
     // The request overwrites a configuration that an earlier-arriving completion filled in (they carry the same
     // one), but never a previous request: WHERE request_event_id IS NULL.
@@ -124,17 +124,8 @@ public class EpisodeRepository {
             ps.setFloat(i++, e.getMeanCemStepMs());
             Jdbc.setUnixMs(ps, i++, e.getCompletedAtUnixMs());
             ps.setString(i++, e.getEventId());
-            RunEnvironment r = e.hasRanOn() ? e.getRanOn() : null;
-            ps.setString(i++, r == null ? null : r.getCpuModel());
-            ps.setString(i++, r == null ? null : r.getCpuClass());
-            ps.setString(i++, r == null ? null : r.getCpuFeatures());
-            ps.setString(i++, r == null ? null : r.getOnnxRuntime());
-            ps.setString(i++, r == null ? null : r.getExecutionProvider());
-            if (r == null) {
-                ps.setNull(i, java.sql.Types.INTEGER);
-            } else {
-                ps.setInt(i, r.getThreads());
-            }
+            i = RunEnvironmentColumns.bind(ps, i, e.hasRanOn() ? e.getRanOn() : null);
+            RunEnvironmentColumns.bind(ps, i, e.hasEncoderRanOn() ? e.getEncoderRanOn() : null);
             return ps.executeUpdate() == 1;
         } catch (SQLException ex) {
             throw new StorageException("cannot store the completion of episode " + key(e.getEpisodeId()), ex);
@@ -313,12 +304,13 @@ public class EpisodeRepository {
                 .setWallTimeMs(rs.getLong("wall_time_ms"))
                 .setMeanCemStepMs(rs.getFloat("mean_cem_step_ms"))
                 .setCompletedAtUnixMs(Jdbc.unixMs(rs, "completed_at"));
-        if (rs.getString("ran_on_cpu_class") != null) {
-            b.setRanOn(RunEnvironment.newBuilder().setCpuModel(rs.getString("ran_on_cpu_model"))
-                    .setCpuClass(rs.getString("ran_on_cpu_class")).setCpuFeatures(rs.getString("ran_on_cpu_features"))
-                    .setOnnxRuntime(rs.getString("ran_on_onnx_runtime"))
-                    .setExecutionProvider(rs.getString("ran_on_execution_provider"))
-                    .setThreads(rs.getInt("ran_on_threads")));
+        RunEnvironment ranOn = RunEnvironmentColumns.read(rs, "ran_on_");
+        if (ranOn != null) {
+            b.setRanOn(ranOn);
+        }
+        RunEnvironment encoderRanOn = RunEnvironmentColumns.read(rs, "encoder_ran_on_");
+        if (encoderRanOn != null) {
+            b.setEncoderRanOn(encoderRanOn);
         }
         EpisodeConfiguration.readInto(rs, b);
         return b.build();

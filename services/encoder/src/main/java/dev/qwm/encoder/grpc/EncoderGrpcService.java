@@ -50,7 +50,8 @@ public class EncoderGrpcService implements EncoderService {
             float[] latents = encoder.encode(images.getData().asReadOnlyByteBuffer(), batch);
             sample.stop(registry.timer("qwm.encoder.encode", "artifact", encoder.label()));
             Tensor out = EncoderTensors.latents(latents, batch, encoder.numPatches(), encoder.latentDim());
-            return Uni.createFrom().item(EncodeResponse.newBuilder().setLatents(out).build());
+            return Uni.createFrom().item(EncodeResponse.newBuilder().setLatents(out)
+                    .setRanOn(EncoderTensors.ranOn(artifacts.runEnvironment())).build());
         } catch (IllegalArgumentException e) {
             registry.counter("qwm.encoder.rejected").increment();
             return Uni.createFrom().failure(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());

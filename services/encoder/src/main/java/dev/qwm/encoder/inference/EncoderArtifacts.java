@@ -6,6 +6,7 @@ import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.BundleRoots;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.ExecutionProvider;
+import dev.qwm.onnx.runtime.RunEnvironment;
 import dev.qwm.onnx.runtime.SessionConfig;
 import dev.qwm.onnx.serving.LoadedArtifacts;
 import dev.qwm.planning.onnx.OnnxVisualEncoder;
@@ -41,6 +42,11 @@ public class EncoderArtifacts {
         loaded.preload(config.preload().orElse(List.of()), "encoder-preload",
                 e -> LOG.infof("loaded and warmed encoder %s (%s) from %s", e.label(), e.sha256().substring(0, 12), e.bundle()),
                 e -> LOG.errorf("cannot preload the configured encoders: %s", e.getMessage()));
+    }
+
+    /** Where this service computes latents: CPU, ONNX Runtime, execution provider, threads. */
+    public RunEnvironment runEnvironment() {
+        return RunEnvironment.of(sessionConfig);
     }
 
     /** Whether every configured artifact is loaded and warm. */

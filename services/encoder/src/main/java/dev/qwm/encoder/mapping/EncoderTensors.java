@@ -2,6 +2,7 @@ package dev.qwm.encoder.mapping;
 
 import com.google.protobuf.UnsafeByteOperations;
 import dev.qwm.api.common.v1.DataType;
+import dev.qwm.api.common.v1.RunEnvironment;
 import dev.qwm.api.common.v1.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -10,6 +11,13 @@ import java.nio.ByteOrder;
 public final class EncoderTensors {
 
     private EncoderTensors() {
+    }
+
+    /** Where the latents were computed, as the wire carries it. */
+    public static RunEnvironment ranOn(dev.qwm.onnx.runtime.RunEnvironment env) {
+        return RunEnvironment.newBuilder().setCpuModel(env.cpu()).setCpuClass(env.cpuClass())
+                .setCpuFeatures(env.cpuFeatures()).setOnnxRuntime(env.onnxRuntime())
+                .setExecutionProvider(env.executionProvider()).setThreads(env.threads()).build();
     }
 
     /**

@@ -51,7 +51,7 @@ public record StudyReport(StudyInfo study, String source, Instant generatedAt, i
         for (ConditionResult r : conditions.results()) {
             out.put(r.condition().displayName(conditions.severalBudgets()), RanOn.lines(r.condition().episodes()));
         }
-        return out;
+        return RanOn.collapse(out);
     }
 
     /** Plain-language findings computed from the numbers (each one cites its interval). */

@@ -136,7 +136,7 @@ public final class SyntheticStudy {
                             new Seeding(seed, 99, 1, "validation"), c.label(), success, success ? needed : -1,
                             lastDistance, lastLoss, iterations,
                             (long) (iterations * budget.optSteps() * c.msPerCemStep() * jitter + 40L * iterations),
-                            c.msPerCemStep() * jitter, "attempt-" + index, "worker-" + (index % 3), RAN_ON));
+                            c.msPerCemStep() * jitter, "attempt-" + index, "worker-" + (index % 3), RAN_ON, RAN_ON));
                     if (traces) {
                         traceMap.put(index, new EpisodeTrace("attempt-" + index, mpc, cem));
                     }

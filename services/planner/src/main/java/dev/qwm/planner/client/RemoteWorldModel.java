@@ -40,6 +40,7 @@ public final class RemoteWorldModel implements WorldModel {
     private final Map<Latent, Observation> observations = new IdentityHashMap<>();
 
     private RunEnvironment ranOn;
+    private RunEnvironment encoderRanOn;
     private String sessionId;
     private Latent sessionStart;
     private Latent sessionGoal;
@@ -160,6 +161,9 @@ public final class RemoteWorldModel implements WorldModel {
         if (opened.hasRanOn()) {
             ranOn = opened.getRanOn();
         }
+        if (opened.hasEncoderRanOn()) {
+            encoderRanOn = opened.getEncoderRanOn();
+        }
         sessionStart = start;
         sessionGoal = goal;
         sessionAlpha = alpha;
@@ -186,6 +190,11 @@ public final class RemoteWorldModel implements WorldModel {
     /** Where the predictor service computed the rollouts (from its last session), or null if it did not say. */
     public RunEnvironment ranOn() {
         return ranOn;
+    }
+
+    /** Where the encoder service computed the session's latents (as the predictor passed it on), or null. */
+    public RunEnvironment encoderRanOn() {
+        return encoderRanOn;
     }
 
     @Override

@@ -103,12 +103,14 @@ public class EpisodeWorker {
         };
         EpisodeResult result;
         RunEnvironment ranOn;
+        RunEnvironment encoderRanOn;
         try (RemoteWorldModel model = new RemoteWorldModel(predictor, request.getEncoder(), request.getPredictor(),
                 p.manifest(), config.rolloutDeadline())) {
             MpcEpisodeRunner runner = new MpcEpisodeRunner(model, new CemPlanner(), p.budget(),
                     p.source()::newEnvironment, request.getEvaluateCemSteps());
             result = runner.run(p.spec(), request.getPlannerSeed(), listener);
             ranOn = model.ranOn();
+            encoderRanOn = model.encoderRanOn();
         }
         // no completion without its progress rows: a lost one fails this attempt, and the episode is planned again
         progressSent.awaitAll(config.progressAckTimeout());
@@ -117,6 +119,9 @@ public class EpisodeWorker {
         EpisodeCompleted.Builder completed = EpisodeCompleted.newBuilder();
         if (ranOn != null) {
             completed.setRanOn(ranOn);
+        }
+        if (encoderRanOn != null) {
+            completed.setEncoderRanOn(encoderRanOn);
         }
         return completed
                 .setEventId(UUID.randomUUID().toString())

@@ -60,7 +60,8 @@ public class EncoderServiceLatents implements VisualLatents {
         }
         Tensor latents = response.getLatents();
         float[] values = Tensors.floats(latents, "the encoder service's latents", 3, "[frames, patches, dim]");
-        return new Encoded(values, (int) latents.getShape(0), (int) latents.getShape(1), (int) latents.getShape(2));
+        return new Encoded(values, (int) latents.getShape(0), (int) latents.getShape(1), (int) latents.getShape(2),
+                response.hasRanOn() ? response.getRanOn() : null);
     }
 
     @Override

@@ -1,13 +1,17 @@
 package dev.qwm.predictor.client;
 
 import dev.qwm.api.common.v1.ArtifactRef;
+import dev.qwm.api.common.v1.RunEnvironment;
 import dev.qwm.api.common.v1.Tensor;
 
 /** Where the visual latents of observations come from: the encoder service, in production. */
 public interface VisualLatents {
 
-    /** Latents {@code [frames, patches, dim]}, flattened. */
-    record Encoded(float[] values, int frames, int patches, int dim) {
+    /**
+     * Latents {@code [frames, patches, dim]}, flattened, and where they were computed ({@code ranOn}: null when the
+     * encoder did not say).
+     */
+    record Encoded(float[] values, int frames, int patches, int dim, RunEnvironment ranOn) {
     }
 
     /**

@@ -94,13 +94,20 @@ public class RolloutService {
                 .setLabel(predictor.label()).setComponent(ModelComponent.MODEL_COMPONENT_PREDICTOR).build();
         RolloutSession session = sessions.open(request.getEncoder(), predictorRef, manifest.actionDim(), startLatent,
                 goalLatent, objective, ttl);
-        dev.qwm.onnx.runtime.RunEnvironment env = artifacts.runEnvironment();
-        return OpenSessionResponse.newBuilder().setSessionId(session.id()).setHorizonLimit(config.maxHorizon())
-                .setMaxCandidates(config.maxCandidates())
-                .setRanOn(dev.qwm.api.common.v1.RunEnvironment.newBuilder().setCpuModel(env.cpu())
-                        .setCpuClass(env.cpuClass()).setCpuFeatures(env.cpuFeatures()).setOnnxRuntime(env.onnxRuntime())
-                        .setExecutionProvider(env.executionProvider()).setThreads(env.threads()))
-                .build();
+        OpenSessionResponse.Builder response = OpenSessionResponse.newBuilder().setSessionId(session.id())
+                .setHorizonLimit(config.maxHorizon()).setMaxCandidates(config.maxCandidates())
+                .setRanOn(ranOn(artifacts.runEnvironment()));
+        if (latents.ranOn() != null) {
+            response.setEncoderRanOn(latents.ranOn());
+        }
+        return response.build();
+    }
+
+    /** Where a model computed, as the wire carries it. */
+    public static dev.qwm.api.common.v1.RunEnvironment ranOn(dev.qwm.onnx.runtime.RunEnvironment env) {
+        return dev.qwm.api.common.v1.RunEnvironment.newBuilder().setCpuModel(env.cpu()).setCpuClass(env.cpuClass())
+                .setCpuFeatures(env.cpuFeatures()).setOnnxRuntime(env.onnxRuntime())
+                .setExecutionProvider(env.executionProvider()).setThreads(env.threads()).build();
     }
 
     public RolloutResponse rollout(RolloutRequest request) {

@@ -140,6 +140,9 @@ class RolloutServiceTest {
             assertEquals("cpu", opened.getRanOn().getExecutionProvider());
             assertTrue(opened.getRanOn().getOnnxRuntime().startsWith("1.29"), opened.getRanOn().getOnnxRuntime());
             assertTrue(opened.getRanOn().getThreads() >= 1);
+            // and where the encoder computed the start and goal latents, as it reported it
+            assertEquals(dev.qwm.onnx.runtime.CpuFeatures.current().cpuClass(), opened.getEncoderRanOn().getCpuClass());
+            assertTrue(opened.getEncoderRanOn().getOnnxRuntime().startsWith("1.29"));
             assertEquals(1, f.latents.calls, "start and goal are encoded in one call");
             for (int step = 0; step < 3; step++) {
                 ActionBatch actions = Requests.randomActions(step, 300, HORIZON, actionDim);
@@ -384,11 +387,6 @@ class RolloutServiceTest {
             Observation goal = wallAt(45, 15);
             dev.qwm.api.predictor.v1.OpenSessionResponse opened = f.service.openSession(Requests.open(bundle, bundle, start, goal, 1f));
             String id = opened.getSessionId();
-            // where the rollouts are computed, for the episode events
-            assertEquals(dev.qwm.onnx.runtime.CpuFeatures.current().cpuClass(), opened.getRanOn().getCpuClass());
-            assertEquals("cpu", opened.getRanOn().getExecutionProvider());
-            assertTrue(opened.getRanOn().getOnnxRuntime().startsWith("1.29"), opened.getRanOn().getOnnxRuntime());
-            assertTrue(opened.getRanOn().getThreads() >= 1);
             f.service.openSession(Requests.open(otherBundle, otherBundle, start, goal, 1f));
             assertEquals(1, f.artifacts.loaded().size());
             assertNotEquals(bundle.directory().toString(), f.artifacts.loaded().get(0).bundle());

@@ -1,7 +1,10 @@
 package dev.qwm.quantizer.job;
 
 import dev.qwm.api.common.v1.ArtifactRef;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.qwm.api.common.v1.ModelComponent;
+import dev.qwm.api.common.v1.RunEnvironment;
 import dev.qwm.api.events.v1.ArtifactCreated;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
@@ -14,6 +17,8 @@ import java.util.UUID;
 
 /** The ArtifactCreated events of bundles: built here, published by {@link ArtifactPublication}. */
 public final class ArtifactEvents {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The bundle components that are artifacts of studies: the encoder and the predictor. */
     public static final Map<String, ModelComponent> COMPONENTS = Map.of(
@@ -46,10 +51,29 @@ public final class ArtifactEvents {
         for (Artifact a : artifacts) {
             ArtifactRef from = ref(source, a.file(), a.component());
             if (!a.sha256().equals(from.getSha256())) {
-                out.add(event(a.ref(), from, recipeJson, manifestJson, a.bytes(), now));
+                ArtifactCreated e = event(a.ref(), from, recipeJson, manifestJson, a.bytes(), now);
+                RunEnvironment quantizedOn = quantizedOn(manifestJson);
+                out.add(quantizedOn == null ? e : e.toBuilder().setQuantizedOn(quantizedOn).build());
             }
         }
         return out;
+    }
+
+    /** The manifest's {@code ranOn} (format 2 on), as the wire carries it; null when it has none. */
+    static RunEnvironment quantizedOn(String manifestJson) {
+        JsonNode r;
+        try {
+            r = JSON.readTree(manifestJson).get("ranOn");
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new IllegalArgumentException("the quantization manifest is not JSON: " + e.getMessage(), e);
+        }
+        if (r == null || !r.isObject()) {
+            return null;
+        }
+        return RunEnvironment.newBuilder().setCpuModel(r.path("cpu").asText()).setCpuClass(r.path("cpuClass").asText())
+                .setCpuFeatures(r.path("cpuFeatures").asText()).setOnnxRuntime(r.path("onnxRuntime").asText())
+                .setExecutionProvider(r.path("executionProvider").asText()).setThreads(r.path("threads").asInt())
+                .build();
     }
 
     /** What identifies an announced artifact: its sha256 in its bundle. */

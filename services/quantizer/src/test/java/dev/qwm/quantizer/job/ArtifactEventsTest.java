@@ -70,5 +70,12 @@ class ArtifactEventsTest {
         assertEquals("{\"recipe\":1}", e.getRecipeJson());
         assertEquals("{\"manifest\":1}", e.getManifestJson());
         assertEquals(1234, e.getSizeBytes());
+        assertFalse(e.hasQuantizedOn(), "a manifest without ranOn (format 1) says nowhere");
+        ArtifactCreated placed = ArtifactEvents.quantized(fp, List.of(changed), "{}", "{\"ranOn\": {\"cpu\": \"AMD EPYC 7B12\","
+                + " \"cpuClass\": \"avx2\", \"cpuFeatures\": \"avx2+\", \"onnxRuntime\": \"1.29.0\","
+                + " \"executionProvider\": \"cpu\", \"threads\": 1}}", 5).get(0);
+        assertEquals("AMD EPYC 7B12", placed.getQuantizedOn().getCpuModel());
+        assertEquals("avx2", placed.getQuantizedOn().getCpuClass());
+        assertEquals(1, placed.getQuantizedOn().getThreads());
     }
 }

@@ -55,7 +55,8 @@ public final class CollectorJson {
                 artifact(e.get("predictor")), budget, seeding, text(e, "configuration"), bool(e, "success"),
                 (int) int64(e, "successIteration"), number(e, "finalStateDistance"), number(e, "finalBestLoss"),
                 (int) int64(e, "mpcIterations"), int64(e, "wallTimeMs"), number(e, "meanCemStepMs"),
-                text(e, "attemptId"), text(e, "workerId"), ranOn(e.get("ranOn")));
+                text(e, "attemptId"), text(e, "workerId"), ranOn(e.get("ranOn")),
+                ranOn(e.get("encoderRanOn")));
     }
 
     /** A proto3-JSON {@code RunEnvironment}, or null when absent. */

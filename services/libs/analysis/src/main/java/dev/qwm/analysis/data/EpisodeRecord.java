@@ -11,12 +11,13 @@ import dev.qwm.planning.PlannerBudget;
  * @param successIteration first MPC iteration (0-based) at whose end the goal was reached; −1 if never
  * @param meanCemStepMs    mean wall time of one CEM step (all candidates, whole horizon)
  * @param ranOn            where the predictor service computed the rollouts; null when the events did not say
+ * @param encoderRanOn     where the encoder service computed the latents; null when the events did not say
  */
 public record EpisodeRecord(int index, String environment, ArtifactRef encoder, ArtifactRef predictor,
                             PlannerBudget budget, Seeding seeding, String configuration, boolean success,
                             int successIteration, double finalStateDistance, double finalBestLoss, int mpcIterations,
                             long wallTimeMs, double meanCemStepMs, String attemptId, String workerId,
-                            RunEnvironment ranOn) {
+                            RunEnvironment ranOn, RunEnvironment encoderRanOn) {
 
     /** An episode whose events did not say where it ran (before EpisodeCompleted.ran_on). */
     public EpisodeRecord(int index, String environment, ArtifactRef encoder, ArtifactRef predictor,
@@ -24,7 +25,8 @@ public record EpisodeRecord(int index, String environment, ArtifactRef encoder, 
                          int successIteration, double finalStateDistance, double finalBestLoss, int mpcIterations,
                          long wallTimeMs, double meanCemStepMs, String attemptId, String workerId) {
         this(index, environment, encoder, predictor, budget, seeding, configuration, success, successIteration,
-                finalStateDistance, finalBestLoss, mpcIterations, wallTimeMs, meanCemStepMs, attemptId, workerId, null);
+                finalStateDistance, finalBestLoss, mpcIterations, wallTimeMs, meanCemStepMs, attemptId, workerId, null,
+                null);
     }
 
     public EpisodeRecord {

@@ -181,7 +181,7 @@ public final class HtmlReport {
         report.ranOn().forEach((config, where) -> where.forEach(w -> lines.add(config + " ran on " + w)));
         body.section("ran-on", "Where it ran")
                 .p("The predictor service's CPU, vector features, ONNX Runtime and execution provider for each "
-                        + "configuration's episodes. The recipe fixes what a model computes; the CPU class picks "
+                        + "configuration's episodes (and the encoder service's where it ran elsewhere). The recipe fixes what a model computes; the CPU class picks "
                         + "kernels, so timings and the last bits of float results.");
         report.findings().stream().filter(f -> f.startsWith(dev.qwm.analysis.study.RanOn.MIXED_WARNING))
                 .forEach(body::p);

@@ -10,8 +10,8 @@ import java.util.Optional;
 import java.util.TreeSet;
 
 /**
- * Where a study's episodes ran (the predictor service's CPU, vector features, ONNX Runtime, execution provider,
- * threads), as "ran on" lines per configuration and a warning when one study's cells ran on different CPU classes:
+ * Where a study's episodes ran (the predictor and encoder services' CPU, vector features, ONNX Runtime, execution
+ * provider, threads), as "ran on" lines per configuration and a warning when one study's cells ran on different CPU classes:
  * such cells differ in kernels, so in timings and in the last bits of float results.
  */
 public final class RanOn {
@@ -25,11 +25,17 @@ public final class RanOn {
     private RanOn() {
     }
 
-    /** The distinct run environments of {@code episodes}, one line each, with episode counts where they differ. */
+    /** What {@link #collapse} names all configurations by. */
+    public static final String EVERY_CONFIGURATION = "every configuration";
+
+    /**
+     * The distinct run environments of {@code episodes}, one line each, with episode counts where they differ. A line
+     * names the predictor service's environment, and the encoder service's too when it differs.
+     */
     public static List<String> lines(List<EpisodeRecord> episodes) {
         java.util.Map<String, Integer> counts = new java.util.TreeMap<>();
         for (EpisodeRecord e : episodes) {
-            counts.merge(e.ranOn() == null ? NOT_RECORDED : describe(e.ranOn()), 1, Integer::sum);
+            counts.merge(line(e), 1, Integer::sum);
         }
         if (counts.size() == 1) {
             return List.copyOf(counts.keySet());
@@ -37,10 +43,30 @@ public final class RanOn {
         return counts.entrySet().stream().map(x -> x.getKey() + " (" + x.getValue() + " episodes)").toList();
     }
 
-    /** A warning when the episodes ran on more than one CPU class, else empty. */
+    /** Per configuration lines as {@link #lines}; a single {@link #EVERY_CONFIGURATION} entry when all are equal. */
+    public static java.util.Map<String, List<String>> collapse(java.util.Map<String, List<String>> perConfiguration) {
+        if (perConfiguration.size() > 1 && perConfiguration.values().stream().distinct().count() == 1) {
+            return java.util.Map.of(EVERY_CONFIGURATION, perConfiguration.values().iterator().next());
+        }
+        return perConfiguration;
+    }
+
+    private static String line(EpisodeRecord e) {
+        if (e.ranOn() == null) {
+            return e.encoderRanOn() == null ? NOT_RECORDED : "encoder " + describe(e.encoderRanOn());
+        }
+        if (e.encoderRanOn() == null || e.encoderRanOn().equals(e.ranOn())) {
+            return describe(e.ranOn());
+        }
+        return "predictor " + describe(e.ranOn()) + "; encoder " + describe(e.encoderRanOn());
+    }
+
+    /** A warning when the episodes ran on more than one CPU class (encoder or predictor service), else empty. */
     public static Optional<String> mixedCpuClasses(List<EpisodeRecord> episodes) {
         TreeSet<String> classes = new TreeSet<>();
         episodes.stream().map(EpisodeRecord::ranOn).filter(Objects::nonNull).forEach(r -> classes.add(r.cpuClass()));
+        episodes.stream().map(EpisodeRecord::encoderRanOn).filter(Objects::nonNull)
+                .forEach(r -> classes.add(r.cpuClass()));
         if (classes.size() < 2) {
             return Optional.empty();
         }

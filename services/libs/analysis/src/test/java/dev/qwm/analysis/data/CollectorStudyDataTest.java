@@ -167,9 +167,10 @@ class CollectorStudyDataTest {
         n.put("mpcIterations", e.mpcIterations()).put("wallTimeMs", Long.toString(e.wallTimeMs()));
         number(n, "meanCemStepMs", e.meanCemStepMs());
         if (e.ranOn() != null) {
-            n.set("ranOn", JSON.createObjectNode().put("cpuModel", e.ranOn().cpu()).put("cpuClass", e.ranOn().cpuClass())
-                    .put("cpuFeatures", e.ranOn().cpuFeatures()).put("onnxRuntime", e.ranOn().onnxRuntime())
-                    .put("executionProvider", e.ranOn().executionProvider()).put("threads", e.ranOn().threads()));
+            n.set("ranOn", runEnvironment(e.ranOn()));
+        }
+        if (e.encoderRanOn() != null) {
+            n.set("encoderRanOn", runEnvironment(e.encoderRanOn()));
         }
         return n.put("completedAtUnixMs", "0");
     }
@@ -221,5 +222,11 @@ class CollectorStudyDataTest {
         } else {
             n.put(field, v);
         }
+    }
+
+    static com.fasterxml.jackson.databind.node.ObjectNode runEnvironment(dev.qwm.onnx.runtime.RunEnvironment r) {
+        return JSON.createObjectNode().put("cpuModel", r.cpu()).put("cpuClass", r.cpuClass())
+                .put("cpuFeatures", r.cpuFeatures()).put("onnxRuntime", r.onnxRuntime())
+                .put("executionProvider", r.executionProvider()).put("threads", r.threads());
     }
 }

@@ -21,8 +21,32 @@ class RanOnTest {
     static final RunEnvironment EPYC = new RunEnvironment("AMD EPYC 7B12", "avx2", "avx512_vnni-", "1.29.0", "cpu", 2);
 
     static EpisodeRecord episode(int index, RunEnvironment ranOn) {
+        return episode(index, ranOn, ranOn);
+    }
+
+    static EpisodeRecord episode(int index, RunEnvironment ranOn, RunEnvironment encoderRanOn) {
         return new EpisodeRecord(index, "wall", null, null, PlannerBudget.dinoWm("wall"),
-                new Seeding(99L * index + 1, 99, 1, "validation"), "c", true, 0, 1, 0.1, 1, 100, 10, "a", "w", ranOn);
+                new Seeding(99L * index + 1, 99, 1, "validation"), "c", true, 0, 1, 0.1, 1, 100, 10, "a", "w", ranOn,
+                encoderRanOn);
+    }
+
+    @Test
+    void anEncoderElsewhereIsNamedAndCountsTowardsTheWarning() {
+        assertEquals(List.of(RanOn.describe(XEON)), RanOn.lines(List.of(episode(0, XEON, null))));
+        assertEquals(List.of("predictor " + RanOn.describe(XEON) + "; encoder " + RanOn.describe(EPYC)),
+                RanOn.lines(List.of(episode(0, XEON, EPYC), episode(1, XEON, EPYC))));
+        String warning = RanOn.mixedCpuClasses(List.of(episode(0, XEON, EPYC))).orElseThrow();
+        assertTrue(warning.contains("avx2, avx512-vnni"), warning);
+    }
+
+    @Test
+    void oneLineForEveryConfigurationWhenTheyAllRanInOnePlace() {
+        var same = new java.util.LinkedHashMap<String, List<String>>();
+        same.put("fp32", List.of("x"));
+        same.put("w8a8", List.of("x"));
+        assertEquals(java.util.Map.of(RanOn.EVERY_CONFIGURATION, List.of("x")), RanOn.collapse(same));
+        same.put("w4", List.of("y"));
+        assertEquals(3, RanOn.collapse(same).size());
     }
 
     @Test
