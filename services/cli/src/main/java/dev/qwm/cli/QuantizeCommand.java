@@ -200,6 +200,10 @@ public final class QuantizeCommand implements Callable<Integer> {
             if (m.unfusedDequantize() > 0) {
                 System.out.println("  warning: " + m.unfusedDequantize() + " DequantizeLinear left unfused (float MatMul)");
             }
+            var choices = result.manifest().kernelChoices() == null ? null : result.manifest().kernelChoices().get(m.component());
+            if (choices != null && !choices.layers().isEmpty()) {
+                System.out.println("  kernels at load on this CPU (measured; the same numbers either way): " + describe(choices));
+            }
         }
         System.out.printf("%nwrote %s: %s (manifest: %s)%n", out, result.bundle().reference(), out.resolve(BundleQuantizer.MANIFEST_FILE));
         return 0;
@@ -226,5 +230,15 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     private static String kib(long bytes) {
         return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
+    }
+
+    /** "2× MatMulNBits kept, 6× MatMulNBits as float MatMul": what the sessions run on this CPU, per kind of layer. */
+    static String describe(dev.qwm.onnx.kernel.KernelChoice.Choices c) {
+        java.util.Map<String, Long> chosen = new java.util.TreeMap<>();
+        c.layers().forEach(l -> chosen.merge(l.stored().equals(l.chosen()) ? l.stored() + " kept"
+                : l.stored() + " run as " + l.chosen(), 1L, Long::sum));
+        StringBuilder b = new StringBuilder();
+        chosen.forEach((k, n) -> b.append(b.length() == 0 ? "" : ", ").append(n).append("× ").append(k));
+        return b.toString();
     }
 }

@@ -75,6 +75,9 @@ class QuantizeCommandTest {
                 "--out", dir.resolve("q8").toString());
         assertTrue(table.contains("MatMulIntegerToFloat"), table);
         assertTrue(table.contains("smoothquant on block0/attn/LayerNormalization"), table);
+        // the int8 weights' storage measured on this CPU: kept as written, or run as the exact other one
+        assertTrue(table.contains("kernels at load on this CPU") && table.contains("× u8"), table);
+        assertEquals(8, manifest.at("/kernelChoices/predictor/layers").size(), json);
     }
 
     @Test
