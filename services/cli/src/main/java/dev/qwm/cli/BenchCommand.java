@@ -186,8 +186,9 @@ public final class BenchCommand implements Callable<Integer> {
             t.row(row.toArray());
         }
         System.out.printf(Locale.ROOT, "%nwhere a CEM step goes (ORT profiler, 1 thread, %d profiled steps per bundle; "
-                + "share of the step's wall time, profiler overhead included; op types with >= 1%% somewhere):%n",
-                r.settings().profileSteps());
+                + "share of the step's wall time, profiler overhead included; op types with >= 1%% somewhere; each "
+                + "session's first run is left out, so 'outside ORT' also holds one predictor call of the profiled "
+                + "steps' horizon x steps):%n", r.settings().profileSteps());
         t.print(System.out);
     }
 

@@ -119,7 +119,9 @@ public final class BundleBenchmark {
      * @param opShare       opMs over stepMs
      * @param productShare  share of the step in matrix products (MatMul, Gemm, MatMulNBits, MatMulInteger*, QGemm,
      *                      FusedMatMul, Conv, Attention)
-     * @param outsideOrtShare share of the step outside ORT (sampling, objective, refit, tensor copies in Java)
+     * @param outsideOrtShare share of the step outside ORT (sampling, objective, refit, tensor copies in Java) and of
+     *                        the runs {@link OrtProfile} leaves out: each session's first (one predictor call of the
+     *                        profiled steps' steps × horizon, e.g. 1 of 15) and nothing else
      */
     public record Profile(int steps, double stepMs, double ortMs, Map<String, Double> opMs, Map<String, Double> opShare,
                           double productShare, double outsideOrtShare) {
