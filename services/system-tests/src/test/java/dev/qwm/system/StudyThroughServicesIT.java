@@ -28,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -95,22 +96,38 @@ class StudyThroughServicesIT {
                 int total = created.get("episodes").asInt();
                 assertEquals(2 * EPISODES, total);
 
-                // Kill planner-1 while it is in the middle of an episode (it logged the start but not the end).
+                // Kill planner-1 in the middle of an episode: it logged the attempt's start but not its end, and the
+                // collector stored CEM steps of that attempt (a fixed delay was not enough under load: the kill
+                // could come before the first step was published, and then nothing showed the episode redone).
                 Path log = services.logFile("planner-1");
                 long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
                 boolean killed = false;
-                while (!killed && System.nanoTime() < deadline) {
-                    String text = Files.exists(log) ? Files.readString(log) : "";
-                    int started = count(text, " attempt ");
-                    int finished = count(text, " done: success=");
-                    if (started > finished) {
-                        Thread.sleep(1500); // well inside the episode: some CEM steps have been published
-                        services.kill("planner-1");
-                        killed = true;
+                try (Connection c = DriverManager.getConnection(infra.jdbcUrl(), "qwm", "qwm");
+                     PreparedStatement steps = c.prepareStatement("SELECT count(*) FROM cem_steps WHERE attempt_id = ?")) {
+                    while (!killed && System.nanoTime() < deadline) {
+                        String text = Files.exists(log) ? Files.readString(log) : "";
+                        int started = count(text, " attempt ");
+                        int finished = count(text, " done: success=");
+                        java.util.regex.Matcher m = java.util.regex.Pattern.compile("episode \\S+ attempt (\\S+):")
+                                .matcher(text);
+                        String attempt = null;
+                        while (m.find()) {
+                            attempt = m.group(1);
+                        }
+                        if (started > finished && attempt != null) {
+                            steps.setString(1, attempt);
+                            try (ResultSet r = steps.executeQuery()) {
+                                r.next();
+                                if (r.getInt(1) > 0) {
+                                    services.kill("planner-1");
+                                    killed = true;
+                                }
+                            }
+                        }
+                        Thread.sleep(200);
                     }
-                    Thread.sleep(200);
                 }
-                assertTrue(killed, "planner-1 never started an episode");
+                assertTrue(killed, "planner-1 never got into an episode (no stored CEM step of an unfinished attempt)");
 
                 JsonNode episodes = awaitEpisodes(collector, studyId, total, Duration.ofMinutes(10));
                 Set<Integer> indexes = new HashSet<>();
