@@ -51,6 +51,25 @@ class ImportCommandTest {
             assertNotEquals(fp.manifest().components().get(c).sha256(), qb.manifest().components().get(c).sha256(), c);
             assertTrue(qb.manifest().components().get(c).bytes() < fp.manifest().components().get(c).bytes(), c);
         }
+
+        // SmoothQuant folds into every LayerNorm that feeds linear layers, although torch.onnx.export shares the
+        // freshly initialised γ and β between them through Identity nodes: it must not fall back to plain RTN
+        Path sq = dir.resolve("dinowm-small-w8a8-smoothquant");
+        QuantizeCommandTest.run("quantize", "--bundle", bundle.toString(), "--preset", "w8a8", "--method", "smoothquant",
+                "--modules", "both", "--episodes", "1", "--quant-iter", "1", "--opt-steps", "2", "--samples", "32",
+                "--out", sq.toString());
+        JsonNode report = new ObjectMapper().readTree(sq.resolve("quantization.json").toFile());
+        for (JsonNode module : report.get("modules")) {
+            JsonNode groups = module.get("groups");
+            assertTrue(groups.size() >= 2, module.get("module") + ": " + groups);
+            for (JsonNode g : groups) {
+                assertTrue(g.get("applied").asBoolean(), module.get("module") + ": " + g);
+            }
+        }
+        ModelBundle sqb = ModelBundle.read(sq);
+        for (String c : new String[]{BundleManifest.VISUAL_ENCODER, BundleManifest.PREDICTOR}) {
+            assertNotEquals(qb.manifest().components().get(c).sha256(), sqb.manifest().components().get(c).sha256(), c);
+        }
     }
 
     @Test

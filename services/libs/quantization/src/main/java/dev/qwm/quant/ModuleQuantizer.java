@@ -137,7 +137,7 @@ public final class ModuleQuantizer {
         private Prepared(ModelProto source, WorldModelModule module, ModuleRecipe recipe) {
             this.source = source;
             this.module = module;
-            this.model = GraphEditor.nameNodes(source);
+            this.model = GraphEditor.untieIdentityInitializers(GraphEditor.nameNodes(source));
             this.index = GraphIndex.of(model);
             this.all = LinearLayer.findAll(model);
             this.plans = RecipeBinder.bind(module, recipe, all);

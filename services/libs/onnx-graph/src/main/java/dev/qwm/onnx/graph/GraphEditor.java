@@ -77,6 +77,58 @@ public final class GraphEditor {
         return changed ? model.toBuilder().setGraph(gb).build() : model;
     }
 
+    /**
+     * The model with every {@code Identity} of an initializer replaced by a copy of that initializer under the
+     * Identity's output name. torch.onnx.export deduplicates parameters with equal values (every LayerNorm's γ = 1
+     * and β = 0 in a freshly initialised model) into one initializer read through Identity nodes; such a γ is neither
+     * a constant of its LayerNorm nor private to it, so no equivalent transform could be folded into it. The copies
+     * compute exactly what the Identities did; only the file grows by the copied tensors.
+     */
+    public static ModelProto untieIdentityInitializers(ModelProto model) {
+        GraphProto g = model.getGraph();
+        Map<String, TensorProto> inits = new LinkedHashMap<>();
+        g.getInitializerList().forEach(t -> inits.put(t.getName(), t));
+        Set<String> graphInputs = new HashSet<>();
+        g.getInputList().forEach(v -> graphInputs.add(v.getName()));
+        Set<String> graphOutputs = new HashSet<>();
+        g.getOutputList().forEach(v -> graphOutputs.add(v.getName()));
+        GraphProto.Builder gb = g.toBuilder().clearNode();
+        Set<String> untied = new HashSet<>();
+        for (NodeProto n : g.getNodeList()) {
+            boolean constantIdentity = n.getOpType().equals("Identity") && n.getDomain().isEmpty()
+                    && n.getInputCount() == 1 && n.getOutputCount() == 1
+                    && inits.containsKey(n.getInput(0)) && !graphInputs.contains(n.getInput(0)) // an input may override it
+                    && !graphOutputs.contains(n.getOutput(0)) && !inits.containsKey(n.getOutput(0));
+            if (constantIdentity) {
+                gb.addInitializer(inits.get(n.getInput(0)).toBuilder().setName(n.getOutput(0)));
+                untied.add(n.getInput(0));
+            } else {
+                gb.addNode(n);
+            }
+        }
+        if (untied.isEmpty()) {
+            return model;
+        }
+        // an initializer that only Identities read is now read by nothing: drop it rather than ship it twice
+        Set<String> read = new HashSet<>(graphOutputs);
+        for (NodeProto n : gb.getNodeList()) {
+            read.addAll(n.getInputList());
+            for (var a : n.getAttributeList()) {
+                if (a.hasG()) {
+                    collectSubgraphInputs(a.getG(), read);
+                }
+                a.getGraphsList().forEach(sub -> collectSubgraphInputs(sub, read));
+            }
+        }
+        for (int i = gb.getInitializerCount() - 1; i >= 0; i--) {
+            String name = gb.getInitializer(i).getName();
+            if (untied.contains(name) && !read.contains(name)) {
+                gb.removeInitializer(i);
+            }
+        }
+        return model.toBuilder().setGraph(gb).build();
+    }
+
     /** A tensor or node name not yet used in the graph, derived from {@code base}. */
     public String freshName(String base) {
         String name = base;

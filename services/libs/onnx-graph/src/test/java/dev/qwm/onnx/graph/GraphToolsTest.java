@@ -98,6 +98,32 @@ class GraphToolsTest {
         assertEquals("LayerNormalization_0", named.getGraph().getNode(0).getName());
     }
 
+    /** Two LayerNorms sharing γ and β as torch.onnx.export writes equal parameters: the second reads them through Identity. */
+    @Test
+    void untiesInitializersReadThroughIdentity() {
+        OnnxGraphBuilder g = new OnnxGraphBuilder("tied");
+        String x = g.input("X", DataType.FLOAT, "B", 4);
+        String gamma = g.floatTensor("gamma", new float[]{1, 1, 1, 1}, 4);
+        String beta = g.floatTensor("beta", new float[4], 4);
+        String beta2 = g.floatTensor("beta2", new float[]{1, 2, 3, 4}, 4);
+        String ln1 = g.layerNorm(x, gamma, beta, 1e-5f);
+        String ln2 = g.layerNorm(g.add(ln1, x), g.identity(gamma), g.identity(beta2), 1e-5f);
+        g.output(ln2, DataType.FLOAT, "B", 4);
+        ModelProto tied = g.build();
+        assertTrue(LayerNormNode.producing(GraphIndex.of(tied), ln2).isEmpty(), "γ through an Identity is no constant");
+
+        ModelProto untied = GraphEditor.untieIdentityInitializers(tied);
+        GraphIndex idx = GraphIndex.of(untied);
+        assertTrue(untied.getGraph().getNodeList().stream().noneMatch(n -> n.getOpType().equals("Identity")));
+        LayerNormNode second = LayerNormNode.producing(idx, ln2).orElseThrow();
+        assertArrayEquals(new float[]{1, 1, 1, 1}, TensorData.toFloats(idx.requireInitializer(second.scaleName())));
+        assertArrayEquals(new float[]{1, 2, 3, 4}, TensorData.toFloats(idx.requireInitializer(second.biasName())));
+        assertTrue(idx.initializer("gamma").isPresent(), "the first LayerNorm still reads the original");
+        assertTrue(idx.initializer("beta2").isEmpty(), "an initializer only Identities read is dropped");
+        assertEquals(1, idx.consumers(second.scaleName()).size(), "the copy is private to its LayerNorm");
+        assertTrue(GraphEditor.untieIdentityInitializers(untied) == untied, "nothing left to untie");
+    }
+
     @Test
     void packsInt4TwoPerByteLowNibbleFirst() {
         var t = TensorData.int4s("q", new byte[]{1, -1, 7, -8, 3}, 5);

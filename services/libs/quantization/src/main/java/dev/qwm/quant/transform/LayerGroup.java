@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
 /**
  * Linear layers that read the output of one LayerNormalization (a transformer's LN→qkv or LN→fc1). A per-channel
  * rescaling of their common input can be folded exactly into the LayerNorm's γ and β and their weights, provided
- * nothing else reads the LayerNorm's output ({@code foldable}).
+ * nothing else reads the LayerNorm's values ({@code foldable}).
  */
 public record LayerGroup(LayerNormNode norm, List<LinearLayer> layers, boolean foldable, String reason) {
 
@@ -50,7 +50,7 @@ public record LayerGroup(LayerNormNode norm, List<LinearLayer> layers, boolean f
             Set<String> layerNodes = e.getValue().stream().map(LinearLayer::name).collect(Collectors.toSet());
             String reason = null;
             for (NodeProto consumer : index.consumers(e.getKey())) {
-                if (!layerNodes.contains(consumer.getName())) {
+                if (!layerNodes.contains(consumer.getName()) && !readsOnlyShape(consumer)) {
                     reason = "LayerNorm '" + ln.get().name() + "' also feeds " + consumer.getOpType() + " '" + consumer.getName() + "'";
                 }
             }
@@ -63,6 +63,14 @@ public record LayerGroup(LayerNormNode norm, List<LinearLayer> layers, boolean f
             groups.add(new LayerGroup(ln.get(), List.copyOf(e.getValue()), reason == null, reason));
         }
         return groups;
+    }
+
+    /**
+     * Shape and Size read a tensor's dimensions, never its values, so a rescaled LayerNorm output leaves them unchanged
+     * (DINOv2's attention takes {@code B, N, C = x.shape} of its normalised input).
+     */
+    private static boolean readsOnlyShape(NodeProto n) {
+        return n.getDomain().isEmpty() && (n.getOpType().equals("Shape") || n.getOpType().equals("Size"));
     }
 
     /** Initializers the fold would rewrite that another node also reads (tied weights, a shared γ). */
