@@ -81,7 +81,7 @@ public class StudyDispatcher {
                 .build()));
         java.util.Set<Integer> skip = request.skipEpisodes() == null ? java.util.Set.of()
                 : new java.util.HashSet<>(request.skipEpisodes());
-        for (EpisodeRequested r : requests) {
+        for (EpisodeRequested r : inPublishOrder(requests, study.episodes())) {
             if (skip.contains(r.getEpisodeId().getIndex())) {
                 continue; // stored before (resumed from the study's episode log): not planned again
             }
@@ -114,6 +114,22 @@ public class StudyDispatcher {
                         .setPlannerSeed(conf.plannerSeed())
                         .setEvaluateCemSteps(s.evaluateCemSteps())
                         .build());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Episode n of every configuration before episode n + 1 of any: planners take requests roughly in publish order,
+     * so a study stopped part way (a long study spans sessions) holds the same episodes of every configuration, and
+     * its paired comparisons are as large as they can be, rather than some configurations done and others not begun.
+     */
+    static List<EpisodeRequested> inPublishOrder(List<EpisodeRequested> requests, int episodes) {
+        int configurations = requests.size() / episodes;
+        List<EpisodeRequested> out = new ArrayList<>(requests.size());
+        for (int n = 0; n < episodes; n++) {
+            for (int c = 0; c < configurations; c++) {
+                out.add(requests.get(c * episodes + n));
             }
         }
         return out;

@@ -38,5 +38,9 @@ class StudyDispatcherTest {
         assertEquals("b", r.get(4).getPredictor().getSha256());
         assertEquals(r.get(1).getSeeding(), r.get(4).getSeeding());
         assertNotEquals(r.get(1).getEventId(), r.get(4).getEventId());
+
+        // published episode by episode across configurations, so a study stopped part way is paired
+        assertEquals(List.of(0, 3, 1, 4, 2, 5), StudyDispatcher.inPublishOrder(r, 3).stream()
+                .map(e -> e.getEpisodeId().getIndex()).toList());
     }
 }
