@@ -12,6 +12,16 @@ public record TestConfig(Optional<List<String>> preload, int maxLoaded, int intr
                          Duration batchWindow, int maxBatchCandidates, Duration encoderDeadline,
                          Duration encoderProbeTimeout) implements PredictorConfig {
 
+    @Override
+    public int maxRolloutsPerSession() {
+        return 2;
+    }
+
+    @Override
+    public long maxQueuedCandidateSteps() {
+        return 131072;
+    }
+
     public static TestConfig defaults() {
         return new TestConfig(Optional.empty(), 4, 1, Duration.ofMinutes(10), Duration.ofHours(1), 64, 1024, 16, 16384,
                 Duration.ofMillis(2), 1200, Duration.ofSeconds(30), Duration.ofSeconds(2));

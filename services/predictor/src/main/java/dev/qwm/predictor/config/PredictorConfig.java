@@ -52,6 +52,17 @@ public interface PredictorConfig {
     @WithDefault("16384")
     int maxCandidateSteps();
 
+    /** Rollout calls one session may have queued or running; beyond, RESOURCE_EXHAUSTED (a planner sends one at a time). */
+    @WithDefault("2")
+    int maxRolloutsPerSession();
+
+    /**
+     * Candidate steps (candidates x horizon) of all Rollout calls queued or running; a call beyond is refused with
+     * RESOURCE_EXHAUSTED rather than queued behind work its deadline would not outlast.
+     */
+    @WithDefault("131072")
+    long maxQueuedCandidateSteps();
+
     /**
      * How long a Rollout call may wait in the queue for calls of other sessions to merge with (same predictor
      * artifact and horizon). It waits only while other sessions on the artifact are open and not yet in the batch.

@@ -10,6 +10,8 @@ import dev.qwm.api.predictor.v1.PredictorService;
 import dev.qwm.api.predictor.v1.RolloutRequest;
 import dev.qwm.api.predictor.v1.RolloutResponse;
 import dev.qwm.predictor.service.RolloutService;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,7 +25,8 @@ import org.jboss.logging.Logger;
 /**
  * {@code qwm.predictor.v1.PredictorService}: a thin adapter onto {@link RolloutService}. Bad input is
  * INVALID_ARGUMENT, an unknown or expired session NOT_FOUND, too many sessions RESOURCE_EXHAUSTED, an unreachable
- * encoder service UNAVAILABLE; each with a description naming the problem.
+ * encoder service UNAVAILABLE; each with a description naming the problem. A Rollout honours its caller's deadline
+ * ({@link CallerDeadlines}): once it has passed, the rollout is not run (DEADLINE_EXCEEDED).
  */
 @GrpcService
 public class PredictorGrpcService implements PredictorService {
@@ -47,7 +50,8 @@ public class PredictorGrpcService implements PredictorService {
     @Override
     @Blocking
     public Uni<RolloutResponse> rollout(RolloutRequest request) {
-        return call("Rollout", () -> service.rollout(request));
+        Deadline deadline = Context.current().getDeadline();
+        return call("Rollout", () -> service.rollout(request, deadline));
     }
 
     @Override
@@ -66,6 +70,13 @@ public class PredictorGrpcService implements PredictorService {
 
     private <T> Uni<T> call(String rpc, Supplier<T> body) {
         Timer.Sample sample = Timer.start(registry);
+        Deadline deadline = Context.current().getDeadline();
+        if (deadline != null) {
+            // how much time callers leave the service: a planner whose deadline is too short shows here
+            registry.timer("qwm.predictor.caller.deadline", "rpc", rpc)
+                    .record(Math.max(0, deadline.timeRemaining(java.util.concurrent.TimeUnit.NANOSECONDS)),
+                            java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
         Status status;
         try {
             T response = body.get();

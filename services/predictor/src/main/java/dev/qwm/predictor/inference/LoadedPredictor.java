@@ -81,12 +81,14 @@ public final class LoadedPredictor implements LoadedArtifacts.Artifact {
      * Queues a rollout of {@code actions} from {@code start} for {@code session}; it may run merged with those of
      * other sessions.
      *
+     * @param deadline when the caller stops waiting (null: never); a rollout still queued then is not run
      * @return the last imagined frames of the candidates ({@code [C, N, E]}: read them with {@link #loss} and
      *     {@link #finalLatent})
      * @throws ArtifactClosedException if this artifact was closed meanwhile
      */
-    public CompletableFuture<float[]> rollout(String session, Latent start, ActionBatch actions) {
-        return batcher.submit(session, start, actions);
+    public CompletableFuture<float[]> rollout(String session, Latent start, ActionBatch actions,
+                                              io.grpc.Deadline deadline) {
+        return batcher.submit(session, start, actions, deadline);
     }
 
     /** The objective of candidate {@code b} of a rollout's frames, exactly as the in-process world model scores it. */

@@ -2,6 +2,8 @@ package dev.qwm.predictor.inference;
 
 import dev.qwm.planning.ActionBatch;
 import dev.qwm.planning.Latent;
+import io.grpc.Deadline;
+import io.grpc.Status;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -20,6 +22,9 @@ import java.util.function.IntSupplier;
  * {@code maxBatchCandidates}, and waits for more until the oldest one has been queued for {@code window}, unless
  * every open session of the artifact is already in the batch (so a lone session never waits). The batch runs as
  * one {@link BatchRunner} call; each rollout gets back its own candidates' last frames.
+ *
+ * <p>A rollout whose caller gave up (its future cancelled) or whose deadline passed while it was queued is dropped
+ * unrun (DEADLINE_EXCEEDED), so a backlog of abandoned calls never holds the predictor.
  */
 final class RolloutBatcher implements AutoCloseable {
 
@@ -33,8 +38,22 @@ final class RolloutBatcher implements AutoCloseable {
         void batch(int requests, int candidates, long oldestQueuedNanos, long inferenceNanos);
     }
 
-    private record Job(String client, Latent start, ActionBatch actions, long enqueuedNanos,
+    private record Job(String client, Latent start, ActionBatch actions, Deadline deadline, long enqueuedNanos,
                        CompletableFuture<float[]> lastFrames) {
+
+        /** Whether running it would be wasted: its caller gave up, or its deadline passed (then it fails so). */
+        boolean abandoned() {
+            if (lastFrames.isDone()) {
+                return true;
+            }
+            if (deadline != null && deadline.isExpired()) {
+                lastFrames.completeExceptionally(Status.DEADLINE_EXCEEDED.withDescription("the call's deadline passed"
+                        + " after " + (System.nanoTime() - enqueuedNanos) / 1_000_000 + " ms in the predictor's queue;"
+                        + " its rollout was not run").asRuntimeException());
+                return true;
+            }
+            return false;
+        }
     }
 
     private final String label;
@@ -77,11 +96,13 @@ final class RolloutBatcher implements AutoCloseable {
     /**
      * Queues a rollout of {@code actions} from {@code start} for {@code client}.
      *
-     * @return the last imagined frames of its candidates, {@code [C, N, E]}
+     * @param deadline when the caller stops waiting (null: never); past it, the rollout is not run
+     * @return the last imagined frames of its candidates, {@code [C, N, E]}; cancelling it drops the rollout if it
+     *         has not started
      * @throws ArtifactClosedException if the batcher was closed
      */
-    CompletableFuture<float[]> submit(String client, Latent start, ActionBatch actions) {
-        Job job = new Job(client, start, actions, System.nanoTime(), new CompletableFuture<>());
+    CompletableFuture<float[]> submit(String client, Latent start, ActionBatch actions, Deadline deadline) {
+        Job job = new Job(client, start, actions, deadline, System.nanoTime(), new CompletableFuture<>());
         lock.lock();
         try {
             if (closed) {
@@ -106,11 +127,13 @@ final class RolloutBatcher implements AutoCloseable {
     private List<Job> nextBatch() {
         lock.lock();
         try {
+            queue.removeIf(Job::abandoned);
             while (queue.isEmpty()) {
                 if (closed) {
                     return null;
                 }
                 arrived.awaitUninterruptibly();
+                queue.removeIf(Job::abandoned);
             }
             Job head = queue.poll();
             List<Job> batch = new ArrayList<>();
@@ -122,7 +145,9 @@ final class RolloutBatcher implements AutoCloseable {
             while (true) {
                 for (Iterator<Job> it = queue.iterator(); it.hasNext() && candidates < maxBatchCandidates; ) {
                     Job job = it.next();
-                    if (job.actions().horizon() == head.actions().horizon()
+                    if (job.abandoned()) {
+                        it.remove();
+                    } else if (job.actions().horizon() == head.actions().horizon()
                             && candidates + job.actions().batch() <= maxBatchCandidates) {
                         it.remove();
                         batch.add(job);
@@ -148,6 +173,11 @@ final class RolloutBatcher implements AutoCloseable {
     }
 
     private void run(List<Job> batch) {
+        // a caller that gave up while the batch waited for others is not computed for
+        batch.removeIf(Job::abandoned);
+        if (batch.isEmpty()) {
+            return;
+        }
         long started = System.nanoTime();
         try {
             float[] frames;

@@ -25,6 +25,7 @@ import dev.qwm.predictor.inference.ArtifactClosedException;
 import dev.qwm.predictor.inference.LoadedPredictor;
 import dev.qwm.predictor.inference.PredictorArtifacts;
 import dev.qwm.predictor.mapping.Tensors;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -34,6 +35,8 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The predictor service's work, behind the gRPC adapter: sessions that keep a start and a goal latent (visual
@@ -41,8 +44,9 @@ import java.util.concurrent.ExecutionException;
  * sequences scored with DINO-WM's objective ({@code mode=last}) exactly as the in-process world model scores them,
  * and stateless embeddings.
  *
- * <p>Bad requests fail with {@link IllegalArgumentException} naming the problem; an unknown session and too many
- * sessions with gRPC's NOT_FOUND and RESOURCE_EXHAUSTED.
+ * <p>Bad requests fail with {@link IllegalArgumentException} naming the problem; an unknown session with gRPC's
+ * NOT_FOUND; too many sessions, or a Rollout beyond {@link RolloutAdmission}'s limits, with RESOURCE_EXHAUSTED; a
+ * Rollout whose caller's deadline passes before it ran with DEADLINE_EXCEEDED (it is then not run at all).
  */
 @ApplicationScoped
 public class RolloutService {
@@ -54,6 +58,7 @@ public class RolloutService {
     private final RolloutSessions sessions;
     private final VisualLatents encoder;
     private final DistributionSummary candidatesPerCall;
+    private final RolloutAdmission admission;
 
     public RolloutService(PredictorConfig config, PredictorArtifacts artifacts, RolloutSessions sessions,
                           VisualLatents encoder, MeterRegistry registry) {
@@ -63,6 +68,8 @@ public class RolloutService {
         this.encoder = encoder;
         this.candidatesPerCall = DistributionSummary.builder("qwm.predictor.rollout.candidates")
                 .description("candidates per Rollout call").register(registry);
+        this.admission = new RolloutAdmission(config.maxRolloutsPerSession(), config.maxQueuedCandidateSteps());
+        registry.gauge("qwm.predictor.queued.candidate.steps", admission, RolloutAdmission::candidateSteps);
     }
 
     public OpenSessionResponse openSession(OpenSessionRequest request) {
@@ -111,21 +118,32 @@ public class RolloutService {
     }
 
     public RolloutResponse rollout(RolloutRequest request) {
+        return rollout(request, null);
+    }
+
+    /**
+     * @param deadline the caller's (null: none): once it has passed, the rollout is not started, and the call fails
+     *                 with DEADLINE_EXCEEDED
+     */
+    public RolloutResponse rollout(RolloutRequest request, Deadline deadline) {
         RolloutSession session = sessions.use(request.getSessionId());
         ActionBatch actions = actions(request.getActions(), session.actionDim());
         candidatesPerCall.record(actions.batch());
         LoadedPredictor predictor = null;
         float[] frames = null;
-        for (int attempt = 1; frames == null; attempt++) {
-            predictor = artifacts.get(session.predictor());
-            try {
-                frames = await(predictor.rollout(session.id(), session.start(), actions));
-            } catch (ArtifactClosedException evictedMeanwhile) {
-                // another artifact's load evicted this one between get and rollout: get reloads it
-                if (attempt == MAX_ATTEMPTS) {
-                    throw Status.UNAVAILABLE.withDescription("predictor artifact " + session.predictor().getLabel()
-                            + " was evicted " + MAX_ATTEMPTS + " times in a row; predictor.max-loaded ("
-                            + config.maxLoaded() + ") is too small for the artifacts in use").asRuntimeException();
+        try (RolloutAdmission.Ticket admitted = admission.admit(session.id(), (long) actions.batch() * actions.horizon())) {
+            for (int attempt = 1; frames == null; attempt++) {
+                requireTimeLeft(deadline);
+                predictor = artifacts.get(session.predictor());
+                try {
+                    frames = await(predictor.rollout(session.id(), session.start(), actions, deadline), deadline);
+                } catch (ArtifactClosedException evictedMeanwhile) {
+                    // another artifact's load evicted this one between get and rollout: get reloads it
+                    if (attempt == MAX_ATTEMPTS) {
+                        throw Status.UNAVAILABLE.withDescription("predictor artifact " + session.predictor().getLabel()
+                                + " was evicted " + MAX_ATTEMPTS + " times in a row; predictor.max-loaded ("
+                                + config.maxLoaded() + ") is too small for the artifacts in use").asRuntimeException();
+                    }
                 }
             }
         }
@@ -294,9 +312,21 @@ public class RolloutService {
         return new ActionBatch((int) candidates, (int) horizon, actionDim, data);
     }
 
-    private static float[] await(CompletableFuture<float[]> frames) {
+    private static void requireTimeLeft(Deadline deadline) {
+        if (deadline != null && deadline.isExpired()) {
+            throw Status.DEADLINE_EXCEEDED.withDescription("the call's deadline passed before its rollout was queued;"
+                    + " it was not run").asRuntimeException();
+        }
+    }
+
+    private static float[] await(CompletableFuture<float[]> frames, Deadline deadline) {
         try {
-            return frames.get();
+            return deadline == null ? frames.get()
+                    : frames.get(Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS)), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            frames.cancel(false); // still queued: dropped unrun
+            throw Status.DEADLINE_EXCEEDED.withDescription("the call's deadline passed while its rollout was queued"
+                    + " or running; the caller has given up on it").asRuntimeException();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the rollout", e);
