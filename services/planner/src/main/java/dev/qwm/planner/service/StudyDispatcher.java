@@ -86,10 +86,17 @@ public class StudyDispatcher {
                 continue; // stored before (resumed from the study's episode log): not planned again
             }
             records.add(new EventPublisher.Keyed(null, study.studyId() + "/" + r.getEpisodeId().getIndex(),
-                    r.getEventId(), r));
+                    r.getEventId(), r.toBuilder().setStudyRequestSha256(requestSha).build()));
         }
         publisher.study(records, PUBLISH_WITHIN);
-        submitted.submitted(study.studyId(), requestSha);
+        // Another planner may have taken the same new id between the check above and this publication: the first
+        // submission on the study topic is the study, and it is known once this one is readable.
+        String first = submitted.firstRequestHash(study.studyId(), eventId);
+        if (!requestSha.equals(first)) {
+            throw new StudyConflictException("study " + study.studyId() + " was submitted at the same time with"
+                    + " another spec, which came first: this submission is refused and its episodes will not be"
+                    + " planned; submit under another study_id (or none, for a fresh one)");
+        }
         return new Dispatched(study.studyId(), requests.size(), false);
     }
 

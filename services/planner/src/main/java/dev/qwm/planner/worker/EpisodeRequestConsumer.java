@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.qwm.api.events.v1.EpisodeCompleted;
 import dev.qwm.api.events.v1.EpisodeRequested;
 import dev.qwm.planner.messaging.EventPublisher;
+import dev.qwm.planner.service.SubmittedStudies;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.smallrye.common.annotation.Blocking;
@@ -17,7 +18,8 @@ import org.jboss.logging.Logger;
  * Consumes episode requests, one at a time per worker. The record is acknowledged (and so, under the throttled
  * strategy, its offset committed) only after the completed event is on the broker: a worker that dies in the
  * middle of an episode leaves its offset uncommitted, and the group hands the episode to another worker. A request
- * that can never be planned is nacked to the dead-letter topic with the reason.
+ * that can never be planned is nacked to the dead-letter topic with the reason; one of a submission that lost the race
+ * for a new study id to another ({@link SubmittedStudies}) is acknowledged unplanned.
  */
 @ApplicationScoped
 public class EpisodeRequestConsumer {
@@ -26,10 +28,12 @@ public class EpisodeRequestConsumer {
 
     private final EpisodeWorker worker;
     private final EventPublisher publisher;
+    private final SubmittedStudies studies;
 
-    public EpisodeRequestConsumer(EpisodeWorker worker, EventPublisher publisher) {
+    public EpisodeRequestConsumer(EpisodeWorker worker, EventPublisher publisher, SubmittedStudies studies) {
         this.worker = worker;
         this.publisher = publisher;
+        this.studies = studies;
     }
 
     @Incoming("episode-requests")
@@ -45,6 +49,14 @@ public class EpisodeRequestConsumer {
         long backoffMs = 500;
         while (completed == null) {
             try {
+                if (!request.getStudyRequestSha256().isEmpty()
+                        && !studies.isTheStudy(request.getEpisodeId().getStudyId().getValue(),
+                        request.getStudyRequestSha256())) {
+                    // a submission that lost the race for a new study id (refused with 409): nothing to plan
+                    LOG.warnf("episode %s belongs to a submission of its study id that came second (refused);"
+                            + " not planned", EpisodeWorker.key(request));
+                    return message.ack();
+                }
                 completed = worker.run(request);
             } catch (EpisodeWorker.InvalidEpisodeException e) {
                 LOG.warn(e.getMessage());

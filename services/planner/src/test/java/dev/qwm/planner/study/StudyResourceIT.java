@@ -4,11 +4,14 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.qwm.api.common.v1.StudyId;
 import dev.qwm.api.events.v1.EpisodeRequested;
 import dev.qwm.api.events.v1.StudySubmitted;
+import dev.qwm.planner.service.SubmittedStudies;
 import dev.qwm.testsupport.EmbeddedInfraResource;
 import dev.qwm.testsupport.TopicRecords;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -16,11 +19,20 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
+import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -138,6 +150,58 @@ class StudyResourceIT {
                 .then().statusCode(200).body("existing", equalTo(true));
         given().contentType(ContentType.JSON).body(study("s-resumed-bad", "\"skip_episodes\": [2],")).post("/api/v1/studies")
                 .then().statusCode(400).body("error", equalTo("skip_episodes: 2 is not an episode of the study (0..1)"));
+    }
+
+    @Inject
+    SubmittedStudies studies;
+
+    @Test
+    void ofTwoPlannersRacingOnOneNewStudyIdTheFirstOnTheTopicIsTheStudyTheOtherIsRefusedAndNotPlanned()
+            throws Exception {
+        String id = "s-race";
+        String otherSha = "b".repeat(64);
+        Properties config = new Properties();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedInfraResource.bootstrapServers());
+        config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "another-planner-" + id);
+        try (KafkaProducer<String, byte[]> other = new KafkaProducer<>(config, new StringSerializer(),
+                new ByteArraySerializer())) {
+            // another planner found the id free and published its own spec of it first, in a transaction still open:
+            // this planner's check cannot see it, so both take the new id
+            other.initTransactions();
+            other.beginTransaction();
+            other.send(new ProducerRecord<>("qwm.studies.study-submitted.v1", id, StudySubmitted.newBuilder()
+                    .setEventId("another-planner-event").setStudyId(StudyId.newBuilder().setValue(id))
+                    .setName("the other spec").setSpecJson("{}").setRequestSha256(otherSha).setEpisodeCount(2)
+                    .build().toByteArray())).get();
+            CompletableFuture<io.restassured.response.Response> post = CompletableFuture.supplyAsync(() ->
+                    given().contentType(ContentType.JSON).body(study(id, "")).post("/api/v1/studies").andReturn());
+            // this planner's submission is on the partition behind the other's (read uncommitted): the other commits
+            List<ConsumerRecord<String, byte[]>> both = List.of();
+            for (int attempt = 0; attempt < 10 && both.size() < 2 && !post.isDone(); attempt++) {
+                both = TopicRecords.read("qwm.studies.study-submitted.v1", r -> id.equals(r.key()), 2);
+            }
+            assertEquals(2, both.size(), "both submissions are on the partition; the POST ended with "
+                    + (post.isDone() ? post.get().asString() : "nothing yet"));
+            other.commitTransaction();
+
+            io.restassured.response.Response refused = post.get(5, TimeUnit.MINUTES);
+            assertEquals(409, refused.statusCode(), refused.asString());
+            assertTrue(refused.jsonPath().getString("error").startsWith("study s-race was submitted at the same time"
+                    + " with another spec, which came first"), refused.asString());
+
+            String mine = StudySubmitted.parseFrom(both.get(1).value()).getRequestSha256();
+            assertTrue(studies.isTheStudy(id, otherSha), "the first submission on the topic is the study");
+            assertFalse(studies.isTheStudy(id, mine));
+            // this planner's requests went out in its transaction, but carry its submission's hash: a worker skips them
+            List<ConsumerRecord<String, byte[]>> requests = records("qwm.planner.episode-requested.v1", id + "/", 2);
+            assertEquals(2, requests.size());
+            for (ConsumerRecord<String, byte[]> r : requests) {
+                assertEquals(mine, EpisodeRequested.parseFrom(r.value()).getStudyRequestSha256());
+            }
+            // and a third submission of the id with this planner's spec is refused by the check itself
+            given().contentType(ContentType.JSON).body(study(id, "")).post("/api/v1/studies")
+                    .then().statusCode(409).body("error", startsWith("study s-race exists with another spec"));
+        }
     }
 
     /** The records on {@code topic} whose key starts with {@code keyPrefix}: {@code expected} and any extra. */
