@@ -3,6 +3,7 @@ package dev.qwm.cli.study;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.qwm.analysis.data.CollectorJson;
+import dev.qwm.analysis.data.StudyInfo;
 import dev.qwm.analysis.data.EpisodeRecord;
 import dev.qwm.analysis.report.TextTable;
 import dev.qwm.analysis.study.RanOn;
@@ -105,15 +106,8 @@ public final class StudyTable {
         if (failures.isEmpty()) {
             return;
         }
-        Map<String, List<Integer>> byReason = new LinkedHashMap<>();
-        for (JsonNode f : failures) {
-            byReason.computeIfAbsent(f.path("configuration").asText() + ": " + f.path("reason").asText(),
-                    k -> new ArrayList<>()).add(f.path("episodeIndex").asInt());
-        }
         out.printf(Locale.ROOT, "%nfailed episodes (the planner could not plan them):%n");
-        byReason.forEach((reason, indices) -> out.printf(Locale.ROOT, "  %d episode%s (index %s%s) %s%n", indices.size(),
-                indices.size() == 1 ? "" : "s", indices.subList(0, Math.min(5, indices.size())).toString()
-                        .replaceAll("[\\[\\]]", ""), indices.size() > 5 ? ", ..." : "", reason));
+        StudyInfo.failureLines(CollectorJson.failures(failures)).forEach(line -> out.println("  " + line));
     }
 
     /** A "ran on" line per configuration, and a warning when the cells ran on different CPU classes. */

@@ -25,6 +25,9 @@ public record StudyReport(StudyInfo study, String source, Instant generatedAt, i
                           StudyConditions conditions, AlignmentAnalysis alignment, DriftAnalysis drift,
                           SensitivityAnalysis sensitivity, CostAnalysis cost) {
 
+    /** The title of the report's section on the episodes that could not be planned. */
+    public static final String FAILED_SECTION = "Failed episodes";
+
     public SuccessTables successTables() {
         return new SuccessTables(conditions);
     }
@@ -57,6 +60,11 @@ public record StudyReport(StudyInfo study, String source, Instant generatedAt, i
     /** Plain-language findings computed from the numbers (each one cites its interval). */
     public List<String> findings() {
         List<String> out = new ArrayList<>();
+        int failed = study.failures().size();
+        if (failed > 0) {
+            out.add(failed + " of " + study.episodeCount() + " episodes could not be planned and are in no table or"
+                    + " interval below (" + FAILED_SECTION + ": the reasons).");
+        }
         RanOn.mixedCpuClasses(conditions.results().stream().flatMap(r -> r.condition().episodes().stream()).toList())
                 .ifPresent(out::add);
         for (String group : conditions.groups()) {

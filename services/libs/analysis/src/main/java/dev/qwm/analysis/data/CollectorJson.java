@@ -22,7 +22,17 @@ public final class CollectorJson {
         JsonNode s = required(response, "summary", "GetStudyResponse");
         return new StudyInfo(text(s.path("studyId"), "value"), text(s, "name"), text(response, "specJson"),
                 (int) int64(s, "episodeCount"), (int) int64(s, "completedCount"), (int) int64(s, "successCount"),
-                int64(s, "submittedAtUnixMs"));
+                int64(s, "submittedAtUnixMs"), failures(response.path("failures")));
+    }
+
+    /** The study's dead-lettered episodes ({@code GetStudyResponse.failures}), by index. */
+    public static List<StudyInfo.FailedEpisode> failures(JsonNode failures) {
+        List<StudyInfo.FailedEpisode> out = new ArrayList<>();
+        for (JsonNode f : failures) {
+            out.add(new StudyInfo.FailedEpisode((int) int64(f, "episodeIndex"), text(f, "configuration"),
+                    text(f, "reason")));
+        }
+        return out;
     }
 
     static List<StudyInfo> studies(JsonNode response) {

@@ -1,6 +1,7 @@
 package dev.qwm.analysis.report;
 
 import dev.qwm.analysis.StudyReport;
+import dev.qwm.analysis.data.StudyInfo;
 import dev.qwm.analysis.study.ConditionResult;
 import dev.qwm.analysis.table.ResultTable;
 import java.io.IOException;
@@ -44,6 +45,7 @@ public final class HtmlReport {
 
     private String build() {
         summary();
+        failedSection();
         successSection("overview", "All configurations", r -> true,
                 "Every configuration at every budget, with its 95 % interval, and its paired difference against full "
                         + "precision on the same episodes.");
@@ -87,9 +89,11 @@ public final class HtmlReport {
     private String meta() {
         String envs = String.join(", ", report.conditions().results().stream().map(r -> r.condition().environment())
                 .distinct().toList());
-        return String.format(Locale.ROOT, "study %s · %s · %d completed episodes of %d · %d with traces · %d configurations%s",
+        int failed = report.study().failures().size();
+        return String.format(Locale.ROOT, "study %s · %s · %d completed episodes of %d%s · %d with traces · %d configurations%s",
                 report.study().id(), envs.isEmpty() ? "no environment" : envs, report.episodes(),
-                report.study().episodeCount(), report.traced(), report.conditions().results().size(),
+                report.study().episodeCount(), failed == 0 ? "" : " · " + failed + " failed (not planned)",
+                report.traced(), report.conditions().results().size(),
                 report.source().isBlank() ? "" : " · from " + report.source());
     }
 
@@ -104,6 +108,19 @@ public final class HtmlReport {
             body.list("findings", findings);
         }
         body.end();
+    }
+
+    /** The episodes the planner could not plan: in no table, so named here with their reasons rather than dropped. */
+    private void failedSection() {
+        List<StudyInfo.FailedEpisode> failures = report.study().failures();
+        if (failures.isEmpty()) {
+            return;
+        }
+        body.section("failed", StudyReport.FAILED_SECTION)
+                .p(failures.size() + " of " + report.study().episodeCount() + " episodes were refused by the planner"
+                        + " (dead-lettered) and have no result: they are left out of every success rate and interval,"
+                        + " which cover the episodes that were planned. One line per configuration and reason.")
+                .list("failed", StudyInfo.failureLines(failures)).end();
     }
 
     private void successSection(String id, String title, Predicate<ConditionResult> include, String intro) {

@@ -65,6 +65,10 @@ class CollectorStudyDataTest {
                 ArrayNode artifacts = JSON.createArrayNode();
                 study.artifacts().forEach(a -> artifacts.add(artifact(a)));
                 body = "{\"artifacts\":" + artifacts + "}";
+            } else if (path.equals("/api/v1/studies/failing")) {
+                body = "{\"summary\":{\"studyId\":{\"value\":\"failing\"},\"episodeCount\":4,\"completedCount\":2,"
+                        + "\"failedCount\":2},\"failures\":[{\"configuration\":\"fp\",\"reason\":\"seed is negative\"},"
+                        + "{\"episodeIndex\":3,\"configuration\":\"w4\",\"reason\":\"horizon 300 exceeds 256\"}]}";
             } else if (path.startsWith("/api/v1/studies/")) {
                 status = 404;
                 body = "{\"error\":\"no study " + path.substring("/api/v1/studies/".length()) + "\"}";
@@ -116,6 +120,14 @@ class CollectorStudyDataTest {
         data.traces();
         assertEquals(study.episodes().size(), traceRequests.get(), "fetched once, then kept");
         assertEquals(List.of("small"), CollectorStudyData.listStudies(url, Duration.ofSeconds(5)).stream().map(StudyInfo::id).toList());
+    }
+
+    @Test
+    void theEpisodesThatCouldNotBePlannedComeWithTheStudy() {
+        assertEquals(List.of(), new CollectorStudyData(url, "small").study().failures());
+        assertEquals(List.of(new StudyInfo.FailedEpisode(0, "fp", "seed is negative"),
+                        new StudyInfo.FailedEpisode(3, "w4", "horizon 300 exceeds 256")),
+                new CollectorStudyData(url, "failing").study().failures());
     }
 
     @Test

@@ -32,6 +32,28 @@ class HtmlReportTest {
     }
 
     @Test
+    void failedEpisodesAreNamedWithTheirReasonsNotDropped() {
+        assertFalse(html.contains("id=\"failed\""), "no section when every episode was planned");
+        var s = report.study();
+        var failures = List.of(
+                new dev.qwm.analysis.data.StudyInfo.FailedEpisode(3, "w4a16", "refused by the predictor service: horizon 300 exceeds 256"),
+                new dev.qwm.analysis.data.StudyInfo.FailedEpisode(7, "w4a16", "refused by the predictor service: horizon 300 exceeds 256"),
+                new dev.qwm.analysis.data.StudyInfo.FailedEpisode(9, "fp", "episode seed is negative"));
+        StudyReport failing = new StudyReport(new dev.qwm.analysis.data.StudyInfo(s.id(), s.name(), s.specJson(),
+                s.episodeCount() + 3, s.completedCount(), s.successCount(), s.submittedAtUnixMs(), failures),
+                report.source(), report.generatedAt(), report.episodes(), report.traced(), report.conditions(),
+                report.alignment(), report.drift(), report.sensitivity(), report.cost());
+        String page = HtmlReport.render(failing);
+        assertTrue(page.contains("<a href=\"#failed\">Failed episodes</a>"), "in the contents");
+        assertTrue(page.contains("3 failed (not planned)"), "in the header line");
+        assertTrue(page.contains("2 episodes (index 3, 7) w4a16: refused by the predictor service: horizon 300 exceeds 256"),
+                "grouped by configuration and reason");
+        assertTrue(page.contains("1 episode (index 9) fp: episode seed is negative"));
+        assertTrue(failing.findings().get(0).startsWith("3 of " + (s.episodeCount() + 3) + " episodes could not be planned"),
+                failing.findings().get(0));
+    }
+
+    @Test
     void isSelfContained() {
         assertTrue(html.startsWith("<!DOCTYPE html>"));
         assertFalse(html.contains("<script"), "no script");
