@@ -9,7 +9,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code ./qwm services up|status|down}: the five services as local processes, over {@code ./qwm infra}. */
 @Command(name = "services", description = "Start, list or stop the qwm services as local processes (starts the broker and database too).",
-        subcommands = {ServicesCommand.Up.class, ServicesCommand.Status.class, ServicesCommand.Down.class})
+        subcommands = {ServicesCommand.Up.class, ServicesCommand.Status.class, ServicesCommand.Down.class,
+                ServicesCommand.CancelJob.class})
 public final class ServicesCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -59,6 +60,27 @@ public final class ServicesCommand implements Runnable {
             if (infra) {
                 stack.infrastructure().down(msg -> System.out.println("qwm infra: " + msg));
             }
+        }
+    }
+
+    @Command(name = "cancel-job", description = "Cancel a job of the quantizer service: a queued one never runs, a"
+            + " running one stops before it stores anything (a finished one is shown as it is).")
+    static final class CancelJob implements Runnable {
+        @Parameters(arity = "1", paramLabel = "JOB_ID", description = "The job id (the output bundle's folder name).")
+        String jobId;
+
+        @Option(names = "--quantizer", paramLabel = "URL", description = "Quantizer service (default: the local stack's).")
+        String quantizer;
+
+        @Override
+        public void run() {
+            var client = new dev.qwm.cli.study.ServiceClient("quantizer",
+                    quantizer != null ? quantizer : new LocalStack().url("quantizer"));
+            var job = client.post("/api/v1/quantizations/"
+                            + java.net.URLEncoder.encode(jobId, java.nio.charset.StandardCharsets.UTF_8) + "/cancel",
+                    com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode());
+            System.out.println("qwm: job " + jobId + " is " + job.path("state").asText() + ": "
+                    + job.path("message").asText());
         }
     }
 

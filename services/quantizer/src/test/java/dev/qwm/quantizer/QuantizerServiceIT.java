@@ -3,6 +3,7 @@ package dev.qwm.quantizer;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
 import static org.hamcrest.Matchers.hasItems;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,6 +17,7 @@ import dev.qwm.api.common.v1.ArtifactRef;
 import dev.qwm.api.common.v1.ModelComponent;
 import dev.qwm.api.events.v1.ArtifactCreated;
 import dev.qwm.api.quantizer.v1.QuantizerApi.CalibrationSettings;
+import dev.qwm.api.quantizer.v1.QuantizerApi.CancelQuantizationJobRequest;
 import dev.qwm.api.quantizer.v1.QuantizerApi.GetQuantizationJobRequest;
 import dev.qwm.api.quantizer.v1.QuantizerApi.GetQuantizationJobResponse;
 import dev.qwm.api.quantizer.v1.QuantizerApi.JobState;
@@ -243,6 +245,50 @@ class QuantizerServiceIT {
         for (JsonNode layer : layers) {
             assertTrue(layer.get("outputSqnrDb").isNumber(), "no output error measured: " + layer);
         }
+    }
+
+    @Test
+    void aQueuedJobCancelledNeverRunsARunningOneStopsAndStoresNothingBothAreRecorded() throws Exception {
+        ModelBundle fp = SourceBundles.wall(TemporaryArtifactStore.sources().resolve("wall-cancel"), 3);
+        // a long job: 1,000 calibration episodes (the bound), so it is still calibrating when it is cancelled
+        String running = given().contentType(ContentType.JSON)
+                .body(Map.of("bundle", fp.directory().toString(), "preset", "w8a8", "modules", "predictor",
+                        "episodes", 1000, "quant_iter", 1))
+                .post("/api/v1/quantizations").then().statusCode(200).extract().path("job_id");
+        Awaitility.await("job " + running + " calibrating").atMost(JOB_WITHIN).pollInterval(Duration.ofMillis(200))
+                .until(() -> given().get("/api/v1/quantizations/" + running).then().statusCode(200).extract()
+                        .<String>path("message").startsWith("calibrating"));
+        // one job at a time: the next one waits behind it
+        String queued = given().contentType(ContentType.JSON)
+                .body(Map.of("bundle", fp.directory().toString(), "preset", "w4a16", "modules", "predictor"))
+                .post("/api/v1/quantizations").then().statusCode(200).extract().path("job_id");
+        given().get("/api/v1/quantizations/" + queued).then().statusCode(200).body("state", equalTo("RUNNING"))
+                .body("message", startsWith("queued behind"));
+
+        GetQuantizationJobResponse cancelled = quantizer.cancelQuantizationJob(
+                CancelQuantizationJobRequest.newBuilder().setJobId(queued).build());
+        assertEquals(JobState.JOB_STATE_CANCELLED, cancelled.getState());
+        assertEquals("cancelled while queued; it never ran", cancelled.getMessage());
+
+        given().post("/api/v1/quantizations/" + running + "/cancel").then().statusCode(200)
+                .body("job_id", equalTo(running));
+        JsonNode stopped = awaitFinished(running);
+        assertEquals("CANCELLED", stopped.get("state").asText(), stopped.toString());
+        assertTrue(stopped.get("message").asText().contains("(calibrating")
+                && stopped.get("message").asText().endsWith("nothing was stored"), stopped.toString());
+        assertFalse(Files.exists(TemporaryArtifactStore.root().resolve(running)), "no bundle of the cancelled job");
+        // both are on disk for the next start, as they ended
+        for (String id : List.of(queued, running)) {
+            JsonNode recorded = JSON.readTree(TemporaryArtifactStore.root().resolve(".jobs").resolve(id + ".json").toFile());
+            assertEquals("CANCELLED", recorded.get("state").asText(), recorded.toString());
+        }
+        // cancelling again changes nothing; an unknown job is named
+        given().post("/api/v1/quantizations/" + queued + "/cancel").then().statusCode(200).body("state", equalTo("CANCELLED"));
+        StatusRuntimeException unknown = assertThrows(StatusRuntimeException.class, () -> quantizer.cancelQuantizationJob(
+                CancelQuantizationJobRequest.newBuilder().setJobId("no-such-job").build()));
+        assertEquals(io.grpc.Status.Code.NOT_FOUND, unknown.getStatus().getCode());
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(metricAtLeast(metrics, "qwm_quantizer_jobs_total{outcome=\"cancelled\"}", 2), metrics);
     }
 
     @Test

@@ -314,8 +314,9 @@ public final class StudyRunner {
                         (System.nanoTime() - t0) / 1e9);
                 return s.path("bundle").asText();
             }
-            if (state.contains("FAILED")) {
-                throw new IllegalStateException("quantizing " + r.name() + " failed: " + s.path("message").asText());
+            if (!state.equals("RUNNING")) { // FAILED, or CANCELLED (./qwm services cancel-job)
+                throw new IllegalStateException("quantizing " + r.name() + " " + state.toLowerCase(Locale.ROOT)
+                        + ": " + s.path("message").asText());
             }
             String message = String.format(Locale.ROOT, "quantizing %s: %3.0f%% %s", r.name(),
                     100 * s.path("progress").asDouble(), s.path("message").asText());

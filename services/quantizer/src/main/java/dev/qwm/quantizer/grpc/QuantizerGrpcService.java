@@ -1,5 +1,6 @@
 package dev.qwm.quantizer.grpc;
 
+import dev.qwm.api.quantizer.v1.QuantizerApi.CancelQuantizationJobRequest;
 import dev.qwm.api.quantizer.v1.QuantizerApi.GetQuantizationJobRequest;
 import dev.qwm.api.quantizer.v1.QuantizerApi.GetQuantizationJobResponse;
 import dev.qwm.api.quantizer.v1.QuantizerApi.JobState;
@@ -50,6 +51,12 @@ public class QuantizerGrpcService implements QuantizerService {
         return call(() -> toProto(jobs.get(request.getJobId())));
     }
 
+    @Override
+    @Blocking
+    public Uni<GetQuantizationJobResponse> cancelQuantizationJob(CancelQuantizationJobRequest request) {
+        return call(() -> toProto(jobs.cancel(request.getJobId())));
+    }
+
     static GetQuantizationJobResponse toProto(JobView job) {
         GetQuantizationJobResponse.Builder b = GetQuantizationJobResponse.newBuilder()
                 .setJobId(job.id())
@@ -57,6 +64,7 @@ public class QuantizerGrpcService implements QuantizerService {
                     case RUNNING -> JobState.JOB_STATE_RUNNING;
                     case SUCCEEDED -> JobState.JOB_STATE_SUCCEEDED;
                     case FAILED -> JobState.JOB_STATE_FAILED;
+                    case CANCELLED -> JobState.JOB_STATE_CANCELLED;
                 })
                 .setProgress((float) job.progress())
                 .setMessage(job.message() == null ? "" : job.message());

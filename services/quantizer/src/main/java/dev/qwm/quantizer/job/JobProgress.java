@@ -95,6 +95,7 @@ final class JobProgress implements Progress, PlanningListener {
     }
 
     private void report(String message) {
+        job.stopIfCancelled(); // between two steps of calibration or quantization: nothing is written yet
         double calibration = 0;
         if (episodes > 0) {
             double inEpisode = Math.min(1.0, (double) cemStepsInEpisode / cemStepsPerEpisode);

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +23,8 @@ final class JobQueue implements AutoCloseable {
     private final int retained;
     private final ThreadPoolExecutor executor;
     private final Map<String, QuantizationJob> jobs = new LinkedHashMap<>();
+    /** The executor's task of each job that has not finished, so a queued one can be taken out */
+    private final Map<String, Future<?>> tasks = new java.util.concurrent.ConcurrentHashMap<>();
 
     JobQueue(int concurrency, int maxQueued, int retained, MeterRegistry registry) {
         if (concurrency < 1 || maxQueued < 1) {
@@ -66,9 +69,32 @@ final class JobQueue implements AutoCloseable {
         int ahead = executor.getActiveCount() + executor.getQueue().size();
         job.progress(0, ahead == 0 ? "queued" : "queued behind " + ahead + " job(s)");
         try {
-            executor.execute(work);
+            tasks.put(job.id(), executor.submit(() -> {
+                try {
+                    work.run();
+                } finally {
+                    tasks.remove(job.id());
+                }
+            }));
         } catch (RejectedExecutionException e) {
             throw new QueueFullException(maxQueued);
+        }
+    }
+
+    /** Takes the job out of the queue if it has not started; whether it was (then it will never run). */
+    boolean dequeue(QuantizationJob job) {
+        Future<?> task = tasks.get(job.id());
+        if (task instanceof Runnable queued && executor.remove(queued)) {
+            tasks.remove(job.id());
+            return true;
+        }
+        return false;
+    }
+
+    /** The job {@code id} this process runs or ran, if it is remembered. */
+    Optional<QuantizationJob> job(String id) {
+        synchronized (jobs) {
+            return Optional.ofNullable(jobs.get(id));
         }
     }
 

@@ -4,5 +4,7 @@ package dev.qwm.quantizer.job;
 public enum JobState {
     RUNNING,
     SUCCEEDED,
-    FAILED
+    FAILED,
+    /** Cancelled on request, queued or running; nothing of it was stored. */
+    CANCELLED
 }

@@ -17,6 +17,7 @@ final class QuantizationJob {
     private String manifestJson;
     private boolean reused;
     private Long finishedAtUnixMs;
+    private volatile boolean cancelRequested;
 
     QuantizationJob(String id, String sourceBundle, String recipeName, String message) {
         this.id = id;
@@ -24,6 +25,31 @@ final class QuantizationJob {
         this.recipeName = recipeName;
         this.message = message;
         this.submittedAtUnixMs = System.currentTimeMillis();
+    }
+
+    /** Asks a running job to stop; whether it was running (a finished job does not change). */
+    synchronized boolean requestCancel() {
+        if (state != JobState.RUNNING) {
+            return false;
+        }
+        cancelRequested = true;
+        return true;
+    }
+
+    /** On the job's thread, between two steps of work: stops it if its cancellation was requested. */
+    void stopIfCancelled() {
+        if (cancelRequested) {
+            throw new JobCancelledException(id);
+        }
+    }
+
+    synchronized void cancelled(String text) {
+        if (state != JobState.RUNNING) {
+            return;
+        }
+        state = JobState.CANCELLED;
+        message = text;
+        finishedAtUnixMs = System.currentTimeMillis();
     }
 
     String id() {

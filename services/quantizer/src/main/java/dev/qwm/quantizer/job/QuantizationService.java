@@ -46,6 +46,7 @@ public class QuantizationService {
     private final SessionConfig ort;
     /** Re-publishes the events of stored bundles whose publication did not complete; never waits behind a job. */
     private final ExecutorService republisher;
+    private final JobJournal journal;
 
     public QuantizationService(QuantizerConfig config, ArtifactStore store, ArtifactEventPublisher events,
                                MeterRegistry registry) {
@@ -60,8 +61,14 @@ public class QuantizationService {
             t.setDaemon(true);
             return t;
         });
-        for (String outcome : List.of("succeeded", "failed", "reused", "refused")) {
+        for (String outcome : List.of("succeeded", "failed", "cancelled", "reused", "refused")) {
             registry.counter("qwm.quantizer.jobs", "outcome", outcome);
+        }
+        this.journal = new JobJournal(store.root());
+        int interrupted = journal.failInterrupted(java.time.Instant.now());
+        if (interrupted > 0) {
+            LOG.warnf("%d job(s) were queued or running when the quantizer stopped: recorded as failed (interrupted);"
+                    + " submitting them again runs them", interrupted);
         }
     }
 
@@ -93,7 +100,7 @@ public class QuantizationService {
         // verifying a stored bundle reads all of it: outside the queue's lock, so that polls are not held up
         Optional<ModelBundle> storedBefore = findStored(plan.id());
         try {
-            return queue.admit(plan.id(), previous -> {
+            JobView admitted = queue.admit(plan.id(), previous -> {
                 Optional<ModelBundle> stored = storedBefore;
                 if (stored.isEmpty() && previous.isPresent() && previous.get().state() == JobState.SUCCEEDED) {
                     stored = findStored(plan.id()); // it finished in the meantime
@@ -107,6 +114,8 @@ public class QuantizationService {
                 }
                 return job;
             });
+            journal.write(admitted);
+            return admitted;
         } catch (QueueFullException e) {
             count("refused");
             throw e;
@@ -136,9 +145,36 @@ public class QuantizationService {
         if (!ArtifactStore.validId(id)) {
             throw new UnknownJobException(id);
         }
+        // failed, cancelled or interrupted before this process started (a succeeded one is read from its bundle)
+        Optional<JobView> recorded = journal.find(id).filter(j -> j.state() != JobState.SUCCEEDED);
+        if (recorded.isPresent()) {
+            return recorded.get();
+        }
         ModelBundle stored = store.find(id).orElseThrow(() -> new UnknownJobException(id));
         QuantizationJob job = new QuantizationJob(id, "", "", "");
         job.succeeded(StoredBundle.of(stored), true, "in the artifact store: " + stored.directory());
+        return job.view();
+    }
+
+    /**
+     * Cancels the job {@code id}: a queued job is taken out of the queue and never runs; a running one stops at its
+     * next step of calibration or quantization, before anything is stored (once it is writing its bundle, it
+     * finishes). A finished job is returned as it is.
+     *
+     * @throws UnknownJobException if there is no such job and no such bundle
+     */
+    public JobView cancel(String id) {
+        Optional<QuantizationJob> running = queue.job(id);
+        if (running.isEmpty()) {
+            return get(id);
+        }
+        QuantizationJob job = running.get();
+        if (job.requestCancel() && queue.dequeue(job)) {
+            job.cancelled("cancelled while queued; it never ran");
+            journal.write(job.view());
+            count("cancelled");
+            LOG.infof("job %s: cancelled while queued", id);
+        }
         return job.view();
     }
 
@@ -166,7 +202,9 @@ public class QuantizationService {
         Path partial = null;
         String outcome = "failed";
         try {
+            job.stopIfCancelled();
             job.progress(0, "reading " + plan.sourceDir());
+            journal.write(job.view());
             ModelBundle source = ModelBundle.read(plan.sourceDir());
             if (!SubmissionChecks.shas(source).equals(plan.sourceShas())) {
                 throw new IllegalStateException("source bundle " + plan.sourceDir() + " changed after the submission;"
@@ -192,11 +230,18 @@ public class QuantizationService {
             job.succeeded(stored, false, String.format(Locale.ROOT, "quantized in %.1f s into %s", seconds, out.directory()));
             outcome = "succeeded";
             LOG.infof("job %s: succeeded in %.1f s", job.id(), seconds);
+        } catch (JobCancelledException e) {
+            String at = job.view().message();
+            job.cancelled(String.format(Locale.ROOT, "cancelled after %.1f s (%s); nothing was stored",
+                    (System.nanoTime() - start) / 1e9, at));
+            outcome = "cancelled";
+            LOG.infof("job %s: cancelled while running (%s)", job.id(), at);
         } catch (Throwable e) {
             job.failed(Failures.describe(e));
             LOG.errorf(e, "job %s failed: %s", job.id(), Failures.describe(e));
         } finally {
             store.discard(partial);
+            journal.write(job.view());
             count(outcome);
             Timer.builder("qwm.quantizer.job.duration").description("time from start to end of a quantization job")
                     .tag("outcome", outcome).register(registry).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
@@ -219,6 +264,7 @@ public class QuantizationService {
             } catch (Throwable e) {
                 job.failed(Failures.describe(e));
             }
+            journal.write(job.view());
         });
     }
 

@@ -74,6 +74,13 @@ public class QuantizationResource {
         return JobJson.of(jobs.get(id));
     }
 
+    /** Cancels the job: a queued one never runs, a running one stops before storing anything; the job as it is then. */
+    @POST
+    @Path("/quantizations/{id}/cancel")
+    public JobJson cancel(@PathParam("id") String id) {
+        return JobJson.of(jobs.cancel(id));
+    }
+
     /**
      * {@code {"bundle": DIR}}: announces a full-precision bundle's encoder and predictor (ArtifactCreated without a
      * source), for studies that evaluate a bundle nothing was quantized from.
