@@ -82,7 +82,7 @@ public final class StudyCommand implements Runnable {
     }
 
     @Command(name = "findings", description = "The paper's claims against the episodes in study episode logs: paired"
-            + " differences with 95% intervals and a verdict per claim, as Markdown (no stack needed).")
+            + " differences with 95%% intervals and a verdict per claim, as Markdown (no stack needed).")
     static final class Findings implements java.util.concurrent.Callable<Integer> {
         @Option(names = "--log", required = true, paramLabel = "DIR", description = "An episode log (repeatable),"
                 + " e.g. docs/evals/quantwm-wall.")
