@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.planning.PlannerBudget;
-import dev.qwm.progress.ProgressLine;
 import dev.qwm.quant.recipe.RecipeIo;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -345,33 +344,20 @@ public final class StudyRunner {
         int total = study.path("summary").path("episodeCount").asInt();
         long deadline = System.nanoTime() + timeout.toNanos();
         long lastExport = System.nanoTime();
-        try (ProgressLine bar = ProgressLine.on(out).task("episodes").total(total).unit("ep").width(140).start()) {
+        try (WatchLine line = new WatchLine(out, total, cellLabels(study), cellEpisodes(study), System::nanoTime)) {
             while (true) {
                 JsonNode episodes = collector.get("/api/v1/studies/" + studyId + "/episodes").path("episodes");
                 int failed = collector.get("/api/v1/studies/" + studyId).path("summary").path("failedCount").asInt();
-                Map<String, int[]> byConfig = new LinkedHashMap<>();
-                for (JsonNode e : episodes) {
-                    int[] c = byConfig.computeIfAbsent(e.path("configuration").asText(), k -> new int[2]);
-                    c[0]++;
-                    c[1] += e.path("success").asBoolean() ? 1 : 0;
-                }
-                StringBuilder extra = new StringBuilder();
-                byConfig.forEach((k, v) -> extra.append(extra.length() == 0 ? "" : " | ").append(k).append(' ')
-                        .append(v[1]).append('/').append(v[0]));
-                if (failed > 0) {
-                    extra.append(extra.length() == 0 ? "" : " | ").append("failed ").append(failed);
-                }
                 boolean complete = episodes.size() + failed >= total;
+                String note = "";
                 if (log != null && (complete || System.nanoTime() - lastExport >= exportEvery.toNanos())) {
                     int added = export(studyId, log, episodes);
                     lastExport = System.nanoTime();
                     if (added > 0) {
-                        extra.append(extra.length() == 0 ? "" : " | ").append("episode log +").append(added)
-                                .append(" (").append(log.indices().size()).append(')');
+                        note = "episode log +" + added + " (" + log.indices().size() + ")";
                     }
                 }
-                bar.message(extra.toString());
-                bar.stepTo(episodes.size() + failed);
+                line.update(episodes, failed, note);
                 if (complete) {
                     return failed;
                 }
@@ -382,6 +368,26 @@ public final class StudyRunner {
                 // a long study's episode list is megabytes: asked for less often, it costs the planners less CPU
                 sleep(total > 500 ? 15_000 : 2000);
             }
+        }
+    }
+
+    /** The cell labels of a study as the collector recorded its spec, in grid order (empty if it has none). */
+    static List<String> cellLabels(JsonNode study) {
+        List<String> labels = new ArrayList<>();
+        recordedSpec(study).path("grid").forEach(g -> labels.add(g.path("label").asText()));
+        return labels;
+    }
+
+    /** Episodes per cell of a study as the collector recorded its spec (0 if it does not say). */
+    static int cellEpisodes(JsonNode study) {
+        return recordedSpec(study).path("study").path("episodes").asInt(0);
+    }
+
+    private static JsonNode recordedSpec(JsonNode study) {
+        try {
+            return JSON.readTree(study.path("specJson").asText("{}"));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return JSON.createObjectNode(); // the line then shows cells as episodes name them
         }
     }
 

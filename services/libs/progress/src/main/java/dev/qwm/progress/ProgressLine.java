@@ -82,6 +82,13 @@ public final class ProgressLine implements AutoCloseable {
         maybeShow();
     }
 
+    /** {@code done} units done in all, and what the task is doing now: one line with both. */
+    public synchronized void stepTo(long done, String text) {
+        current = done;
+        message = text == null ? "" : text.strip();
+        maybeShow();
+    }
+
     /** What the task is doing now, shown after the figures (the latest message wins). */
     public synchronized void message(String text) {
         message = text == null ? "" : text.strip();
@@ -280,7 +287,8 @@ public final class ProgressLine implements AutoCloseable {
             return this;
         }
 
-        Builder clock(LongSupplier nanos) {
+        /** The time source in nanoseconds ({@code System::nanoTime}); tests move a clock of their own. */
+        public Builder clock(LongSupplier nanos) {
             this.clock = nanos;
             return this;
         }

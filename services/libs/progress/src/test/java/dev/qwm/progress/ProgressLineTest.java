@@ -92,6 +92,16 @@ class ProgressLineTest {
     }
 
     @Test
+    void aCountAndAMessageReportedTogetherAreShownTogether() {
+        try (ProgressLine p = line().terminal(false).every(Duration.ofSeconds(15)).start()) {
+            now.addAndGet(20 * SECOND);
+            p.stepTo(10, "success 9/10");
+            assertEquals(List.of("eval wall 10/50 ep  20% | 2.0 s/ep | 20s, ETA 1m20s | success 9/10"),
+                    written().lines().toList());
+        }
+    }
+
+    @Test
     void withoutATotalThereIsNoPercentageOrEta() {
         try (ProgressLine p = line().total(0).terminal(false).start()) {
             now.addAndGet(3 * SECOND);

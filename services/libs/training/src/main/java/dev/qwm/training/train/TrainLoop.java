@@ -166,8 +166,7 @@ public final class TrainLoop {
                     window.clear();
                     windowSteps = 0;
                 }
-                bar.message(String.format("loss %.4f%s", smoothed, extras(m)));
-                bar.stepTo(step + 1);
+                bar.stepTo(step + 1, String.format("loss %.4f%s", smoothed, extras(m)));
                 state.step = step + 1;
                 if (state.step % checkpointEvery == 0 && state.step < total) {
                     state.seconds = secondsBefore + (System.nanoTime() - startNanos) / 1e9;
