@@ -239,22 +239,22 @@ def build_modules(args, dino_wm):
     }
     for m in modules.values():
         m.eval()
-    dims = {"frameskip": frameskip, "num_hist": num_hist, "image_size": image_size, "proprio_dim": proprio_dim,
-            "action_dim": ENV_ACTION_DIM * frameskip, "latent_dim": encoder.emb_dim,
-            "token_dim": encoder.emb_dim + p_emb + a_emb}
+    dims = {"frameskip": frameskip, "numHist": num_hist, "imageSize": image_size, "proprioDim": proprio_dim,
+            "actionDim": ENV_ACTION_DIM * frameskip, "latentDim": encoder.emb_dim,
+            "tokenDim": encoder.emb_dim + p_emb + a_emb}
     return modules, dims
 
 
 def reference_inputs(dims, rng):
-    b, t = 2, dims["num_hist"]
+    b, t = 2, dims["numHist"]
     # one image: at 224 px a float reference image is 600 KB, and the encoder has no batch coupling to test
-    pixels = rng.integers(0, 256, size=(1, 3, dims["image_size"], dims["image_size"]))
+    pixels = rng.integers(0, 256, size=(1, 3, dims["imageSize"], dims["imageSize"]))
     return {
         # as DINO-WM's pipeline hands frames to the model: /255, Normalize(0.5, 0.5)
         "visual_encoder": ((pixels / 255.0 - 0.5) / 0.5).astype(np.float32),
-        "proprio_encoder": rng.standard_normal((b, t, dims["proprio_dim"])).astype(np.float32),
-        "action_encoder": rng.standard_normal((b, t, dims["action_dim"])).astype(np.float32),
-        "predictor": rng.standard_normal((1, t * PATCHES_PER_FRAME, dims["token_dim"])).astype(np.float32),
+        "proprio_encoder": rng.standard_normal((b, t, dims["proprioDim"])).astype(np.float32),
+        "action_encoder": rng.standard_normal((b, t, dims["actionDim"])).astype(np.float32),
+        "predictor": rng.standard_normal((1, t * PATCHES_PER_FRAME, dims["tokenDim"])).astype(np.float32),
     }
 
 
@@ -313,7 +313,7 @@ def main():
         json.dump(stats, f, indent=2)
     with open(os.path.join(args.out, "export.json"), "w") as f:
         json.dump({"dims": dims, "small": args.small, "checkpoint": args.checkpoint, "seed": args.seed,
-                   "dino_wm_commit": commit_of(dino_wm), "dinov2_commit": commit_of(args.dinov2),
+                   "dinoWmCommit": commit_of(dino_wm), "dinov2Commit": commit_of(args.dinov2),
                    "torch": torch.__version__, "opset": OPSET}, f, indent=2)
 
 

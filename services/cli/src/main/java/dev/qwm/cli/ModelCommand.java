@@ -4,6 +4,7 @@ import dev.qwm.cli.options.BundleOutOptions;
 import dev.qwm.env.EnvironmentKind;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.training.export.DinoWmScaleBundle;
+import dev.qwm.training.export.RandomWeightsProvenance;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -48,7 +49,7 @@ public final class ModelCommand implements Runnable {
             long bytes = b.manifest().components().values().stream().mapToLong(c -> c.bytes()).sum();
             System.out.printf("wrote %s: %s, %.1f MB in %.1f s%n", out, b.reference(), bytes / 1e6,
                     (System.nanoTime() - t0) / 1e9);
-            System.out.println("parameters: " + b.manifest().provenance().get("parameters"));
+            System.out.println("parameters: " + RandomWeightsProvenance.of(b.manifest()).orElseThrow().parameters());
             return 0;
         }
     }

@@ -50,8 +50,7 @@ final class StudyMeasurements {
 
     /** Whether a bundle holds the trained model itself, not a quantizer's output. */
     static boolean fullPrecision(ModelBundle bundle) {
-        var p = bundle.manifest().provenance();
-        return p == null || p.path("quantization").isMissingNode() || p.path("quantization").isNull();
+        return !dev.qwm.quant.bundle.QuantizedProvenance.quantized(bundle.manifest());
     }
 
     /**

@@ -1,13 +1,13 @@
 package dev.qwm.quantizer.job;
 
 import dev.qwm.api.common.v1.ArtifactRef;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.qwm.api.common.v1.ModelComponent;
 import dev.qwm.api.common.v1.RunEnvironment;
 import dev.qwm.api.events.v1.ArtifactCreated;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.quant.bundle.QuantizedProvenance;
+import dev.qwm.quant.manifest.QuantizationManifest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,8 +18,6 @@ import java.util.UUID;
 /** The ArtifactCreated events of bundles: built here, published by {@link ArtifactPublication}. */
 public final class ArtifactEvents {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     /** The bundle components that are artifacts of studies: the encoder and the predictor. */
     public static final Map<String, ModelComponent> COMPONENTS = Map.of(
             BundleManifest.VISUAL_ENCODER, ModelComponent.MODEL_COMPONENT_ENCODER,
@@ -28,9 +26,9 @@ public final class ArtifactEvents {
     private ArtifactEvents() {
     }
 
-    /** A bundle that no quantization made (its provenance has no {@code quantization} entry). */
+    /** A bundle that no quantization made. */
     public static boolean fullPrecision(ModelBundle b) {
-        return b.manifest().provenance() == null || !b.manifest().provenance().has("quantization");
+        return !QuantizedProvenance.quantized(b.manifest());
     }
 
     /** ArtifactCreated without a source for the encoder and predictor of a full-precision bundle. */
@@ -61,19 +59,13 @@ public final class ArtifactEvents {
 
     /** The manifest's {@code ranOn} (format 2 on), as the wire carries it; null when it has none. */
     static RunEnvironment quantizedOn(String manifestJson) {
-        JsonNode r;
-        try {
-            r = JSON.readTree(manifestJson).get("ranOn");
-        } catch (java.io.IOException | RuntimeException e) {
-            throw new IllegalArgumentException("the quantization manifest is not JSON: " + e.getMessage(), e);
-        }
-        if (r == null || !r.isObject()) {
+        dev.qwm.onnx.runtime.RunEnvironment r = QuantizationManifest.read(manifestJson).ranOn();
+        if (r == null) {
             return null;
         }
-        return RunEnvironment.newBuilder().setCpuModel(r.path("cpu").asText()).setCpuClass(r.path("cpuClass").asText())
-                .setCpuFeatures(r.path("cpuFeatures").asText()).setOnnxRuntime(r.path("onnxRuntime").asText())
-                .setExecutionProvider(r.path("executionProvider").asText()).setThreads(r.path("threads").asInt())
-                .build();
+        return RunEnvironment.newBuilder().setCpuModel(r.cpu()).setCpuClass(r.cpuClass())
+                .setCpuFeatures(r.cpuFeatures()).setOnnxRuntime(r.onnxRuntime())
+                .setExecutionProvider(r.executionProvider()).setThreads(r.threads()).build();
     }
 
     /** What identifies an announced artifact: its sha256 in its bundle. */

@@ -1,18 +1,17 @@
 package dev.qwm.quantizer.job;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.qwm.api.common.v1.ModelComponent;
 import dev.qwm.onnx.bundle.BundleComponent;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.quant.bundle.BundleQuantizer;
+import dev.qwm.quant.manifest.QuantizationManifest;
+import dev.qwm.quant.recipe.WorldModelModule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -22,25 +21,22 @@ import java.util.Set;
  */
 record StoredBundle(String bundle, List<Artifact> artifacts, String manifestJson) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     static StoredBundle of(ModelBundle b) {
         Path manifestFile = b.directory().resolve(BundleQuantizer.MANIFEST_FILE);
         String manifest;
-        Set<String> quantizedModules = new HashSet<>();
+        Set<WorldModelModule> quantizedModules;
         try {
             manifest = Files.readString(manifestFile);
-            JsonNode modules = JSON.readTree(manifest).path("recipe").path("modules");
-            modules.fieldNames().forEachRemaining(m -> quantizedModules.add(m.toLowerCase(java.util.Locale.ROOT)));
+            quantizedModules = QuantizationManifest.read(manifest).recipe().modules().keySet();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the quantization manifest " + manifestFile, e);
         }
         String name = b.manifest().name();
         List<Artifact> artifacts = new ArrayList<>();
         artifacts.add(artifact(b, BundleManifest.VISUAL_ENCODER, ModelComponent.MODEL_COMPONENT_ENCODER, name,
-                quantizedModules.contains("encoder")));
+                quantizedModules.contains(WorldModelModule.ENCODER)));
         artifacts.add(artifact(b, BundleManifest.PREDICTOR, ModelComponent.MODEL_COMPONENT_PREDICTOR, name,
-                quantizedModules.contains("predictor")));
+                quantizedModules.contains(WorldModelModule.PREDICTOR)));
         return new StoredBundle(b.directory().toString(), List.copyOf(artifacts), manifest);
     }
 

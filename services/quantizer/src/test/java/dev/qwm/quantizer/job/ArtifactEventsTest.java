@@ -61,14 +61,14 @@ class ArtifactEventsTest {
         Artifact changed = new Artifact(ModelComponent.MODEL_COMPONENT_PREDICTOR, BundleManifest.PREDICTOR,
                 "f".repeat(64), out.directory().toString(), "q", 1234, true);
         List<ArtifactCreated> events = ArtifactEvents.quantized(fp, List.of(unchanged, changed), "{\"recipe\":1}",
-                "{\"manifest\":1}", 5);
+                "{\"format\":\"qwm-quantization/1\"}", 5);
         assertEquals(1, events.size());
         ArtifactCreated e = events.get(0);
         assertEquals("f".repeat(64), e.getArtifact().getSha256());
         assertEquals(fp.manifest().components().get(BundleManifest.PREDICTOR).sha256(), e.getSource().getSha256());
         assertEquals(fp.directory().toString(), e.getSource().getBundle());
         assertEquals("{\"recipe\":1}", e.getRecipeJson());
-        assertEquals("{\"manifest\":1}", e.getManifestJson());
+        assertEquals("{\"format\":\"qwm-quantization/1\"}", e.getManifestJson());
         assertEquals(1234, e.getSizeBytes());
         assertFalse(e.hasQuantizedOn(), "a manifest without ranOn (format 1) says nowhere");
         ArtifactCreated placed = ArtifactEvents.quantized(fp, List.of(changed), "{}", "{\"ranOn\": {\"cpu\": \"AMD EPYC 7B12\","

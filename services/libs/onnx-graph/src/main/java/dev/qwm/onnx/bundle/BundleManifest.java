@@ -19,7 +19,8 @@ import java.util.Set;
  * {@code actionStd} are per macro-action dimension and define CEM's normalised action space. {@code proprioMean}
  * and {@code proprioStd} document the normalisation that the proprio encoder graph applies inside itself.
  * {@code components} may be empty while a manifest is being built; {@link ModelBundle#read} requires all of
- * {@link #REQUIRED_COMPONENTS}. {@code provenance} is free JSON (training manifest, or quantization recipe and source).
+ * {@link #REQUIRED_COMPONENTS}. {@code provenance} is the stored JSON of a {@link Provenance} record (what made the
+ * bundle), kept as stored so that a bundle loads whatever its provenance's version; {@link Provenance#read} types it.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record BundleManifest(
@@ -139,10 +140,10 @@ public record BundleManifest(
                 proprioMean, proprioStd, components, provenance);
     }
 
-    public BundleManifest withProvenance(JsonNode newProvenance) {
+    public BundleManifest withProvenance(Provenance newProvenance) {
         return new BundleManifest(format, name, environment, imageSize, patchSize, numPatches, latentDim, proprioDim,
                 proprioEmbDim, actionDim, actionEmbDim, numHist, frameskip, actionMean, actionStd, proprioMean,
-                proprioStd, components, newProvenance);
+                proprioStd, components, newProvenance.toJson());
     }
 
     @Override
@@ -242,7 +243,7 @@ public record BundleManifest(
         public Builder frameskip(int v) { this.frameskip = v; return this; }
         public Builder actionNormalisation(double[] mean, double[] std) { this.actionMean = mean; this.actionStd = std; return this; }
         public Builder proprioNormalisation(double[] mean, double[] std) { this.proprioMean = mean; this.proprioStd = std; return this; }
-        public Builder provenance(JsonNode v) { this.provenance = v; return this; }
+        public Builder provenance(Provenance v) { this.provenance = v.toJson(); return this; }
 
         public BundleManifest build() {
             return new BundleManifest(FORMAT, name, environment, imageSize, patchSize, numPatches, latentDim,

@@ -210,9 +210,9 @@ public final class ModelBundle {
         }
     }
 
-    /** The shared mapper's view of free JSON, for building {@code provenance}. */
-    public static ObjectNode newProvenance() {
-        return JSON.createObjectNode();
+    /** The mapper model.json is read and written with (also its typed {@link Provenance} records). */
+    static ObjectMapper mapper() {
+        return JSON;
     }
 
     public static String sha256(byte[] data) {

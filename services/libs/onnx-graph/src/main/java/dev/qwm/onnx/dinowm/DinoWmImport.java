@@ -246,23 +246,22 @@ public final class DinoWmImport {
         List<ReferenceCheck> checks = o.reference() == null ? List.of()
                 : checkReferences(o.reference(), graphs, stats, n, tokenDim);
 
-        ObjectNode provenance = ModelBundle.newProvenance();
-        provenance.put("kind", "dinowm-import");
-        provenance.put("source", o.onnxDir().toAbsolutePath().normalize().toString());
-        ObjectNode files = provenance.putObject("sourceSha256");
+        Map<String, String> sourceSha256 = new LinkedHashMap<>();
         for (String c : COMPONENTS) {
-            files.put(fileOf(c), ModelBundle.sha256(o.onnxDir().resolve(fileOf(c))));
+            sourceSha256.put(fileOf(c), ModelBundle.sha256(o.onnxDir().resolve(fileOf(c))));
         }
-        provenance.put("stats", o.stats().toAbsolutePath().normalize().toString());
-        if (stats.source() != null) {
-            provenance.put("statsSource", stats.source());
-        }
-        ObjectNode io2 = provenance.putObject("exportedNames");
-        io.forEach((c, v) -> io2.put(c, v.in() + " -> " + v.out()));
+        Map<String, String> exportedNames = new LinkedHashMap<>();
+        io.forEach((c, v) -> exportedNames.put(c, v.in() + " -> " + v.out()));
+        Map<String, Double> referenceError = null;
         if (!checks.isEmpty()) {
-            ObjectNode ref = provenance.putObject("referenceMaxRelativeError");
-            checks.forEach(ch -> ref.put(ch.component(), ch.relative()));
+            referenceError = new LinkedHashMap<>();
+            for (ReferenceCheck ch : checks) {
+                referenceError.put(ch.component(), ch.relative());
+            }
         }
+        ImportProvenance provenance = new ImportProvenance(o.onnxDir().toAbsolutePath().normalize().toString(),
+                sourceSha256, o.stats().toAbsolutePath().normalize().toString(), stats.source(), exportedNames,
+                referenceError);
         BundleManifest manifest = BundleManifest.builder()
                 .name(o.name() != null ? o.name() : "dinowm-" + o.environment())
                 .environment(o.environment())

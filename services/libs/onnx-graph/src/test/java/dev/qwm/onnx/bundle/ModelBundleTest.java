@@ -1,6 +1,6 @@
 package dev.qwm.onnx.bundle;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Map;
 import dev.qwm.onnx.runtime.OnnxSession;
 import dev.qwm.onnx.runtime.OrtRuntime;
 import dev.qwm.onnx.runtime.SessionConfig;
@@ -42,7 +42,8 @@ class ModelBundleTest {
 
     @Test
     void writesAndReadsBack(@TempDir Path dir) throws Exception {
-        ObjectNode provenance = ModelBundle.newProvenance().put("trainedBy", "test").put("epochs", 3);
+        var provenance = new dev.qwm.onnx.dinowm.ImportProvenance("/exports/wall", Map.of("predictor.onnx", "ab"),
+                "/exports/stats.json", null, Map.of("predictor", "x -> y"), null);
         ModelBundle written = ModelBundle.writer(wallManifest().withProvenance(provenance))
                 .component(BundleManifest.VISUAL_ENCODER, TinyOnnx.addBias(new float[] {1f}))
                 .component(BundleManifest.PROPRIO_ENCODER, TinyOnnx.addBias(new float[] {2f}))
@@ -56,7 +57,8 @@ class ModelBundleTest {
         assertEquals(8 + 10 + 10, m.tokenDim());
         assertEquals(2, m.envActionDim());
         assertArrayEquals(new double[] {12, 12}, m.proprioStd());
-        assertEquals("test", m.provenance().get("trainedBy").asText());
+        assertEquals(provenance, dev.qwm.onnx.dinowm.ImportProvenance.of(m).orElseThrow());
+        assertEquals("dinowm-import", m.provenance().get("kind").asText());
         BundleComponent predictor = m.components().get(BundleManifest.PREDICTOR);
         assertEquals("predictor.onnx", predictor.file());
         assertEquals(ModelBundle.sha256(Files.readAllBytes(dir.resolve("predictor.onnx"))), predictor.sha256());

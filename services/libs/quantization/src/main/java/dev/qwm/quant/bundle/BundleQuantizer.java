@@ -1,7 +1,6 @@
 package dev.qwm.quant.bundle;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwm.files.StagedWrite;
 import dev.qwm.onnx.kernel.KernelChoice;
 import dev.qwm.onnx.runtime.ExecutionProvider;
@@ -114,12 +113,8 @@ public final class BundleQuantizer {
                 fingerprint(data), data.values().stream().mapToLong(CalibrationData::batches).sum(),
                 RunEnvironment.of(options.cpu(), options.ort()), source.reference(), reports, choices);
 
-        ObjectNode provenance = ModelBundle.newProvenance();
-        provenance.set("quantization", manifest.toJsonNode());
-        if (source.manifest().provenance() != null) {
-            provenance.set("source_provenance", source.manifest().provenance());
-        }
-        BundleManifest m = source.manifest().withName(source.manifest().name() + "-" + recipe.name()).withProvenance(provenance);
+        BundleManifest m = source.manifest().withName(source.manifest().name() + "-" + recipe.name())
+                .withProvenance(new QuantizedProvenance(manifest, source.manifest().provenance()));
         ModelBundle.Writer writer = ModelBundle.writer(m);
         for (String component : source.manifest().components().keySet()) {
             WorldModelModule module = moduleOf(component);

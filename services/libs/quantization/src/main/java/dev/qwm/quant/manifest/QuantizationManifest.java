@@ -2,7 +2,6 @@ package dev.qwm.quant.manifest;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.annotation.JsonIgnore;
@@ -52,7 +51,13 @@ public record QuantizationManifest(String format, Recipe recipe, String calibrat
         return n;
     }
 
-    public JsonNode toJsonNode() {
-        return JSON.valueToTree(this);
+    /** A manifest as {@link #toJson} wrote it ({@code quantization.json}). */
+    public static QuantizationManifest read(String json) {
+        try {
+            return JSON.readValue(json, QuantizationManifest.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not a quantization manifest (" + FORMAT + "): "
+                    + e.getOriginalMessage(), e);
+        }
     }
 }

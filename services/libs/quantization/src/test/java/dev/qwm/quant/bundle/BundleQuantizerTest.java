@@ -83,7 +83,13 @@ class BundleQuantizerTest {
         assertEquals(8, pred.layers().size()); // 2 blocks × (qkv, out, fc1, fc2)
         assertTrue(pred.weightBytesAfter() <= 0.2 * pred.weightBytesBefore(),
                 "predictor weights " + pred.weightBytesAfter() + " vs " + pred.weightBytesBefore());
-        assertTrue(q.manifest().provenance().has("quantization"));
+        // the provenance: the manifest and the source's provenance, typed, under camelCase keys with its kind named
+        QuantizedProvenance provenance = QuantizedProvenance.of(q.manifest()).orElseThrow();
+        assertEquals(r.manifest(), provenance.quantization());
+        assertEquals(fp.manifest().provenance(), provenance.sourceProvenance());
+        List<String> keys = new java.util.ArrayList<>();
+        q.manifest().provenance().fieldNames().forEachRemaining(keys::add);
+        assertEquals(List.of("kind", "quantization", "sourceProvenance"), keys);
         assertTrue(Files.readString(dir.resolve("q").resolve(BundleQuantizer.MANIFEST_FILE)).contains("\"format\" : \"qwm-quantization/2\""));
         // the planning backend loads the quantized bundle; one predictor step stays close to the float one
         // (random weights: errors compound chaotically over longer rollouts)

@@ -27,7 +27,9 @@ public final class RandomBundles {
         BundleManifest m = new BundleManifest(BundleManifest.FORMAT, "random-small-wall", "wall", c.imageSize(),
                 c.patchSize(), c.numPatches(), c.latentDim(), c.proprioDim(), c.proprioEmbDim(), c.actionDim(),
                 c.actionEmbDim(), c.numHist(), c.frameskip(), zeros, ones, new double[]{0, 0}, new double[]{1, 1},
-                Map.of(), null);
+                Map.of(), new dev.qwm.training.export.RandomWeightsProvenance(
+                        dev.qwm.training.export.RandomWeightsProvenance.KIND, "quantization tests", seed,
+                        ModelWeights.byComponent(w.parameterCounts())).toJson());
         ModelBundle.Writer writer = ModelBundle.writer(m);
         OnnxExporter.exportAll(w).forEach(writer::component);
         return writer.write(dir);

@@ -33,20 +33,13 @@ public final class DinoWmScaleBundle {
         WorldModelConfig c = WorldModelConfig.dinoWmScale(proprioDim);
         Normalization n = Normalization.identity(proprioDim, c.actionDim());
         ModelWeights w = ModelWeights.random(c, n, seed);
-        var provenance = ModelBundle.newProvenance();
-        provenance.put("kind", "random-weights");
-        provenance.put("purpose", "DINO-WM-scale shapes for scale and speed tests; random weights, plans nothing");
-        provenance.put("seed", seed);
-        long[] counts = w.parameterCounts();
-        var params = provenance.putObject("parameters");
-        params.put("visual_encoder", counts[0]);
-        params.put("proprio_encoder", counts[1]);
-        params.put("action_encoder", counts[2]);
-        params.put("predictor", counts[3]);
+        RandomWeightsProvenance provenance = new RandomWeightsProvenance(RandomWeightsProvenance.KIND,
+                "DINO-WM-scale shapes for scale and speed tests; random weights, plans nothing", seed,
+                ModelWeights.byComponent(w.parameterCounts()));
         BundleManifest m = new BundleManifest(BundleManifest.FORMAT, "dinowm-scale-random-" + environment, environment,
                 c.imageSize(), c.patchSize(), c.numPatches(), c.latentDim(), c.proprioDim(), c.proprioEmbDim(),
                 c.actionDim(), c.actionEmbDim(), c.numHist(), c.frameskip(), ones(c.actionDim(), 0), ones(c.actionDim(), 1),
-                ones(proprioDim, 0), ones(proprioDim, 1), Map.of(), provenance);
+                ones(proprioDim, 0), ones(proprioDim, 1), Map.of(), provenance.toJson());
         ModelBundle.Writer writer = ModelBundle.writer(m);
         OnnxExporter.exportAll(w).forEach(writer::component);
         return writer.write(dir);

@@ -365,7 +365,20 @@ public record ModelWeights(
         return new Norm(g, new float[dim]);
     }
 
-    /** Total parameter count per component: visual encoder, proprio encoder, action encoder, predictor. */
+    /**
+     * Parameter counts (as {@link #parameterCounts} orders them) by component name, in the bundle's component order:
+     * what a provenance's {@code parameters} holds.
+     */
+    public static java.util.Map<String, Long> byComponent(long[] counts) {
+        java.util.Map<String, Long> p = new java.util.LinkedHashMap<>();
+        int i = 0;
+        for (String component : dev.qwm.onnx.bundle.BundleManifest.REQUIRED_COMPONENTS) {
+            p.put(component, counts[i++]);
+        }
+        return p;
+    }
+
+    /** Parameters of the visual encoder, proprio encoder, action encoder and predictor. */
     public long[] parameterCounts() {
         long enc = count(encoder.patch) + encoder.position.length + count(encoder.blocks) + 2L * encoder.norm.gamma.length;
         long pred = predictor.position.length + count(predictor.blocks) + 2L * predictor.norm.gamma.length;

@@ -4,8 +4,7 @@ import dev.qwm.env.EnvironmentKind;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.SessionConfig;
@@ -159,21 +158,17 @@ public final class WorldModelTrainer {
             }
 
             double seconds = (System.nanoTime() - started) / 1e9;
-            ObjectNode provenance = provenance(plan, c, counts, trainChecksum, enc, pred, table, seconds);
-            if (geometry != null) {
-                provenance.set("latentGeometry", geometryJson(geometry));
-            }
-            ObjectNode par = provenance.putObject("exportParity");
-            par.put("maxAbsDiffVisual", parity.visual());
-            par.put("maxAbsDiffProprio", parity.proprio());
-            par.put("maxAbsDiffAction", parity.action());
-            par.put("maxAbsDiffPredictor", parity.predictor());
-            ObjectNode cost = provenance.putObject("cemStep");
-            cost.put("candidates", 300);
-            cost.put("horizon", 5);
-            cost.put("gflop", CostModel.cemStepGflop(c, 300, 5));
-            cost.put("msMin1Thread", cem.minMs());
-            cost.put("msMedian1Thread", cem.medianMs());
+            TrainingProvenance provenance = new TrainingProvenance(TrainingProvenance.KIND, Instant.now().toString(),
+                    GitInfo.describe(plan.outDir()), "qwm train --env " + plan.environment() + " (see settings)",
+                    plan.seed(), c, ModelWeights.byComponent(counts), CostModel.cemStepGflop(c, 300, 5), data(plan, trainChecksum),
+                    encoderStage(plan, enc), predictorStage(plan, pred),
+                    table, seconds,
+                    geometry == null ? null : new TrainingProvenance.LatentGeometry(WallLatentGeometry.DISTANCES,
+                            geometry.meanMse(), geometry.monotoneShare(), geometry.acrossWithin(), geometry.lines()),
+                    new TrainingProvenance.ExportCheck(parity.visual(), parity.proprio(), parity.action(),
+                            parity.predictor()),
+                    new TrainingProvenance.CemStepCost(300, 5, CostModel.cemStepGflop(c, 300, 5), cem.minMs(),
+                            cem.medianMs()));
             ModelBundle.Writer rewrite = ModelBundle.writer(manifest(plan, c, norm, provenance));
             for (String name : BundleManifest.REQUIRED_COMPONENTS) {
                 rewrite.component(name, bundle.componentPath(name));
@@ -238,89 +233,50 @@ public final class WorldModelTrainer {
         return new EncoderRun(key, dir, outcome, data);
     }
 
-    private static BundleManifest manifest(TrainingPlan plan, WorldModelConfig c, Normalization n, ObjectNode provenance) {
+    private static BundleManifest manifest(TrainingPlan plan, WorldModelConfig c, Normalization n,
+                                           TrainingProvenance provenance) {
         return new BundleManifest(BundleManifest.FORMAT, "qwm-" + plan.environment() + "-small", plan.environment(),
                 c.imageSize(), c.patchSize(), c.numPatches(), c.latentDim(), c.proprioDim(), c.proprioEmbDim(),
                 c.actionDim(), c.actionEmbDim(), c.numHist(), c.frameskip(), doubles(n.actionMean()),
-                doubles(n.actionStd()), doubles(n.proprioMean()), doubles(n.proprioStd()), Map.of(), provenance);
+                doubles(n.actionStd()), doubles(n.proprioMean()), doubles(n.proprioStd()), Map.of(),
+                provenance.toJson());
     }
 
-    private ObjectNode provenance(TrainingPlan plan, WorldModelConfig c, long[] counts, String trainChecksum,
-                                  EncoderRun enc, TrainLoop.Outcome pred, OpenLoopEvaluation.Table table,
-                                  double seconds) {
-        ObjectNode p = ModelBundle.newProvenance();
-        p.put("kind", "training");
-        p.put("created", Instant.now().toString());
-        p.put("gitCommit", GitInfo.describe(plan.outDir()));
-        p.put("command", "qwm train --env " + plan.environment() + " (see settings)");
-        p.put("seed", plan.seed());
-        p.set("architecture", JSON.valueToTree(c));
-        ObjectNode params = p.putObject("parameters");
-        params.put("visual_encoder", counts[0]);
-        params.put("proprio_encoder", counts[1]);
-        params.put("action_encoder", counts[2]);
-        params.put("predictor", counts[3]);
-        p.put("cemStepGflop", CostModel.cemStepGflop(c, 300, 5));
-        ObjectNode data = p.putObject("data");
-        data.put("train", plan.train().describe());
-        data.put("trainChecksum", trainChecksum);
-        data.put("validation", plan.validation().describe());
-        ArrayNode encData = data.putArray("encoder");
-        for (TrainingEpisodes s : plan.encoderData()) {
-            encData.add(s.describe());
-        }
-        ObjectNode e = p.putObject("encoder");
-        e.put("objective", "temporal InfoNCE: positives 1.." + plan.encoder().maxGap()
-                + " env steps apart in one trajectory, similarity -MSE(patch latents)/tau, learnable tau");
-        e.set("settings", JSON.valueToTree(plan.encoder()));
-        e.put("key", enc.key);
-        if (plan.encoderFrom() != null) {
-            e.put("from", plan.encoderFrom().toString());
-        }
-        outcome(e, enc.outcome);
-        ObjectNode pr = p.putObject("predictor");
-        pr.put("objective", plan.predictor().rolloutSteps() == 1
+    private static TrainingProvenance.Data data(TrainingPlan plan, String trainChecksum) {
+        return new TrainingProvenance.Data(plan.train().describe(), trainChecksum, plan.validation().describe(),
+                plan.encoderData().stream().map(TrainingEpisodes::describe).toList());
+    }
+
+    private static TrainingProvenance.Stage encoderStage(TrainingPlan plan, EncoderRun enc) {
+        return stage("temporal InfoNCE: positives 1.." + plan.encoder().maxGap() + " env steps apart in one"
+                        + " trajectory, similarity -MSE(patch latents)/tau, learnable tau", JSON.valueToTree(plan.encoder()),
+                enc.key, plan.encoderFrom(), enc.outcome);
+    }
+
+    private static TrainingProvenance.Stage predictorStage(TrainingPlan plan, TrainLoop.Outcome pred) {
+        String objective = plan.predictor().rolloutSteps() == 1
                 ? "teacher forcing: MSE of next-frame visual latent and proprio embedding (DINO-WM)"
                 : "teacher forcing, then a rollout of " + plan.predictor().rolloutSteps() + " macro steps on the"
                 + " predictor's own predictions (weight " + plan.predictor().rolloutWeight() + " per rolled-out step):"
-                + " MSE of each step's visual latent and proprio embedding");
-        if (plan.predictorFrom() != null) {
-            pr.put("from", plan.predictorFrom().toString());
-        }
-        pr.set("settings", JSON.valueToTree(plan.predictor()));
-        outcome(pr, pred);
-        ObjectNode ol = p.putObject("openLoop");
-        ol.put("windows", table.windows());
-        ol.set("model", JSON.valueToTree(table.model()));
-        ol.set("copyLast", JSON.valueToTree(table.copyLast()));
-        p.put("wallSeconds", seconds);
-        return p;
+                + " MSE of each step's visual latent and proprio embedding";
+        return stage(objective, JSON.valueToTree(plan.predictor()), null, plan.predictorFrom(), pred);
     }
 
     /** Steps, time, final losses and a loss curve of at most ~60 points. */
-    private static void outcome(ObjectNode node, TrainLoop.Outcome o) {
-        node.put("steps", o.steps());
-        node.put("seconds", o.seconds());
-        node.put("skippedSteps", o.skippedSteps());
+    private static TrainingProvenance.Stage stage(String objective, JsonNode settings, String key, Path from,
+                                                  TrainLoop.Outcome o) {
         List<Map<String, Double>> curve = o.curve();
+        List<Map<String, Double>> points = null;
         if (!curve.isEmpty()) {
-            node.set("final", JSON.valueToTree(curve.get(curve.size() - 1)));
-            ArrayNode arr = node.putArray("curve");
+            points = new ArrayList<>();
             int stride = Math.max(1, curve.size() / 60);
             for (int i = 0; i < curve.size(); i += stride) {
-                arr.add(JSON.valueToTree(curve.get(i)));
+                points.add(curve.get(i));
             }
         }
-    }
-
-    private static ObjectNode geometryJson(WallLatentGeometry.Report g) {
-        ObjectNode node = ModelBundle.newProvenance();
-        node.set("distancesPx", JSON.valueToTree(WallLatentGeometry.DISTANCES));
-        node.set("meanLatentMse", JSON.valueToTree(g.meanMse()));
-        node.put("monotoneShare", g.monotoneShare());
-        node.put("acrossWallOverWithinRoom16px", g.acrossWithin());
-        node.put("lines", g.lines());
-        return node;
+        return new TrainingProvenance.Stage(objective, settings, key, from == null ? null : from.toString(),
+                o.steps(), o.seconds(), o.skippedSteps(), curve.isEmpty() ? null : curve.get(curve.size() - 1),
+                points);
     }
 
     private static double[] doubles(float[] a) {
