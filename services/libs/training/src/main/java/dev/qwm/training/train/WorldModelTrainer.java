@@ -233,13 +233,14 @@ public final class WorldModelTrainer {
         return new EncoderRun(key, dir, outcome, data);
     }
 
+    /** The bundle's manifest; {@code provenance} is null for the first write, before anything was measured on it. */
     private static BundleManifest manifest(TrainingPlan plan, WorldModelConfig c, Normalization n,
                                            TrainingProvenance provenance) {
         return new BundleManifest(BundleManifest.FORMAT, "qwm-" + plan.environment() + "-small", plan.environment(),
                 c.imageSize(), c.patchSize(), c.numPatches(), c.latentDim(), c.proprioDim(), c.proprioEmbDim(),
                 c.actionDim(), c.actionEmbDim(), c.numHist(), c.frameskip(), doubles(n.actionMean()),
                 doubles(n.actionStd()), doubles(n.proprioMean()), doubles(n.proprioStd()), Map.of(),
-                provenance.toJson());
+                provenance == null ? null : provenance.toJson());
     }
 
     private static TrainingProvenance.Data data(TrainingPlan plan, String trainChecksum) {

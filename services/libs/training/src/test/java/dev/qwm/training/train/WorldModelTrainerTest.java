@@ -43,8 +43,7 @@ class WorldModelTrainerTest {
         assertEquals("wall", m.environment());
         assertEquals(16, m.numPatches());
         assertEquals(10, m.actionDim());
-        assertEquals("training", m.provenance().get("kind").asText());
-        assertEquals(250, m.provenance().get("predictor").get("steps").asLong());
+        assertEquals(250, TrainingProvenance.of(m).orElseThrow().predictor().steps());
         // The predictor beats copying the last frame one step ahead even after a few hundred toy steps.
         assertTrue(r.openLoop().model()[0] < r.openLoop().copyLast()[0], r.openLoop().format());
 
@@ -82,12 +81,11 @@ class WorldModelTrainerTest {
         assertEquals(bundle.manifest().components().get(enc).sha256(), tuned.manifest().components().get(enc).sha256());
         assertTrue(!bundle.manifest().components().get("predictor").sha256()
                 .equals(tuned.manifest().components().get("predictor").sha256()));
-        var prov = tuned.manifest().provenance();
-        assertEquals(3, prov.get("predictor").get("settings").get("rolloutSteps").asInt());
-        assertEquals(dir.resolve("bundle").toString(), prov.get("predictor").get("from").asText());
-        assertTrue(prov.get("encoder").get("key").asText().startsWith("bundle-"));
+        TrainingProvenance prov = TrainingProvenance.of(tuned.manifest()).orElseThrow();
+        assertEquals(3, prov.predictor().settings().get("rolloutSteps").asInt());
+        assertEquals(dir.resolve("bundle").toString(), prov.predictor().from());
+        assertTrue(prov.encoder().key().startsWith("bundle-"));
         // Fine-tuning from a good start stays good: better than copying the last frame.
-        assertTrue(tuned.manifest().provenance().get("openLoop").get("model").get(0).asDouble()
-                < tuned.manifest().provenance().get("openLoop").get("copyLast").get(0).asDouble());
+        assertTrue(prov.openLoop().model()[0] < prov.openLoop().copyLast()[0]);
     }
 }
