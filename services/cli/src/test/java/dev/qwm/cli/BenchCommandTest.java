@@ -2,6 +2,7 @@ package dev.qwm.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BenchCommandTest {
 
+    @Tag("slow")
     @Test
     void fpAndW4BundlesSideBySideAsTableAndJson(@TempDir Path dir) throws Exception {
         Path fp = QuantizeCommandTest.randomWallBundle(dir.resolve("fp"));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,6 +25,7 @@ class ImportCommandTest {
 
     static final Path SMALL = Path.of("../../models/dinowm-small").toAbsolutePath().normalize();
 
+    @Tag("slow")
     @Test
     void theSmallDinoWmExportImportsPlansAndQuantizes(@TempDir Path dir) throws Exception {
         Path bundle = dir.resolve("dinowm-small");

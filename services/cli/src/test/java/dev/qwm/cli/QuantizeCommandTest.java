@@ -8,6 +8,7 @@ import dev.qwm.training.export.ModelWeights;
 import dev.qwm.training.export.OnnxExporter;
 import dev.qwm.training.model.Normalization;
 import dev.qwm.training.model.WorldModelConfig;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,6 +57,7 @@ class QuantizeCommandTest {
         return out.toString(StandardCharsets.UTF_8);
     }
 
+    @Tag("slow")
     @Test
     void presetQuantizesThePredictorIntoANewBundle(@TempDir Path dir) throws Exception {
         Path fp = randomWallBundle(dir.resolve("fp"));
@@ -95,6 +97,7 @@ class QuantizeCommandTest {
         assertTrue(err2.toString().contains("--act-granularity kernel"), err2.toString());
     }
 
+    @Tag("slow")
     @Test
     void perTokenActivationsQuantizeTheShippedPushTModelWithoutAnyDataset(@TempDir Path dir) throws Exception {
         Path pusht = Path.of("../../models/pusht");

@@ -18,6 +18,7 @@ import dev.qwm.quant.recipe.WorldModelModule;
 import dev.qwm.quant.testing.Ort;
 import dev.qwm.quant.testing.TestModels;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.nio.FloatBuffer;
@@ -117,6 +118,7 @@ class MethodsOnTransformerBlocksTest {
         }
     }
 
+    @Tag("slow")
     @Test
     void omniQuantBeatsRtnAtW4A8AndItsEpochsMatter() {
         WeightSpec w4 = WeightSpec.perChannel(4);

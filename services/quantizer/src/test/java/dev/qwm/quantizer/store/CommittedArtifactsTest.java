@@ -24,8 +24,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The quantized bundles committed with the Wall study (written before provenance was typed: no {@code kind}, the
- * source's provenance under the legacy {@code source_provenance}) load, read as typed records that lose nothing, and
+ * The quantized bundles committed with the Wall study (its 18 calibrated artifacts written before provenance was typed:
+ * no {@code kind}, the source's provenance under the legacy {@code source_provenance}; any written since: typed) load, read as typed records that lose nothing, and
  * are still named by the ids the quantizer computes for their source and recipe, so that a study restoring them into
  * the artifact store finds them again.
  */
@@ -44,23 +44,28 @@ class CommittedArtifactsTest {
     @Test
     void everyCommittedArtifactLoadsAsTypedProvenanceAndKeepsItsId() throws IOException {
         List<Path> dirs = artifacts();
-        assertEquals(18, dirs.size(), "the Wall study's calibrated artifacts");
+        int legacy = 0;
         ModelBundle source = ModelBundle.read(REPO.resolve("models/wall"));
         SubmissionChecks checks = new SubmissionChecks(EmitOptions.DEFAULTS, Optional.empty(), Optional.empty(),
                 Map.of());
         for (Path dir : dirs) {
             ModelBundle b = ModelBundle.read(dir); // every component's size and sha256 verified
             JsonNode stored = b.manifest().provenance();
-            assertFalse(stored.has("kind"), dir + " was written before provenance was typed");
             QuantizedProvenance typed = QuantizedProvenance.of(b.manifest()).orElseThrow();
             QuantizationManifest beside = QuantizationManifest.read(
                     Files.readString(dir.resolve(BundleQuantizer.MANIFEST_FILE)));
             assertEquals(beside, typed.quantization(), dir + ": model.json and quantization.json agree");
 
-            // nothing lost: the typed record writes what was stored, with the kind named and the legacy key renamed
-            ObjectNode expected = JSON.createObjectNode().put("kind", QuantizedProvenance.KIND);
-            expected.set("quantization", stored.get("quantization"));
-            expected.set("sourceProvenance", stored.get("source_provenance"));
+            // nothing lost: the typed record writes what was stored (a legacy one with its kind named and the
+            // source's provenance under its camelCase key)
+            JsonNode expected = stored;
+            if (!stored.has("kind")) {
+                legacy++;
+                ObjectNode renamed = JSON.createObjectNode().put("kind", QuantizedProvenance.KIND);
+                renamed.set("quantization", stored.get("quantization"));
+                renamed.set("sourceProvenance", stored.get("source_provenance"));
+                expected = renamed;
+            }
             assertEquals(expected, reparsed(typed.toJson()), dir.toString());
             assertEquals(reparsed(JSON.readTree(dir.resolve(BundleQuantizer.MANIFEST_FILE).toFile())),
                     reparsed(JSON.valueToTree(beside)), dir + ": quantization.json reads and writes back whole");
@@ -74,6 +79,8 @@ class CommittedArtifactsTest {
                     .id();
             assertEquals(dir.getFileName().toString(), id);
         }
+        // the Wall study's 18 calibrated artifacts were written before provenance was typed
+        assertTrue(legacy >= 18, legacy + " legacy artifacts");
     }
 
     private static TrainingProvenance typedSource(QuantizedProvenance q) throws IOException {

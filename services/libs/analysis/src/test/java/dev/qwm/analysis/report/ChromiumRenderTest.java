@@ -1,6 +1,7 @@
 package dev.qwm.analysis.report;
 
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code QWM_CHROMIUM}, else /usr/bin/chromium): the DOM it builds holds every plot, the page logs no error, and its
  * screenshot shows the plots' colours. Skipped where no Chromium is installed.
  */
+@Tag("slow")
 class ChromiumRenderTest {
 
     /** The probe's flags: headless, no sandbox as root, and nothing that reaches for the network. */

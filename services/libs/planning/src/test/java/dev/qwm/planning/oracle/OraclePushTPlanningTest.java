@@ -13,6 +13,7 @@ import dev.qwm.planning.mpc.EpisodeResult;
 import dev.qwm.planning.mpc.EpisodeSpec;
 import dev.qwm.planning.mpc.PlanningListener;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,6 +46,7 @@ class OraclePushTPlanningTest {
         assertEquals(e.origin(), same.origin());
     }
 
+    @Tag("slow")
     @Test
     void cemOnTheTrueSimulatorReachesDatasetGoals() {
         // a reduced budget keeps the test fast (dyn4j: ~1 s per 300 x 25 env steps on a busy core)

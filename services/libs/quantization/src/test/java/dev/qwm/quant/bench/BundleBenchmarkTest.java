@@ -17,6 +17,7 @@ import dev.qwm.quant.recipe.Presets;
 import dev.qwm.quant.recipe.Recipe;
 import dev.qwm.training.model.WorldModelConfig;
 import dev.qwm.training.train.CostModel;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BundleBenchmarkTest {
 
+    @Tag("slow")
     @Test
     void fpW8a8AndW4BundlesSideBySide(@TempDir Path dir) throws Exception {
         ModelBundle fp = RandomBundles.wall(dir.resolve("fp"), 3);

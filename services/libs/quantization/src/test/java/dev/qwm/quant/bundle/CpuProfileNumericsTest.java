@@ -21,6 +21,7 @@ import dev.qwm.quant.recipe.ActivationSpec;
 import dev.qwm.quant.recipe.CalibrationSettings;
 import dev.qwm.quant.recipe.Presets;
 import dev.qwm.quant.recipe.Recipe;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,6 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and an AVX-512 VNNI CPU profile has the same numerics in both manifests and the same outputs on the same inputs;
  * only kernel variants (u8×s8 against u8×u8 for 8-bit × 8-bit) may differ. A16 is float activations on both.
  */
+@Tag("slow")
 class CpuProfileNumericsTest {
 
     static final Path WALL = Path.of("../../../models/wall");

@@ -13,6 +13,7 @@ import dev.qwm.quant.ModuleQuantizer;
 import dev.qwm.quant.emit.EmitOptions;
 import dev.qwm.quant.recipe.Presets;
 import dev.qwm.quant.recipe.Recipe;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * for bit, and stays within float rounding of the recipe's reference graph (fake quantization in float); the choices
  * recorded by the quantizer for one CPU profile are measured again for a profile of another class.
  */
+@Tag("slow")
 class KernelChoiceOnBundlesTest {
 
     @Test

@@ -13,6 +13,7 @@ import dev.qwm.quant.recipe.Recipe;
 import dev.qwm.quant.recipe.RecipeIo;
 import dev.qwm.quant.recipe.WeightSpec;
 import dev.qwm.quant.recipe.WorldModelModule;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +31,7 @@ class QuantWmDefaultsTest {
     static final Path WALL = CpuProfileNumericsTest.WALL;
     static final String PATCH_EMBED = "patch_embed/MatMul";
 
+    @Tag("slow")
     @Test
     void encoderPatchEmbeddingStaysFloatUnlessARuleQuantizesIt(@TempDir Path dir) {
         ModelBundle fp = ModelBundle.read(WALL);

@@ -4,6 +4,7 @@ import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.training.data.SyntheticDots;
 import dev.qwm.training.model.WorldModelConfig;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The whole pipeline at toy scale: encoder, predictor, export, open-loop table, reuse of finished stages. */
+@Tag("slow")
 class WorldModelTrainerTest {
 
     static WorldModelConfig tiny() {
