@@ -1,6 +1,6 @@
 package dev.qwm.cli;
 
-import dev.qwm.cli.study.EpisodeLog;
+import dev.qwm.cli.study.StudyLog;
 import dev.qwm.cli.study.ServiceClient;
 import dev.qwm.cli.study.StudyCost;
 import dev.qwm.cli.study.StudyProgress;
@@ -102,7 +102,7 @@ public final class StudyCommand implements Runnable {
                     + " rules of StudyFindings (margin ").append(dev.qwm.cli.study.StudyFindings.MARGIN)
                     .append(" in success rate); pending: a cell not planned yet.\n\n");
             for (Path dir : logs) {
-                EpisodeLog log = EpisodeLog.read(dir);
+                StudyLog log = StudyLog.read(dir);
                 var cells = dev.qwm.cli.study.StudyFindings.cells(log);
                 String fp = cells.keySet().stream().filter(l -> l.startsWith("fp32@")).sorted(java.util.Comparator
                         .comparingInt((String l) -> cells.get(l).get(0).budget().maxIter())).findFirst().orElse("fp32");
@@ -169,8 +169,8 @@ public final class StudyCommand implements Runnable {
                 throw new IllegalArgumentException("--export-minutes must be at least 1, got " + exportMinutes);
             }
             String id = StudyRunner.studyId(spec);
-            EpisodeLog log = spec.log() == null ? null
-                    : EpisodeLog.open(Path.of(spec.log()), id, StudyRunner.fingerprint(spec));
+            StudyLog log = spec.log() == null ? null
+                    : StudyLog.open(Path.of(spec.log()), id, StudyRunner.fingerprint(spec));
             LocalStack stack = new LocalStack();
             if (!endpoints.remote()) {
                 stack.up(planners, msg -> System.out.println("qwm: " + msg));

@@ -94,7 +94,7 @@ public final class StudyFindings {
     }
 
     /** The log's episodes by cell label. */
-    public static Map<String, List<EpisodeRecord>> cells(EpisodeLog log) {
+    public static Map<String, List<EpisodeRecord>> cells(StudyLog log) {
         Map<String, List<EpisodeRecord>> out = new LinkedHashMap<>();
         for (JsonNode r : log.records()) {
             EpisodeRecord e = CollectorJson.episode(r.path("completed"));

@@ -98,7 +98,7 @@ public final class StudyRunner {
      * @param log     the study's episode log, or null: its episodes are imported into the collector first (a fresh
      *                stack knows nothing of them) and are not requested again
      */
-    public String submit(StudySpec spec, String studyId, EpisodeLog log) {
+    public String submit(StudySpec spec, String studyId, StudyLog log) {
         if (log != null && artifactStore != null) {
             log.seedStore(artifactStore, out);
         }
@@ -174,7 +174,7 @@ public final class StudyRunner {
 
     /**
      * With the local stack's artifact store, a study's calibrated artifacts are kept in its episode log and put back
-     * into the store on a fresh machine (see {@link EpisodeLog#keepArtifact}).
+     * into the store on a fresh machine (see {@link StudyLog#keepArtifact}).
      */
     public StudyRunner artifactStore(Path store) {
         this.artifactStore = store;
@@ -194,7 +194,7 @@ public final class StudyRunner {
      * with, or a cell would mix two models: each configuration's encoder and predictor sha256 against its logged
      * episodes'. Only for bundles on this machine (a remote stack's are checked by nobody here).
      */
-    void checkArtifacts(EpisodeLog log, ArrayNode configurations) {
+    void checkArtifacts(StudyLog log, ArrayNode configurations) {
         Map<String, String[]> now = new LinkedHashMap<>();
         for (JsonNode c : configurations) {
             String[] shas = new String[2];
@@ -243,7 +243,7 @@ public final class StudyRunner {
     }
 
     /** The log's episodes into the collector, in batches; each is stored once however often this runs. */
-    public void importLog(String studyId, EpisodeLog log) {
+    public void importLog(String studyId, StudyLog log) {
         List<JsonNode> records = log.records();
         int stored = 0;
         int duplicates = 0;
@@ -262,7 +262,7 @@ public final class StudyRunner {
     /**
      * Adds the episodes the collector stored since the last export to the log (one new chunk); returns how many.
      */
-    public int export(String studyId, EpisodeLog log, JsonNode storedEpisodes) {
+    public int export(String studyId, StudyLog log, JsonNode storedEpisodes) {
         List<JsonNode> fresh = new ArrayList<>();
         for (JsonNode e : storedEpisodes) {
             int index = e.path("episodeId").path("index").asInt(0);
@@ -339,7 +339,7 @@ public final class StudyRunner {
      * Like {@link #watch(String, Duration)}, and adds the stored episodes to {@code log} (when not null) every
      * {@code exportEvery} and once all are stored.
      */
-    public int watch(String studyId, Duration timeout, EpisodeLog log, Duration exportEvery) {
+    public int watch(String studyId, Duration timeout, StudyLog log, Duration exportEvery) {
         JsonNode study = awaitStudy(studyId, STUDY_RECORDED_WITHIN);
         int total = study.path("summary").path("episodeCount").asInt();
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -41,7 +41,7 @@ import java.util.Set;
  *   - {name: predictor-w8a8, preset: w8a8, modules: predictor, calibration_episodes: 8, quant_iter: 1}
  * </pre>
  *
- * <p>{@code log: DIR} (relative to the spec) keeps the study's episode log there ({@link EpisodeLog}): the study is then
+ * <p>{@code log: DIR} (relative to the spec) keeps the study's episode log there ({@link StudyLog}): the study is then
  * named by its {@code name}, and running the spec again, on this stack or a fresh one, goes on with the episodes not
  * yet in the log. A recipe may plan at its own {@code budgets} (instead of the study's) and with its own
  * {@code planner_seed} (full precision again under another seed counts the episodes that flip from planner noise);

@@ -42,7 +42,7 @@ class StudyFindingsTest {
 
     @Test
     void eachClaimIsAPairedDifferenceWithAVerdictByTheRulesAndMissingCellsArePending() throws Exception {
-        EpisodeLog log = EpisodeLog.open(dir.resolve("log"), "s", "f");
+        StudyLog log = StudyLog.open(dir.resolve("log"), "s", "f");
         List<JsonNode> all = new ArrayList<>();
         all.addAll(cell("fp32@iter10-opt10", 10, n -> n % 10 != 0));              // 36/40
         all.addAll(cell("fp32-seed1", 10, n -> n % 10 != 0 && n != 3 && n != 20)); // one flip: episode 3 (20 fails under both)

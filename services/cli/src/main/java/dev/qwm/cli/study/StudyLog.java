@@ -34,7 +34,7 @@ import java.util.zip.GZIPOutputStream;
  * the last, so that a version-controlled log only grows. An episode is in the log at most once: a later chunk never
  * repeats an index.
  */
-public final class EpisodeLog {
+public final class StudyLog {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern CHUNK = Pattern.compile("episodes-(\\d{5})\\.jsonl\\.gz");
@@ -46,7 +46,7 @@ public final class EpisodeLog {
     private final TreeMap<Integer, JsonNode> episodes = new TreeMap<>();
     private int lastChunk;
 
-    private EpisodeLog(Path dir, String studyId) {
+    private StudyLog(Path dir, String studyId) {
         this.dir = dir;
         this.studyId = studyId;
     }
@@ -57,8 +57,8 @@ public final class EpisodeLog {
      * @param fingerprint what makes the study this study (its grid, seeds, episodes, FP model), see {@link StudyRunner}
      * @throws IllegalArgumentException if the folder holds another study's log, or a chunk is unreadable
      */
-    public static EpisodeLog open(Path dir, String studyId, String fingerprint) {
-        EpisodeLog log = new EpisodeLog(dir, studyId);
+    public static StudyLog open(Path dir, String studyId, String fingerprint) {
+        StudyLog log = new StudyLog(dir, studyId);
         Path study = dir.resolve(STUDY_FILE);
         try {
             if (Files.isRegularFile(study)) {
@@ -86,7 +86,7 @@ public final class EpisodeLog {
     }
 
     /** An existing log, whatever its study: for reading what it holds. */
-    public static EpisodeLog read(Path dir) {
+    public static StudyLog read(Path dir) {
         Path study = dir.resolve(STUDY_FILE);
         if (!Files.isRegularFile(study)) {
             throw new IllegalArgumentException(dir + " is not an episode log (no " + STUDY_FILE + ")");

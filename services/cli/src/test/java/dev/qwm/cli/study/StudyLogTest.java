@@ -14,7 +14,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class EpisodeLogTest {
+class StudyLogTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -29,7 +29,7 @@ class EpisodeLogTest {
     @Test
     void eachExportAddsOneChunkOfTheNewEpisodesAndAReopenedLogHasThemAll() throws Exception {
         Path logDir = dir.resolve("log");
-        EpisodeLog log = EpisodeLog.open(logDir, "s", "f1");
+        StudyLog log = StudyLog.open(logDir, "s", "f1");
         assertEquals(2, log.append(List.of(episode("s", 0, "a"), episode("s", 3, "b"))));
         // an episode already in the log is not written again, nor one given twice
         assertEquals(1, log.append(List.of(episode("s", 3, "b2"), episode("s", 1, "c"), episode("s", 1, "c"))));
@@ -38,7 +38,7 @@ class EpisodeLogTest {
             assertEquals(Set.of("study.json", "episodes-00001.jsonl.gz", "episodes-00002.jsonl.gz"),
                     Set.copyOf(files.map(p -> p.getFileName().toString()).toList()));
         }
-        EpisodeLog reopened = EpisodeLog.open(logDir, "s", "f1");
+        StudyLog reopened = StudyLog.open(logDir, "s", "f1");
         assertEquals(Set.of(0, 1, 3), reopened.indices());
         assertEquals("b", reopened.records().get(2).path("completed").path("attemptId").asText(), "the first one stays");
         assertEquals(1, reopened.append(List.of(episode("s", 2, "d"))));
@@ -52,7 +52,7 @@ class EpisodeLogTest {
         Files.writeString(bundle.resolve("model.json"), "{}");
         Files.writeString(bundle.resolve("predictor.onnx"), "onnx");
         Files.writeString(bundle.resolve(".artifact-events-published"), "yes");
-        EpisodeLog log = EpisodeLog.open(dir.resolve("log"), "s", "f1");
+        StudyLog log = StudyLog.open(dir.resolve("log"), "s", "f1");
         log.keepArtifact(bundle);
         log.keepArtifact(bundle); // once
         Path kept = dir.resolve("log/artifacts").resolve(bundle.getFileName());
@@ -73,12 +73,12 @@ class EpisodeLogTest {
     @Test
     void aLogOfAnotherStudyOrGridOrADamagedChunkIsRefusedByName() throws Exception {
         Path logDir = dir.resolve("log");
-        EpisodeLog.open(logDir, "s", "f1").append(List.of(episode("s", 0, "a")));
-        String message = assertThrows(IllegalArgumentException.class, () -> EpisodeLog.open(logDir, "s", "f2")).getMessage();
+        StudyLog.open(logDir, "s", "f1").append(List.of(episode("s", 0, "a")));
+        String message = assertThrows(IllegalArgumentException.class, () -> StudyLog.open(logDir, "s", "f2")).getMessage();
         assertTrue(message.contains("the spec changed since its episodes were planned"), message);
-        assertThrows(IllegalArgumentException.class, () -> EpisodeLog.open(logDir, "t", "f1"));
+        assertThrows(IllegalArgumentException.class, () -> StudyLog.open(logDir, "t", "f1"));
         Files.write(logDir.resolve("episodes-00002.jsonl.gz"), new byte[] {31, -117, 8, 0, 1, 2});
-        message = assertThrows(RuntimeException.class, () -> EpisodeLog.open(logDir, "s", "f1")).getMessage();
+        message = assertThrows(RuntimeException.class, () -> StudyLog.open(logDir, "s", "f1")).getMessage();
         assertTrue(message.contains("episodes-00002.jsonl.gz"), message);
     }
 }
