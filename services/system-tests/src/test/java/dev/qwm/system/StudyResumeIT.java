@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.qwm.cli.study.EpisodeLog;
+import dev.qwm.cli.study.StudyLog;
 import dev.qwm.cli.study.ServiceClient;
 import dev.qwm.cli.study.StudyRunner;
 import dev.qwm.cli.study.StudySpec;
@@ -88,7 +88,7 @@ class StudyResumeIT {
             try {
                 services.up(specs, Duration.ofMinutes(4), System.out::println);
                 StudyRunner runner = runner(ports);
-                EpisodeLog log = EpisodeLog.open(logDir, id, fingerprint);
+                StudyLog log = StudyLog.open(logDir, id, fingerprint);
                 assertEquals(id, runner.submit(study, id, log));
                 JsonNode stored = awaitStored(client("collector", ports.collector()), id, LOGGED);
                 List<JsonNode> some = new ArrayList<>();
@@ -114,7 +114,7 @@ class StudyResumeIT {
             try {
                 services.up(specs, Duration.ofMinutes(4), System.out::println);
                 StudyRunner runner = runner(ports);
-                EpisodeLog log = EpisodeLog.open(logDir, id, fingerprint);
+                StudyLog log = StudyLog.open(logDir, id, fingerprint);
                 assertEquals(loggedAttempts.keySet(), log.indices(), "the log holds what was exported, nothing else");
                 assertEquals(id, runner.submit(study, id, log));
                 assertEquals(0, runner.watch(id, Duration.ofMinutes(10), log, Duration.ofSeconds(1)));
@@ -148,7 +148,7 @@ class StudyResumeIT {
                 assertEquals(total, new HashSet<>(logLines(logDir)).size());
 
                 // importing again, and running the spec again on this stack, change nothing
-                EpisodeLog again = EpisodeLog.open(logDir, id, fingerprint);
+                StudyLog again = StudyLog.open(logDir, id, fingerprint);
                 assertEquals(id, runner.submit(study, id, again));
                 assertEquals(total, client("collector", ports.collector()).get("/api/v1/studies/" + id + "/episodes")
                         .path("episodes").size());
