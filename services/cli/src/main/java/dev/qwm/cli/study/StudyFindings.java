@@ -29,12 +29,18 @@ import java.util.Optional;
  *       gain of {@link #MARGIN} or more, and disagrees when the whole interval is a gain;</li>
  *   <li>anything else: not resolved at this n.</li>
  * </ul>
+ * A verdict that asserts a difference (the whole interval a loss or a gain) also needs the exact McNemar test to
+ * reject "no difference" at {@link #ALPHA}: with a handful of pairs the Newcombe interval can exclude zero while three
+ * discordant pairs give p = 0.25, and such a verdict would be the noise of the first episodes planned.
  * A comparison whose cells are not (yet) in the log is listed as pending.
  */
 public final class StudyFindings {
 
     /** The loss in success rate below which "about the same" holds. */
     public static final double MARGIN = 0.10;
+
+    /** The level at which the McNemar test must reject "no difference" before a verdict asserts one. */
+    public static final double ALPHA = 0.05;
 
     enum Expect { NO_LOSS, LOSS, GAIN, NO_GAIN }
 
@@ -134,11 +140,14 @@ public final class StudyFindings {
     static String verdict(Expect expect, PairedDifference d) {
         double lo = d.difference().interval().lower();
         double hi = d.difference().interval().upper();
+        boolean tested = d.mcnemarP() < ALPHA;
+        boolean loss = hi < 0 && tested;
+        boolean gain = lo > 0 && tested;
         return switch (expect) {
-            case NO_LOSS -> lo > -MARGIN ? "agrees" : hi < 0 ? "disagrees" : "not resolved at this n";
-            case LOSS -> hi < 0 ? "agrees" : lo > -MARGIN ? "disagrees" : "not resolved at this n";
-            case GAIN -> lo > 0 ? "agrees" : hi < 0 ? "disagrees" : "not resolved at this n";
-            case NO_GAIN -> hi < MARGIN ? "agrees" : lo > 0 ? "disagrees" : "not resolved at this n";
+            case NO_LOSS -> lo > -MARGIN ? "agrees" : loss ? "disagrees" : "not resolved at this n";
+            case LOSS -> loss ? "agrees" : lo > -MARGIN ? "disagrees" : "not resolved at this n";
+            case GAIN -> gain ? "agrees" : loss ? "disagrees" : "not resolved at this n";
+            case NO_GAIN -> hi < MARGIN ? "agrees" : gain ? "disagrees" : "not resolved at this n";
         };
     }
 

@@ -68,4 +68,21 @@ class StudyFindingsTest {
                 StudyFindings.paired(StudyFindings.cells(log).get("both-w8a16"), StudyFindings.cells(log)
                         .get("fp32@iter10-opt10")).orElseThrow()), "no loss at all where a loss was claimed");
     }
+
+    @Test
+    void aVerdictThatAssertsADifferenceNeedsTheMcNemarTestNotOnlyTheInterval() {
+        // 5 pairs, 3 discordant all one way: the Newcombe interval is a loss throughout, yet McNemar's p is 0.25
+        var few = dev.qwm.analysis.stats.Proportions.pairedDifference(2, 0, 3, 0);
+        assertTrue(few.difference().interval().upper() < 0, "the interval alone would call this a loss");
+        assertEquals(0.25, few.mcnemarP(), 1e-12);
+        assertEquals("not resolved at this n", StudyFindings.verdict(StudyFindings.Expect.LOSS, few));
+        assertEquals("not resolved at this n", StudyFindings.verdict(StudyFindings.Expect.GAIN, few));
+        assertEquals("not resolved at this n", StudyFindings.verdict(StudyFindings.Expect.NO_LOSS, few));
+        // the same loss on 8 discordant pairs of 10: p = 0.0078, the verdicts follow
+        var more = dev.qwm.analysis.stats.Proportions.pairedDifference(2, 0, 8, 0);
+        assertTrue(more.mcnemarP() < StudyFindings.ALPHA);
+        assertEquals("agrees", StudyFindings.verdict(StudyFindings.Expect.LOSS, more));
+        assertEquals("disagrees", StudyFindings.verdict(StudyFindings.Expect.GAIN, more));
+        assertEquals("disagrees", StudyFindings.verdict(StudyFindings.Expect.NO_LOSS, more));
+    }
 }
