@@ -185,14 +185,20 @@ public final class QuantizeCommand implements Callable<Integer> {
                     m.module(), m.component(), kib(m.weightBytesBefore()), kib(m.weightBytesAfter()),
                     (double) m.weightBytesAfter() / m.weightBytesBefore(), kib(m.bytesBefore()), kib(m.bytesAfter()),
                     int8Gemm ? "; 8-bit weights stored u8 (+128): u8×u8 GEMM, exact without VNNI" : "");
-            TextTable t = new TextTable("layer", "method", "format", "groups/row", "kernel", "emulated", "weight MSE", "output SQNR dB");
+            TextTable t = new TextTable("layer", "method", "format", "groups/row", "kernel", "emulated", "weight MSE",
+                    "output SQNR dB", "input max/median", "weight crest");
             for (LayerReport l : m.layers()) {
                 t.row(l.layer(), l.method(), l.weights() + " " + l.activations(), l.groupsDescription(),
                         l.kernel() == null ? "-" : l.kernel().kernel(),
                         l.kernel() != null && l.kernel().emulated() ? "yes" : "no", String.format(Locale.ROOT, "%.3g", l.weightMse()),
-                        l.outputSqnrDb() == null ? "-" : String.format(Locale.ROOT, "%.1f", l.outputSqnrDb()));
+                        fixed(l.outputSqnrDb()), fixed(l.inputChannelRatio()), fixed(l.weightRowCrest()));
             }
             t.print(System.out);
+            System.out.printf(Locale.ROOT, "  median over %d layers: output SQNR %s dB, input max/median %s, weight crest %s"
+                            + " (input max/median: largest input channel's max|x| over the median channel's, on"
+                            + " calibration data; weight crest: a row's max|w|/rms(w))%n", m.layers().size(),
+                    fixed(median(m.layers(), LayerReport::outputSqnrDb)), fixed(median(m.layers(), LayerReport::inputChannelRatio)),
+                    fixed(median(m.layers(), LayerReport::weightRowCrest)));
             m.groups().forEach(g -> System.out.printf(Locale.ROOT, "  %s on %s: %s%n", g.method(), g.layerNorm(),
                     g.applied() ? g.detail() + (g.error() == null ? "" : String.format(Locale.ROOT,
                             ", objective %.4g → %.4g", g.baselineError(), g.error())) : "not applied: " + g.reason()));
@@ -207,6 +213,16 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         System.out.printf("%nwrote %s: %s (manifest: %s)%n", out, result.bundle().reference(), out.resolve(BundleQuantizer.MANIFEST_FILE));
         return 0;
+    }
+
+    private static String fixed(Double v) {
+        return v == null ? "-" : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    /** The median of a per-layer figure over the layers that have it; null when none has. */
+    private static Double median(java.util.List<LayerReport> layers, java.util.function.Function<LayerReport, Double> f) {
+        double[] v = layers.stream().map(f).filter(java.util.Objects::nonNull).mapToDouble(Double::doubleValue).sorted().toArray();
+        return v.length == 0 ? null : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
     private Recipe recipe() {

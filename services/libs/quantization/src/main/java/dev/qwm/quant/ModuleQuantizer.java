@@ -18,6 +18,7 @@ import dev.qwm.quant.core.ActivationParams;
 import dev.qwm.quant.core.ErrorMetrics;
 import dev.qwm.quant.core.FakeQuantLinear;
 import dev.qwm.quant.core.LinearAlgebra;
+import dev.qwm.quant.core.Outliers;
 import dev.qwm.quant.core.QuantizedWeights;
 import dev.qwm.quant.emit.EmitOptions;
 import dev.qwm.quant.emit.EmittedModel;
@@ -368,8 +369,10 @@ public final class ModuleQuantizer {
         Double outMse = null;
         Double sqnr = null;
         Integer rows = null;
+        Double channelRatio = null;
         if (data != null && data.tensors().containsKey(l.inputName())) {
             TensorStatistics s = data.tensor(l.inputName());
+            channelRatio = finite(Outliers.maxOverMedian(s.channelAbsMax()));
             int n = Math.min(REPORT_ROWS, s.sampledRowCount());
             if (n > 0) {
                 float[] x = Arrays.copyOf(s.sampledRows(), n * l.inFeatures());
@@ -385,7 +388,8 @@ public final class ModuleQuantizer {
         }
         return new LayerReport(l.name(), l.inFeatures(), l.outFeatures(), p.method().id(), p.weights().toString(),
                 p.activations().toString(), q.layout().groupsPerRow(), transform, numericsDigest(p, q, params), null,
-                weightMse, outMse, sqnr, rows, note);
+                weightMse, outMse, sqnr, rows, note, channelRatio,
+                finite(Outliers.medianRowCrest(w, l.outFeatures(), l.inFeatures())));
     }
 
     /** SHA-256 of what the layer computes: formats, integer codes, weight scales, static activation parameters. */

@@ -16,12 +16,18 @@ import dev.qwm.quant.emit.LayerKernel;
  * @param outputMse       mean squared error of the layer output on calibration rows, against the float layer
  * @param outputSqnrDb    signal-to-quantization-noise ratio of that output, in dB
  * @param calibrationRows rows the output error was measured on
+ * @param inputChannelRatio the largest per-channel max|x| of the layer's input on calibration data over its median
+ *                        across channels: how far activation outliers stand out (SmoothQuant's problem); null
+ *                        without calibration data
+ * @param weightRowCrest  the median over output rows of max|w| / rms(w) of the float weights: how much of a row's
+ *                        per-channel integer range its largest weight spends (low-bit rounding's problem)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record LayerReport(String layer, int inFeatures, int outFeatures, String method, String weights,
                           String activations, int groupsPerRow, String transform, String numericsSha256,
                           LayerKernel kernel, double weightMse, Double outputMse, Double outputSqnrDb,
-                          Integer calibrationRows, String note) {
+                          Integer calibrationRows, String note,
+                          Double inputChannelRatio, Double weightRowCrest) {
 
     /** The numbers this layer computes, as one line (no kernel, no measured error). */
     public String numerics() {
@@ -39,6 +45,6 @@ public record LayerReport(String layer, int inFeatures, int outFeatures, String 
 
     public LayerReport withKernel(LayerKernel k) {
         return new LayerReport(layer, inFeatures, outFeatures, method, weights, activations, groupsPerRow, transform,
-                numericsSha256, k, weightMse, outputMse, outputSqnrDb, calibrationRows, note);
+                numericsSha256, k, weightMse, outputMse, outputSqnrDb, calibrationRows, note, inputChannelRatio, weightRowCrest);
     }
 }
