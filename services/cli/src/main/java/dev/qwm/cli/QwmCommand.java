@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         version = "qwm 0.1.0",
         description = "Quantize world models and measure, by closed-loop planning, what quantization does to them.",
         subcommands = {
-                CommandLine.HelpCommand.class,
+                HelpCommand.class,
                 DatasetCommand.class,
                 EnvCommand.class,
                 InfraCommand.class,
@@ -45,6 +45,7 @@ public final class QwmCommand implements Runnable {
     /** The configured command line (tests execute it in-process). */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new QwmCommand());
+        withHelpOptions(cli);
         cli.setParameterExceptionHandler((ex, args) -> {
             CommandLine cmd = ex.getCommandLine();
             java.io.PrintWriter err = cmd.getErr();
@@ -53,8 +54,9 @@ public final class QwmCommand implements Runnable {
                 err.println("qwm: unknown command '" + unmatched.getUnmatched().get(0) + "'. Commands: "
                         + String.join(", ", cmd.getSubcommands().keySet()) + ". See ./qwm help.");
             } else {
-                err.println("qwm " + cmd.getCommandName() + ": " + ex.getMessage());
-                err.println("See ./qwm help " + cmd.getCommandSpec().qualifiedName(" ").replaceFirst("^qwm ?", "") + ".");
+                String name = cmd.getCommandSpec().qualifiedName(" ").replaceFirst("^qwm ?", "");
+                err.println("qwm " + name + ": " + ex.getMessage());
+                err.println(cmd.getCommandSpec().helpCommand() ? "See ./qwm help." : "See ./qwm help " + name + ".");
             }
             return 2;
         });
@@ -67,6 +69,14 @@ public final class QwmCommand implements Runnable {
             return 1;
         });
         return cli;
+    }
+
+    /** --help and --version on every command at every depth (./qwm study report --help). */
+    private static void withHelpOptions(CommandLine command) {
+        if (!command.getCommandSpec().mixinStandardHelpOptions()) {
+            command.getCommandSpec().mixinStandardHelpOptions(true);
+        }
+        command.getSubcommands().values().forEach(QwmCommand::withHelpOptions);
     }
 
     /** The message and, where they add to it, its causes' (a wrapped "No space left on device" is the point). */

@@ -63,6 +63,20 @@ public final class StudyCommand implements Runnable {
         }
     }
 
+    /** The collector a command reads from: the local stack's unless a URL is given. */
+    static final class CollectorOption {
+        @Option(names = "--collector", paramLabel = "URL", description = "Collector service (default: the local one).")
+        String url;
+
+        String url(LocalStack stack) {
+            return url != null ? url : stack.url("collector");
+        }
+
+        ServiceClient client(LocalStack stack) {
+            return new ServiceClient("collector", url(stack));
+        }
+    }
+
     /** The CPU time of a CEM step, as measured, or as the user measured it on their machine. */
     static final class CostRates {
         @Option(names = "--wall-cem-step-ms", defaultValue = "190", description = "CPU-ms of one Wall CEM step of 300"
@@ -206,8 +220,8 @@ public final class StudyCommand implements Runnable {
         @Parameters(paramLabel = "ID", description = "The study id (a spec's study: its name).")
         String id;
 
-        @Option(names = "--collector", paramLabel = "URL", description = "Collector service (default: the local one).")
-        String collector;
+        @picocli.CommandLine.Mixin
+        CollectorOption collector = new CollectorOption();
 
         @Option(names = "--once", description = "Print how far it is and exit, without following it.")
         boolean once;
@@ -218,7 +232,7 @@ public final class StudyCommand implements Runnable {
         @Override
         public void run() {
             LocalStack stack = new LocalStack();
-            ServiceClient results = collector != null ? new ServiceClient("collector", collector) : client(stack, "collector");
+            ServiceClient results = collector.client(stack);
             StudyProgress.status(results, id, cost.rates(), System.out);
             if (once) {
                 return;
@@ -242,13 +256,13 @@ public final class StudyCommand implements Runnable {
         @Option(names = "--csv", paramLabel = "DIR", description = "Write the analysis tables as CSV into DIR.")
         Path csv;
 
-        @Option(names = "--collector", paramLabel = "URL", description = "Collector service (default: the local one).")
-        String collector;
+        @picocli.CommandLine.Mixin
+        CollectorOption collector = new CollectorOption();
 
         @Override
         public Integer call() {
             LocalStack stack = new LocalStack();
-            String url = collector != null ? collector : stack.url("collector");
+            String url = collector.url(stack);
             StudyTable.print(new ServiceClient("collector", url), id, System.out);
             if (html == null && csv == null) {
                 return 0;

@@ -111,13 +111,14 @@ final class StudyMeasurements {
      */
     static List<LayerSensitivity> sensitivity(StudySnapshot data, List<Configuration> configurations, PrintStream log) {
         List<LayerSensitivity> layers = new ArrayList<>();
+        List<String> uncalibrated = new ArrayList<>();
         Set<String> done = new LinkedHashSet<>();
         for (ArtifactRecord a : data.artifacts()) {
             if (a.isOriginal() || a.manifestJson().isBlank() || !done.add(a.artifact().bundle())) {
                 continue; // an original, or the other component of a bundle already read
             }
             layers.addAll(parse(() -> SensitivityIo.parse(JSON.readTree(a.manifestJson()), "manifest of "
-                    + a.artifact().bundle()), log));
+                    + a.artifact().bundle()), uncalibrated, log));
         }
         Set<Path> bundles = new LinkedHashSet<>();
         for (Configuration c : configurations) {
@@ -128,7 +129,12 @@ final class StudyMeasurements {
             if (done.contains(b.toString()) || !Files.exists(b.resolve("model.json")) || fullPrecision(ModelBundle.read(b))) {
                 continue;
             }
-            layers.addAll(parse(() -> SensitivityIo.read(b), log));
+            layers.addAll(parse(() -> SensitivityIo.read(b), uncalibrated, log));
+        }
+        if (!uncalibrated.isEmpty()) {
+            log.println("sensitivity: " + uncalibrated.size() + " quantized bundle" + (uncalibrated.size() == 1 ? "" : "s")
+                    + " without per-layer output errors (quantized without calibration data; ./qwm quantize --measure"
+                    + " adds them), left out");
         }
         // the same layer quantized alike in two bundles (encoder-only and both) is one measurement
         return layers.stream().distinct().toList();
@@ -138,11 +144,14 @@ final class StudyMeasurements {
         List<LayerSensitivity> read() throws java.io.IOException;
     }
 
-    private static List<LayerSensitivity> parse(ManifestReader reader, PrintStream log) {
+    private static List<LayerSensitivity> parse(ManifestReader reader, List<String> uncalibrated, PrintStream log) {
         try {
             return reader.read();
-        } catch (IllegalArgumentException | java.io.IOException noLayerErrors) {
-            log.println("sensitivity: " + noLayerErrors.getMessage());
+        } catch (SensitivityIo.NoLayerErrors e) {
+            uncalibrated.add(e.getMessage());
+            return List.of();
+        } catch (IllegalArgumentException | java.io.IOException e) {
+            log.println("sensitivity: " + e.getMessage());
             return List.of();
         }
     }

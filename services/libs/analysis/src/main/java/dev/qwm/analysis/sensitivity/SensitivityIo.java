@@ -72,8 +72,15 @@ public final class SensitivityIo {
             }
         }
         if (out.isEmpty()) {
-            throw new IllegalArgumentException(where + ": the manifest reports no per-layer output error");
+            throw new NoLayerErrors(where + ": the manifest reports no per-layer output error");
         }
         return out;
+    }
+
+    /** A manifest without per-layer output errors: a recipe quantized without calibration data, not a damaged file. */
+    public static final class NoLayerErrors extends IllegalArgumentException {
+        NoLayerErrors(String message) {
+            super(message);
+        }
     }
 }
