@@ -53,8 +53,12 @@ public final class StudyProgress {
 
     /** Per configuration: stored of planned, successes, mean iterations, measured ms per CEM step, CPU left. */
     public static void status(ServiceClient collector, String studyId, StudyCost.Rates rates, PrintStream out) {
-        JsonNode study = collector.get("/api/v1/studies/" + studyId);
-        JsonNode episodes = collector.get("/api/v1/studies/" + studyId + "/episodes").path("episodes");
+        status(studyId, collector.get("/api/v1/studies/" + studyId),
+                collector.get("/api/v1/studies/" + studyId + "/episodes").path("episodes"), rates, out);
+    }
+
+    /** {@link #status(ServiceClient, String, StudyCost.Rates, PrintStream)} on the collector's answers. */
+    static void status(String studyId, JsonNode study, JsonNode episodes, StudyCost.Rates rates, PrintStream out) {
         JsonNode spec;
         try {
             spec = JSON.readTree(study.path("specJson").asText());
@@ -67,13 +71,9 @@ public final class StudyProgress {
         Map<String, PlannerBudget> budgets = new LinkedHashMap<>();
         for (JsonNode g : spec.path("grid")) {
             byLabel.put(g.path("label").asText(), new ArrayList<>());
-            if (g.has("max_iter")) {
-                PlannerBudget d = PlannerBudget.dinoWm(environment);
-                budgets.put(g.path("label").asText(), new PlannerBudget(d.horizon(), g.path("samples").asInt(),
-                        d.topK(), d.varScale(), g.path("opt_steps").asInt(), g.path("max_iter").asInt(),
-                        d.objectiveAlpha(), d.executedActions()));
-            }
         }
+        // every cell's whole budget, from the spec as recorded (the grid's summary leaves out top-k and horizon)
+        StudySpec.recorded(spec.path("study")).ifPresent(s -> s.cells().forEach(c -> budgets.put(c.label(), c.budget())));
         for (JsonNode e : episodes) {
             String label = e.path("configuration").asText();
             byLabel.computeIfAbsent(label, k -> new ArrayList<>()).add(e);

@@ -339,6 +339,20 @@ public record StudySpec(String name, String environment, String bundle, Integer 
                 + (b.samples() != 300 ? "-n" + b.samples() : "");
     }
 
+    /**
+     * A spec as {@link #toJson()} recorded it with its study (already validated then); empty if it cannot be read
+     * back, e.g. recorded by another version of qwm.
+     */
+    public static java.util.Optional<StudySpec> recorded(JsonNode json) {
+        try {
+            return java.util.Optional.ofNullable(new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                    .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).treeToValue(json, StudySpec.class))
+                    .filter(s -> s.recipes() != null && s.budgets() != null && s.environment() != null);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     public JsonNode toJson() {
         return new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).valueToTree(this);
     }
