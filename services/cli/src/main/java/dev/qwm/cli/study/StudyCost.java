@@ -28,9 +28,36 @@ public final class StudyCost {
     public record Rates(double wallCemStepMs, double pushtCemStepMs) {
         public static final Rates MEASURED = new Rates(190, 450);
 
+        /** GFLOP of one CEM step (300 x horizon 5) of the shipped models, whose steps the rates were measured on. */
+        public static final double WALL_SHIPPED_GFLOP = 4.97;
+        public static final double PUSHT_SHIPPED_GFLOP = 15.36;
+
+        /** Within this factor of the shipped model's GFLOP a bundle is costed at the measured rate as it is. */
+        static final double SAME_SIZE = 2;
+
         double cemStepMs(String environment, int samples) {
             double ms = EnvironmentKind.parse(environment) == EnvironmentKind.WALL ? wallCemStepMs : pushtCemStepMs;
             return ms * samples / 300.0;
+        }
+
+        static double shippedGflop(String environment) {
+            return EnvironmentKind.parse(environment) == EnvironmentKind.WALL ? WALL_SHIPPED_GFLOP : PUSHT_SHIPPED_GFLOP;
+        }
+
+        /**
+         * The rates for a bundle of {@code gflop} per CEM step on {@code environment}: the measured rate times the
+         * ratio of FLOP to the shipped model's, when they differ by more than {@link #SAME_SIZE}x (a DINO-WM-size
+         * model is about 100 times the shipped ones). Linear in FLOP, so an upper bound for a large model, which uses a
+         * core better than a small one does (39 GFLOP/s on the shipped Wall model, 92 at DINO-WM's size, measured with
+         * ./qwm bench on one Xeon core).
+         */
+        public Rates forBundle(String environment, double gflop) {
+            double ratio = gflop / shippedGflop(environment);
+            if (!(ratio > 0) || (ratio <= SAME_SIZE && ratio >= 1 / SAME_SIZE)) {
+                return this;
+            }
+            boolean wall = EnvironmentKind.parse(environment) == EnvironmentKind.WALL;
+            return new Rates(wall ? wallCemStepMs * ratio : wallCemStepMs, wall ? pushtCemStepMs : pushtCemStepMs * ratio);
         }
     }
 

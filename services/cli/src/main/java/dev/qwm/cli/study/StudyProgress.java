@@ -24,7 +24,8 @@ public final class StudyProgress {
     }
 
     /** The spec's cost, cell by cell, in CPU minutes; returns the estimate in CPU hours. */
-    public static double estimate(StudySpec spec, StudyCost.Rates rates, PrintStream out) {
+    public static double estimate(StudySpec spec, StudyCost.Rates measured, PrintStream out) {
+        StudyCost.Rates rates = forBundle(spec, measured, out);
         TextTable t = new TextTable("cell", "episodes", "budget", "calibration CPU-min", "planning CPU-min [FP pace - all fail]");
         StudyCost.Seconds total = StudyCost.Seconds.ZERO;
         double calibration = 0;
@@ -73,7 +74,11 @@ public final class StudyProgress {
             byLabel.put(g.path("label").asText(), new ArrayList<>());
         }
         // every cell's whole budget, from the spec as recorded (the grid's summary leaves out top-k and horizon)
-        StudySpec.recorded(spec.path("study")).ifPresent(s -> s.cells().forEach(c -> budgets.put(c.label(), c.budget())));
+        java.util.Optional<StudySpec> recorded = StudySpec.recorded(spec.path("study"));
+        recorded.ifPresent(s -> s.cells().forEach(c -> budgets.put(c.label(), c.budget())));
+        if (recorded.isPresent()) {
+            rates = forBundle(recorded.get(), rates, out);
+        }
         for (JsonNode e : episodes) {
             String label = e.path("configuration").asText();
             byLabel.computeIfAbsent(label, k -> new ArrayList<>()).add(e);
@@ -108,6 +113,26 @@ public final class StudyProgress {
         out.printf(Locale.ROOT, "study %s: %d of %d episodes stored; about %.1f CPU-hours of planning to finish (at %.0f"
                         + " CPU-ms per CEM step of 300 candidates; ms/CEM step above is wall time on the stack that ran"
                         + " them)%n", studyId, stored, total, left / 3600, rates.cemStepMs(environment, 300));
+    }
+
+    /**
+     * The rates for the spec's bundle when it is on this machine (a remote stack's path may not be): scaled by its
+     * FLOP per CEM step when it is far from the shipped model's size, and said so.
+     */
+    static StudyCost.Rates forBundle(StudySpec spec, StudyCost.Rates rates, PrintStream out) {
+        java.nio.file.Path bundle = java.nio.file.Path.of(spec.bundle());
+        if (!java.nio.file.Files.isRegularFile(bundle.resolve("model.json"))) {
+            return rates;
+        }
+        double gflop = dev.qwm.planning.onnx.CemStepCost.of(dev.qwm.onnx.bundle.ModelBundle.read(bundle), 300, 5).gflop();
+        StudyCost.Rates scaled = rates.forBundle(spec.environment(), gflop);
+        if (!scaled.equals(rates)) {
+            out.printf(Locale.ROOT, "%s: %.1f GFLOP per CEM step of 300 x 5, %.1fx the shipped %s model's %.2f: CPU time"
+                            + " scaled by FLOP (an upper bound for a large model)%n", bundle.getFileName(), gflop,
+                    gflop / StudyCost.Rates.shippedGflop(spec.environment()), spec.environment(),
+                    StudyCost.Rates.shippedGflop(spec.environment()));
+        }
+        return scaled;
     }
 
     private static String fmt(double v) {

@@ -22,4 +22,21 @@ class StudyCostTest {
         // fewer samples cost proportionally less
         assertEquals(0.19 * 10 / 3, StudyCost.iterationSeconds("wall", wall.withSamples(100), StudyCost.Rates.MEASURED), 1e-9);
     }
+
+    @Test
+    void theRatesAreForTheShippedModelsAndScaleByFlopForABundleFarFromTheirSize() {
+        java.nio.file.Path models = java.nio.file.Path.of("../../models").toAbsolutePath().normalize();
+        for (String env : java.util.List.of("wall", "pusht")) {
+            double gflop = dev.qwm.planning.onnx.CemStepCost.of(dev.qwm.onnx.bundle.ModelBundle.read(models.resolve(env)),
+                    300, 5).gflop();
+            assertEquals(StudyCost.Rates.shippedGflop(env), gflop, 0.01 * gflop,
+                    env + ": the shipped model changed; measure its CEM step again and update the rates");
+            assertEquals(StudyCost.Rates.MEASURED, StudyCost.Rates.MEASURED.forBundle(env, gflop));
+        }
+        StudyCost.Rates r = StudyCost.Rates.MEASURED;
+        assertEquals(r, r.forBundle("wall", 1.9 * StudyCost.Rates.WALL_SHIPPED_GFLOP), "within 2x: as measured");
+        StudyCost.Rates big = r.forBundle("wall", 100 * StudyCost.Rates.WALL_SHIPPED_GFLOP);
+        assertEquals(100 * r.wallCemStepMs(), big.wallCemStepMs(), 1e-9);
+        assertEquals(r.pushtCemStepMs(), big.pushtCemStepMs(), 1e-9);
+    }
 }
