@@ -7,6 +7,7 @@ import dev.qwm.onnx.graph.GraphEditor;
 import dev.qwm.onnx.graph.GraphIndex;
 import dev.qwm.onnx.graph.LinearLayer;
 import dev.qwm.onnx.graph.OptimizedGraphs;
+import dev.qwm.onnx.graph.SkipLayerNorms;
 import dev.qwm.onnx.graph.TensorData;
 import dev.qwm.onnx.runtime.CpuFeatures;
 import dev.qwm.onnx.runtime.SessionConfig;
@@ -33,6 +34,7 @@ import dev.qwm.quant.methods.QuantizationMethod;
 import dev.qwm.quant.methods.QuantizationMethod.Transform;
 import dev.qwm.quant.recipe.ActivationSpec;
 import dev.qwm.quant.recipe.CalibrationSettings;
+import dev.qwm.quant.recipe.LayerNormOp;
 import dev.qwm.quant.recipe.LayerPlan;
 import dev.qwm.quant.recipe.MethodOptions;
 import dev.qwm.quant.recipe.ModuleRecipe;
@@ -134,9 +136,11 @@ public final class ModuleQuantizer {
         final List<ActivationCollector.TensorRequest> tensorRequests = new ArrayList<>();
         final List<ActivationCollector.SnapshotRequest> snapshotRequests = new ArrayList<>();
         final boolean needsCalibration;
+        final LayerNormOp layerNorm;
 
         private Prepared(ModelProto source, WorldModelModule module, ModuleRecipe recipe) {
             this.source = source;
+            this.layerNorm = recipe.layerNormOp();
             this.module = module;
             this.model = GraphEditor.untieIdentityInitializers(GraphEditor.nameNodes(source));
             this.index = GraphIndex.of(model);
@@ -317,8 +321,16 @@ public final class ModuleQuantizer {
 
         ModelProto transformedFloat = editor.build();
         EmittedModel emitted = OnnxEmitter.emit(transformedFloat, quantized, options.emit(), options.cpu());
-        Map<String, Integer> runtimeOps = OptimizedGraphs.runtimeOpTypeCounts(emitted.model());
-        int unfused = OptimizedGraphs.unfusedDequantize(OptimizedGraphs.optimized(emitted.model()));
+        ModelProto emittedModel = emitted.model();
+        List<String> skipLayerNorms = null;
+        if (prepared.layerNorm == LayerNormOp.SKIP) {
+            // after calibration and the transforms (which read and fold into LayerNormalization): the recipe's operator
+            SkipLayerNorms.Result r = SkipLayerNorms.rewrite(emittedModel);
+            emittedModel = r.model();
+            skipLayerNorms = r.fused();
+        }
+        Map<String, Integer> runtimeOps = OptimizedGraphs.runtimeOpTypeCounts(emittedModel);
+        int unfused = OptimizedGraphs.unfusedDequantize(OptimizedGraphs.optimized(emittedModel));
 
         // attach kernels to layer reports
         Map<String, LayerKernel> kernelOf = new HashMap<>();
@@ -328,10 +340,11 @@ public final class ModuleQuantizer {
                 && q.activations().bits() == 8 && !q.activations().inKernel());
         List<String> floatLayers = all.stream().map(LinearLayer::name).filter(n -> !planByName.containsKey(n)).toList();
         ModuleReport report = new ModuleReport(module.id(), module.component(), withKernels, groupReports, floatLayers,
-                source.getSerializedSize(), emitted.model().getSerializedSize(), weightBytes(model, all),
+                source.getSerializedSize(), emittedModel.getSerializedSize(), weightBytes(model, all),
                 emitted.kernels().stream().mapToLong(LayerKernel::weightBytes).sum(),
-                fullRangeInt8 ? (emitted.signedInt8Weights() ? "u8s8" : "u8u8") : null, runtimeOps, unfused);
-        return new Result(emitted.model(), transformedFloat, List.copyOf(quantized), report, data);
+                fullRangeInt8 ? (emitted.signedInt8Weights() ? "u8s8" : "u8u8") : null, runtimeOps, unfused,
+                skipLayerNorms);
+        return new Result(emittedModel, transformedFloat, List.copyOf(quantized), report, data);
     }
 
     private static GroupObjective objective(ModelProto model, Block block, GroupContext ctx, CalibrationData data,

@@ -10,6 +10,7 @@ import dev.qwm.quant.manifest.GroupReport;
 import dev.qwm.quant.manifest.LayerReport;
 import dev.qwm.quant.recipe.ActivationSpec;
 import dev.qwm.quant.recipe.CalibrationSettings;
+import dev.qwm.quant.recipe.LayerNormOp;
 import dev.qwm.quant.recipe.MethodOptions;
 import dev.qwm.quant.recipe.ModuleRecipe;
 import dev.qwm.quant.recipe.QuantMethod;
@@ -99,6 +100,29 @@ class MethodsOnTransformerBlocksTest {
         assertEquals(2, sq.report().groups().stream().filter(GroupReport::applied).count());
         assertTrue(sq.report().runtimeOps().containsKey("com.microsoft:MatMulIntegerToFloat"), sq.report().runtimeOps().toString());
         assertEquals(0, sq.report().unfusedDequantize());
+    }
+
+    /**
+     * {@code layerNorm: skip} changes the LayerNorms' operator and nothing else: the same integer layers, the residual
+     * Add fused into ORT's SkipLayerNormalization, outputs within float rounding of the LayerNormalization graph.
+     */
+    @Test
+    void layerNormSkipRunsResidualLayerNormsAsSkipLayerNormalizationAndChangesNothingElse() {
+        WeightSpec w8 = WeightSpec.perChannel(8);
+        ActivationSpec a8 = ActivationSpec.of(8, ActivationSpec.Granularity.TENSOR);
+        ModuleQuantizer.Result plain = quantize(QuantMethod.RTN, w8, a8, null);
+        ModuleQuantizer.Result skip = ModuleQuantizer.quantize(model, WorldModelModule.PREDICTOR,
+                new ModuleRecipe(QuantMethod.RTN, w8, a8, null, null, LayerNormOp.SKIP), CalibrationSettings.DEFAULTS,
+                feed(), ModuleQuantizer.Options.defaults().withEmit(EmitOptions.DEFAULTS));
+        assertEquals(null, plain.report().skipLayerNorms());
+        // the first block's LayerNorm reads the graph input (no Add): it stays; the second one's residual Add fuses
+        assertEquals(1, skip.report().skipLayerNorms().size(), String.valueOf(skip.report().skipLayerNorms()));
+        assertEquals(1, skip.report().runtimeOps().get("com.microsoft:SkipLayerNormalization"), skip.report().runtimeOps().toString());
+        assertEquals(plain.report().layers().stream().map(LayerReport::numerics).toList(),
+                skip.report().layers().stream().map(LayerReport::numerics).toList());
+        assertEquals(plain.report().numerics().size() + 1, skip.report().numerics().size());
+        double rel = ErrorMetrics.relativeError(Ort.run(plain.model(), "X", heldOut, SHAPE), Ort.run(skip.model(), "X", heldOut, SHAPE));
+        assertTrue(rel < 1e-5, "LayerNormalization vs SkipLayerNormalization: relative difference " + rel);
     }
 
     @Test

@@ -14,17 +14,22 @@ import java.util.Map;
  * @param runtimeOps        op counts of the graph ONNX Runtime runs after its optimisations (fused kernels)
  * @param unfusedDequantize DequantizeLinear nodes left in that graph feeding a float MatMul/Gemm (0 when every QDQ
  *                          pair was fused into an integer kernel)
+ * @param skipLayerNorms    LayerNormalization nodes the recipe runs as SkipLayerNormalization (recipe
+ *                          {@code layerNorm: skip}), null when none
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModuleReport(String module, String component, List<LayerReport> layers, List<GroupReport> groups,
                            List<String> floatLayers, long bytesBefore, long bytesAfter, long weightBytesBefore,
                            long weightBytesAfter, String int8Gemm, Map<String, Integer> runtimeOps,
-                           int unfusedDequantize) {
+                           int unfusedDequantize, List<String> skipLayerNorms) {
 
     /** What the module computes, one line per quantized layer, then its float layers: equal lists, equal numbers. */
     public List<String> numerics() {
         List<String> n = new java.util.ArrayList<>(layers.stream().map(LayerReport::numerics).toList());
         floatLayers.forEach(f -> n.add(f + " float"));
+        if (skipLayerNorms != null) {
+            skipLayerNorms.forEach(l -> n.add(l + " SkipLayerNormalization"));
+        }
         return n;
     }
 }

@@ -4,16 +4,36 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 
 import java.util.List;
 
-/** How one world-model module is quantized: a default for all its linear layers, then per-layer overrides. */
+/**
+ * How one world-model module is quantized: a default for all its linear layers, then per-layer overrides, and which
+ * operator its LayerNorms run as ({@code layerNorm}; absent: as exported. Stored as null then, so that a recipe
+ * without it keeps its canonical JSON, and with it the artifact keys it had).
+ */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record ModuleRecipe(QuantMethod method, WeightSpec weights, ActivationSpec activations, MethodOptions options,
-                           List<LayerRule> layers) {
+                           List<LayerRule> layers, LayerNormOp layerNorm) {
+
+    public ModuleRecipe(QuantMethod method, WeightSpec weights, ActivationSpec activations, MethodOptions options,
+                        List<LayerRule> layers) {
+        this(method, weights, activations, options, layers, null);
+    }
 
     public ModuleRecipe {
+        layerNorm = layerNorm == LayerNormOp.LAYER_NORMALIZATION ? null : layerNorm;
         method = method == null ? QuantMethod.RTN : method;
         activations = activations == null ? ActivationSpec.FLOAT : activations;
         options = options == null ? MethodOptions.DEFAULTS : options;
         layers = layers == null ? List.of() : List.copyOf(layers);
+    }
+
+    /** The operator this module's LayerNorms run as. */
+    public LayerNormOp layerNormOp() {
+        return layerNorm == null ? LayerNormOp.LAYER_NORMALIZATION : layerNorm;
+    }
+
+    /** This recipe with its LayerNorms run as {@code op}. */
+    public ModuleRecipe withLayerNorm(LayerNormOp op) {
+        return new ModuleRecipe(method, weights, activations, options, layers, op);
     }
 
     void validate(String where, List<String> problems) {

@@ -69,8 +69,21 @@ public final class Presets {
         Map<WorldModelModule, ModuleRecipe> m = new EnumMap<>(WorldModelModule.class);
         recipe.modules().forEach((k, v) -> m.put(k, new ModuleRecipe(v.method(), v.weights(),
                 v.activations().isFloat() ? v.activations() : ActivationSpec.of(v.activations().bits(), granularity),
-                v.options(), v.layers())));
+                v.options(), v.layers(), v.layerNorm())));
         return new Recipe(recipe.name() + "-" + granularity.id(), m, recipe.calibration()).validate();
+    }
+
+    /**
+     * {@code recipe} with every module's LayerNorms run as {@code op} (named {@code <name>-ln-<op>} unless {@code op}
+     * is the default, which leaves the recipe as it is).
+     */
+    public static Recipe withLayerNorm(Recipe recipe, LayerNormOp op) {
+        if (op == LayerNormOp.LAYER_NORMALIZATION) {
+            return recipe;
+        }
+        Map<WorldModelModule, ModuleRecipe> m = new EnumMap<>(WorldModelModule.class);
+        recipe.modules().forEach((k, v) -> m.put(k, v.withLayerNorm(op)));
+        return new Recipe(recipe.name() + "-ln-" + op.id(), m, recipe.calibration()).validate();
     }
 
     /**

@@ -33,7 +33,7 @@ public record Recipe(String name, Map<WorldModelModule, ModuleRecipe> modules, C
             } else {
                 List<LayerRule> layers = new ArrayList<>(defaults);
                 layers.addAll(r.layers());
-                m.put(module, new ModuleRecipe(r.method(), r.weights(), r.activations(), r.options(), layers));
+                m.put(module, new ModuleRecipe(r.method(), r.weights(), r.activations(), r.options(), layers, r.layerNorm()));
             }
         });
         return m;

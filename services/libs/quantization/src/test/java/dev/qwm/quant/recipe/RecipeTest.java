@@ -164,6 +164,34 @@ class RecipeTest {
     }
 
     @Test
+    void layerNormOperatorIsTheRecipesAndARecipeWithoutItKeepsItsJson() {
+        Recipe plain = Presets.recipe("w8a8", WorldModelModule.parseSelection("both"), QuantMethod.RTN);
+        String json = RecipeIo.toJson(plain);
+        // absent unless asked for: the canonical JSON (and so the artifact keys) of every earlier recipe is unchanged
+        assertTrue(!json.contains("layerNorm"), json);
+        Recipe skip = Presets.withLayerNorm(plain, LayerNormOp.SKIP);
+        assertEquals("w8a8-rtn-both-ln-skip", skip.name());
+        skip.modules().values().forEach(m -> assertEquals(LayerNormOp.SKIP, m.layerNormOp()));
+        assertTrue(RecipeIo.toJson(skip).contains("\"layerNorm\" : \"skip\""), RecipeIo.toJson(skip));
+        assertEquals(skip, RecipeIo.fromJson(RecipeIo.toJson(skip)));
+        assertEquals(skip, RecipeIo.fromYaml(RecipeIo.toYaml(skip)));
+        // the default spelled out is the default: same recipe, same JSON
+        Recipe spelled = RecipeIo.fromYaml("""
+                name: w8a8-rtn-both
+                modules:
+                  predictor: {weights: {bits: 8}, activations: {bits: 8}, layerNorm: layer-normalization}
+                """);
+        assertTrue(!RecipeIo.toJson(spelled).contains("layerNorm"), RecipeIo.toJson(spelled));
+        assertEquals(plain, Presets.withLayerNorm(plain, LayerNormOp.LAYER_NORMALIZATION));
+        RecipeException e = assertThrows(RecipeException.class, () -> RecipeIo.fromYaml("""
+                name: x
+                modules:
+                  predictor: {weights: {bits: 8}, layerNorm: fast}
+                """));
+        assertTrue(e.getMessage().contains("layerNorm") && e.getMessage().contains("skip"), e.getMessage());
+    }
+
+    @Test
     void omniQuantAsQuantWmRanItIsSmoothQuantOnTheEncoderAndRtnOnThePredictor() {
         Recipe r = Presets.recipe("w4a8", WorldModelModule.parseSelection("both"), "omniquant-quantwm");
         assertEquals("w4a8-omniquant-quantwm-both", r.name());
