@@ -58,6 +58,22 @@ public class KafkaBrokerReadinessCheck implements HealthCheck, AutoCloseable {
         }
     }
 
+    /**
+     * The id of the cluster the broker belongs to (a broker formatted afresh has a new one), or empty when the broker
+     * does not answer within the timeout.
+     */
+    public java.util.Optional<String> clusterId() {
+        try {
+            return java.util.Optional.ofNullable(admin().describeCluster(new DescribeClusterOptions()
+                    .timeoutMs((int) timeout.toMillis())).clusterId().get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS));
+        } catch (ExecutionException | TimeoutException e) {
+            return java.util.Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return java.util.Optional.empty();
+        }
+    }
+
     // One admin client for the service's life: it reconnects by itself when the broker comes back.
     private synchronized Admin admin() {
         if (admin == null) {

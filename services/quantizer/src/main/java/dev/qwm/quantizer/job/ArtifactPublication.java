@@ -12,8 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Publishes the ArtifactCreated events of bundles: of each quantized artifact with its source, and once per process
- * of the full-precision source's own artifacts. A bundle is marked published in the store only once all its events
- * are acknowledged.
+ * of the full-precision source's own artifacts. A bundle is marked published in the store, for the broker's cluster,
+ * only once all its events are acknowledged.
  */
 final class ArtifactPublication {
 
@@ -23,10 +23,20 @@ final class ArtifactPublication {
     /** FP artifacts (sha256 @ bundle) this process has registered, so that each source is announced once. */
     private final Set<String> registeredSources = ConcurrentHashMap.newKeySet();
 
-    ArtifactPublication(ArtifactEventPublisher events, ArtifactStore store, MeterRegistry registry) {
+    /** The broker's cluster id, empty while it does not answer. */
+    private final java.util.function.Supplier<java.util.Optional<String>> clusterId;
+
+    ArtifactPublication(ArtifactEventPublisher events, ArtifactStore store, MeterRegistry registry,
+                        java.util.function.Supplier<java.util.Optional<String>> clusterId) {
         this.events = events;
         this.store = store;
         this.registry = registry;
+        this.clusterId = clusterId;
+    }
+
+    /** Whether the bundle in {@code dir} was announced to the broker this service publishes to now. */
+    boolean publishedHere(java.nio.file.Path dir) {
+        return clusterId.get().map(id -> store.published(dir, id)).orElse(false);
     }
 
     /**
@@ -55,7 +65,8 @@ final class ArtifactPublication {
         }
         registeredSources.addAll(registering);
         registry.counter("qwm.quantizer.events.published").increment(batch.size());
-        store.markPublished(out.directory());
+        // a broker that answered the sends but not this question: unmarked, the next reuse announces again (idempotent)
+        clusterId.get().ifPresent(id -> store.markPublished(out.directory(), id));
     }
 
     /**

@@ -49,13 +49,14 @@ public class QuantizationService {
     private final JobJournal journal;
 
     public QuantizationService(QuantizerConfig config, ArtifactStore store, ArtifactEventPublisher events,
-                               MeterRegistry registry) {
+                               MeterRegistry registry,
+                               @org.eclipse.microprofile.health.Readiness dev.qwm.quantizer.health.QuantizerBrokerReadiness broker) {
         this.store = store;
         this.registry = registry;
         this.checks = SubmissionChecks.of(config);
         this.ort = SessionConfig.ofThreads(config.jobs().intraOpThreads());
         this.queue = new JobQueue(config.jobs().concurrency(), config.jobs().maxQueued(), config.jobs().retained(), registry);
-        this.publication = new ArtifactPublication(events, store, registry);
+        this.publication = new ArtifactPublication(events, store, registry, broker::clusterId);
         this.republisher = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "quantizer-republish");
             t.setDaemon(true);
@@ -248,11 +249,14 @@ public class QuantizationService {
         }
     }
 
-    /** A bundle already in the store: done at once, unless its events were never published (then publish first). */
+    /**
+     * A bundle already in the store: done at once, unless its events were never published to this broker (a fresh
+     * stack over a kept store, or a publication that did not complete): then publish first.
+     */
     private void reuse(QuantizationJob job, Submission plan, ModelBundle source, ModelBundle stored) {
         count("reused");
         StoredBundle described = StoredBundle.of(stored);
-        if (store.published(stored.directory())) {
+        if (publication.publishedHere(stored.directory())) {
             job.succeeded(described, true, "already in the artifact store: " + stored.directory());
             return;
         }

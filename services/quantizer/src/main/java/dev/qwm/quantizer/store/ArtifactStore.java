@@ -42,7 +42,10 @@ public class ArtifactStore {
     /** Version of the key derivation; bump when what goes into a bundle changes for the same inputs. */
     static final String KEY_FORMAT = "qwm-quantizer-store/1";
     static final String PARTIAL_DIR = ".partial";
-    /** Written into a bundle folder once its ArtifactCreated events were acknowledged by the broker. */
+    /**
+     * Written into a bundle folder once its ArtifactCreated events were acknowledged by the broker; it names that
+     * broker's cluster, since a store outlives its broker (a fresh stack over a kept store must announce again).
+     */
     static final String PUBLISHED_MARKER = ".artifact-events-published";
     private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9._-]{0,199}");
 
@@ -160,14 +163,20 @@ public class ArtifactStore {
         }
     }
 
-    /** Whether the ArtifactCreated events of the bundle in {@code dir} were published. */
-    public boolean published(Path dir) {
-        return Files.exists(dir.resolve(PUBLISHED_MARKER));
+    /** Whether the ArtifactCreated events of the bundle in {@code dir} were published to the cluster {@code clusterId}. */
+    public boolean published(Path dir, String clusterId) {
+        Path marker = dir.resolve(PUBLISHED_MARKER);
+        try {
+            return Files.exists(marker) && Files.readAllLines(marker).stream().findFirst()
+                    .map(line -> line.equals("cluster " + clusterId)).orElse(false);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
-    public void markPublished(Path dir) {
+    public void markPublished(Path dir, String clusterId) {
         try {
-            Files.writeString(dir.resolve(PUBLISHED_MARKER), Instant.now() + "\n");
+            Files.writeString(dir.resolve(PUBLISHED_MARKER), "cluster " + clusterId + "\n" + Instant.now() + "\n");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + dir.resolve(PUBLISHED_MARKER), e);
         }

@@ -75,9 +75,13 @@ class ArtifactStoreTest {
         assertFalse(Files.exists(second));
         assertEquals(written.manifest().components(), store.find("x-1").orElseThrow().manifest().components());
 
-        assertFalse(store.published(committed.directory()));
-        store.markPublished(committed.directory());
-        assertTrue(store.published(committed.directory()));
+        assertFalse(store.published(committed.directory(), "cluster-a"));
+        store.markPublished(committed.directory(), "cluster-a");
+        assertTrue(store.published(committed.directory(), "cluster-a"));
+        assertFalse(store.published(committed.directory(), "cluster-b"), "a fresh broker has not seen the events");
+        // a marker of an older quantizer (a time stamp, no cluster): announced again
+        Files.writeString(committed.directory().resolve(ArtifactStore.PUBLISHED_MARKER), "2026-12-06T02:00:00Z\n");
+        assertFalse(store.published(committed.directory(), "cluster-a"));
         assertTrue(store.problem().isEmpty());
     }
 
