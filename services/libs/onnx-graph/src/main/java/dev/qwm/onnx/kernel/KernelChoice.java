@@ -13,6 +13,7 @@ import dev.qwm.onnx.graph.GraphIndex;
 import dev.qwm.onnx.graph.Int8Weights;
 import dev.qwm.onnx.graph.TensorData;
 import dev.qwm.onnx.graph.MatMulNBitsExpansion;
+import dev.qwm.onnx.graph.MultiHeadAttentions;
 import dev.qwm.onnx.graph.Nodes;
 import dev.qwm.onnx.graph.OnnxModels;
 import dev.qwm.onnx.graph.ValueInfos;
@@ -68,6 +69,13 @@ import java.util.SplittableRandom;
  * weights run u8×u8, so a bundle written on a VNNI CPU computes the same numbers on an AVX2 one. Among exact
  * storages the faster by more than {@link #MARGIN} is chosen, else the stored one.
  *
+ * <p>The third choice, for masked attention (DINO-WM's frame-causal predictor): the exporter's nodes (per head
+ * q·kᵀ, scale, + mask, Softmax, · v, with the Reshapes and Transposes between) or one ORT MultiHeadAttention node
+ * with the mask as attention bias ({@link MultiHeadAttentions}), which runs the same GEMMs and softmax without the
+ * transposes. Both run alone on random q, k, v and a mask of zeros, −∞ and random values, at the longest sequence
+ * the mask allows and at half of it; the fused node is used only where its outputs are bit-identical here and it is
+ * faster by more than {@link #MARGIN}. Sites of one shape are measured once.
+ *
  * <p>System properties: {@code qwm.ort.kernel-choice} = {@code measure} (default) or {@code off} (always the stored
  * kernels); {@code qwm.ort.kernel-cache} = the cache folder (default {@code ~/.cache/qwm/kernel-choices}).
  */
@@ -87,10 +95,12 @@ public final class KernelChoice {
     static final int[] CHECK_ROWS = {16, 17};
     static final int REPS = 5;
     /** Changes when the measurement changes, so old cache entries are not reused. */
-    static final String METHOD = "kernel-choice/2";
+    static final String METHOD = "kernel-choice/3";
 
     public static final String MATMUL_NBITS = "MatMulNBits";
     public static final String FLOAT_MATMUL = "MatMul (float, expanded at load)";
+    public static final String ATTENTION_NODES = "attention nodes (MatMul, Softmax, MatMul)";
+    public static final String MULTI_HEAD_ATTENTION = "MultiHeadAttention (fused at load)";
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -132,6 +142,11 @@ public final class KernelChoice {
             return layers.stream().filter(l -> l.chosen().equals(FLOAT_MATMUL)).map(Layer::node).toList();
         }
 
+        /** Masked attention cores (named by their Softmax) to run as one MultiHeadAttention node. */
+        public List<String> fusedAttention() {
+            return layers.stream().filter(l -> l.chosen().equals(MULTI_HEAD_ATTENTION)).map(Layer::node).toList();
+        }
+
         /** Int8 weight sites to store as {@code storage} for this CPU (where that is not how they are stored). */
         public List<String> restored(String storage) {
             return layers.stream().filter(l -> l.chosen().equals(storage) && !l.stored().equals(storage))
@@ -148,6 +163,9 @@ public final class KernelChoice {
                 if (!restored(storage).isEmpty()) {
                     m = Int8Weights.withStorage(m, restored(storage), storage);
                 }
+            }
+            if (!fusedAttention().isEmpty()) {
+                m = MultiHeadAttentions.fuse(m, fusedAttention());
             }
             return m;
         }
@@ -193,7 +211,8 @@ public final class KernelChoice {
     public static OnnxSession open(Path model, SessionConfig config, CpuFeatures cpu, Path cache) {
         try {
             if (!enabled() || config.provider() != ExecutionProvider.CPU || !Files.isRegularFile(model)
-                    || !(mentions(model, MATMUL_NBITS) || mentions(model, "DequantizeLinear") || mentions(model, "MatMulInteger"))) {
+                    || !(mentions(model, MATMUL_NBITS) || mentions(model, "DequantizeLinear") || mentions(model, "MatMulInteger")
+                    || mentions(model, "Softmax"))) {
                 return OrtRuntime.open(model, config);
             }
             byte[] bytes = Files.readAllBytes(model);
@@ -238,6 +257,15 @@ public final class KernelChoice {
         for (Int8Weights.Site site : Int8Weights.find(model)) {
             layers.add(measureInt8(model, site, threads));
         }
+        // attention holds no weights: sites of one shape and scale are the same measurement, taken once
+        Map<String, Layer> attentionByShape = new java.util.HashMap<>();
+        for (MultiHeadAttentions.Site site : MultiHeadAttentions.find(model)) {
+            if (site.maxSeq() > 0) {
+                Layer l = attentionByShape.computeIfAbsent(site.maxSeq() + "|" + site.heads() + "|" + site.headDim()
+                        + "|" + site.scale(), k -> measureAttention(model, site, threads));
+                layers.add(new Layer(site.softmax(), l.shape(), l.rows(), l.stored(), l.chosen(), l.cpuMs(), l.identical()));
+            }
+        }
         return new Choices(METHOD, cpu.model(), cpu.cpuClass(), cpu.summary(), ort, threads, graphSha256, layers, false);
     }
 
@@ -249,8 +277,7 @@ public final class KernelChoice {
         ModelProto expanded = MatMulNBitsExpansion.expand(alone, List.of(n.getName()));
         SplittableRandom r = new SplittableRandom(k * 31L + nOut);
         SessionConfig config = SessionConfig.ofThreads(threads);
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        double[] best = {Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY};
+        double[] best;
         boolean identical = true;
         try (OnnxSession packed = OrtRuntime.open(alone.toByteArray(), "layer " + n.getName(), config);
              OnnxSession flat = OrtRuntime.open(expanded.toByteArray(), "layer " + n.getName() + " (float)", config);
@@ -265,19 +292,7 @@ public final class KernelChoice {
                 }
             }
             identical &= java.util.Arrays.equals(run(packed, t), run(flat, t));
-            OnnxSession[] sessions = {packed, flat};
-            for (int rep = -WARMUP; rep < REPS; rep++) {
-                for (int v = 0; v < 2; v++) {
-                    int i = Math.floorMod(v + rep, 2); // alternate who goes first
-                    long c0 = mx.getCurrentThreadCpuTime();
-                    long w0 = System.nanoTime();
-                    sessions[i].run(Map.of("x", t)).close();
-                    double ms = threads == 1 && c0 >= 0 ? (mx.getCurrentThreadCpuTime() - c0) / 1e6 : (System.nanoTime() - w0) / 1e6;
-                    if (rep >= 0) {
-                        best[i] = Math.min(best[i], ms);
-                    }
-                }
-            }
+            best = leastTimes(threads, Map.of("x", t), packed, flat);
         } catch (OrtException e) {
             throw new OnnxRuntimeException("cannot time layer " + n.getName() + ": " + e.getMessage(), e);
         }
@@ -314,8 +329,7 @@ public final class KernelChoice {
                 TensorData.uint8s("B_zero_point", new byte[]{(byte) 128}));
         SplittableRandom r = new SplittableRandom(k * 131L + nOut);
         SessionConfig config = SessionConfig.ofThreads(threads);
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        double[] best = {Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY};
+        double[] best;
         boolean identical = true;
         try (OnnxSession ss = OrtRuntime.open(s8.toByteArray(), "int8 layer " + site.node(), config);
              OnnxSession su = OrtRuntime.open(u8.toByteArray(), "uint8 layer " + site.node(), config);
@@ -328,19 +342,7 @@ public final class KernelChoice {
                 }
             }
             identical &= java.util.Arrays.equals(ints(ss, t), ints(su, t));
-            OnnxSession[] sessions = {ss, su};
-            for (int rep = -WARMUP; rep < REPS; rep++) {
-                for (int v = 0; v < 2; v++) {
-                    int i = Math.floorMod(v + rep, 2);
-                    long c0 = mx.getCurrentThreadCpuTime();
-                    long w0 = System.nanoTime();
-                    sessions[i].run(Map.of("x", t)).close();
-                    double ms = threads == 1 && c0 >= 0 ? (mx.getCurrentThreadCpuTime() - c0) / 1e6 : (System.nanoTime() - w0) / 1e6;
-                    if (rep >= 0) {
-                        best[i] = Math.min(best[i], ms);
-                    }
-                }
-            }
+            best = leastTimes(threads, Map.of("x", t), ss, su);
         } catch (OrtException e) {
             throw new OnnxRuntimeException("cannot time layer " + site.node() + ": " + e.getMessage(), e);
         }
@@ -356,6 +358,129 @@ public final class KernelChoice {
         }
         return new Layer(site.node(), k + "×" + nOut + ", 8-bit weights × uint8 activations", rows, site.storage(),
                 chosen, ms, identical);
+    }
+
+    /**
+     * A masked attention core alone (q, k, v [B, S, heads × headDim] and the mask [S, S] as inputs), as the stored
+     * nodes and as one MultiHeadAttention node, at the longest sequence its mask allows and at half of it, batch 1
+     * and the timed batch. The mask holds zeros, −∞ and random values, so that every way a score can be biased is
+     * compared. A variant that fails to run here counts as not identical.
+     */
+    private static Layer measureAttention(ModelProto model, MultiHeadAttentions.Site site, int threads) {
+        int s = site.maxSeq();
+        int width = site.heads() * site.headDim();
+        long macsPerItem = 2L * site.heads() * s * s * site.headDim();
+        int batch = (int) Math.max(1, Math.min(300, MAX_MACS_PER_RUN / macsPerItem));
+        ModelProto alone = attentionAlone(model, site);
+        ModelProto fused = MultiHeadAttentions.fuse(alone, List.of(site.softmax()));
+        SplittableRandom r = new SplittableRandom(s * 7L + width);
+        SessionConfig config = SessionConfig.ofThreads(threads);
+        double[] best = {Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY};
+        boolean identical = true;
+        try (OnnxSession nodes = OrtRuntime.open(alone.toByteArray(), "attention " + site.softmax(), config);
+             OnnxSession mha = OrtRuntime.open(fused.toByteArray(), "attention " + site.softmax() + " (fused)", config)) {
+            for (int[] shape : new int[][]{{1, s}, {1, (s + 1) / 2}, {batch, s}}) {
+                Map<String, OnnxTensor> feeds = attentionInputs(r, shape[0], shape[1], width);
+                try {
+                    identical &= java.util.Arrays.equals(run(nodes, feeds), run(mha, feeds));
+                    if (shape[0] == batch && shape[1] == s && identical) {
+                        best = leastTimes(threads, feeds, nodes, mha);
+                    }
+                } finally {
+                    feeds.values().forEach(OnnxTensor::close);
+                }
+            }
+        } catch (OnnxRuntimeException e) {
+            identical = false; // MultiHeadAttention does not take this attention here: not a variant
+        }
+        Map<String, Double> ms = new LinkedHashMap<>();
+        ms.put(ATTENTION_NODES, best[0]);
+        ms.put(MULTI_HEAD_ATTENTION, best[1]);
+        boolean faster = best[1] < best[0] * (1 - MARGIN);
+        return new Layer(site.softmax(), s + "×" + s + " scores, " + site.heads() + " heads × " + site.headDim()
+                + ", masked", batch, ATTENTION_NODES, identical && faster ? MULTI_HEAD_ATTENTION : ATTENTION_NODES,
+                ms, identical);
+    }
+
+    /** The attention core's nodes alone, with q, k, v and mask as graph inputs and its merged heads as output. */
+    private static ModelProto attentionAlone(ModelProto model, MultiHeadAttentions.Site site) {
+        GraphIndex index = GraphIndex.of(model);
+        java.util.Set<String> names = new java.util.HashSet<>(site.nodes());
+        GraphProto.Builder g = GraphProto.newBuilder().setName("attention");
+        java.util.Map<String, String> rename = Map.of(site.query(), "q", site.key(), "k", site.value(), "v",
+                site.mask(), "mask", site.output(), "y");
+        for (NodeProto n : model.getGraph().getNodeList()) {
+            if (!names.contains(n.getName())) {
+                continue;
+            }
+            NodeProto.Builder b = n.toBuilder();
+            for (int i = 0; i < b.getInputCount(); i++) {
+                String in = b.getInput(i);
+                b.setInput(i, rename.getOrDefault(in, in));
+                index.initializer(in).ifPresent(t -> {
+                    if (g.getInitializerList().stream().noneMatch(x -> x.getName().equals(in))) {
+                        g.addInitializer(t);
+                    }
+                });
+            }
+            for (int i = 0; i < b.getOutputCount(); i++) {
+                b.setOutput(i, rename.getOrDefault(b.getOutput(i), b.getOutput(i)));
+            }
+            g.addNode(b);
+        }
+        int width = site.heads() * site.headDim();
+        for (String in : List.of("q", "k", "v")) {
+            g.addInput(ValueInfos.tensor(in, TensorProto.DataType.FLOAT_VALUE, "B", "S", width));
+        }
+        g.addInput(ValueInfos.tensor("mask", TensorProto.DataType.FLOAT_VALUE, "S", "S"));
+        g.addOutput(ValueInfos.tensor("y", TensorProto.DataType.FLOAT_VALUE, "B", "S", width));
+        return ModelProto.newBuilder().setIrVersion(model.getIrVersion()).addAllOpsetImport(model.getOpsetImportList())
+                .setGraph(g).build();
+    }
+
+    private static Map<String, OnnxTensor> attentionInputs(SplittableRandom r, int batch, int s, int width) {
+        Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
+        try {
+            for (String in : List.of("q", "k", "v")) {
+                feeds.put(in, input(r, batch * s, width, new long[]{batch, s, width}));
+            }
+            float[] mask = new float[s * s];
+            for (int i = 0; i < mask.length; i++) {
+                int kind = r.nextInt(4);
+                mask[i] = kind == 0 ? Float.NEGATIVE_INFINITY : kind == 1 ? (float) r.nextGaussian() : 0f;
+            }
+            for (int i = 0; i < s; i++) {
+                mask[i * s + i] = 0f; // every row keeps one finite score, as a causal mask does
+            }
+            feeds.put("mask", OnnxTensor.createTensor(OrtRuntime.environment(), FloatBuffer.wrap(mask), new long[]{s, s}));
+        } catch (OrtException e) {
+            feeds.values().forEach(OnnxTensor::close);
+            throw new OnnxRuntimeException("cannot make attention inputs: " + e.getMessage(), e);
+        }
+        return feeds;
+    }
+
+    /**
+     * Least time per variant over {@link #REPS} runs of each on the same feeds after {@link #WARMUP}, interleaved
+     * (who goes first alternates): thread CPU time with one thread, wall time otherwise.
+     */
+    private static double[] leastTimes(int threads, Map<String, OnnxTensor> feeds, OnnxSession... variants) {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        double[] best = new double[variants.length];
+        java.util.Arrays.fill(best, Double.POSITIVE_INFINITY);
+        for (int rep = -WARMUP; rep < REPS; rep++) {
+            for (int v = 0; v < variants.length; v++) {
+                int i = Math.floorMod(v + rep, variants.length);
+                long c0 = mx.getCurrentThreadCpuTime();
+                long w0 = System.nanoTime();
+                variants[i].run(feeds).close();
+                double ms = threads == 1 && c0 >= 0 ? (mx.getCurrentThreadCpuTime() - c0) / 1e6 : (System.nanoTime() - w0) / 1e6;
+                if (rep >= 0) {
+                    best[i] = Math.min(best[i], ms);
+                }
+            }
+        }
+        return best;
     }
 
     /** x uint8 [rows, K] → MatMulInteger(x, B[, 0, zp]) → y int32. */
@@ -395,11 +520,15 @@ public final class KernelChoice {
     }
 
     private static OnnxTensor input(SplittableRandom r, int rows, int k) throws OrtException {
+        return input(r, rows, k, new long[]{rows, k});
+    }
+
+    private static OnnxTensor input(SplittableRandom r, int rows, int k, long[] shape) throws OrtException {
         float[] x = new float[rows * k];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) (r.nextDouble() * 4 - 2);
         }
-        return OnnxTensor.createTensor(OrtRuntime.environment(), FloatBuffer.wrap(x), new long[]{rows, k});
+        return OnnxTensor.createTensor(OrtRuntime.environment(), FloatBuffer.wrap(x), shape);
     }
 
     /** The node alone: input x [rows, K], its initializers, output y. */
@@ -418,7 +547,11 @@ public final class KernelChoice {
     }
 
     private static float[] run(OnnxSession s, OnnxTensor t) {
-        try (OrtSession.Result r = s.run(Map.of("x", t))) {
+        return run(s, Map.of("x", t));
+    }
+
+    private static float[] run(OnnxSession s, Map<String, OnnxTensor> feeds) {
+        try (OrtSession.Result r = s.run(feeds)) {
             FloatBuffer fb = ((OnnxTensor) r.get(0)).getFloatBuffer();
             float[] y = new float[fb.remaining()];
             fb.get(y);
