@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 ImportCommand.class,
                 QuantizeCommand.class,
                 BenchCommand.class,
+                VerifyCommand.class,
                 ServicesCommand.class,
                 StudyCommand.class,
                 DemoCommand.class,

@@ -1,0 +1,149 @@
+package dev.qwm.cli;
+
+import dev.qwm.analysis.report.TextTable;
+import dev.qwm.analysis.stats.Interval;
+import dev.qwm.analysis.stats.SequentialNonInferiority;
+import dev.qwm.cli.options.OrtThreadsOption;
+import dev.qwm.cli.options.PlannerBudgetOptions;
+import dev.qwm.cli.options.PushtDatasetOption;
+import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.onnx.runtime.CpuFeatures;
+import dev.qwm.onnx.runtime.RunEnvironment;
+import dev.qwm.onnx.runtime.SessionConfig;
+import dev.qwm.planning.DataSplit;
+import dev.qwm.planning.PlannerBudget;
+import dev.qwm.planning.cem.CemPlanner;
+import dev.qwm.planning.eval.EpisodeSource;
+import dev.qwm.planning.eval.EpisodeSources;
+import dev.qwm.planning.mpc.EpisodeResult;
+import dev.qwm.planning.mpc.EpisodeSpec;
+import dev.qwm.planning.mpc.MpcEpisodeRunner;
+import dev.qwm.planning.mpc.PlanningListener;
+import dev.qwm.planning.onnx.OnnxWorldModel;
+import dev.qwm.progress.ProgressLine;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./qwm verify}: does a quantized bundle plan as well as its full-precision bundle, within a margin? Both plan
+ * the same episodes (seeds 99n+1 of the validation split, the same planner seed), one pair at a time, and a
+ * sequential non-inferiority test ({@link SequentialNonInferiority}: a time-uniform confidence sequence on the paired
+ * difference) stops as soon as the evidence decides, with the error it promises whenever it stops.
+ */
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = "Does a quantized bundle plan as well as its full-precision bundle, within a margin? A paired,"
+                + " sequential non-inferiority test by planning the same episodes with both: it stops as soon as the"
+                + " evidence decides (pass, fail) or at --max-episodes (undecided).",
+        footer = {"", "Examples:",
+                "  ./qwm verify --bundle .qwm/artifacts/ARTIFACT --reference models/wall",
+                "  ./qwm verify --bundle Q --reference models/wall --margin 0.1 --max-episodes 200 --max-iter 10"})
+public final class VerifyCommand implements Callable<Integer> {
+
+    @Option(names = "--bundle", required = true, paramLabel = "DIR", description = "The bundle to verify (any bundle"
+            + " that meets the contract, also ONNX quantized by other tools).")
+    Path candidate;
+
+    @Option(names = "--reference", required = true, paramLabel = "DIR", description = "The full-precision bundle it"
+            + " must plan as well as.")
+    Path reference;
+
+    @Option(names = "--margin", defaultValue = "0.05", description = "The largest loss in success rate that still"
+            + " passes (default ${DEFAULT-VALUE}).")
+    double margin;
+
+    @Option(names = "--max-episodes", defaultValue = "400", description = "Pairs of episodes at most; undecided"
+            + " there (default ${DEFAULT-VALUE}).")
+    int maxEpisodes;
+
+    @Option(names = "--confidence", defaultValue = "0.95", description = "Of the confidence sequence (two-sided):"
+            + " each verdict is wrong with probability at most (1 − confidence)/2 (default ${DEFAULT-VALUE}).")
+    double confidence;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Planner seed, mixed with each episode's seed"
+            + " (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Mixin
+    PlannerBudgetOptions budgetOptions;
+
+    @Mixin
+    PushtDatasetOption datasetOption;
+
+    @Mixin
+    OrtThreadsOption threadsOption;
+
+    @Override
+    public Integer call() {
+        if (maxEpisodes < 1) {
+            throw new IllegalArgumentException("--max-episodes must be at least 1, got " + maxEpisodes);
+        }
+        if (!(confidence > 0 && confidence < 1)) {
+            throw new IllegalArgumentException("--confidence must lie in (0, 1), got " + confidence);
+        }
+        ModelBundle q = ModelBundle.read(candidate);
+        ModelBundle f = ModelBundle.read(reference);
+        String environment = f.manifest().environment();
+        if (!q.manifest().environment().equals(environment)) {
+            throw new IllegalArgumentException("--bundle is a " + q.manifest().environment() + " model, --reference a "
+                    + environment + " one: they cannot plan the same episodes");
+        }
+        SequentialNonInferiority test = new SequentialNonInferiority(margin, 1 - confidence);
+        EpisodeSource source = EpisodeSources.forEnvironment(environment, datasetOption.resolve(environment, "validation"));
+        PlannerBudget budget = budgetOptions.resolve(environment);
+        SessionConfig ort = threadsOption.sessionConfig();
+        System.err.printf(Locale.ROOT, "qwm verify: %s against %s on %s, margin %.2f, at most %d pairs, %s; on %s%n",
+                q.manifest().name(), f.manifest().name(), environment, margin, maxEpisodes, budget.label(),
+                RunEnvironment.of(CpuFeatures.current(), ort).describe());
+        long cpu0 = processCpuNanos();
+        long t0 = System.nanoTime();
+        try (OnnxWorldModel qm = OnnxWorldModel.open(q, ort); OnnxWorldModel fm = OnnxWorldModel.open(f, ort);
+             ProgressLine bar = ProgressLine.on(System.err).task("verify").total(maxEpisodes).unit("pair").start()) {
+            MpcEpisodeRunner qRunner = new MpcEpisodeRunner(qm, new CemPlanner(), budget, source::newEnvironment, false);
+            MpcEpisodeRunner fRunner = new MpcEpisodeRunner(fm, new CemPlanner(), budget, source::newEnvironment, false);
+            for (int i = 0; i < maxEpisodes && test.verdict() == SequentialNonInferiority.Verdict.UNDECIDED; i++) {
+                EpisodeSpec episode = source.episode(i, 99L * i + 1, DataSplit.VALIDATION);
+                EpisodeResult qr = qRunner.run(episode, seed, PlanningListener.NONE);
+                EpisodeResult fr = fRunner.run(episode, seed, PlanningListener.NONE);
+                test.add(qr.success(), fr.success());
+                Interval d = test.interval();
+                bar.stepTo(test.pairs(), String.format(Locale.ROOT, "Δ %+.3f [%+.3f, %+.3f], %d vs %d only", test.difference(),
+                        d.lower(), d.upper(), test.onlyCandidate(), test.onlyReference()));
+            }
+        }
+        print(test, (System.nanoTime() - t0) / 1e9, (processCpuNanos() - cpu0) / 1e9);
+        return switch (test.verdict()) {
+            case PASS -> 0;
+            case FAIL -> 3;
+            case UNDECIDED -> 4;
+        };
+    }
+
+    private void print(SequentialNonInferiority test, double wallSeconds, double cpuSeconds) {
+        Interval d = test.interval();
+        TextTable t = new TextTable("", "");
+        t.row("verdict", switch (test.verdict()) {
+            case PASS -> "PASS: loses less than " + margin + " in success rate";
+            case FAIL -> "FAIL: loses more than " + margin + " in success rate";
+            case UNDECIDED -> "UNDECIDED after " + test.pairs() + " pairs (--max-episodes)";
+        });
+        t.row("Δ success (candidate − reference)", String.format(Locale.ROOT, "%+.3f, %.0f %% confidence sequence"
+                + " [%+.3f, %+.3f]", test.difference(), 100 * confidence, d.lower(), d.upper()));
+        t.row("pairs", String.format(Locale.ROOT, "%d: both %d, candidate only %d, reference only %d, neither %d",
+                test.pairs(), test.bothSucceed(), test.onlyCandidate(), test.onlyReference(), test.neither()));
+        var fixed = test.fixedPairs(0.8);
+        t.row("a fixed-n test instead", fixed.isPresent() ? String.format(Locale.ROOT, "%d pairs for 80 %% power at"
+                + " the observed Δ and discordance (one-sided z-test at %.3f; it may not look before the end)",
+                fixed.getAsInt(), (1 - confidence) / 2) : "none passes at the observed Δ");
+        t.row("time", String.format(Locale.ROOT, "%.0f s wall, %.0f s CPU", wallSeconds, cpuSeconds));
+        t.print(System.out);
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+}
