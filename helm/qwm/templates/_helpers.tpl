@@ -95,6 +95,18 @@ app.kubernetes.io/component: {{ .svc }}
 {{- end -}}
 {{- end -}}
 
+{{/* The Secrets of the services' TLS certificate and bearer token: named ones, or the chart's own. */}}
+{{- define "qwm.tlsSecretName" -}}
+{{- default (printf "%s-tls" (include "qwm.fullname" .)) .Values.security.tls.existingSecret -}}
+{{- end -}}
+
+{{- define "qwm.tokenSecretName" -}}
+{{- default (printf "%s-token" (include "qwm.fullname" .)) .Values.security.auth.existingSecret -}}
+{{- end -}}
+
+{{/* Where a service finds the TLS Secret's files. */}}
+{{- define "qwm.tlsPath" -}}/etc/qwm/tls{{- end -}}
+
 {{- define "qwm.pushtDataset" -}}
 {{- printf "%s/%s" (trimSuffix "/" .Values.artifacts.mountPath) (trimPrefix "/" .Values.artifacts.pushtDataset) -}}
 {{- end -}}
@@ -155,8 +167,14 @@ metadata:
     {{- include "qwm.componentLabels" . | nindent 4 }}
 data:
   {{- include "qwm.envData" $props | trim | nindent 2 }}
-  {{- if .values.javaOptions }}
-  JDK_JAVA_OPTIONS: {{ .values.javaOptions | quote }}
+  {{- $javaOptions := .values.javaOptions }}
+  {{- if .root.Values.security.tls.enabled }}
+  {{- /* system properties: the "0" of the TLS registry's PEM key store is a map key, which an environment
+         variable's name cannot carry */}}
+  {{- $javaOptions = printf "%s -Dquarkus.tls.key-store.pem.0.cert=%s/tls.crt -Dquarkus.tls.key-store.pem.0.key=%s/tls.key" (default "" $javaOptions) (include "qwm.tlsPath" .) (include "qwm.tlsPath" .) | trim }}
+  {{- end }}
+  {{- if $javaOptions }}
+  JDK_JAVA_OPTIONS: {{ $javaOptions | quote }}
   {{- end }}
 {{- end -}}
 
@@ -170,6 +188,8 @@ data:
 {{- $resources := deepCopy $v.resources -}}
 {{- $nodeSelector := deepCopy $v.nodeSelector -}}
 {{- $tolerations := $v.tolerations -}}
+{{- $tlsOn := $root.Values.security.tls.enabled -}}
+{{- $scheme := ternary "HTTPS" "HTTP" $tlsOn -}}
 {{- if $gpu -}}
 {{- $limits := default (dict) $resources.limits -}}
 {{- $_ := set $limits $v.gpu.resourceName (int $v.gpu.count) -}}
@@ -207,6 +227,7 @@ spec:
         prometheus.io/scrape: "true"
         prometheus.io/port: {{ $v.port | quote }}
         prometheus.io/path: /q/metrics
+        prometheus.io/scheme: {{ lower $scheme | quote }}
         {{- end }}
         {{- with $v.podAnnotations }}
         {{- toYaml . | nindent 8 }}
@@ -247,6 +268,21 @@ spec:
               valueFrom:
                 fieldRef:
                   fieldPath: metadata.name
+            {{- if $tlsOn }}
+            # HTTPS only (gRPC too) with the TLS Secret's certificate (JDK_JAVA_OPTIONS gives it to Quarkus' TLS
+            # registry); calls to other qwm services trust its CA
+            - {name: QUARKUS_HTTP_SSL_PORT, value: {{ $v.port | quote }}}
+            - {name: QUARKUS_HTTP_INSECURE_REQUESTS, value: disabled}
+            - {name: QWM_TLS_CA, value: {{ printf "%s/ca.crt" (include "qwm.tlsPath" .) | quote }}}
+            {{- end }}
+            {{- if $root.Values.security.auth.enabled }}
+            # every request but the probes and metrics needs this bearer token, and the service sends it
+            - name: QWM_AUTH_TOKEN
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "qwm.tokenSecretName" $root }}
+                  key: {{ $root.Values.security.auth.tokenKey }}
+            {{- end }}
             {{- with .env }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
@@ -258,23 +294,28 @@ spec:
           securityContext:
             {{- toYaml $root.Values.containerSecurityContext | nindent 12 }}
           startupProbe:
-            httpGet: {path: /q/health/started, port: http}
+            httpGet: {path: /q/health/started, port: http, scheme: {{ $scheme }}}
             periodSeconds: {{ $v.probes.startup.periodSeconds }}
             failureThreshold: {{ $v.probes.startup.failureThreshold }}
             timeoutSeconds: 3
           readinessProbe:
-            httpGet: {path: /q/health/ready, port: http}
+            httpGet: {path: /q/health/ready, port: http, scheme: {{ $scheme }}}
             periodSeconds: {{ $v.probes.readiness.periodSeconds }}
             failureThreshold: {{ $v.probes.readiness.failureThreshold }}
             timeoutSeconds: 3
           livenessProbe:
-            httpGet: {path: /q/health/live, port: http}
+            httpGet: {path: /q/health/live, port: http, scheme: {{ $scheme }}}
             periodSeconds: {{ $v.probes.liveness.periodSeconds }}
             failureThreshold: {{ $v.probes.liveness.failureThreshold }}
             timeoutSeconds: 3
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- if $tlsOn }}
+            - name: tls
+              mountPath: {{ include "qwm.tlsPath" . }}
+              readOnly: true
+            {{- end }}
             {{- if .artifacts }}
             - name: artifacts
               mountPath: {{ $root.Values.artifacts.mountPath }}
@@ -284,6 +325,12 @@ spec:
         - name: tmp
           emptyDir:
             sizeLimit: {{ $root.Values.tmpSizeLimit }}
+        {{- if $tlsOn }}
+        - name: tls
+          secret:
+            secretName: {{ include "qwm.tlsSecretName" $root }}
+            defaultMode: 0440
+        {{- end }}
         {{- if .artifacts }}
         - name: artifacts
           {{- if $root.Values.artifacts.persistence.enabled }}

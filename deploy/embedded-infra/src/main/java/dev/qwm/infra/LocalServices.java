@@ -24,8 +24,12 @@ public final class LocalServices {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** A running service as recorded. */
-    public record Running(String name, long pid, int port) {
+    /** A running service as recorded; {@code tls}: it serves HTTPS only and requires the stack's token. */
+    public record Running(String name, long pid, int port, boolean tls) {
+
+        public String baseUrl() {
+            return (tls ? "https" : "http") + "://127.0.0.1:" + port;
+        }
     }
 
     private final Path root;
@@ -42,7 +46,8 @@ public final class LocalServices {
 
     /**
      * The address the services listen on: 127.0.0.1 (nothing on the network can reach a local stack, which has no
-     * authentication), unless {@code QWM_BIND_HOST} says otherwise (e.g. 0.0.0.0 to serve other machines).
+     * authentication unless started with {@link StackTls}), unless {@code QWM_BIND_HOST} says otherwise (e.g. 0.0.0.0
+     * to serve other machines).
      */
     public static String bindHost() {
         String host = System.getenv("QWM_BIND_HOST");
@@ -149,11 +154,21 @@ public final class LocalServices {
         }
     }
 
+    /** The same services serving HTTPS and gRPC over TLS only with {@code tls}'s certificate, requiring its token. */
+    public static List<ServiceSpec> withTls(List<ServiceSpec> specs, StackTls tls) {
+        return specs.stream().map(s -> s.withTls(tls)).toList();
+    }
+
     /**
      * Starts every service of {@code specs} that is not running yet and waits until each is ready, in order
-     * (a service's dependencies come before it). Returns the names it started.
+     * (a service's dependencies come before it). Returns the names it started. Services with TLS are awaited over
+     * HTTPS trusting {@code tls}'s CA.
      */
     public List<String> up(List<ServiceSpec> specs, Duration readyTimeout, Consumer<String> progress) {
+        return up(specs, null, readyTimeout, progress);
+    }
+
+    public List<String> up(List<ServiceSpec> specs, StackTls tls, Duration readyTimeout, Consumer<String> progress) {
         try {
             Files.createDirectories(home.resolve("logs"));
         } catch (IOException e) {
@@ -171,12 +186,18 @@ public final class LocalServices {
                         + " (./mvnw package -DskipTests -pl services/" + spec.module() + " -am)");
             }
             Ports.requireFree(spec.port(), "port of service " + spec.name());
-            progress.accept("starting " + spec.name() + " on " + bindHost() + ":" + spec.port());
+            if (spec.tls() && tls == null) {
+                throw new IllegalArgumentException("service " + spec.name() + " serves TLS: give the stack's TLS"
+                        + " credentials to await it");
+            }
+            progress.accept("starting " + spec.name() + " on " + bindHost() + ":" + spec.port()
+                    + (spec.tls() ? " (TLS, token required)" : ""));
             Process p = launch(spec, jar);
-            all.add(new Running(spec.name(), p.pid(), spec.port()));
+            all.add(new Running(spec.name(), p.pid(), spec.port(), spec.tls()));
             write(all);
             started.add(spec.name());
-            awaitReady(spec, p, readyTimeout);
+            ServiceProcess.awaitReady(spec.name(), p, spec.baseUrl(), logFile(spec.name()), readyTimeout,
+                    spec.tls() ? ServiceProcess.client(tls.sslContext()) : ServiceProcess.client(null));
         }
         return started;
     }
@@ -184,7 +205,9 @@ public final class LocalServices {
     private Process launch(ServiceSpec spec, Path jar) {
         List<String> command = new ArrayList<>(Processes.detachedPrefix());
         command.addAll(List.of(Processes.javaExecutable(), "-Xmx" + spec.heap(), "-XX:+UseSerialGC",
-                "-Dquarkus.http.host=" + bindHost(), "-Dquarkus.http.port=" + spec.port(), "-jar", jar.toString()));
+                "-Dquarkus.http.host=" + bindHost(), "-Dquarkus.http.port=" + spec.port()));
+        spec.properties().forEach((key, value) -> command.add("-D" + key + "=" + value));
+        command.addAll(List.of("-jar", jar.toString()));
         ProcessBuilder pb = new ProcessBuilder(command)
                 .directory(root.toFile())
                 .redirectErrorStream(true)
@@ -196,10 +219,6 @@ public final class LocalServices {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + spec.name(), e);
         }
-    }
-
-    private void awaitReady(ServiceSpec spec, Process p, Duration timeout) {
-        ServiceProcess.awaitReady(spec.name(), p, spec.baseUrl(), logFile(spec.name()), timeout);
     }
 
     /** Stops the named services (all if {@code names} is empty) by PID, in reverse start order. */

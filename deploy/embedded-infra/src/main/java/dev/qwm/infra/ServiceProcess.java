@@ -61,7 +61,7 @@ public final class ServiceProcess implements AutoCloseable {
         }
         ServiceProcess service = new ServiceProcess(name, process, port, log);
         try {
-            awaitReady(name, process, "http://127.0.0.1:" + port, log, readyTimeout);
+            awaitReady(name, process, "http://127.0.0.1:" + port, log, readyTimeout, HTTP);
         } catch (RuntimeException e) {
             process.destroyForcibly();
             throw e;
@@ -69,8 +69,29 @@ public final class ServiceProcess implements AutoCloseable {
         return service;
     }
 
+    /**
+     * Starts the packaged {@code service} as the reactor built it: {@code services/<service>/target/quarkus-app} of
+     * the repository ({@code qwm.root}, else two folders up: a service module or the system tests), or the folder of
+     * system property {@code test.<service>.app.dir}; its log is {@code <service>-<run>.log} beside that folder.
+     *
+     * @param properties its configuration, as -D system properties
+     * @param environment more configuration, as environment variables
+     */
+    public static ServiceProcess packaged(String service, String run, Map<String, String> properties,
+                                          Map<String, String> environment, Duration readyTimeout) {
+        Path app = Path.of(System.getProperty("test." + service + ".app.dir",
+                Path.of(System.getProperty("qwm.root", "../..")).resolve("services").resolve(service)
+                        .resolve("target/quarkus-app").toString())).toAbsolutePath().normalize();
+        return start(service, app.resolve("quarkus-run.jar"), properties, environment,
+                app.getParent().resolve(service + "-" + run + ".log"), readyTimeout);
+    }
+
     public int port() {
         return port;
+    }
+
+    public long pid() {
+        return process.pid();
     }
 
     public Path log() {
@@ -121,8 +142,16 @@ public final class ServiceProcess implements AutoCloseable {
         }
     }
 
+    /** An HTTP client for probing services: over TLS trusting {@code ssl}'s CA, or plain when it is null. */
+    static HttpClient client(javax.net.ssl.SSLContext ssl) {
+        if (ssl == null) {
+            return HTTP;
+        }
+        return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(ssl).build();
+    }
+
     /** Polls {@code baseUrl}/q/health/ready until it answers 200; fails naming the log if the process exits first. */
-    static void awaitReady(String name, Process process, String baseUrl, Path log, Duration timeout) {
+    static void awaitReady(String name, Process process, String baseUrl, Path log, Duration timeout, HttpClient http) {
         long deadline = System.nanoTime() + timeout.toNanos();
         String last = "no answer";
         while (System.nanoTime() < deadline) {
@@ -131,7 +160,7 @@ public final class ServiceProcess implements AutoCloseable {
                         + " while starting; last lines of " + log + ":\n" + Logs.tail(log, 25));
             }
             try {
-                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/q/health/ready"))
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(baseUrl + "/q/health/ready"))
                         .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) {
                     return;

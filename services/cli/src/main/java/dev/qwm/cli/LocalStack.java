@@ -4,6 +4,7 @@ import dev.qwm.env.EnvironmentKind;
 import dev.qwm.infra.LocalInfrastructure;
 import dev.qwm.infra.LocalServices;
 import dev.qwm.infra.ServiceSpec;
+import dev.qwm.infra.StackTls;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,13 +69,38 @@ public final class LocalStack {
                 LocalServices.StackPorts.DEFAULT);
     }
 
+    /** The stack's CA, certificate and token ({@code ./qwm services up --tls} makes them once). */
+    public Path tlsDirectory() {
+        return state.resolve("tls");
+    }
+
     /** Starts what is not running: broker, database, then the services. Returns what this call started. */
     public Started up(int planners, Consumer<String> progress) {
+        return up(planners, false, progress);
+    }
+
+    /**
+     * Like {@link #up(int, Consumer)}; with {@code tls} the services it starts serve HTTPS and gRPC over TLS only and
+     * require the stack's bearer token, both made in {@link #tlsDirectory()} the first time.
+     */
+    public Started up(int planners, boolean tls, Consumer<String> progress) {
+        StackTls credentials = null;
+        if (tls) {
+            boolean made = StackTls.load(tlsDirectory()).isEmpty();
+            credentials = StackTls.createOrLoad(tlsDirectory());
+            if (made) {
+                progress.accept("made a CA, a certificate for 127.0.0.1 and a token in " + root.relativize(tlsDirectory()));
+            }
+        }
         LocalInfrastructure infra = infrastructure();
         boolean infraStarted = !infra.running();
         LocalInfrastructure.State s = infra.up(LocalInfrastructure.DEFAULT_KAFKA_PORT,
                 LocalInfrastructure.DEFAULT_KAFKA_CONTROLLER_PORT, LocalInfrastructure.DEFAULT_POSTGRES_PORT, progress);
-        List<String> services = services().up(specs(s, planners), Duration.ofSeconds(180), progress);
+        List<ServiceSpec> specs = specs(s, planners);
+        if (credentials != null) {
+            specs = LocalServices.withTls(specs, credentials);
+        }
+        List<String> services = services().up(specs, credentials, Duration.ofSeconds(180), progress);
         return new Started(infraStarted, services);
     }
 
@@ -91,13 +117,17 @@ public final class LocalStack {
         }
     }
 
+    /** The service's address: HTTPS if the running stack serves it with TLS ({@code services up --tls}). */
     public String url(String service) {
+        String running = service.equals("planner") ? "planner-1" : service;
+        String scheme = services().running().stream().filter(r -> r.name().equals(running)).findFirst()
+                .map(r -> r.tls() ? "https" : "http").orElse("http");
         return switch (service) {
-            case "quantizer" -> "http://127.0.0.1:8081";
-            case "encoder" -> "http://127.0.0.1:8082";
-            case "predictor" -> "http://127.0.0.1:8083";
-            case "planner" -> "http://127.0.0.1:8084";
-            case "collector" -> "http://127.0.0.1:8085";
+            case "quantizer" -> scheme + "://127.0.0.1:8081";
+            case "encoder" -> scheme + "://127.0.0.1:8082";
+            case "predictor" -> scheme + "://127.0.0.1:8083";
+            case "planner" -> scheme + "://127.0.0.1:8084";
+            case "collector" -> scheme + "://127.0.0.1:8085";
             default -> throw new IllegalArgumentException("no service " + service);
         };
     }

@@ -26,10 +26,15 @@ public final class ServicesCommand implements Runnable {
         @Option(names = "--planners", defaultValue = "" + LocalStack.DEFAULT_PLANNERS, description = "Planner workers (default ${DEFAULT-VALUE}).")
         int planners;
 
+        @Option(names = "--tls", description = "Serve HTTPS and gRPC over TLS only and require a bearer token: a CA,"
+                + " a certificate for 127.0.0.1 and a token are made once in .qwm/tls (the CLI uses them itself;"
+                + " other clients: trust .qwm/tls/ca.crt, send Authorization: Bearer $(cat .qwm/tls/token)).")
+        boolean tls;
+
         @Override
         public void run() {
             LocalStack stack = new LocalStack();
-            stack.up(planners, msg -> System.out.println("qwm: " + msg));
+            stack.up(planners, tls, msg -> System.out.println("qwm: " + msg));
             printStatus(stack);
         }
     }
@@ -88,7 +93,7 @@ public final class ServicesCommand implements Runnable {
         LocalServices services = stack.services();
         TextTable t = new TextTable("service", "pid", "address", "log");
         for (LocalServices.Running r : services.running()) {
-            t.row(r.name(), r.pid(), "127.0.0.1:" + r.port(), stack.root().relativize(services.logFile(r.name())));
+            t.row(r.name(), r.pid(), r.baseUrl(), stack.root().relativize(services.logFile(r.name())));
         }
         t.print(System.out);
     }

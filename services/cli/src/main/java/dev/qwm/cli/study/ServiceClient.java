@@ -10,18 +10,31 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Optional;
 
-/** HTTP + JSON to one qwm service; an error reply becomes an exception carrying the service's own message. */
+/**
+ * HTTP + JSON to one qwm service; an error reply becomes an exception carrying the service's own message. Over
+ * HTTPS it trusts the credentials' CA (else the JDK's), and it sends their bearer token when they have one.
+ */
 public final class ServiceClient {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
 
     private final String name;
     private final String baseUrl;
+    private final HttpClient http;
+    private final String authorization;
 
+    /** With the credentials of the environment or the local stack ({@link ServiceCredentials#resolve}). */
     public ServiceClient(String name, String baseUrl) {
+        this(name, baseUrl, ServiceCredentials.resolve(ServiceCredentials.localDirectory()));
+    }
+
+    public ServiceClient(String name, String baseUrl, ServiceCredentials credentials) {
         this.name = name;
         this.baseUrl = baseUrl;
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3));
+        credentials.ssl().ifPresent(b::sslContext);
+        this.http = b.build();
+        this.authorization = credentials.token().map(t -> "Bearer " + t).orElse(null);
     }
 
     public JsonNode get(String path) {
@@ -50,7 +63,10 @@ public final class ServiceClient {
     private Optional<JsonNode> send(HttpRequest.Builder request, boolean notFoundIsEmpty) {
         HttpResponse<String> r;
         try {
-            r = HTTP.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+            if (authorization != null) {
+                request.header("Authorization", authorization);
+            }
+            r = http.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new IllegalStateException("the " + name + " service at " + baseUrl + " does not answer ("
                     + e.getMessage() + "); is it running? (./qwm services status)");

@@ -30,7 +30,9 @@ public class PredictorReachable implements HealthCheck {
             return HealthCheckResponse.up("predictor-service");
         } catch (StatusRuntimeException e) {
             Status.Code code = e.getStatus().getCode();
-            boolean answered = code != Status.Code.UNAVAILABLE && code != Status.Code.DEADLINE_EXCEEDED;
+            // any answer means it is there, but a refused token or certificate is a stack that cannot plan
+            boolean answered = code != Status.Code.UNAVAILABLE && code != Status.Code.DEADLINE_EXCEEDED
+                    && code != Status.Code.UNAUTHENTICATED && code != Status.Code.PERMISSION_DENIED;
             return HealthCheckResponse.named("predictor-service").status(answered)
                     .withData("status", code.name()).build();
         }
