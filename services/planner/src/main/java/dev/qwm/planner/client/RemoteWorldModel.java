@@ -36,6 +36,7 @@ public final class RemoteWorldModel implements WorldModel {
     private final BundleManifest manifest;
     private final ActionNormalization normalization;
     private final Duration deadline;
+    private final PredictorRetry retry;
     /** The observation behind each latent this model returned in this episode, so that a session can be opened from them. */
     private final Map<Latent, Observation> observations = new IdentityHashMap<>();
 
@@ -51,12 +52,22 @@ public final class RemoteWorldModel implements WorldModel {
      */
     public RemoteWorldModel(PredictorServiceBlockingStub stub, ArtifactRef encoder, ArtifactRef predictor,
                             BundleManifest manifest, Duration deadline) {
+        this(stub, encoder, predictor, manifest, deadline, new PredictorRetry(1, Duration.ZERO, Duration.ZERO, d -> { }));
+    }
+
+    /**
+     * @param retry how Embed, OpenSession and Rollout are tried again when the predictor is busy (RESOURCE_EXHAUSTED),
+     *              away (UNAVAILABLE) or has lost the session (it restarted): an episode goes on where it was
+     */
+    public RemoteWorldModel(PredictorServiceBlockingStub stub, ArtifactRef encoder, ArtifactRef predictor,
+                            BundleManifest manifest, Duration deadline, PredictorRetry retry) {
         this.stub = stub;
         this.encoder = encoder;
         this.predictor = predictor;
         this.manifest = manifest;
         this.normalization = new ActionNormalization(manifest.actionMean(), manifest.actionStd(), manifest.frameskip());
         this.deadline = deadline;
+        this.retry = retry;
     }
 
     private PredictorServiceBlockingStub call() {
@@ -95,9 +106,9 @@ public final class RemoteWorldModel implements WorldModel {
 
     @Override
     public Latent encode(Observation observation) {
-        EmbedResponse r = call().embed(EmbedRequest.newBuilder()
-                .setEncoder(encoder).setPredictor(predictor)
-                .setObservation(toProto(observation)).build());
+        EmbedRequest request = EmbedRequest.newBuilder().setEncoder(encoder).setPredictor(predictor)
+                .setObservation(toProto(observation)).build();
+        EmbedResponse r = retry.call(() -> call().embed(request));
         Latent latent = new Latent(RolloutTensors.toFloats(r.getVisualLatents()), RolloutTensors.toFloats(r.getProprioEmbeddings()));
         // Every latent of the episode may start a session later (the episode's first one is the start of the MPC
         // divergence rollouts), so none is dropped; one model serves one episode, so this is bounded by its budget
@@ -134,12 +145,22 @@ public final class RemoteWorldModel implements WorldModel {
     }
 
     private RolloutResponse rolloutCall(Latent start, Latent goal, double alpha, ActionBatch actions, boolean latents) {
-        ensureSession(start, goal, alpha);
-        return call().rollout(RolloutRequest.newBuilder()
-                .setSessionId(sessionId)
+        RolloutRequest.Builder request = RolloutRequest.newBuilder()
                 .setActions(RolloutTensors.floats(actions.data(), actions.batch(), actions.horizon(), actions.actionDim()))
-                .setReturnFinalLatents(latents)
-                .build());
+                .setReturnFinalLatents(latents);
+        return retry.call(() -> {
+            ensureSession(start, goal, alpha);
+            try {
+                return call().rollout(request.setSessionId(sessionId).build());
+            } catch (io.grpc.StatusRuntimeException e) {
+                if (e.getStatus().getCode() == io.grpc.Status.Code.NOT_FOUND) {
+                    // the predictor no longer has the session (it restarted, or dropped it idle): open it again
+                    sessionId = null;
+                    throw new PredictorRetry.SessionLost(e);
+                }
+                throw e;
+            }
+        });
     }
 
     private void ensureSession(Latent start, Latent goal, double alpha) {
@@ -152,11 +173,12 @@ public final class RemoteWorldModel implements WorldModel {
             throw new IllegalStateException("the start and goal latents must come from this model's encode()");
         }
         closeSession();
-        OpenSessionResponse opened = call().openSession(OpenSessionRequest.newBuilder()
+        OpenSessionRequest open = OpenSessionRequest.newBuilder()
                 .setEncoder(encoder).setPredictor(predictor)
                 .setStart(toProto(startObs)).setGoal(toProto(goalObs))
                 .setObjectiveAlpha((float) alpha)
-                .build());
+                .build();
+        OpenSessionResponse opened = retry.call(() -> call().openSession(open));
         sessionId = opened.getSessionId();
         if (opened.hasRanOn()) {
             ranOn = opened.getRanOn();

@@ -19,6 +19,21 @@ public interface PlannerConfig {
     @WithDefault("60s")
     Duration rolloutDeadline();
 
+    /**
+     * Calls to the predictor in all (the first included) when it answers RESOURCE_EXHAUSTED (its admission limits),
+     * UNAVAILABLE (restarting) or has lost a rollout session (restarted): then the episode goes on, after a backoff
+     * that starts at {@link #predictorRetryBackoff()} and doubles up to {@link #predictorRetryMaxBackoff()}. With the
+     * defaults, about 25 s of waiting before the episode fails with the predictor's answer.
+     */
+    @WithDefault("8")
+    int predictorRetries();
+
+    @WithDefault("250ms")
+    Duration predictorRetryBackoff();
+
+    @WithDefault("8s")
+    Duration predictorRetryMaxBackoff();
+
     /** The topic studies are announced on (published with their requests; read to know which study ids exist). */
     @WithDefault("qwm.studies.study-submitted.v1")
     String studyTopic();

@@ -9,6 +9,7 @@ import dev.qwm.api.events.v1.EpisodeRequested;
 import dev.qwm.api.predictor.v1.PredictorServiceGrpc.PredictorServiceBlockingStub;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.planner.client.PredictorRetry;
 import dev.qwm.planner.client.RemoteWorldModel;
 import dev.qwm.planner.config.PlannerConfig;
 import dev.qwm.planner.messaging.EventPublisher;
@@ -105,7 +106,8 @@ public class EpisodeWorker {
         RunEnvironment ranOn;
         RunEnvironment encoderRanOn;
         try (RemoteWorldModel model = new RemoteWorldModel(predictor, request.getEncoder(), request.getPredictor(),
-                p.manifest(), config.rolloutDeadline())) {
+                p.manifest(), config.rolloutDeadline(), PredictorRetry.sleeping(config.predictorRetries(),
+                        config.predictorRetryBackoff(), config.predictorRetryMaxBackoff()))) {
             MpcEpisodeRunner runner = new MpcEpisodeRunner(model, new CemPlanner(), p.budget(),
                     p.source()::newEnvironment, request.getEvaluateCemSteps());
             result = runner.run(p.spec(), request.getPlannerSeed(), listener);

@@ -52,6 +52,21 @@ class EpisodeWorkerTest {
             }
 
             @Override
+            public int predictorRetries() {
+                return 1;
+            }
+
+            @Override
+            public Duration predictorRetryBackoff() {
+                return Duration.ZERO;
+            }
+
+            @Override
+            public Duration predictorRetryMaxBackoff() {
+                return Duration.ZERO;
+            }
+
+            @Override
             public String studyTopic() {
                 return "qwm.studies.study-submitted.v1";
             }
