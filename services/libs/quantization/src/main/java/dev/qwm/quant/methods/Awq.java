@@ -12,21 +12,11 @@ import dev.qwm.quant.transform.GroupObjective;
 import dev.qwm.quant.weights.HessianClipSearch;
 
 /** AWQ: activation-aware scales searched on the block output, then clipping on the layer-output error (needs H). */
-final class Awq implements QuantizationMethod {
+final class Awq extends BlockSearchedMethod {
 
     @Override
     public QuantMethod id() {
         return QuantMethod.AWQ;
-    }
-
-    @Override
-    public boolean needsGram(MethodOptions options) {
-        return true;
-    }
-
-    @Override
-    public Transform transform() {
-        return Transform.SEARCHED_ON_BLOCK_OUTPUT;
     }
 
     @Override

@@ -12,21 +12,11 @@ import dev.qwm.quant.transform.OmniQuantSearch;
 import dev.qwm.quant.weights.HessianClipSearch;
 
 /** OmniQuant (gradient-free): LET searched on the block output and LWC on the layer-output error (needs H). */
-final class OmniQuant implements QuantizationMethod {
+final class OmniQuant extends BlockSearchedMethod {
 
     @Override
     public QuantMethod id() {
         return QuantMethod.OMNIQUANT;
-    }
-
-    @Override
-    public boolean needsGram(MethodOptions options) {
-        return true;
-    }
-
-    @Override
-    public Transform transform() {
-        return Transform.SEARCHED_ON_BLOCK_OUTPUT;
     }
 
     @Override
