@@ -143,49 +143,38 @@ public class EpisodeRepository {
     }
 
     private void insertMpcIteration(EpisodeProgress e, MpcIterationMetrics m) {
-        String sql = "INSERT INTO mpc_iterations (study_id, episode_index, attempt_id, mpc_iteration, success,"
-                + " state_distance, best_loss, visual_divergence, proprio_divergence, env_steps, planning_ms, event_id)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, e.getEpisodeId().getStudyId().getValue());
-            ps.setInt(2, e.getEpisodeId().getIndex());
-            ps.setString(3, e.getAttemptId());
-            ps.setInt(4, m.getMpcIteration());
-            ps.setBoolean(5, m.getSuccess());
-            ps.setFloat(6, m.getStateDistance());
-            ps.setFloat(7, m.getBestLoss());
-            ps.setFloat(8, m.getVisualDivergence());
-            ps.setFloat(9, m.getProprioDivergence());
-            ps.setInt(10, m.getEnvSteps());
-            ps.setLong(11, m.getPlanningMs());
-            ps.setString(12, e.getEventId());
-            ps.executeUpdate();
-        } catch (SQLException ex) {
-            throw new StorageException("cannot store MPC iteration " + m.getMpcIteration() + " of episode "
-                    + key(e.getEpisodeId()) + " attempt " + e.getAttemptId(), ex);
-        }
+        insertProgress("mpc_iterations", e, "MPC iteration " + m.getMpcIteration(), List.of("mpc_iteration", "success",
+                        "state_distance", "best_loss", "visual_divergence", "proprio_divergence", "env_steps", "planning_ms"),
+                m.getMpcIteration(), m.getSuccess(), m.getStateDistance(), m.getBestLoss(), m.getVisualDivergence(),
+                m.getProprioDivergence(), m.getEnvSteps(), m.getPlanningMs());
     }
 
     private void insertCemStep(EpisodeProgress e, CemStepMetrics m) {
-        String sql = "INSERT INTO cem_steps (study_id, episode_index, attempt_id, mpc_iteration, cem_step, success,"
-                + " state_distance, best_loss, visual_divergence, proprio_divergence, event_id)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+        insertProgress("cem_steps", e, "CEM step " + m.getMpcIteration() + "/" + m.getCemStep(), List.of("mpc_iteration",
+                        "cem_step", "success", "state_distance", "best_loss", "visual_divergence", "proprio_divergence"),
+                m.getMpcIteration(), m.getCemStep(), m.getSuccess(), m.getStateDistance(), m.getBestLoss(),
+                m.getVisualDivergence(), m.getProprioDivergence());
+    }
+
+    /**
+     * One progress row: the episode's key and attempt, then {@code columns} with {@code values} (boxed as the JDBC
+     * driver binds them), then the event id; a row that exists already is kept.
+     */
+    private void insertProgress(String table, EpisodeProgress e, String what, List<String> columns, Object... values) {
+        String sql = "INSERT INTO " + table + " (study_id, episode_index, attempt_id, " + String.join(", ", columns)
+                + ", event_id) VALUES (" + "?, ".repeat(columns.size() + 3) + "?) ON CONFLICT DO NOTHING";
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, e.getEpisodeId().getStudyId().getValue());
             ps.setInt(2, e.getEpisodeId().getIndex());
             ps.setString(3, e.getAttemptId());
-            ps.setInt(4, m.getMpcIteration());
-            ps.setInt(5, m.getCemStep());
-            ps.setBoolean(6, m.getSuccess());
-            ps.setFloat(7, m.getStateDistance());
-            ps.setFloat(8, m.getBestLoss());
-            ps.setFloat(9, m.getVisualDivergence());
-            ps.setFloat(10, m.getProprioDivergence());
-            ps.setString(11, e.getEventId());
+            for (int k = 0; k < values.length; k++) {
+                ps.setObject(4 + k, values[k]);
+            }
+            ps.setString(4 + values.length, e.getEventId());
             ps.executeUpdate();
         } catch (SQLException ex) {
-            throw new StorageException("cannot store CEM step " + m.getMpcIteration() + "/" + m.getCemStep()
-                    + " of episode " + key(e.getEpisodeId()) + " attempt " + e.getAttemptId(), ex);
+            throw new StorageException("cannot store " + what + " of episode " + key(e.getEpisodeId()) + " attempt "
+                    + e.getAttemptId(), ex);
         }
     }
 
