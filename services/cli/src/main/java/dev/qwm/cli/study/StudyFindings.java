@@ -152,6 +152,27 @@ public final class StudyFindings {
     }
 
     /**
+     * What the planning of the logged episodes cost: their summed wall time (each episode on one planner worker, so
+     * on a machine with as many cores as workers this bounds the planning CPU time from above), the span from the
+     * first completion to the last (the study stopped and resumed in between counts too), and where they ran.
+     */
+    static String cost(Map<String, List<EpisodeRecord>> cells) {
+        long episodes = 0;
+        long wallMs = 0;
+        java.util.Set<String> where = new java.util.TreeSet<>();
+        for (List<EpisodeRecord> cell : cells.values()) {
+            for (EpisodeRecord e : cell) {
+                episodes++;
+                wallMs += e.wallTimeMs();
+                where.add(e.ranOn() == null ? "not recorded" : e.ranOn().describe());
+            }
+        }
+        return String.format(Locale.ROOT, "Planning cost: %d episodes, %.1f hours of planner-worker time summed over"
+                + " episodes (an upper bound of their CPU time where workers ≤ cores); ran on %s.%n", episodes,
+                wallMs / 3.6e6, String.join("; ", where));
+    }
+
+    /**
      * The findings of one task as Markdown: one row per comparison, then full precision against itself under another
      * planner seed (the episodes that flip from planner noise alone).
      *
@@ -183,7 +204,7 @@ public final class StudyFindings {
         b.append("\nFull precision against itself under another planner seed (fp32-seed1 − ").append(fp).append("): ");
         b.append(noise.map(p -> String.format(Locale.ROOT, "%d of %d paired episodes flip (%d only under seed 1, %d"
                 + " only under seed 0).", p.discordant(), p.pairs(), p.onlyFirst(), p.onlySecond())).orElse("pending."));
-        b.append('\n');
+        b.append("\n\n").append(cost(cells));
         return b.toString();
     }
 }

@@ -59,6 +59,7 @@ class StudyFindingsTest {
         assertTrue(md.contains("| 4-bit loses success | both-w4a16 − fp32@iter10-opt10 | 0 | pending |"), md);
         assertTrue(md.contains("| 8-bit ≈ full precision | both-w8a8 − fp32@iter10-opt10 | 0 | pending |"), md);
         assertTrue(md.contains("1 of 40 paired episodes flip (0 only under seed 1, 1 only under seed 0)"), md);
+        assertTrue(md.contains("Planning cost: 200 episodes, 0.0 hours of planner-worker time"), md);
         for (String line : md.split("\n")) {
             if (line.startsWith("| 3-bit collapses")) {
                 assertTrue(line.endsWith("| agrees |"), line);
