@@ -13,6 +13,7 @@ import dev.qwm.onnx.runtime.SessionConfig;
 import dev.qwm.planning.DataSplit;
 import dev.qwm.planning.PlannerBudget;
 import dev.qwm.planning.cem.CemPlanner;
+import dev.qwm.planning.eval.EpisodeLog;
 import dev.qwm.planning.eval.EpisodeSource;
 import dev.qwm.planning.eval.EpisodeSources;
 import dev.qwm.planning.mpc.EpisodeResult;
@@ -21,6 +22,7 @@ import dev.qwm.planning.mpc.MpcEpisodeRunner;
 import dev.qwm.planning.mpc.PlanningListener;
 import dev.qwm.planning.onnx.OnnxWorldModel;
 import dev.qwm.progress.ProgressLine;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -67,6 +69,18 @@ public final class VerifyCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--log", paramLabel = "DIR", description = "Keep every planned episode in DIR"
+            + " (candidate.episodes.jsonl, reference.episodes.jsonl), appended as each finishes; an existing log is"
+            + " refused unless --resume (go on from it) or --force (start it anew).")
+    Path log;
+
+    @Option(names = "--resume", description = "With --log: the pairs already there are taken as they are (the same"
+            + " bundles, budget and seeds, or refused) and the test goes on from them.")
+    boolean resume;
+
+    @Option(names = "--force", description = "With --log: start an existing log anew.")
+    boolean force;
+
     @Mixin
     PlannerBudgetOptions budgetOptions;
 
@@ -77,7 +91,7 @@ public final class VerifyCommand implements Callable<Integer> {
     OrtThreadsOption threadsOption;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         if (maxEpisodes < 1) {
             throw new IllegalArgumentException("--max-episodes must be at least 1, got " + maxEpisodes);
         }
@@ -100,14 +114,34 @@ public final class VerifyCommand implements Callable<Integer> {
                 RunEnvironment.of(CpuFeatures.current(), ort).describe());
         long cpu0 = processCpuNanos();
         long t0 = System.nanoTime();
+        if ((resume || force) && log == null) {
+            throw new IllegalArgumentException("--resume and --force go with --log DIR");
+        }
+        Path qLog = log == null ? null : log.resolve("candidate.episodes.jsonl");
+        Path fLog = log == null ? null : log.resolve("reference.episodes.jsonl");
+        if (log != null && !resume && !force && (Files.exists(qLog) || Files.exists(fLog))) {
+            throw new IllegalArgumentException("--log " + log + " holds a verification already: pass --resume to go on"
+                    + " from it, or --force to start it anew");
+        }
         try (OnnxWorldModel qm = OnnxWorldModel.open(q, ort); OnnxWorldModel fm = OnnxWorldModel.open(f, ort);
+             EpisodeLog qKept = open(qLog, qm.reference(), budget); EpisodeLog fKept = open(fLog, fm.reference(), budget);
              ProgressLine bar = ProgressLine.on(System.err).task("verify").total(maxEpisodes).unit("pair").start()) {
             MpcEpisodeRunner qRunner = new MpcEpisodeRunner(qm, new CemPlanner(), budget, source::newEnvironment, false);
             MpcEpisodeRunner fRunner = new MpcEpisodeRunner(fm, new CemPlanner(), budget, source::newEnvironment, false);
+            int reused = 0;
             for (int i = 0; i < maxEpisodes && test.verdict() == SequentialNonInferiority.Verdict.UNDECIDED; i++) {
                 EpisodeSpec episode = source.episode(i, 99L * i + 1, DataSplit.VALIDATION);
-                EpisodeResult qr = qRunner.run(episode, seed, PlanningListener.NONE);
-                EpisodeResult fr = fRunner.run(episode, seed, PlanningListener.NONE);
+                EpisodeResult qr = kept(qKept, i, episode);
+                EpisodeResult fr = kept(fKept, i, episode);
+                reused += qr != null && fr != null ? 1 : 0;
+                if (qr == null) {
+                    qr = qRunner.run(episode, seed, PlanningListener.NONE);
+                    append(qKept, qr);
+                }
+                if (fr == null) {
+                    fr = fRunner.run(episode, seed, PlanningListener.NONE);
+                    append(fKept, fr);
+                }
                 test.add(qr.success(), fr.success());
                 Interval d = test.interval();
                 bar.stepTo(test.pairs(), String.format(Locale.ROOT, "Δ %+.3f [%+.3f, %+.3f], %d vs %d only", test.difference(),
@@ -115,6 +149,9 @@ public final class VerifyCommand implements Callable<Integer> {
             }
         }
         print(test, (System.nanoTime() - t0) / 1e9, (processCpuNanos() - cpu0) / 1e9);
+        if (log != null) {
+            System.out.println("episodes kept in " + log);
+        }
         return switch (test.verdict()) {
             case PASS -> 0;
             case FAIL -> 3;
@@ -140,6 +177,43 @@ public final class VerifyCommand implements Callable<Integer> {
                 fixed.getAsInt(), (1 - confidence) / 2) : "none passes at the observed Δ");
         t.row("time", String.format(Locale.ROOT, "%.0f s wall, %.0f s CPU", wallSeconds, cpuSeconds));
         t.print(System.out);
+    }
+
+    /** The log at {@code file} (null: none), new or resumed; a resumed one must be of this model and budget. */
+    private EpisodeLog open(Path file, String model, PlannerBudget budget) {
+        if (file == null) {
+            return null;
+        }
+        try {
+            EpisodeLog kept = resume ? EpisodeLog.resume(file, System.err::println) : EpisodeLog.create(file);
+            for (EpisodeResult r : kept.finished().values()) {
+                if (!r.modelReference().equals(model) || !r.budget().equals(budget) || r.plannerSeed() != seed) {
+                    kept.close();
+                    throw new IllegalArgumentException(file + ": episode " + r.episodeIndex() + " was planned with "
+                            + r.modelReference() + ", " + r.budget() + ", planner seed " + r.plannerSeed()
+                            + "; this verification plans with " + model + ", " + budget + ", planner seed " + seed);
+                }
+            }
+            return kept;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot open the episode log " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The logged result of episode {@code i}, if it is this episode; null if it was not planned yet. */
+    private static EpisodeResult kept(EpisodeLog log, int i, EpisodeSpec episode) {
+        EpisodeResult r = log == null ? null : log.finished().get(i);
+        if (r != null && r.episodeSeed() != episode.seed()) {
+            throw new IllegalArgumentException(log.file() + ": episode " + i + " has seed " + r.episodeSeed()
+                    + ", this verification's episode " + i + " has seed " + episode.seed());
+        }
+        return r;
+    }
+
+    private static void append(EpisodeLog log, EpisodeResult r) {
+        if (log != null) {
+            log.append(r);
+        }
     }
 
     private static long processCpuNanos() {

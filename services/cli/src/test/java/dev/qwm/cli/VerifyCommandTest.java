@@ -47,4 +47,49 @@ class VerifyCommandTest {
         assertEquals(2, cli.execute("verify", "--bundle", fp.toString()));
         assertTrue(err.toString().contains("Missing required option: '--reference=DIR'"), err.toString());
     }
+
+    @Test
+    void aLoggedVerificationIsRefusedAgainAndGoesOnWithResume(@TempDir Path dir) throws Exception {
+        Path fp = QuantizeCommandTest.randomWallBundle(dir.resolve("fp"));
+        Path log = dir.resolve("log");
+        String[] small = {"--bundle", fp.toString(), "--reference", fp.toString(), "--log", log.toString(),
+                "--samples", "8", "--topk", "2", "--opt-steps", "1", "--max-iter", "1"};
+        assertEquals(4, execute(small, "--max-episodes", "2"));
+        assertEquals(2, java.nio.file.Files.readAllLines(log.resolve("candidate.episodes.jsonl")).size());
+        byte[] before = java.nio.file.Files.readAllBytes(log.resolve("reference.episodes.jsonl"));
+
+        StringWriter err = new StringWriter();
+        var cli = QwmCommand.commandLine();
+        cli.setErr(new PrintWriter(err));
+        String[] again = concat(new String[]{"verify"}, small);
+        assertEquals(1, cli.execute(again));
+        assertTrue(err.toString().contains("holds a verification already: pass --resume"), err.toString());
+        assertTrue(java.util.Arrays.equals(before, java.nio.file.Files.readAllBytes(log.resolve("reference.episodes.jsonl"))),
+                "a refused run leaves the log as it was");
+
+        assertEquals(4, execute(small, "--max-episodes", "3", "--resume"));
+        var lines = java.nio.file.Files.readAllLines(log.resolve("reference.episodes.jsonl"));
+        assertEquals(3, lines.size(), "the two logged pairs are taken, one more is planned");
+        assertTrue(new String(before, java.nio.charset.StandardCharsets.UTF_8).startsWith(lines.get(0)));
+
+        err.getBuffer().setLength(0);
+        assertEquals(1, cli.execute(concat(again, "--resume", "--seed", "5")));
+        assertTrue(err.toString().contains("planner seed 0; this verification plans with"), err.toString());
+    }
+
+    private static int execute(String[] common, String... more) {
+        PrintStream stdout = System.out;
+        System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        try {
+            return QwmCommand.commandLine().execute(concat(concat(new String[]{"verify"}, common), more));
+        } finally {
+            System.setOut(stdout);
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
 }
