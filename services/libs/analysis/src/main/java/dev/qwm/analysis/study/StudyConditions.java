@@ -69,17 +69,26 @@ public final class StudyConditions {
         notes.addAll(resolver.notes());
         conditions.sort(ORDER);
 
+        // the reference is full precision under the study's planner seed: a second FP under another planner seed is
+        // the study's noise control (how many episodes flip from planner noise alone), not what others are paired with
+        java.util.Set<String> noiseControls = noiseControls(data.study().specJson());
         Map<String, Condition> fullPrecision = new HashMap<>();
         for (Condition c : conditions) {
             if (c.isFullPrecision()) {
                 Condition previous = fullPrecision.get(c.groupKey());
-                if (previous == null || c.size() > previous.size()) {
-                    if (previous != null) {
-                        notes.add(c.groupLabel() + ": several full-precision configurations; differences are against '"
-                                + c.configuration() + "' (most episodes)");
-                    }
+                boolean control = noiseControls.contains(c.configuration());
+                if (previous == null || noiseControls.contains(previous.configuration()) && !control
+                        || control == noiseControls.contains(previous.configuration()) && c.size() > previous.size()) {
                     fullPrecision.put(c.groupKey(), c);
                 }
+            }
+        }
+        for (Condition c : conditions) {
+            Condition reference = fullPrecision.get(c.groupKey());
+            if (c.isFullPrecision() && reference != null && reference != c) {
+                notes.add(c.groupLabel() + ": several full-precision configurations; differences are against '"
+                        + reference.configuration() + "' (" + (noiseControls.isEmpty() ? "most episodes"
+                        : "the study's planner seed, most episodes") + "), not '" + c.configuration() + "'");
             }
         }
         Bootstrap bootstrap = Bootstrap.standard();
@@ -169,6 +178,32 @@ public final class StudyConditions {
      * first, then by which modules, method, weight bits (high to low), per-channel before groups, activation bits
      * (high to low), per-tensor before per-token, and finally the label.
      */
+    /**
+     * The configurations a study spec (as recorded with the study) plans under another planner seed than the
+     * study's; none if the spec says nothing of planner seeds or cannot be read.
+     */
+    static java.util.Set<String> noiseControls(String specJson) {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        if (specJson == null || specJson.isBlank()) {
+            return out;
+        }
+        try {
+            com.fasterxml.jackson.databind.JsonNode spec = new com.fasterxml.jackson.databind.ObjectMapper().readTree(specJson);
+            com.fasterxml.jackson.databind.JsonNode studySeed = spec.path("study").path("planner_seed");
+            if (!studySeed.isNumber()) {
+                return out;
+            }
+            for (com.fasterxml.jackson.databind.JsonNode g : spec.path("grid")) {
+                if (g.path("planner_seed").isNumber() && g.path("planner_seed").asLong() != studySeed.asLong()) {
+                    out.add(g.path("label").asText());
+                }
+            }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            // a spec this version cannot read: the rule of most episodes alone
+        }
+        return out;
+    }
+
     public static final Comparator<Condition> ORDER = Comparator
             .comparing(Condition::environment)
             .thenComparingInt((Condition c) -> c.budget().optSteps())

@@ -73,6 +73,28 @@ class StudyConditionsTest {
     }
 
     @Test
+    void theReferenceIsFullPrecisionUnderTheStudysPlannerSeedNotItsNoiseControl() {
+        List<EpisodeRecord> e = new ArrayList<>();
+        episodes(e, "fp32", "1111111100", BUDGET, 100);
+        episodes(e, "fp32-seed1", "111111110011", BUDGET, 100); // more episodes, another planner seed
+        episodes(e, "predictor/w4a16/rtn", "1111010010", BUDGET, 80);
+        String spec = """
+                {"study": {"planner_seed": 0}, "grid": [{"label": "fp32", "planner_seed": 0},
+                 {"label": "fp32-seed1", "planner_seed": 1}, {"label": "predictor/w4a16/rtn", "planner_seed": 0}]}""";
+        StudyConditions withSpec = StudyConditions.of(new StudySnapshot(new StudyInfo("s", "hand-made", spec, e.size(),
+                e.size(), 0, 0), e, Map.of(), List.of()));
+        ConditionResult q = withSpec.results().stream().filter(r -> r.condition().configuration().equals("predictor/w4a16/rtn"))
+                .findFirst().orElseThrow();
+        assertEquals(-0.2, q.versusFullPrecision().orElseThrow().difference().value(), 1e-12, "paired with fp32");
+        assertTrue(withSpec.notes().stream().anyMatch(n -> n.contains("differences are against 'fp32' (the study's planner"
+                + " seed, most episodes), not 'fp32-seed1'")), withSpec.notes().toString());
+        // a study whose spec says nothing of planner seeds: the FP configuration with the most episodes
+        StudyConditions without = StudyConditions.of(study(e));
+        assertTrue(without.notes().stream().anyMatch(n -> n.contains("differences are against 'fp32-seed1' (most"
+                + " episodes), not 'fp32'")), without.notes().toString());
+    }
+
+    @Test
     void onlySharedSeedsArePairedAndBudgetsAreSeparateGroups() {
         List<EpisodeRecord> e = new ArrayList<>();
         episodes(e, "fp32", "11110000", BUDGET, 100);
