@@ -16,6 +16,7 @@ import dev.qwm.onnx.graph.MatMulNBitsExpansion;
 import dev.qwm.onnx.graph.MultiHeadAttentions;
 import dev.qwm.onnx.graph.Nodes;
 import dev.qwm.onnx.graph.OnnxModels;
+import dev.qwm.onnx.graph.SplitProducts;
 import dev.qwm.onnx.graph.ValueInfos;
 import dev.qwm.onnx.runtime.CpuFeatures;
 import dev.qwm.onnx.runtime.ExecutionProvider;
@@ -69,7 +70,11 @@ import java.util.SplittableRandom;
  * weights run u8×u8, so a bundle written on a VNNI CPU computes the same numbers on an AVX2 one. Among exact
  * storages the faster by more than {@link #MARGIN} is chosen, else the stored one.
  *
- * <p>The third choice, for masked attention (DINO-WM's frame-causal predictor): the exporter's nodes (per head
+ * <p>The third choice, for a float product read only by an equal Split (attention's fused q, k, v projection): as
+ * stored, or one MatMul per part with its columns of the weight (no Split copy, {@link SplitProducts}), under the same
+ * rule as the first (bit-identical at the timed rows and at 16 and 17 rows, faster by more than the margin).
+ *
+ * <p>The fourth choice, for masked attention (DINO-WM's frame-causal predictor): the exporter's nodes (per head
  * q·kᵀ, scale, + mask, Softmax, · v, with the Reshapes and Transposes between) or one ORT MultiHeadAttention node
  * with the mask as attention bias ({@link MultiHeadAttentions}), which runs the same GEMMs and softmax without the
  * transposes. Both run alone on random q, k, v and a mask of zeros, −∞ and random values, at the longest sequence
@@ -100,6 +105,8 @@ public final class KernelChoice {
     public static final String MATMUL_NBITS = "MatMulNBits";
     public static final String FLOAT_MATMUL = "MatMul (float, expanded at load)";
     public static final String ATTENTION_NODES = "attention nodes (MatMul, Softmax, MatMul)";
+    public static final String MATMUL_SPLIT = "MatMul, Split";
+    public static final String MATMUL_PER_PART = "MatMul per part (split at load)";
     public static final String MULTI_HEAD_ATTENTION = "MultiHeadAttention (fused at load)";
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -142,6 +149,11 @@ public final class KernelChoice {
             return layers.stream().filter(l -> l.chosen().equals(FLOAT_MATMUL)).map(Layer::node).toList();
         }
 
+        /** Split products (named by their Split) to run as one MatMul per part. */
+        public List<String> splitProducts() {
+            return layers.stream().filter(l -> l.chosen().equals(MATMUL_PER_PART)).map(Layer::node).toList();
+        }
+
         /** Masked attention cores (named by their Softmax) to run as one MultiHeadAttention node. */
         public List<String> fusedAttention() {
             return layers.stream().filter(l -> l.chosen().equals(MULTI_HEAD_ATTENTION)).map(Layer::node).toList();
@@ -163,6 +175,9 @@ public final class KernelChoice {
                 if (!restored(storage).isEmpty()) {
                     m = Int8Weights.withStorage(m, restored(storage), storage);
                 }
+            }
+            if (!splitProducts().isEmpty()) {
+                m = SplitProducts.split(m, splitProducts());
             }
             if (!fusedAttention().isEmpty()) {
                 m = MultiHeadAttentions.fuse(m, fusedAttention());
@@ -212,7 +227,7 @@ public final class KernelChoice {
         try {
             if (!enabled() || config.provider() != ExecutionProvider.CPU || !Files.isRegularFile(model)
                     || !(mentions(model, MATMUL_NBITS) || mentions(model, "DequantizeLinear") || mentions(model, "MatMulInteger")
-                    || mentions(model, "Softmax"))) {
+                    || mentions(model, "Softmax") || mentions(model, "Split"))) {
                 return OrtRuntime.open(model, config);
             }
             byte[] bytes = Files.readAllBytes(model);
@@ -256,6 +271,9 @@ public final class KernelChoice {
         }
         for (Int8Weights.Site site : Int8Weights.find(model)) {
             layers.add(measureInt8(model, site, threads));
+        }
+        for (SplitProducts.Site site : SplitProducts.find(model)) {
+            layers.add(measureSplit(model, site, threads));
         }
         // attention holds no weights: sites of one shape and scale are the same measurement, taken once
         Map<String, Layer> attentionByShape = new java.util.HashMap<>();
@@ -358,6 +376,69 @@ public final class KernelChoice {
         }
         return new Layer(site.node(), k + "×" + nOut + ", 8-bit weights × uint8 activations", rows, site.storage(),
                 chosen, ms, identical);
+    }
+
+    /**
+     * A float product read only by an equal Split (attention's q, k, v projection), alone, against one MatMul per
+     * part: bit-identical at the timed rows and at 16 and 17 rows, and faster by more than {@link #MARGIN}.
+     */
+    private static Layer measureSplit(ModelProto model, SplitProducts.Site site, int threads) {
+        int rows = (int) Math.max(MIN_ROWS, Math.min(PLANNING_ROWS, MAX_MACS_PER_RUN / ((long) site.k() * site.n())));
+        GraphIndex index = GraphIndex.of(model);
+        NodeProto mm = model.getGraph().getNodeList().stream().filter(n -> n.getName().equals(site.matMul())).findFirst().orElseThrow();
+        NodeProto split = model.getGraph().getNodeList().stream().filter(n -> n.getName().equals(site.split())).findFirst().orElseThrow();
+        GraphProto.Builder g = GraphProto.newBuilder().setName("split product")
+                .addNode(mm.toBuilder().setInput(0, "x").setOutput(0, "product"))
+                .addInput(ValueInfos.tensor("x", TensorProto.DataType.FLOAT_VALUE, "M", site.k()))
+                .addInitializer(index.requireInitializer(site.weight()));
+        NodeProto.Builder sb = split.toBuilder().setInput(0, "product");
+        if (split.getInputCount() > 1 && !split.getInput(1).isEmpty()) {
+            g.addInitializer(index.requireInitializer(split.getInput(1)));
+        }
+        for (int p = 0; p < site.parts(); p++) {
+            sb.setOutput(p, "y" + p);
+            g.addOutput(ValueInfos.tensor("y" + p, TensorProto.DataType.FLOAT_VALUE, "M", site.n() / site.parts()));
+        }
+        g.addNode(sb);
+        ModelProto alone = ModelProto.newBuilder().setIrVersion(model.getIrVersion())
+                .addAllOpsetImport(model.getOpsetImportList()).setGraph(g).build();
+        ModelProto parts = SplitProducts.split(alone, List.of(site.split()));
+        SplittableRandom r = new SplittableRandom(site.k() * 37L + site.n());
+        SessionConfig config = SessionConfig.ofThreads(threads);
+        double[] best;
+        boolean identical = true;
+        try (OnnxSession whole = OrtRuntime.open(alone.toByteArray(), "product " + site.matMul(), config);
+             OnnxSession each = OrtRuntime.open(parts.toByteArray(), "product " + site.matMul() + " (per part)", config);
+             OnnxTensor t = input(r, rows, site.k())) {
+            for (int check : CHECK_ROWS) {
+                try (OnnxTensor c = input(r, check, site.k())) {
+                    identical &= java.util.Arrays.deepEquals(all(whole, c), all(each, c));
+                }
+            }
+            identical &= java.util.Arrays.deepEquals(all(whole, t), all(each, t));
+            best = leastTimes(threads, Map.of("x", t), whole, each);
+        } catch (OrtException e) {
+            throw new OnnxRuntimeException("cannot time product " + site.matMul() + ": " + e.getMessage(), e);
+        }
+        Map<String, Double> ms = new LinkedHashMap<>();
+        ms.put(MATMUL_SPLIT, best[0]);
+        ms.put(MATMUL_PER_PART, best[1]);
+        boolean faster = best[1] < best[0] * (1 - MARGIN);
+        return new Layer(site.split(), site.k() + "×" + site.n() + " in " + site.parts() + " parts", rows, MATMUL_SPLIT,
+                identical && faster ? MATMUL_PER_PART : MATMUL_SPLIT, ms, identical);
+    }
+
+    /** Every output of a run, concatenated in output order. */
+    private static float[][] all(OnnxSession s, OnnxTensor t) {
+        try (OrtSession.Result r = s.run(Map.of("x", t))) {
+            float[][] out = new float[r.size()][];
+            for (int i = 0; i < out.length; i++) {
+                FloatBuffer fb = ((OnnxTensor) r.get(i)).getFloatBuffer();
+                out[i] = new float[fb.remaining()];
+                fb.get(out[i]);
+            }
+            return out;
+        }
     }
 
     /**
