@@ -100,7 +100,7 @@ public final class KernelChoice {
     static final int[] CHECK_ROWS = {16, 17};
     static final int REPS = 5;
     /** Changes when the measurement changes, so old cache entries are not reused. */
-    static final String METHOD = "kernel-choice/3";
+    static final String METHOD = "kernel-choice/5";
 
     public static final String MATMUL_NBITS = "MatMulNBits";
     public static final String FLOAT_MATMUL = "MatMul (float, expanded at load)";
@@ -272,8 +272,11 @@ public final class KernelChoice {
         for (Int8Weights.Site site : Int8Weights.find(model)) {
             layers.add(measureInt8(model, site, threads));
         }
-        for (SplitProducts.Site site : SplitProducts.find(model)) {
-            layers.add(measureSplit(model, site, threads));
+        // on the graph as the choices so far run it: a weight-only qkv expanded to a float MatMul is a split product too
+        List<String> expanded = layers.stream().filter(l -> l.chosen().equals(FLOAT_MATMUL)).map(Layer::node).toList();
+        ModelProto asRun = expanded.isEmpty() ? model : MatMulNBitsExpansion.expand(model, expanded);
+        for (SplitProducts.Site site : SplitProducts.find(asRun)) {
+            layers.add(measureSplit(asRun, site, threads));
         }
         // attention holds no weights: sites of one shape and scale are the same measurement, taken once
         Map<String, Layer> attentionByShape = new java.util.HashMap<>();

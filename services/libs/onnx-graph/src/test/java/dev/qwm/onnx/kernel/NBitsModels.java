@@ -42,6 +42,23 @@ final class NBitsModels {
                 .build();
     }
 
+    /** x [M, K] → MatMulNBits(K, 3·n) → Split in three → q·k + v → y [M, n]: a weight-only q, k, v projection. */
+    static ModelProto splitProjection(int k, int n, int bits, int block, long seed) {
+        Random r = new Random(seed);
+        GraphProto.Builder g = GraphProto.newBuilder().setName("qkv")
+                .addInput(ValueInfos.tensor("x", TensorProto.DataType.FLOAT_VALUE, "M", k))
+                .addOutput(ValueInfos.tensor("y", TensorProto.DataType.FLOAT_VALUE, "M", n));
+        layer(g, "qkv", "x", "qkv_out", k, 3 * n, bits, block, 0, r);
+        g.addNode(Nodes.node("Split", "split", List.of("qkv_out"), List.of("q", "k", "v"), Nodes.intAttr("axis", -1),
+                Nodes.intAttr("num_outputs", 3)));
+        g.addNode(Nodes.node("Mul", "qk", List.of("q", "k"), List.of("qk_out")));
+        g.addNode(Nodes.node("Add", "plus_v", List.of("qk_out", "v"), List.of("y")));
+        return ModelProto.newBuilder().setIrVersion(8).setGraph(g)
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(OnnxModels.DEFAULT_DOMAIN).setVersion(18))
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(OnnxModels.MICROSOFT_DOMAIN).setVersion(1))
+                .build();
+    }
+
     private static void layer(GraphProto.Builder g, String name, String in, String out, int k, int n, int bits,
                               int block, int accuracyLevel, Random r) {
         int blocks = (k + block - 1) / block;

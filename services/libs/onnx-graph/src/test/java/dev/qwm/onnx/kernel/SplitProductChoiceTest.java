@@ -89,6 +89,29 @@ class SplitProductChoiceTest {
         }
     }
 
+    /**
+     * A weight-only projection the choice runs as a float MatMul is looked at again as a split product; whatever is
+     * chosen, the session gives the stored MatMulNBits graph's numbers bit for bit.
+     */
+    @Test
+    void aWeightOnlyProjectionExpandedAtLoadIsASplitProductTooAndStaysExact(@TempDir Path dir) throws Exception {
+        ModelProto m = NBitsModels.splitProjection(K, PART, 4, 32, 9);
+        Path file = dir.resolve("model.onnx");
+        Files.write(file, m.toByteArray());
+        KernelChoice.Choices c = KernelChoice.choose(m, KernelChoice.graphSha256(m.toByteArray()), 1,
+                CpuFeatures.current(), dir.resolve("cache"));
+        boolean expanded = c.expanded().contains("qkv");
+        assertEquals(expanded, c.layers().stream().anyMatch(l -> l.stored().equals(KernelChoice.MATMUL_SPLIT)), c.layers().toString());
+        try (OnnxSession stored = OrtRuntime.open(file, SessionConfig.singleThreaded());
+             OnnxSession chosen = KernelChoice.open(file, SessionConfig.singleThreaded(), CpuFeatures.current(),
+                     dir.resolve("cache"))) {
+            for (int rows : new int[]{KernelChoice.PLANNING_ROWS, 16, 17}) {
+                float[] x = NBitsModels.input(rows, K, rows);
+                assertArrayEquals(NBitsModels.run(stored, x, rows, K), NBitsModels.run(chosen, x, rows, K), "rows " + rows);
+            }
+        }
+    }
+
     private static float[] input(int batch, int seq, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] x = new float[batch * seq * K];
