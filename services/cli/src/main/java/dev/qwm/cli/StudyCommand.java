@@ -188,6 +188,7 @@ public final class StudyCommand implements Runnable {
                     : StudyLog.open(Path.of(spec.log()), id, StudyRunner.fingerprint(spec));
             LocalStack stack = new LocalStack();
             if (!endpoints.remote()) {
+                ensurePushtDataset(spec, stack);
                 stack.up(planners, msg -> System.out.println("qwm: " + msg));
             }
             ServiceClient collector = endpoints.client(stack, "collector");
@@ -283,6 +284,24 @@ public final class StudyCommand implements Runnable {
             all.add(first);
             all.addAll(rest);
             return all.toArray(String[]::new);
+        }
+    }
+
+    /**
+     * PushT's goals (and calibration episodes) are segments of a dataset's trajectories, which the local stack's
+     * planners and quantizer read from {@link LocalStack#pushtDataset()}: made once, as {@code ./qwm dataset --env
+     * pusht} makes it (the same seed, the same bytes), if it is not there.
+     */
+    static void ensurePushtDataset(StudySpec spec, LocalStack stack) {
+        Path dataset = stack.pushtDataset();
+        if (dev.qwm.env.EnvironmentKind.parse(spec.environment()) != dev.qwm.env.EnvironmentKind.PUSHT
+                || java.nio.file.Files.exists(dataset.resolve(dev.qwm.env.dataset.DatasetManifest.FILE_NAME))) {
+            return;
+        }
+        System.out.println("qwm: PushT goals come from a dataset; making it once: ./qwm dataset --env pusht --out " + dataset);
+        int exit = QwmCommand.commandLine().execute("dataset", "--env", "pusht", "--out", dataset.toString());
+        if (exit != 0) {
+            throw new IllegalStateException("could not make the PushT dataset in " + dataset + " (exit " + exit + ")");
         }
     }
 
