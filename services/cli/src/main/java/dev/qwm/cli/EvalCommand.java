@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.qwm.cli.eval.EvalSummary;
 import dev.qwm.cli.eval.EvalTable;
 import dev.qwm.cli.options.OrtThreadsOption;
+import dev.qwm.cli.options.PredictorCallOption;
 import dev.qwm.cli.options.PlannerBudgetOptions;
 import dev.qwm.cli.options.PushtDatasetOption;
 import dev.qwm.env.EnvironmentKind;
@@ -84,6 +85,9 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     OrtThreadsOption threadsOption;
 
+    @Mixin
+    PredictorCallOption predictorCallOption;
+
     @Option(names = "--true-dynamics", description = "With --bundle: roll candidates out in the true simulator and score "
             + "them in the bundle's latent space (its encoder and proprio embedding; the predictor is not used). "
             + "Tells whether the encoder's latents carry the planning signal apart from the predictor's errors.")
@@ -125,6 +129,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        predictorCallOption.apply();
         ModelBundle bundle = subject.bundle == null ? null : ModelBundle.read(subject.bundle);
         String environment = environment(bundle);
         EpisodeSource source = EpisodeSources.forEnvironment(environment,

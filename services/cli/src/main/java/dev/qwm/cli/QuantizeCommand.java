@@ -3,6 +3,7 @@ package dev.qwm.cli;
 import dev.qwm.analysis.report.TextTable;
 import dev.qwm.cli.options.BundleOutOptions;
 import dev.qwm.cli.options.OrtThreadsOption;
+import dev.qwm.cli.options.PredictorCallOption;
 import dev.qwm.cli.options.PushtDatasetOption;
 import dev.qwm.files.StagedWrite;
 import dev.qwm.onnx.bundle.ModelBundle;
@@ -66,6 +67,9 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Mixin
     OrtThreadsOption threadsOption;
 
+    @Mixin
+    PredictorCallOption predictorCallOption;
+
     @Option(names = "--bundle", required = true, paramLabel = "DIR", description = "The float model bundle.")
     Path bundle;
 
@@ -117,6 +121,7 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        predictorCallOption.apply();
         if (accuracyLevel != null) {
             throw new IllegalArgumentException("--accuracy-level is gone: the recipe alone fixes what a model computes. "
                     + "A16 runs MatMulNBits on float activations (accuracy_level 0) on every CPU; for int8 activations "

@@ -47,6 +47,21 @@ public final class OrtRuntime {
         }
     }
 
+    /**
+     * As {@link #open(byte[], String, SessionConfig)}, for a session whose calls change shape from call to call
+     * (calibration: every history length and chunk of candidates): without ORT's memory pattern, which plans one
+     * block per input shape and holds it beside the arena's own buffers. Only where memory goes changes, never what
+     * the model computes; on DINO-WM's full-size predictor with calibration outputs it halves a call's peak.
+     */
+    public static OnnxSession openVaryingShapes(byte[] model, String label, SessionConfig config) {
+        try (SessionOptions options = options(config)) {
+            options.setMemoryPatternOptimization(false);
+            return new OnnxSession(label, environment().createSession(model, options));
+        } catch (OrtException e) {
+            throw new OnnxRuntimeException("ONNX Runtime cannot load " + label + ": " + e.getMessage(), e);
+        }
+    }
+
     /** A direct, native-order float buffer that ORT tensors can wrap without copying. */
     public static FloatBuffer directFloats(int count) {
         return ByteBuffer.allocateDirect(Math.multiplyExact(count, Float.BYTES)).order(ByteOrder.nativeOrder())

@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.onnx.graph.OnnxModels;
 import dev.qwm.onnx.runtime.OnnxRuntimeException;
 import dev.qwm.onnx.runtime.OnnxSession;
 import dev.qwm.onnx.kernel.KernelChoice;
@@ -27,7 +28,8 @@ import java.util.Set;
  * start frame carries the first action's embedding; each predictor call sees the last {@code numHist} frames of
  * every candidate at once ({@code [B, T, N, E]}, one batched call per step), its last output frame gets the next
  * action's embedding in its action channels and is appended; a final call gives the frame the objective scores.
- * Horizon H costs H predictor calls and one action-encoder call for the whole batch.
+ * Horizon H costs H predictor calls and one action-encoder call for the whole batch; a batch whose attention would
+ * exceed the {@link PredictorCallBudget} is run as consecutive chunks of candidates, with the same outputs bit for bit.
  *
  * <p>Predictor inputs and outputs live in reused direct buffers (outputs are pinned, so ORT writes into them);
  * every tensor and result is closed after its call. Not thread-safe: one instance per planning thread.
@@ -56,6 +58,7 @@ public final class OnnxDynamics implements AutoCloseable {
     private final int tokenDim;
     private final int frameSize;
     private final int numHist;
+    private final PredictorCallBudget.Chunking chunking;
 
     // predictor window [B, T, N, E] (double-buffered) and pinned output, grown on demand
     private FloatBuffer window;
@@ -64,7 +67,7 @@ public final class OnnxDynamics implements AutoCloseable {
     private int capacityFrames;
     private long predictorCalls;
 
-    private OnnxDynamics(ModelBundle bundle, SessionConfig config) {
+    private OnnxDynamics(ModelBundle bundle, SessionConfig config, PredictorCallBudget budget) {
         this.manifest = bundle.manifest();
         this.sha256 = manifest.components().get(BundleManifest.PREDICTOR).sha256();
         this.normalization = new ActionNormalization(manifest.actionMean(), manifest.actionStd(),
@@ -76,6 +79,7 @@ public final class OnnxDynamics implements AutoCloseable {
         this.tokenDim = manifest.tokenDim();
         this.frameSize = numPatches * tokenDim;
         this.numHist = manifest.numHist();
+        this.chunking = budget.chunking(manifest, OnnxModels.read(bundle.componentPath(BundleManifest.PREDICTOR)));
         OnnxSession p = null, a = null, z = null;
         try {
             p = open(bundle, BundleManifest.PROPRIO_ENCODER, config).requireSignature(Set.of(PROPRIO), Set.of(PROPRIO_EMB));
@@ -100,9 +104,22 @@ public final class OnnxDynamics implements AutoCloseable {
         this.predictor = z;
     }
 
-    /** Opens the bundle's proprio encoder, action encoder and predictor with the thread settings of {@code config}. */
+    /**
+     * Opens the bundle's proprio encoder, action encoder and predictor with the thread settings of {@code config}
+     * and the predictor call budget of the system properties ({@link PredictorCallBudget#fromSystemProperties}).
+     */
     public static OnnxDynamics open(ModelBundle bundle, SessionConfig config) {
-        return new OnnxDynamics(bundle, config);
+        return open(bundle, config, PredictorCallBudget.fromSystemProperties());
+    }
+
+    /** As {@link #open(ModelBundle, SessionConfig)}, with each predictor call's memory bounded by {@code budget}. */
+    public static OnnxDynamics open(ModelBundle bundle, SessionConfig config, PredictorCallBudget budget) {
+        return new OnnxDynamics(bundle, config, budget);
+    }
+
+    /** How this model's predictor calls are split into chunks of candidates. */
+    public PredictorCallBudget.Chunking chunking() {
+        return chunking;
     }
 
     public BundleManifest manifest() {
@@ -324,20 +341,28 @@ public final class OnnxDynamics implements AutoCloseable {
         return predictorCalls;
     }
 
-    /** One batched predictor call on {@code window[B, T]}, written into {@code predicted[B, T]}. */
+    /**
+     * The batched predictor on {@code window[B, T]}, written into {@code predicted[B, T]}: one call, or consecutive
+     * chunks of candidates when the whole batch would exceed the call budget (counted as one call all the same).
+     */
     private void predict(int batch, int frames) {
         predictorCalls++;
-        int n = batch * frames * frameSize;
-        long[] shape = {batch, frames, numPatches, tokenDim};
-        try (OnnxTensor in = OnnxTensor.createTensor(env, window.slice(0, n), shape);
-             OnnxTensor out = OnnxTensor.createTensor(env, predicted.slice(0, n), shape);
-             OrtSession.Result r = predictor.session().run(Map.of(Z, in), Map.of(Z_PRED, out))) {
-            if (r.size() != 1) {
-                throw new OnnxRuntimeException(predictor.label() + ": expected the pinned output only");
+        int chunk = chunking.candidatesPerCall(batch, frames);
+        for (int first = 0; first < batch; first += chunk) {
+            int size = Math.min(chunk, batch - first);
+            int offset = first * frames * frameSize;
+            int n = size * frames * frameSize;
+            long[] shape = {size, frames, numPatches, tokenDim};
+            try (OnnxTensor in = OnnxTensor.createTensor(env, window.slice(offset, n), shape);
+                 OnnxTensor out = OnnxTensor.createTensor(env, predicted.slice(offset, n), shape);
+                 OrtSession.Result r = predictor.session().run(Map.of(Z, in), Map.of(Z_PRED, out))) {
+                if (r.size() != 1) {
+                    throw new OnnxRuntimeException(predictor.label() + ": expected the pinned output only");
+                }
+            } catch (OrtException e) {
+                throw new OnnxRuntimeException(predictor.label() + ": inference failed on [" + size + ", " + frames
+                        + ", " + numPatches + ", " + tokenDim + "]: " + e.getMessage(), e);
             }
-        } catch (OrtException e) {
-            throw new OnnxRuntimeException(predictor.label() + ": inference failed on [" + batch + ", " + frames
-                    + ", " + numPatches + ", " + tokenDim + "]: " + e.getMessage(), e);
         }
     }
 

@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.onnx.graph.OnnxModels;
 import dev.qwm.onnx.runtime.OnnxSession;
 import dev.qwm.onnx.runtime.OrtRuntime;
 import dev.qwm.onnx.runtime.SessionConfig;
@@ -15,6 +16,7 @@ import dev.qwm.planning.Latent;
 import dev.qwm.planning.Objective;
 import dev.qwm.planning.Observation;
 import dev.qwm.planning.WorldModel;
+import dev.qwm.planning.onnx.PredictorCallBudget;
 import dev.qwm.quant.calib.ActivationCollector;
 
 import java.nio.ByteBuffer;
@@ -32,6 +34,11 @@ import java.util.Map;
  * give the same scores): frame 0 is the start latent with the first action's embedding on every patch; each of the
  * H predictor calls sees the last {@code numHist} frames; the last predicted frame takes the next action's
  * embedding and is appended; the final call's last frame is scored.
+ *
+ * <p>A predictor call whose attention would exceed the {@link PredictorCallBudget} is run, and observed, as
+ * consecutive chunks of candidates: the outputs are the same bit for bit, but the collector then sees several
+ * smaller batches, so its sampled rows differ from an unchunked run (deterministically so, given the bundle, the
+ * budget and the seed). A batch within the budget, as every CEM step of the shipped models is, is one call as before.
  */
 public final class CalibratingWorldModel implements WorldModel {
 
@@ -50,10 +57,19 @@ public final class CalibratingWorldModel implements WorldModel {
     private final int ae;
     private final int e;
     private final int frame;
+    private final PredictorCallBudget.Chunking chunking;
 
-    /** Collectors may be null (that component then runs as a plain session, unobserved). */
+    /**
+     * Collectors may be null (that component then runs as a plain session, unobserved); predictor calls are bounded by
+     * the budget of the system properties ({@link PredictorCallBudget#fromSystemProperties}).
+     */
     public CalibratingWorldModel(ModelBundle bundle, SessionConfig config, ActivationCollector encoderCollector,
                                  ActivationCollector predictorCollector) {
+        this(bundle, config, encoderCollector, predictorCollector, PredictorCallBudget.fromSystemProperties());
+    }
+
+    public CalibratingWorldModel(ModelBundle bundle, SessionConfig config, ActivationCollector encoderCollector,
+                                 ActivationCollector predictorCollector, PredictorCallBudget budget) {
         this.m = bundle.manifest();
         this.reference = "calibration:" + bundle.reference();
         this.normalization = new ActionNormalization(m.actionMean(), m.actionStd(), m.frameskip());
@@ -69,6 +85,8 @@ public final class CalibratingWorldModel implements WorldModel {
         this.ae = m.actionEmbDim();
         this.e = m.tokenDim();
         this.frame = n * e;
+        this.chunking = budget.chunking(m, predictorCollector != null ? predictorCollector.model()
+                : OnnxModels.read(bundle.componentPath(BundleManifest.PREDICTOR)));
     }
 
     @Override
@@ -192,8 +210,24 @@ public final class CalibratingWorldModel implements WorldModel {
     }
 
     private float[] predict(float[] window, int batch, int frames) {
-        try (OnnxTensor z = OnnxTensor.createTensor(OrtRuntime.environment(), FloatBuffer.wrap(window, 0, batch * frames * frame),
-                new long[]{batch, frames, n, e});
+        int chunk = chunking.candidatesPerCall(batch, frames);
+        if (chunk == batch) {
+            return predictChunk(window, 0, batch, frames);
+        }
+        float[] out = new float[batch * frames * frame];
+        for (int first = 0; first < batch; first += chunk) {
+            int size = Math.min(chunk, batch - first);
+            float[] part = predictChunk(window, first, size, frames);
+            System.arraycopy(part, 0, out, first * frames * frame, part.length);
+        }
+        return out;
+    }
+
+    /** The predictor on candidates {@code first .. first + size - 1} of {@code window}. */
+    private float[] predictChunk(float[] window, int first, int size, int frames) {
+        int n = size * frames * frame;
+        try (OnnxTensor z = OnnxTensor.createTensor(OrtRuntime.environment(),
+                FloatBuffer.wrap(window, first * frames * frame, n).slice(), new long[]{size, frames, this.n, e});
              OrtSession.Result r = predictorCollector != null ? predictorCollector.run(Map.of("z", z)) : predictor.run(Map.of("z", z))) {
             return floats(r, "z_pred");
         } catch (OrtException ex) {

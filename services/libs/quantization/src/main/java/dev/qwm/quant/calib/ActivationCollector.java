@@ -116,7 +116,7 @@ public final class ActivationCollector implements AutoCloseable {
         }
         ModelProto built = editor.appendNodes(added).build();
         this.augmented = built.toByteArray();
-        this.session = OrtRuntime.open(augmented, "calibration model", config);
+        this.session = OrtRuntime.openVaryingShapes(augmented, "calibration model", config);
     }
 
     private TensorOutputs addTensorStatistics(GraphEditor e, List<NodeProto> n, TensorRequest t, long opset) {

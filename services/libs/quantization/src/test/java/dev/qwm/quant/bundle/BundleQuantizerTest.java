@@ -11,7 +11,9 @@ import dev.qwm.planning.PlannerBudget;
 import dev.qwm.planning.eval.EpisodeSources;
 import dev.qwm.planning.mpc.PlanningListener;
 import dev.qwm.planning.onnx.OnnxWorldModel;
+import dev.qwm.planning.onnx.PredictorCallBudget;
 import dev.qwm.quant.ModuleQuantizer;
+import dev.qwm.quant.calib.ActivationCollector;
 import dev.qwm.quant.manifest.ModuleReport;
 import dev.qwm.quant.recipe.CalibrationSettings;
 import dev.qwm.quant.recipe.Presets;
@@ -65,6 +67,31 @@ class BundleQuantizerTest {
             ActionBatch a = actions(7, 5, b.manifest().actionDim(), 3);
             Objective o = PlannerBudget.dinoWm("wall").objective();
             assertArrayEquals(ref.score(start, goal, a, o), cal.score(start, goal, a, o), 1e-6);
+        }
+    }
+
+    @Test
+    void calibratingModelInChunksGivesTheSameOutputsAndOnlyChunksOverBudget(@TempDir Path dir) {
+        ModelBundle b = RandomBundles.wall(dir.resolve("fp"), 4);
+        Recipe recipe = Presets.recipe("w8a8", "predictor");
+        ModuleQuantizer.Prepared prepared = ModuleQuantizer.prepare(
+                dev.qwm.onnx.graph.OnnxModels.read(b.componentPath(BundleManifest.PREDICTOR)), WorldModelModule.PREDICTOR,
+                recipe.modules().get(WorldModelModule.PREDICTOR));
+        SessionConfig ort = SessionConfig.singleThreaded();
+        ActionBatch a = actions(7, 4, b.manifest().actionDim(), 3);
+        Objective o = PlannerBudget.dinoWm("wall").objective();
+        try (ActivationCollector whole = prepared.newCollector(CalibrationSettings.DEFAULTS, ort);
+             ActivationCollector split = prepared.newCollector(CalibrationSettings.DEFAULTS, ort);
+             CalibratingWorldModel one = new CalibratingWorldModel(b, ort, null, whole, PredictorCallBudget.unbounded());
+             CalibratingWorldModel chunked = new CalibratingWorldModel(b, ort, null, split, new PredictorCallBudget(1));
+             CalibratingWorldModel byDefault = new CalibratingWorldModel(b, ort, null, null)) {
+            Latent start = one.encode(observation(b, 1));
+            Latent goal = one.encode(observation(b, 2));
+            double[] scores = one.score(start, goal, a, o);
+            assertArrayEquals(scores, chunked.score(start, goal, a, o), 0.0, "chunks of one candidate, bit for bit");
+            assertArrayEquals(scores, byDefault.score(start, goal, a, o), 0.0);
+            assertEquals(4, whole.batches(), "one observed call per step");
+            assertEquals(4 * 7, split.batches(), "one observed call per candidate and step");
         }
     }
 
