@@ -3,8 +3,6 @@ package dev.qwm.collector;
 import dev.qwm.infra.EmbeddedInfrastructure;
 import dev.qwm.infra.ServiceProcess;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -27,15 +25,13 @@ final class CollectorProcess implements AutoCloseable {
      * @param config extra configuration, as -D system properties
      */
     static CollectorProcess start(EmbeddedInfrastructure infra, String name, Map<String, String> config) {
-        Path appDir = Paths.get(System.getProperty("test.collector.app.dir", "target/quarkus-app"));
         Map<String, String> properties = new LinkedHashMap<>();
         properties.put("quarkus.datasource.jdbc.url", infra.jdbcUrl());
         properties.put("quarkus.datasource.username", infra.username());
         properties.put("quarkus.datasource.password", infra.password());
         properties.put("kafka.bootstrap.servers", infra.bootstrapServers());
         properties.putAll(config);
-        return new CollectorProcess(ServiceProcess.start("collector", appDir.resolve("quarkus-run.jar"), properties,
-                Map.of(), appDir.getParent().resolve("collector-" + name + ".log"), Duration.ofSeconds(90)));
+        return new CollectorProcess(ServiceProcess.packaged("collector", name, properties, Map.of(), Duration.ofSeconds(90)));
     }
 
     int port() {

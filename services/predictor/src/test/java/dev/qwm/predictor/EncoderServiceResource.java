@@ -38,11 +38,10 @@ public class EncoderServiceResource implements QuarkusTestResourceLifecycleManag
             throw new UncheckedIOException(e);
         }
         bundleDir = TestBundles.tinyWall(workDir.resolve("tiny-wall"), 3, 11).directory();
-        Path app = Paths.get(System.getProperty("encoder.app.dir", "../encoder/target/quarkus-app"));
-        encoder = ServiceProcess.start("encoder", app.resolve("quarkus-run.jar"), Map.of(),
+        encoder = ServiceProcess.packaged("encoder", "for-predictor-tests", Map.of(),
                 // the encoder process is confined to the test's folder, as a deployed one is to its store
                 Map.of("QWM_ENCODER_PRELOAD", bundleDir.toString(), "QWM_BUNDLE_ROOTS", workDir.toString()),
-                workDir.resolve("encoder.log"), Duration.ofSeconds(90));
+                Duration.ofSeconds(90));
         return Map.of(
                 "quarkus.grpc.clients.encoder.host", "127.0.0.1",
                 "quarkus.grpc.clients.encoder.port", Integer.toString(encoder.port()),

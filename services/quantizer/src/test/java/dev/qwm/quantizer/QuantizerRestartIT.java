@@ -14,7 +14,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -53,12 +52,10 @@ class QuantizerRestartIT {
     }
 
     private static ServiceProcess quantizer(String name) {
-        Path app = Paths.get(System.getProperty("test.quantizer.app.dir", "target/quarkus-app"));
-        return ServiceProcess.start("quantizer", app.resolve("quarkus-run.jar"), Map.of(
-                        "kafka.bootstrap.servers", infra.bootstrapServers(),
-                        "quantizer.artifacts-root", base.resolve("store").toString(),
-                        "qwm.bundle-roots", base.resolve("sources") + "," + base.resolve("store")),
-                Map.of(), app.getParent().resolve("quantizer-" + name + ".log"), Duration.ofSeconds(120));
+        return ServiceProcess.packaged("quantizer", name, Map.of(
+                "kafka.bootstrap.servers", infra.bootstrapServers(),
+                "quantizer.artifacts-root", base.resolve("store").toString(),
+                "qwm.bundle-roots", base.resolve("sources") + "," + base.resolve("store")), Map.of(), Duration.ofSeconds(120));
     }
 
     @Test
