@@ -17,7 +17,7 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
 
     private final Path dir;
     private final PostgresServer postgres;
-    private final KafkaBroker kafka;
+    private volatile KafkaBroker kafka;
 
     private EmbeddedInfrastructure(Path dir, PostgresServer postgres, KafkaBroker kafka) {
         this.dir = dir;
@@ -65,6 +65,17 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
 
     public KafkaBroker kafka() {
         return kafka;
+    }
+
+    /** Kills the broker (SIGKILL), as a crash would; {@link #restartKafka()} brings it back. */
+    public void killKafka() {
+        kafka.kill();
+    }
+
+    /** Starts the broker again on its data folder and its ports, as a restarted node would (clients reconnect). */
+    public void restartKafka() {
+        KafkaBroker dead = kafka;
+        kafka = KafkaBroker.start(dead.dataDir(), dead.port(), dead.controllerPort(), Duration.ofSeconds(120));
     }
 
     public PostgresServer postgres() {

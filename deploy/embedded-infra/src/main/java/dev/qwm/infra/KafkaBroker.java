@@ -112,6 +112,19 @@ public final class KafkaBroker implements AutoCloseable {
         return dataDir;
     }
 
+    /** A crash: SIGKILL, nothing flushed or handed over; returns once the process is gone. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the Kafka broker (pid " + process.pid() + ") survived SIGKILL for 60 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Stops the broker cleanly (SIGTERM: controlled shutdown), forcibly only if it hangs. */
     @Override
     public void close() {

@@ -241,10 +241,20 @@ public final class LocalServices {
         return stopped;
     }
 
-    /** Kills one service at once (SIGKILL), as a crash would. */
+    /** Kills one service at once (SIGKILL), as a crash would, and returns once it is gone (so it can be started again). */
     public void kill(String name) {
         recorded().stream().filter(r -> r.name().equals(name)).findFirst()
-                .flatMap(r -> ProcessHandle.of(r.pid())).ifPresent(ProcessHandle::destroyForcibly);
+                .flatMap(r -> ProcessHandle.of(r.pid())).ifPresent(h -> {
+                    h.destroyForcibly();
+                    try {
+                        h.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+                    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                        throw new IllegalStateException("service " + name + " (pid " + h.pid() + ") survived SIGKILL", e);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException(e);
+                    }
+                });
     }
 
     private void write(List<Running> services) {

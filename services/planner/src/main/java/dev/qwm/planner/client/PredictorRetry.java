@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.function.Supplier;
+import org.jboss.logging.Logger;
 
 /**
  * Bounded retries, with exponential backoff, of the predictor calls an episode cannot do without. Retried:
@@ -13,6 +14,8 @@ import java.util.function.Supplier;
  * the caller as it came, so that the episode fails with the predictor's own reason.
  */
 public final class PredictorRetry {
+
+    private static final Logger LOG = Logger.getLogger(PredictorRetry.class);
 
     /** Waits between attempts; tests pass one that records instead of sleeping. */
     public interface Sleeper {
@@ -55,13 +58,17 @@ public final class PredictorRetry {
     public <T> T call(Supplier<T> call) {
         Duration wait = first;
         for (int attempt = 1; ; attempt++) {
+            RuntimeException last;
             try {
                 return call.get();
             } catch (RuntimeException e) {
                 if (attempt >= attempts || !retryable(e)) {
                     throw e instanceof SessionLost lost ? (StatusRuntimeException) lost.getCause() : e;
                 }
+                last = e;
             }
+            LOG.warnf("predictor call failed (%s); attempt %d of %d in %d ms", last.getMessage(), attempt + 1, attempts,
+                    wait.toMillis());
             try {
                 sleeper.sleep(wait);
             } catch (InterruptedException e) {
