@@ -47,8 +47,15 @@ public final class ServiceClient {
     }
 
     public JsonNode post(String path, JsonNode body) {
+        return post(path, body, java.util.Map.of());
+    }
+
+    /** A POST with more headers (e.g. {@code traceparent}). */
+    public JsonNode post(String path, JsonNode body, java.util.Map<String, String> headers) {
         try {
-            return send(HttpRequest.newBuilder(URI.create(baseUrl + path))
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path));
+            headers.forEach(request::header);
+            return send(request
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))).orElseThrow();
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -154,7 +154,10 @@ public final class StudyRunner {
             ArrayNode skip = body.putArray("skip_episodes");
             log.indices().forEach(skip::add);
         }
-        JsonNode created = planner.post("/api/v1/studies", body);
+        TraceParent trace = TraceParent.start();
+        JsonNode created = planner.post("/api/v1/studies", body, java.util.Map.of("traceparent", trace.header()));
+        // with tracing on in the services, every span of the study's episodes is in this trace
+        out.printf(Locale.ROOT, "trace %s%n", trace.traceId());
         String id = created.get("study_id").asText();
         int total = created.get("episodes").asInt();
         if (created.path("existing").asBoolean()) {

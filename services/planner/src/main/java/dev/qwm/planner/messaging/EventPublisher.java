@@ -1,6 +1,7 @@
 package dev.qwm.planner.messaging;
 
 import com.google.protobuf.MessageLite;
+import dev.qwm.servicesupport.TraceHeaders;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
@@ -53,9 +54,12 @@ public class EventPublisher {
      * submission fails, to be sent again).
      */
     public void study(java.util.List<Keyed> records, java.time.Duration timeout) {
+        // made here, on the submission's thread: each record carries its trace context
+        java.util.List<Message<byte[]>> messages = records.stream()
+                .map(r -> message(r.topic(), r.key(), r.eventId(), r.event())).toList();
         studies.withTransaction(emitter -> {
-            for (Keyed r : records) {
-                emitter.send(message(r.topic(), r.key(), r.eventId(), r.event()));
+            for (Message<byte[]> m : messages) {
+                emitter.send(m);
             }
             return Uni.createFrom().voidItem();
         }).await().atMost(timeout);
@@ -68,6 +72,7 @@ public class EventPublisher {
     private static Message<byte[]> message(String topic, String key, String eventId, MessageLite event) {
         RecordHeaders headers = new RecordHeaders();
         headers.add(EVENT_ID_HEADER, eventId.getBytes(StandardCharsets.UTF_8));
+        TraceHeaders.inject(io.opentelemetry.context.Context.current(), headers);
         var metadata = OutgoingKafkaRecordMetadata.<String>builder().withKey(key).withHeaders(headers);
         if (topic != null) {
             metadata.withTopic(topic);

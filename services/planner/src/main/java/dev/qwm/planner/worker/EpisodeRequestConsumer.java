@@ -5,6 +5,13 @@ import dev.qwm.api.events.v1.EpisodeCompleted;
 import dev.qwm.api.events.v1.EpisodeRequested;
 import dev.qwm.planner.messaging.EventPublisher;
 import dev.qwm.planner.service.SubmittedStudies;
+import dev.qwm.servicesupport.TraceHeaders;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.smallrye.common.annotation.Blocking;
@@ -29,16 +36,32 @@ public class EpisodeRequestConsumer {
     private final EpisodeWorker worker;
     private final EventPublisher publisher;
     private final SubmittedStudies studies;
+    private final Tracer tracer;
 
-    public EpisodeRequestConsumer(EpisodeWorker worker, EventPublisher publisher, SubmittedStudies studies) {
+    public EpisodeRequestConsumer(EpisodeWorker worker, EventPublisher publisher, SubmittedStudies studies,
+                                  Tracer tracer) {
         this.worker = worker;
         this.publisher = publisher;
         this.studies = studies;
+        this.tracer = tracer;
     }
 
+    /** The episode as one span of the trace its request was published in (its submission's), around all it does. */
     @Incoming("episode-requests")
     @Blocking
     public CompletionStage<Void> consume(Message<byte[]> message) {
+        Context published = message.getMetadata(IncomingKafkaRecordMetadata.class)
+                .map(m -> TraceHeaders.extract(Context.root(), m.getHeaders())).orElse(Context.root());
+        Span span = tracer.spanBuilder("plan episode").setParent(published).setSpanKind(SpanKind.CONSUMER)
+                .startSpan();
+        try (Scope ignored = span.makeCurrent()) {
+            return plan(message);
+        } finally {
+            span.end();
+        }
+    }
+
+    private CompletionStage<Void> plan(Message<byte[]> message) {
         EpisodeRequested request;
         try {
             request = EpisodeRequested.parseFrom(message.getPayload());
