@@ -108,9 +108,10 @@ public final class SequentialNonInferiority {
     /**
      * The pairs a fixed-n test would need for the same decision with probability {@code power}: the one-sided paired
      * z-test at level α/2 (the sequence's error on each side) of Δ ≤ −margin, at the observed Δ and discordance,
-     * n = (z_{1−α/2} + z_power)² σ² / (Δ + margin)², σ² = P(discordant) − Δ² (at least 1/pairs, so that a run
-     * without a discordant pair does not claim n = 0). Empty when the observed Δ is at or below −margin (no fixed n
-     * passes then) or before any pair.
+     * n = (z_{1−α/2} + z_power)² σ² / (Δ + margin)², σ² = P(discordant) − Δ² (at least 1/pairs), and never fewer
+     * than an exact test needs to pass with no discordant pair at all, log(α/2) / log(1 − margin) (with few
+     * discordant pairs the normal approximation would promise a handful). Empty when the observed Δ is at or below
+     * −margin (no fixed n passes then) or before any pair.
      */
     public OptionalInt fixedPairs(double power) {
         int n = pairs();
@@ -122,6 +123,8 @@ public final class SequentialNonInferiority {
         double variance = Math.max(discordant - delta * delta, 1.0 / n);
         NormalDistribution z = new NormalDistribution(0, 1);
         double zz = z.inverseCumulativeProbability(1 - alpha() / 2) + z.inverseCumulativeProbability(power);
-        return OptionalInt.of((int) Math.ceil(zz * zz * variance / ((delta + margin) * (delta + margin))));
+        double normal = zz * zz * variance / ((delta + margin) * (delta + margin));
+        double exactFloor = Math.log(alpha() / 2) / Math.log(1 - margin);
+        return OptionalInt.of((int) Math.ceil(Math.max(normal, exactFloor)));
     }
 }

@@ -90,8 +90,15 @@ class SequentialNonInferiorityTest {
         assertEquals(20, t.bothSucceed());
         assertEquals(1, t.onlyReference());
         assertEquals(-0.025, t.difference(), 1e-12);
-        // σ² = 1/40 − 0.025² = 0.024375; n = (1.95996 + 0.84162)² σ² / 0.075² = 34.01…
-        assertEquals(35, t.fixedPairs(0.8).getAsInt());
+        // σ² = 1/40 − 0.025² = 0.024375; n = (1.95996 + 0.84162)² σ² / 0.075² = 34.01…, but an exact test needs
+        // log(0.025) / log(0.9) = 35.01… pairs to pass even with no discordant pair
+        assertEquals(36, t.fixedPairs(0.8).getAsInt());
+        SequentialNonInferiority tight = new SequentialNonInferiority(0.1, 0.05);
+        for (int i = 0; i < 140; i++) {
+            tight.add(i != 3, true); // one discordant pair in 140
+        }
+        assertEquals(1, tight.onlyReference());
+        assertEquals(36, tight.fixedPairs(0.8).getAsInt(), "the normal approximation alone would say 7");
         assertThrows(IllegalArgumentException.class, () -> new SequentialNonInferiority(0, 0.05));
         assertThrows(IllegalArgumentException.class, () -> new ConfidenceSequence(1));
     }
