@@ -13,7 +13,7 @@ public final class PredictorCallOption {
     @Option(names = "--predictor-call-mib", paramLabel = "MIB", description = "Attention scores one predictor call may "
             + "hold, in MiB; a larger batch of candidates runs in chunks with the same outputs (default "
             + PredictorCallBudget.DEFAULT_MIB + ", or -D" + PredictorCallBudget.PROPERTY + ", or $"
-            + PredictorCallBudget.ENV + "; a call's peak memory is about 6 times this).")
+            + PredictorCallBudget.ENV + "; a call's peak memory is 5-7 times this).")
     Long mib;
 
     /** Makes the option the process's budget (a no-op when it is not given); fails on a budget below 1 MiB. */

@@ -12,7 +12,7 @@ import java.util.Map;
  * the attention scores, {@code heads × L²} floats per candidate for {@code L = frames × patches} tokens, and ONNX
  * Runtime holds a few such tensors at once: at DINO-WM's full size (16 heads, 196 patches, numHist 3, so 588 tokens)
  * the scores are 22 MB per candidate, 6.6 GB per tensor for 300 candidates, and a call's peak memory measured on
- * this project's Xeon was 5-6 times its scores (about 125 MB per candidate; with the calibration outputs about
+ * this project's Xeon was 5-7 times its scores (about 125 MB per candidate; with the calibration outputs about
  * 145 MB). The budget bounds the scores: a batch whose scores exceed it is split into consecutive chunks of as many
  * candidates as fit (at least one); the default, 128 MiB, is 6 candidates per call at full size and full history.
  *

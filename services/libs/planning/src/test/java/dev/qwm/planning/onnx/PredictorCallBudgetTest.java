@@ -57,7 +57,26 @@ class PredictorCallBudgetTest {
         PredictorCallBudget.Chunking tight = new PredictorCallBudget.Chunking(new PredictorCallBudget(1), 196, 16);
         assertEquals(1, tight.candidatesPerCall(300, 3));
         assertThrows(IllegalArgumentException.class, () -> PredictorCallBudget.ofMiB(0));
-        assertEquals(PredictorCallBudget.DEFAULT_MIB << 20, PredictorCallBudget.fromSystemProperties().bytes());
+    }
+
+    @Test
+    void theSystemPropertySetsTheBudgetAndABadValueIsRefusedByName() {
+        String before = System.getProperty(PredictorCallBudget.PROPERTY);
+        try {
+            System.setProperty(PredictorCallBudget.PROPERTY, "64");
+            assertEquals(64L << 20, PredictorCallBudget.fromSystemProperties().bytes());
+            System.setProperty(PredictorCallBudget.PROPERTY, "lots");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    PredictorCallBudget::fromSystemProperties);
+            assertTrue(e.getMessage().contains(PredictorCallBudget.PROPERTY) && e.getMessage().contains("lots"),
+                    e.getMessage());
+        } finally {
+            if (before == null) {
+                System.clearProperty(PredictorCallBudget.PROPERTY);
+            } else {
+                System.setProperty(PredictorCallBudget.PROPERTY, before);
+            }
+        }
     }
 
     /**
@@ -87,7 +106,7 @@ class PredictorCallBudgetTest {
         try (OnnxDynamics d = OnnxDynamics.open(bundle, config, PredictorCallBudget.unbounded())) {
             whole = d.lastFrames(new Latent[] {start}, new int[] {batch}, a);
             PredictorCallBudget.Chunking c = d.chunking();
-            PredictorCallBudget.Chunking byDefault = PredictorCallBudget.fromSystemProperties().chunking(m,
+            PredictorCallBudget.Chunking byDefault = PredictorCallBudget.ofMiB(PredictorCallBudget.DEFAULT_MIB).chunking(m,
                     OnnxModels.read(bundle.componentPath(BundleManifest.PREDICTOR)));
             int usual = m.numPatches() == 196 ? 32 : 300; // DINO-WM's small export: ImportCommandTest's 32 samples
             assertEquals(usual, byDefault.candidatesPerCall(usual, m.numHist()),
