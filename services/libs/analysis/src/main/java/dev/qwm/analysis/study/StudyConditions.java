@@ -28,9 +28,13 @@ public final class StudyConditions {
     private final List<ConditionResult> results;
     private final List<String> notes = new ArrayList<>();
 
-    private StudyConditions(List<ConditionResult> results, List<String> notes) {
+    /** The full-precision configuration every other of its group is paired with, by group key. */
+    private final Map<String, String> references;
+
+    private StudyConditions(List<ConditionResult> results, List<String> notes, Map<String, String> references) {
         this.results = List.copyOf(results);
         this.notes.addAll(notes);
+        this.references = Map.copyOf(references);
     }
 
     public static StudyConditions of(StudyData data) {
@@ -107,7 +111,9 @@ public final class StudyConditions {
         if (fullPrecision.isEmpty()) {
             notes.add("no full-precision configuration in this study: no differences against FP");
         }
-        return new StudyConditions(results, notes);
+        Map<String, String> references = new HashMap<>();
+        fullPrecision.forEach((group, c) -> references.put(group, c.configuration()));
+        return new StudyConditions(results, notes, references);
     }
 
     /**
@@ -168,9 +174,11 @@ public final class StudyConditions {
                 .distinct().count() > results.stream().map(r -> r.condition().environment()).distinct().count();
     }
 
+    /** The group's full-precision reference: the configuration the others' paired differences are against. */
     public Optional<ConditionResult> fullPrecision(String groupKey) {
-        return results.stream().filter(r -> r.condition().groupKey().equals(groupKey) && r.condition().isFullPrecision())
-                .max(Comparator.comparingInt(r -> r.condition().size()));
+        String reference = references.get(groupKey);
+        return results.stream().filter(r -> r.condition().groupKey().equals(groupKey)
+                && r.condition().configuration().equals(reference)).findFirst();
     }
 
     /**

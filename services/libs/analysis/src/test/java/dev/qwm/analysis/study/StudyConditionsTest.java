@@ -88,6 +88,8 @@ class StudyConditionsTest {
         assertEquals(-0.2, q.versusFullPrecision().orElseThrow().difference().value(), 1e-12, "paired with fp32");
         assertTrue(withSpec.notes().stream().anyMatch(n -> n.contains("differences are against 'fp32' (the study's planner"
                 + " seed, most episodes), not 'fp32-seed1'")), withSpec.notes().toString());
+        assertEquals("fp32", withSpec.fullPrecision(q.condition().groupKey()).orElseThrow().condition().configuration(),
+                "the report's findings name the same reference");
         // a study whose spec says nothing of planner seeds: the FP configuration with the most episodes
         StudyConditions without = StudyConditions.of(study(e));
         assertTrue(without.notes().stream().anyMatch(n -> n.contains("differences are against 'fp32-seed1' (most"
