@@ -51,6 +51,15 @@ final class JobJournal {
 
     /** Records the job as it is now (atomically: a reader sees the previous record or this one). */
     void write(JobView job) {
+        write(() -> job);
+    }
+
+    /**
+     * Records a job as it is when the record is written: writers are ordered and each takes the view then, so that a
+     * view taken earlier (the submission's "queued") never lands after a later one (the worker's "reading ...").
+     */
+    synchronized void write(java.util.function.Supplier<JobView> current) {
+        JobView job = current.get();
         try {
             Files.createDirectories(dir);
             Path tmp = dir.resolve("." + job.id() + "." + UUID.randomUUID() + ".tmp");

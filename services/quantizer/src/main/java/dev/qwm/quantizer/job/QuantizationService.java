@@ -115,7 +115,8 @@ public class QuantizationService {
                 }
                 return job;
             });
-            journal.write(admitted);
+            // the job may be running already: what is recorded is its state when the record is written
+            journal.write(() -> queue.find(plan.id()).orElse(admitted));
             return admitted;
         } catch (QueueFullException e) {
             count("refused");
@@ -172,7 +173,7 @@ public class QuantizationService {
         QuantizationJob job = running.get();
         if (job.requestCancel() && queue.dequeue(job)) {
             job.cancelled("cancelled while queued; it never ran");
-            journal.write(job.view());
+            journal.write(job::view);
             count("cancelled");
             LOG.infof("job %s: cancelled while queued", id);
         }
@@ -205,7 +206,7 @@ public class QuantizationService {
         try {
             job.stopIfCancelled();
             job.progress(0, "reading " + plan.sourceDir());
-            journal.write(job.view());
+            journal.write(job::view);
             ModelBundle source = ModelBundle.read(plan.sourceDir());
             if (!SubmissionChecks.shas(source).equals(plan.sourceShas())) {
                 throw new IllegalStateException("source bundle " + plan.sourceDir() + " changed after the submission;"
@@ -242,7 +243,7 @@ public class QuantizationService {
             LOG.errorf(e, "job %s failed: %s", job.id(), Failures.describe(e));
         } finally {
             store.discard(partial);
-            journal.write(job.view());
+            journal.write(job::view);
             count(outcome);
             Timer.builder("qwm.quantizer.job.duration").description("time from start to end of a quantization job")
                     .tag("outcome", outcome).register(registry).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
@@ -268,7 +269,7 @@ public class QuantizationService {
             } catch (Throwable e) {
                 job.failed(Failures.describe(e));
             }
-            journal.write(job.view());
+            journal.write(job::view);
         });
     }
 
