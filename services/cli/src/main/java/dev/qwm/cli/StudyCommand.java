@@ -207,7 +207,14 @@ public final class StudyCommand implements Runnable {
             }
             runner.awaitRecorded(id);
             StudyProgress.status(collector, id, cost.rates(), System.out);
+            Thread exportOnExit = log == null ? null : runner.exportOnExit(id, log, System.err);
+            if (exportOnExit != null) {
+                Runtime.getRuntime().addShutdownHook(exportOnExit);
+            }
             int failed = runner.watch(id, Duration.ofMinutes(timeoutMinutes), log, Duration.ofMinutes(exportMinutes));
+            if (exportOnExit != null) {
+                Runtime.getRuntime().removeShutdownHook(exportOnExit); // complete: watch exported the last episodes
+            }
             System.out.println();
             StudyTable.print(collector, id, System.out);
             System.out.println("\nresults: ./qwm study report " + id + "   (the collector's API: /api/v1/studies/" + id + ")");

@@ -211,7 +211,7 @@ public final class StudyLog {
     }
 
     /** Indices of the episodes in the log. */
-    public Set<Integer> indices() {
+    public synchronized Set<Integer> indices() {
         return new TreeSet<>(episodes.keySet());
     }
 
@@ -220,7 +220,7 @@ public final class StudyLog {
         return new ArrayList<>(episodes.values());
     }
 
-    public boolean contains(int index) {
+    public synchronized boolean contains(int index) {
         return episodes.containsKey(index);
     }
 
@@ -228,7 +228,7 @@ public final class StudyLog {
      * Adds the records of episodes not in the log yet as one new chunk; returns how many were new (0: nothing
      * written).
      */
-    public int append(List<JsonNode> records) {
+    public synchronized int append(List<JsonNode> records) {
         List<JsonNode> fresh = new ArrayList<>();
         Set<Integer> seen = new TreeSet<>();
         for (JsonNode r : records) {

@@ -265,7 +265,7 @@ public final class StudyRunner {
     /**
      * Adds the episodes the collector stored since the last export to the log (one new chunk); returns how many.
      */
-    public int export(String studyId, StudyLog log, JsonNode storedEpisodes) {
+    public synchronized int export(String studyId, StudyLog log, JsonNode storedEpisodes) {
         List<JsonNode> fresh = new ArrayList<>();
         for (JsonNode e : storedEpisodes) {
             int index = e.path("episodeId").path("index").asInt(0);
@@ -278,6 +278,30 @@ public final class StudyRunner {
             }
         }
         return log.append(fresh);
+    }
+
+    /** Adds every episode the collector has stored and the log lacks; returns how many. */
+    public int exportStored(String studyId, StudyLog log) {
+        return export(studyId, log, collector.get("/api/v1/studies/" + studyId + "/episodes").path("episodes"));
+    }
+
+    /**
+     * A shutdown hook for a watched study: when the command is stopped (Ctrl-C, {@code kill}) before the study is
+     * complete, the episodes stored since the last periodic export go into the log now rather than waiting in the
+     * collector for the next run. {@link #export} is synchronized, so the hook and an export in progress on the
+     * watching thread cannot write the same episodes twice.
+     */
+    public Thread exportOnExit(String studyId, StudyLog log, PrintStream err) {
+        return new Thread(() -> {
+            try {
+                int added = exportStored(studyId, log);
+                err.printf(Locale.ROOT, "%nqwm: stopped: %d more episodes added to the episode log %s (%d in it)%n",
+                        added, log.dir(), log.indices().size());
+            } catch (RuntimeException e) {
+                err.printf(Locale.ROOT, "%nqwm: stopped: the episodes stored since the last export stay in the"
+                        + " collector (%s); the next ./qwm study run adds them to the log%n", e.getMessage());
+            }
+        }, "export-on-exit");
     }
 
     private String quantize(StudySpec spec, StudySpec.RecipeEntry r) {
