@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
                 QuantizeCommand.class,
                 BenchCommand.class,
                 VerifyCommand.class,
+                AutoQuantCommand.class,
                 ServicesCommand.class,
                 StudyCommand.class,
                 DemoCommand.class,

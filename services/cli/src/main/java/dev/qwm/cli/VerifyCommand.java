@@ -10,16 +10,9 @@ import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.CpuFeatures;
 import dev.qwm.onnx.runtime.RunEnvironment;
 import dev.qwm.onnx.runtime.SessionConfig;
-import dev.qwm.planning.DataSplit;
 import dev.qwm.planning.PlannerBudget;
-import dev.qwm.planning.cem.CemPlanner;
-import dev.qwm.planning.eval.EpisodeLog;
 import dev.qwm.planning.eval.EpisodeSource;
 import dev.qwm.planning.eval.EpisodeSources;
-import dev.qwm.planning.mpc.EpisodeResult;
-import dev.qwm.planning.mpc.EpisodeSpec;
-import dev.qwm.planning.mpc.MpcEpisodeRunner;
-import dev.qwm.planning.mpc.PlanningListener;
 import dev.qwm.planning.onnx.OnnxWorldModel;
 import dev.qwm.progress.ProgressLine;
 import java.nio.file.Files;
@@ -92,12 +85,6 @@ public final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws java.io.IOException {
-        if (maxEpisodes < 1) {
-            throw new IllegalArgumentException("--max-episodes must be at least 1, got " + maxEpisodes);
-        }
-        if (!(confidence > 0 && confidence < 1)) {
-            throw new IllegalArgumentException("--confidence must lie in (0, 1), got " + confidence);
-        }
         ModelBundle q = ModelBundle.read(candidate);
         ModelBundle f = ModelBundle.read(reference);
         String environment = f.manifest().environment();
@@ -105,9 +92,10 @@ public final class VerifyCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--bundle is a " + q.manifest().environment() + " model, --reference a "
                     + environment + " one: they cannot plan the same episodes");
         }
-        SequentialNonInferiority test = new SequentialNonInferiority(margin, 1 - confidence);
-        EpisodeSource source = EpisodeSources.forEnvironment(environment, datasetOption.resolve(environment, "validation"));
         PlannerBudget budget = budgetOptions.resolve(environment);
+        PairedVerification.Settings settings = new PairedVerification.Settings(margin, confidence, maxEpisodes, seed,
+                budget);
+        EpisodeSource source = EpisodeSources.forEnvironment(environment, datasetOption.resolve(environment, "validation"));
         SessionConfig ort = threadsOption.sessionConfig();
         System.err.printf(Locale.ROOT, "qwm verify: %s against %s on %s, margin %.2f, at most %d pairs, %s; on %s%n",
                 q.manifest().name(), f.manifest().name(), environment, margin, maxEpisodes, budget.label(),
@@ -123,30 +111,12 @@ public final class VerifyCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--log " + log + " holds a verification already: pass --resume to go on"
                     + " from it, or --force to start it anew");
         }
+        SequentialNonInferiority test;
         try (OnnxWorldModel qm = OnnxWorldModel.open(q, ort); OnnxWorldModel fm = OnnxWorldModel.open(f, ort);
-             EpisodeLog qKept = open(qLog, qm.reference(), budget); EpisodeLog fKept = open(fLog, fm.reference(), budget);
+             PairedVerification.Kept qKept = kept(qLog, qm.reference(), budget);
+             PairedVerification.Kept fKept = kept(fLog, fm.reference(), budget);
              ProgressLine bar = ProgressLine.on(System.err).task("verify").total(maxEpisodes).unit("pair").start()) {
-            MpcEpisodeRunner qRunner = new MpcEpisodeRunner(qm, new CemPlanner(), budget, source::newEnvironment, false);
-            MpcEpisodeRunner fRunner = new MpcEpisodeRunner(fm, new CemPlanner(), budget, source::newEnvironment, false);
-            int reused = 0;
-            for (int i = 0; i < maxEpisodes && test.verdict() == SequentialNonInferiority.Verdict.UNDECIDED; i++) {
-                EpisodeSpec episode = source.episode(i, 99L * i + 1, DataSplit.VALIDATION);
-                EpisodeResult qr = kept(qKept, i, episode);
-                EpisodeResult fr = kept(fKept, i, episode);
-                reused += qr != null && fr != null ? 1 : 0;
-                if (qr == null) {
-                    qr = qRunner.run(episode, seed, PlanningListener.NONE);
-                    append(qKept, qr);
-                }
-                if (fr == null) {
-                    fr = fRunner.run(episode, seed, PlanningListener.NONE);
-                    append(fKept, fr);
-                }
-                test.add(qr.success(), fr.success());
-                Interval d = test.interval();
-                bar.stepTo(test.pairs(), String.format(Locale.ROOT, "Δ %+.3f [%+.3f, %+.3f], %d vs %d only", test.difference(),
-                        d.lower(), d.upper(), test.onlyCandidate(), test.onlyReference()));
-            }
+            test = PairedVerification.run(qm, fm, source, settings, qKept, fKept, bar).test();
         }
         print(test, (System.nanoTime() - t0) / 1e9, (processCpuNanos() - cpu0) / 1e9);
         if (log != null) {
@@ -157,6 +127,11 @@ public final class VerifyCommand implements Callable<Integer> {
             case FAIL -> 3;
             case UNDECIDED -> 4;
         };
+    }
+
+    private PairedVerification.Kept kept(Path file, String model, PlannerBudget budget) {
+        return file == null ? PairedVerification.Kept.none()
+                : PairedVerification.Kept.open(file, resume, model, budget, seed, System.err::println);
     }
 
     private void print(SequentialNonInferiority test, double wallSeconds, double cpuSeconds) {
@@ -177,43 +152,6 @@ public final class VerifyCommand implements Callable<Integer> {
                 fixed.getAsInt(), (1 - confidence) / 2) : "none passes at the observed Δ");
         t.row("time", String.format(Locale.ROOT, "%.0f s wall, %.0f s CPU", wallSeconds, cpuSeconds));
         t.print(System.out);
-    }
-
-    /** The log at {@code file} (null: none), new or resumed; a resumed one must be of this model and budget. */
-    private EpisodeLog open(Path file, String model, PlannerBudget budget) {
-        if (file == null) {
-            return null;
-        }
-        try {
-            EpisodeLog kept = resume ? EpisodeLog.resume(file, System.err::println) : EpisodeLog.create(file);
-            for (EpisodeResult r : kept.finished().values()) {
-                if (!r.modelReference().equals(model) || !r.budget().equals(budget) || r.plannerSeed() != seed) {
-                    kept.close();
-                    throw new IllegalArgumentException(file + ": episode " + r.episodeIndex() + " was planned with "
-                            + r.modelReference() + ", " + r.budget() + ", planner seed " + r.plannerSeed()
-                            + "; this verification plans with " + model + ", " + budget + ", planner seed " + seed);
-                }
-            }
-            return kept;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot open the episode log " + file + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** The logged result of episode {@code i}, if it is this episode; null if it was not planned yet. */
-    private static EpisodeResult kept(EpisodeLog log, int i, EpisodeSpec episode) {
-        EpisodeResult r = log == null ? null : log.finished().get(i);
-        if (r != null && r.episodeSeed() != episode.seed()) {
-            throw new IllegalArgumentException(log.file() + ": episode " + i + " has seed " + r.episodeSeed()
-                    + ", this verification's episode " + i + " has seed " + episode.seed());
-        }
-        return r;
-    }
-
-    private static void append(EpisodeLog log, EpisodeResult r) {
-        if (log != null) {
-            log.append(r);
-        }
     }
 
     private static long processCpuNanos() {

@@ -1,0 +1,677 @@
+package dev.qwm.cli;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.qwm.analysis.autoquant.AutoQuantBudget;
+import dev.qwm.analysis.autoquant.AutoQuantFront;
+import dev.qwm.analysis.autoquant.CandidateSearch;
+import dev.qwm.analysis.sensitivity.LayerSensitivity;
+import dev.qwm.analysis.sensitivity.SensitivityIo;
+import dev.qwm.analysis.stats.Interval;
+import dev.qwm.analysis.stats.PairedDifference;
+import dev.qwm.analysis.stats.Proportions;
+import dev.qwm.analysis.stats.SequentialNonInferiority;
+import dev.qwm.cli.options.OrtThreadsOption;
+import dev.qwm.cli.options.PlannerBudgetOptions;
+import dev.qwm.cli.options.PushtDatasetOption;
+import dev.qwm.files.StagedWrite;
+import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.onnx.graph.OnnxModels;
+import dev.qwm.onnx.runtime.CpuFeatures;
+import dev.qwm.onnx.runtime.RunEnvironment;
+import dev.qwm.onnx.runtime.SessionConfig;
+import dev.qwm.planning.PlannerBudget;
+import dev.qwm.planning.eval.EpisodeSource;
+import dev.qwm.planning.eval.EpisodeSources;
+import dev.qwm.planning.eval.RolloutDriftMeter;
+import dev.qwm.planning.mpc.EpisodeResult;
+import dev.qwm.planning.mpc.EpisodeSpec;
+import dev.qwm.planning.mpc.PlanningListener;
+import dev.qwm.planning.onnx.OnnxWorldModel;
+import dev.qwm.progress.ProgressLine;
+import dev.qwm.quant.ModuleQuantizer;
+import dev.qwm.quant.Progress;
+import dev.qwm.quant.bench.BundleBenchmark;
+import dev.qwm.quant.bundle.BundleQuantizer;
+import dev.qwm.quant.bundle.CalibratingWorldModel;
+import dev.qwm.quant.bundle.PlanningCalibration;
+import dev.qwm.quant.calib.ActivationCollector;
+import dev.qwm.quant.calib.CalibrationData;
+import dev.qwm.quant.manifest.ModuleReport;
+import dev.qwm.quant.recipe.ActivationSpec;
+import dev.qwm.quant.recipe.CalibrationSettings;
+import dev.qwm.quant.recipe.ModuleRecipe;
+import dev.qwm.quant.recipe.QuantMethod;
+import dev.qwm.quant.recipe.RecipeIo;
+import dev.qwm.quant.recipe.WeightSpec;
+import dev.qwm.quant.recipe.WorldModelModule;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./qwm autoquant}: the quantized world model that fits a budget and still plans as well as full precision.
+ * <ol>
+ *   <li>measure: one calibration pass (FP planning episodes), then every layer's output SQNR and weight bytes at
+ *       every format (weight bits 8/6/4/3 per channel or in groups of 32 or 128, RTN and OMSE; for a time budget
+ *       also int8 activations inside the kernel);</li>
+ *   <li>search: every uniform format and the greedy mixed allocations under the budget
+ *       ({@link CandidateSearch}), ranked by their summed layer noise;</li>
+ *   <li>the best few are quantized for real (their cost taken from the manifest, or timed by the bench for a time
+ *       budget) and ranked by rollout drift against FP on validation segments;</li>
+ *   <li>the best of those, and uniform W4 RTN per channel for comparison, are confirmed by {@code verify}'s
+ *       sequential paired test ({@link PairedVerification}) on the same episodes: FP plans each episode once.</li>
+ * </ol>
+ * Everything is kept in a working folder beside {@code --out} while it runs ({@code --resume} goes on from it,
+ * never planning a confirmed candidate again); {@code --out} is written in one rename at the end.
+ */
+@Command(name = "autoquant", mixinStandardHelpOptions = true,
+        description = "Search per-layer quantization formats under a budget (weight bytes or time per CEM step,"
+                + " relative to full precision), rank candidates by layer SQNR and rollout drift, and confirm the best"
+                + " by planning (verify's sequential paired test). Writes the chosen recipe, its bundle and the front.",
+        footer = {"", "Examples:",
+                "  ./qwm autoquant --bundle models/wall --budget bytes=0.25 --out /tmp/wall-aq",
+                "  ./qwm autoquant --bundle models/wall --budget ms=0.5 --margin 0.1 --max-episodes 100 --out /tmp/aq",
+                "  ./qwm autoquant --bundle models/wall --budget bytes=0.25 --out /tmp/wall-aq --resume"})
+public final class AutoQuantCommand implements Callable<Integer> {
+
+    static final String BASELINE = "rtn-w4-a16";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final List<WeightSpec> WEIGHT_FORMATS = List.of(WeightSpec.perChannel(8), WeightSpec.grouped(8, 128),
+            WeightSpec.perChannel(6), WeightSpec.grouped(6, 128), WeightSpec.perChannel(4), WeightSpec.grouped(4, 128),
+            WeightSpec.grouped(4, 32), WeightSpec.perChannel(3), WeightSpec.grouped(3, 128), WeightSpec.grouped(3, 32));
+
+    @Option(names = "--bundle", required = true, paramLabel = "DIR", description = "The full-precision bundle.")
+    Path bundle;
+
+    @Option(names = "--budget", required = true, paramLabel = "KIND=F", description = "bytes=F: weight bytes of"
+            + " encoder and predictor together at most F times FP's; ms=F: time per CEM step on this CPU at most F"
+            + " times FP's (activations may be quantized).")
+    String budgetText;
+
+    @Option(names = "--margin", defaultValue = "0.05", description = "The largest loss in success rate that still"
+            + " passes verification (default ${DEFAULT-VALUE}).")
+    double margin;
+
+    @Option(names = "--modules", defaultValue = "both", description = "encoder, predictor or both (default:"
+            + " ${DEFAULT-VALUE}); the others stay in full precision and count at their FP bytes.")
+    String modules;
+
+    @Option(names = "--max-episodes", defaultValue = "400", description = "Pairs of episodes at most per verified"
+            + " candidate (default ${DEFAULT-VALUE}).")
+    int maxEpisodes;
+
+    @Option(names = "--confidence", defaultValue = "0.95", description = "Of each verification's confidence"
+            + " sequence (default ${DEFAULT-VALUE}).")
+    double confidence;
+
+    @Option(names = "--drift-candidates", defaultValue = "6", description = "Candidates quantized and ranked by"
+            + " rollout drift (default ${DEFAULT-VALUE}).")
+    int driftCandidates;
+
+    @Option(names = "--confirm", defaultValue = "3", description = "Candidates confirmed by planning, besides uniform"
+            + " W4 RTN per channel (default ${DEFAULT-VALUE}).")
+    int confirm;
+
+    @Option(names = "--calibration-episodes", defaultValue = "10", description = "FP planning episodes (training"
+            + " split) whose layer inputs measure each format's SQNR (default ${DEFAULT-VALUE}).")
+    int calibrationEpisodes;
+
+    @Option(names = "--drift-segments", defaultValue = "32", description = "Validation segments of 5 macro steps"
+            + " for rollout drift (default ${DEFAULT-VALUE}).")
+    int driftSegments;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Planner seed of the verifications (default"
+            + " ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the result goes: recipe.yaml,"
+            + " bundle/, front.md, front.svg, autoquant.json and the episode logs; refused if it holds one unless"
+            + " --force.")
+    Path out;
+
+    @Option(names = "--resume", description = "Go on from the working folder of an interrupted search with the same"
+            + " settings (confirmed candidates are not planned again).")
+    boolean resume;
+
+    @Option(names = "--force", description = "Start anew over an interrupted search, and replace a result in --out.")
+    boolean force;
+
+    /** Stops after this many verifications in this run, leaving the working folder to --resume (exit 5). */
+    @Option(names = "--stop-after-confirmed", hidden = true)
+    Integer stopAfterConfirmed;
+
+    @Mixin
+    PlannerBudgetOptions budgetOptions;
+
+    @Mixin
+    PushtDatasetOption datasetOption;
+
+    @Mixin
+    OrtThreadsOption threadsOption;
+
+    /** The measured formats: every layer's error and bytes, and the weight bytes outside the searched layers. */
+    record Measurement(List<LayerSensitivity> layers, long fullPrecisionBytes, long otherBytes) {
+    }
+
+    /** A candidate quantized for real. */
+    record Made(String name, String description, long bytes, double noise, double costRatio, double drift) {
+    }
+
+    /** What a confirmed candidate's verification found (a line of confirmed.jsonl). */
+    record Confirmed(String name, String verdict, int pairs, double delta, double lower, double upper, int planned,
+                     int both, int onlyCandidate, int onlyReference, int neither) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        AutoQuantBudget budget = AutoQuantBudget.parse(budgetText);
+        if (maxEpisodes < 1 || confirm < 1 || driftCandidates < confirm || calibrationEpisodes < 1 || driftSegments < 1) {
+            throw new IllegalArgumentException("--max-episodes, --confirm, --calibration-episodes and --drift-segments"
+                    + " must be at least 1, and --drift-candidates at least --confirm; got " + maxEpisodes + ", "
+                    + confirm + ", " + calibrationEpisodes + ", " + driftSegments + ", " + driftCandidates);
+        }
+        if (resume && force) {
+            throw new IllegalArgumentException("--resume goes on from an interrupted search, --force starts anew: give one");
+        }
+        List<WorldModelModule> searched = WorldModelModule.parseSelection(modules);
+        ModelBundle fp = ModelBundle.read(bundle);
+        String environment = fp.manifest().environment();
+        PlannerBudget planner = budgetOptions.resolve(environment);
+        PairedVerification.Settings settings = new PairedVerification.Settings(margin, confidence, maxEpisodes, seed,
+                planner);
+        StagedWrite target = StagedWrite.folder(out, "--out", "autoquant result",
+                        p -> Files.exists(p.resolve("autoquant.json")))
+                .source(bundle, "--bundle").source(datasetOption.given(), "--dataset").force(force).check();
+        Path work = target.target().resolveSibling("." + target.target().getFileName() + ".autoquant-work");
+        ObjectNode wanted = JSON.createObjectNode();
+        wanted.put("bundle", fp.reference());
+        wanted.put("budget", budget.toString());
+        wanted.put("modules", searched.toString());
+        wanted.put("margin", margin);
+        wanted.put("confidence", confidence);
+        wanted.put("maxEpisodes", maxEpisodes);
+        wanted.put("planner", planner.label());
+        wanted.put("seed", seed);
+        wanted.put("calibrationEpisodes", calibrationEpisodes);
+        wanted.put("driftSegments", driftSegments);
+        wanted.put("driftCandidates", driftCandidates);
+        wanted.put("confirm", confirm);
+        openWork(work, wanted);
+
+        SessionConfig ort = threadsOption.sessionConfig();
+        CpuFeatures cpu = CpuFeatures.current();
+        System.err.printf(Locale.ROOT, "qwm autoquant: %s (%s), budget %s, modules %s, margin %.2f, at most %d pairs"
+                        + " per candidate, %s; on %s: %s; working in %s%n", fp.manifest().name(), environment, budget,
+                searched, margin, maxEpisodes, planner.label(), RunEnvironment.of(cpu, ort).describe(), cpu.summary(), work);
+        ModuleQuantizer.Options qOptions = new ModuleQuantizer.Options(ModuleQuantizer.Options.defaults().emit(), ort,
+                Progress.NONE);
+
+        // 1. per-layer SQNR and bytes at every format, from one calibration pass
+        Measurement measured = measure(fp, searched, budget, qOptions, work.resolve("measure.json"));
+        double fpCost;
+        long byteLimit;
+        if (budget.kind() == AutoQuantBudget.Kind.BYTES) {
+            fpCost = measured.fullPrecisionBytes();
+            byteLimit = (long) Math.floor(budget.limit(measured.fullPrecisionBytes()));
+        } else {
+            fpCost = Double.NaN; // timed below
+            byteLimit = Long.MAX_VALUE;
+        }
+        // 2. candidates under the budget, by predicted noise
+        List<CandidateSearch.Candidate> all = CandidateSearch.candidates(measured.layers(), measured.otherBytes(), byteLimit);
+        if (all.isEmpty()) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "no candidate fits %s: full precision has"
+                            + " %,d weight bytes, the limit is %,d, and the smallest format measured needs more",
+                    budget, measured.fullPrecisionBytes(), byteLimit));
+        }
+        System.err.printf(Locale.ROOT, "search: %d candidates under %s (FP %,d weight bytes%s)%n", all.size(), budget,
+                measured.fullPrecisionBytes(), byteLimit == Long.MAX_VALUE ? "" : String.format(Locale.ROOT,
+                        ", limit %,d", byteLimit));
+
+        // 3. the best few quantized for real, costed, and ranked by rollout drift against FP
+        List<Made> made = makeAndRank(fp, all, budget, measured, qOptions, ort, work);
+        List<Made> toConfirm = new ArrayList<>(made.stream().filter(m -> !m.name().equals(BASELINE)).limit(confirm).toList());
+        made.stream().filter(m -> m.name().equals(BASELINE)).findFirst().ifPresent(toConfirm::add);
+
+        // 4. confirmation by planning: the same episodes, FP planned once for all
+        EpisodeSource source = EpisodeSources.forEnvironment(environment, datasetOption.resolve(environment, "validation"));
+        Map<String, Confirmed> confirmed = readConfirmed(work.resolve("confirmed.jsonl"));
+        Map<String, Map<Integer, EpisodeResult>> episodes = new LinkedHashMap<>();
+        Map<Integer, EpisodeResult> referenceEpisodes;
+        try (OnnxWorldModel fm = OnnxWorldModel.open(fp, ort);
+             PairedVerification.Kept fKept = PairedVerification.Kept.open(work.resolve("verify/reference.episodes.jsonl"),
+                     true, fm.reference(), planner, seed, System.err::println)) {
+            int n = 0;
+            int now = 0;
+            for (Made m : toConfirm) {
+                n++;
+                Path qDir = work.resolve("candidates").resolve(m.name()).resolve("bundle");
+                Path qLog = work.resolve("verify").resolve(m.name() + ".episodes.jsonl");
+                if (confirmed.containsKey(m.name())) {
+                    System.err.printf(Locale.ROOT, "confirm %d/%d %s: %s after %d pairs (confirmed before)%n", n,
+                            toConfirm.size(), m.name(), confirmed.get(m.name()).verdict(), confirmed.get(m.name()).pairs());
+                    episodes.put(m.name(), dev.qwm.planning.eval.EpisodeLog.read(qLog, System.err::println));
+                    continue;
+                }
+                if (stopAfterConfirmed != null && now >= stopAfterConfirmed) {
+                    System.err.println("stopping after " + now + " verifications; go on with --resume");
+                    return 5;
+                }
+                now++;
+                ModelBundle q = ModelBundle.read(qDir);
+                try (OnnxWorldModel qm = OnnxWorldModel.open(q, ort);
+                     PairedVerification.Kept qKept = PairedVerification.Kept.open(qLog, true, qm.reference(), planner,
+                             seed, System.err::println);
+                     ProgressLine bar = ProgressLine.on(System.err).task("confirm " + n + "/" + toConfirm.size() + " "
+                             + m.name()).total(maxEpisodes).unit("pair").start()) {
+                    PairedVerification.Outcome o = PairedVerification.run(qm, fm, source, settings, qKept, fKept, bar);
+                    SequentialNonInferiority t = o.test();
+                    Interval d = t.interval();
+                    Confirmed c = new Confirmed(m.name(), t.verdict().name(), t.pairs(), t.difference(), d.lower(),
+                            d.upper(), qKept.results().size(), t.bothSucceed(), t.onlyCandidate(), t.onlyReference(), t.neither());
+                    appendConfirmed(work.resolve("confirmed.jsonl"), c);
+                    confirmed.put(m.name(), c);
+                    episodes.put(m.name(), qKept.results());
+                }
+            }
+            referenceEpisodes = fKept.results();
+        }
+
+        // 5. the front, the choice, and the result written in one rename
+        List<AutoQuantFront.Row> rows = new ArrayList<>();
+        for (Made m : made) {
+            Confirmed c = confirmed.get(m.name());
+            rows.add(new AutoQuantFront.Row(m.name(), m.description(), m.bytes(),
+                    (double) m.bytes() / measured.fullPrecisionBytes(), m.costRatio(), m.noise(), m.drift(),
+                    c == null ? null : c.verdict(), c == null ? Double.NaN : c.delta(), c == null ? Double.NaN : c.lower(),
+                    c == null ? Double.NaN : c.upper(), c == null ? 0 : c.pairs(), c == null ? 0 : c.planned(),
+                    c == null ? 0 : c.both() + c.onlyCandidate(), c == null ? 0 : c.both() + c.onlyReference()));
+        }
+        AutoQuantFront front = new AutoQuantFront(fp.manifest().name() + " autoquant " + budget, budget, margin, rows);
+        Made chosen = made.stream().filter(m -> confirmed.containsKey(m.name())
+                        && confirmed.get(m.name()).verdict().equals("PASS"))
+                .min(java.util.Comparator.comparingDouble(Made::costRatio).thenComparing(m -> -confirmed.get(m.name()).delta()))
+                .orElse(null);
+        String againstBaseline = chosen == null || !episodes.containsKey(BASELINE) || chosen.name().equals(BASELINE) ? null
+                : compare(episodes.get(chosen.name()), episodes.get(BASELINE), chosen.name());
+        int planned = confirmed.values().stream().mapToInt(Confirmed::planned).sum();
+        int referencePlanned = referenceEpisodes.size();
+        Map<String, String> facts = new LinkedHashMap<>();
+        facts.put("bundle", fp.reference());
+        facts.put("CPU", cpu.model() + " (" + cpu.summary() + "), " + Runtime.getRuntime().availableProcessors() + " cores");
+        facts.put("planner", planner.label() + ", planner seed " + seed + ", episodes seeds 99n+1 (validation)");
+        facts.put("full precision", String.format(Locale.ROOT, "%,d weight bytes (encoder and predictor)%s",
+                measured.fullPrecisionBytes(), Double.isNaN(fpCost) || budget.kind() == AutoQuantBudget.Kind.BYTES ? ""
+                        : String.format(Locale.ROOT, ", %.1f ms per CEM step", fpCost)));
+        facts.put("candidates", String.format(Locale.ROOT, "%d under the budget from %d measured formats; %d quantized"
+                + " and ranked by drift; %d confirmed by planning", all.size(), measured.layers().stream()
+                .map(l -> l.method() + l.weightFormat() + l.activations()).distinct().count(), made.size(), confirmed.size()));
+        facts.put("episodes planned", String.format(Locale.ROOT, "%d: candidates %d, FP %d (each FP episode once,"
+                + " paired with every candidate)", planned + referencePlanned, planned, referencePlanned));
+        facts.put("chosen", chosen == null ? "none: no candidate passed" : chosen.name() + " (" + chosen.description() + ")");
+        if (againstBaseline != null) {
+            facts.put("chosen against uniform W4 RTN per channel", againstBaseline);
+        }
+        System.out.println();
+        front.print(System.out);
+        System.out.println();
+        facts.forEach((k, v) -> System.out.println(k + ": " + v));
+
+        String markdown = front.markdown(facts);
+        String svg = front.svg();
+        ObjectNode summary = JSON.createObjectNode();
+        summary.set("settings", wanted);
+        summary.put("fullPrecisionBytes", measured.fullPrecisionBytes());
+        summary.put("chosen", chosen == null ? null : chosen.name());
+        summary.set("candidates", JSON.valueToTree(made));
+        summary.set("confirmed", JSON.valueToTree(confirmed.values()));
+        summary.put("episodesPlanned", planned);
+        summary.put("referenceEpisodes", referencePlanned);
+        if (againstBaseline != null) {
+            summary.put("againstBaseline", againstBaseline);
+        }
+        Made picked = chosen;
+        target.write(staged -> {
+            Files.writeString(staged.resolve("front.md"), markdown);
+            Files.writeString(staged.resolve("front.svg"), svg);
+            Files.writeString(staged.resolve("autoquant.json"), JSON.writeValueAsString(summary));
+            copyTree(work.resolve("verify"), staged.resolve("verify"));
+            if (Files.exists(work.resolve("confirmed.jsonl"))) {
+                Files.copy(work.resolve("confirmed.jsonl"), staged.resolve("confirmed.jsonl"));
+            }
+            for (Made m : made) {
+                Files.createDirectories(staged.resolve("candidates"));
+                Files.copy(work.resolve("candidates").resolve(m.name()).resolve("recipe.yaml"),
+                        staged.resolve("candidates").resolve(m.name() + ".yaml"));
+            }
+            if (picked != null) {
+                Files.copy(work.resolve("candidates").resolve(picked.name()).resolve("recipe.yaml"),
+                        staged.resolve("recipe.yaml"));
+                copyTree(work.resolve("candidates").resolve(picked.name()).resolve("bundle"), staged.resolve("bundle"));
+            }
+            return null;
+        });
+        StagedWrite.deleteQuietly(work);
+        System.out.println("wrote " + out + (chosen == null ? " (no recipe: none passed)" : ": recipe.yaml, bundle/")
+                + ", front.md, front.svg, autoquant.json");
+        return chosen == null ? 4 : 0;
+    }
+
+    /** The working folder: new, resumed with the same settings, or started anew with --force. */
+    private void openWork(Path work, ObjectNode wanted) throws IOException {
+        Path settingsFile = work.resolve("settings.json");
+        if (Files.exists(work)) {
+            if (force) {
+                StagedWrite.deleteQuietly(work);
+            } else if (!resume) {
+                throw new IllegalArgumentException("an interrupted search for --out " + out + " is in " + work
+                        + ": pass --resume to go on from it, or --force to start anew");
+            } else {
+                JsonNode had = Files.exists(settingsFile) ? JSON.readTree(settingsFile.toFile()) : JSON.createObjectNode();
+                for (var it = wanted.fields(); it.hasNext(); ) {
+                    var e = it.next();
+                    // as text: a long read back is an int node
+                    if (had.get(e.getKey()) == null || !had.get(e.getKey()).toString().equals(e.getValue().toString())) {
+                        throw new IllegalArgumentException("--resume: the search in " + work + " ran with " + e.getKey()
+                                + " " + had.get(e.getKey()) + ", this one asks for " + e.getValue()
+                                + "; resume with the same settings or pass --force to start anew");
+                    }
+                }
+                System.err.println("resuming the search in " + work);
+                return;
+            }
+        } else if (resume) {
+            throw new IllegalArgumentException("--resume: no interrupted search for --out " + out + " (" + work
+                    + " does not exist)");
+        }
+        Files.createDirectories(work);
+        Files.writeString(settingsFile, JSON.writeValueAsString(wanted));
+    }
+
+    /** The formats measured: whatever the budget allows to vary. */
+    private static List<ModuleRecipe> formats(AutoQuantBudget budget) {
+        List<ModuleRecipe> out = new ArrayList<>();
+        for (QuantMethod method : List.of(QuantMethod.RTN, QuantMethod.OMSE)) {
+            for (WeightSpec w : WEIGHT_FORMATS) {
+                out.add(new ModuleRecipe(method, w, ActivationSpec.FLOAT, null, List.of()));
+            }
+        }
+        if (budget.kind() == AutoQuantBudget.Kind.MS) {
+            for (WeightSpec w : WEIGHT_FORMATS) {
+                out.add(new ModuleRecipe(QuantMethod.RTN, w, ActivationSpec.of(8, ActivationSpec.Granularity.KERNEL),
+                        null, List.of()));
+            }
+        }
+        return out;
+    }
+
+    private Measurement measure(ModelBundle fp, List<WorldModelModule> searched, AutoQuantBudget budget,
+                                ModuleQuantizer.Options options, Path file) throws IOException {
+        if (Files.exists(file)) {
+            JsonNode root = JSON.readTree(file.toFile());
+            List<LayerSensitivity> layers = new ArrayList<>();
+            for (JsonNode l : root.get("layers")) {
+                layers.add(JSON.treeToValue(l, LayerSensitivity.class));
+            }
+            System.err.printf(Locale.ROOT, "measure: %d layer measurements kept from %s%n", layers.size(), file);
+            return new Measurement(layers, root.get("fullPrecisionBytes").asLong(), root.get("otherBytes").asLong());
+        }
+        String environment = fp.manifest().environment();
+        Map<WorldModelModule, ModelProto> graphs = new EnumMap<>(WorldModelModule.class);
+        for (WorldModelModule m : WorldModelModule.values()) {
+            graphs.put(m, OnnxModels.read(fp.componentPath(m.component())));
+        }
+        // RTN and OMSE read the layers' inputs only: one collector per module serves every format
+        ModuleRecipe probe = new ModuleRecipe(QuantMethod.RTN, WeightSpec.perChannel(8), ActivationSpec.FLOAT, null, List.of());
+        CalibrationSettings c = new CalibrationSettings(calibrationEpisodes, null, null, null, null, null, null, null, null);
+        Map<WorldModelModule, CalibrationData> data = new EnumMap<>(WorldModelModule.class);
+        Map<WorldModelModule, ActivationCollector> collectors = new EnumMap<>(WorldModelModule.class);
+        try (ProgressLine bar = ProgressLine.on(System.err).task("calibrate").total(calibrationEpisodes).unit("ep").start()) {
+            for (WorldModelModule m : searched) {
+                collectors.put(m, ModuleQuantizer.prepare(graphs.get(m), m, probe).newCollector(c, options.ort()));
+            }
+            PlanningCalibration calibration = new PlanningCalibration(EpisodeSources.forEnvironment(environment,
+                    datasetOption.resolve(environment, "training")), PlannerBudget.dinoWm(environment), new PlanningListener() {
+                @Override
+                public void onEpisodeCompleted(EpisodeResult result) {
+                    bar.step();
+                }
+            });
+            calibration.run(new CalibratingWorldModel(fp, options.ort(), collectors.get(WorldModelModule.ENCODER),
+                    collectors.get(WorldModelModule.PREDICTOR)), c);
+            collectors.forEach((m, col) -> data.put(m, col.result()));
+        } finally {
+            collectors.values().forEach(ActivationCollector::close);
+        }
+        List<ModuleRecipe> formats = formats(budget);
+        List<LayerSensitivity> layers = new ArrayList<>();
+        long fullPrecision = 0;
+        long other = 0;
+        try (ProgressLine bar = ProgressLine.on(System.err).task("measure").total((long) formats.size() * searched.size())
+                .unit("format").start()) {
+            for (WorldModelModule m : WorldModelModule.values()) {
+                if (!searched.contains(m)) {
+                    ModuleReport r = ModuleQuantizer.finish(ModuleQuantizer.prepare(graphs.get(m), m, probe), null, options)
+                            .report();
+                    fullPrecision += r.weightBytesBefore();
+                    other += r.weightBytesBefore();
+                    continue;
+                }
+                boolean first = true;
+                for (ModuleRecipe f : formats) {
+                    ModuleReport r = ModuleQuantizer.finish(ModuleQuantizer.prepare(graphs.get(m), m, f), data.get(m),
+                            options).report();
+                    List<LayerSensitivity> ls = layersOf(r);
+                    if (first) {
+                        fullPrecision += r.weightBytesBefore();
+                        other += r.weightBytesAfter() - ls.stream().mapToLong(LayerSensitivity::weightBytes).sum();
+                        first = false;
+                    }
+                    layers.addAll(ls);
+                    bar.stepTo(bar.current() + 1, m.id() + " " + f.method().id() + " " + f.weights() + " " + f.activations());
+                }
+            }
+        }
+        ObjectNode root = JSON.createObjectNode();
+        root.put("fullPrecisionBytes", fullPrecision);
+        root.put("otherBytes", other);
+        root.set("layers", JSON.valueToTree(layers));
+        writeAtomically(file, JSON.writeValueAsString(root));
+        return new Measurement(layers, fullPrecision, other);
+    }
+
+    /** A module's per-layer errors, as {@link SensitivityIo} reads them from a manifest. */
+    private static List<LayerSensitivity> layersOf(ModuleReport report) {
+        ObjectNode manifest = JSON.createObjectNode();
+        manifest.put("format", SensitivityIo.MANIFEST_FORMAT);
+        manifest.putArray("modules").add(JSON.valueToTree(report));
+        return SensitivityIo.parse(manifest, "module " + report.module());
+    }
+
+    /**
+     * Quantizes candidates in order of predicted noise until {@code --drift-candidates} fit the budget (the
+     * baseline too when it fits), measures their rollout drift against FP, and returns them by drift.
+     */
+    private List<Made> makeAndRank(ModelBundle fp, List<CandidateSearch.Candidate> all, AutoQuantBudget budget,
+                                   Measurement measured, ModuleQuantizer.Options options, SessionConfig ort, Path work)
+            throws IOException {
+        Path file = work.resolve("ranked.json");
+        if (Files.exists(file)) {
+            List<Made> kept = List.of(JSON.readValue(file.toFile(), Made[].class));
+            System.err.printf(Locale.ROOT, "rank: %d candidates kept from %s%n", kept.size(), file);
+            return kept;
+        }
+        List<CandidateSearch.Candidate> tried = new ArrayList<>();
+        Set<String> names = new LinkedHashSet<>();
+        for (CandidateSearch.Candidate c : all) {
+            if (tried.size() >= (budget.kind() == AutoQuantBudget.Kind.MS ? 3 * driftCandidates : driftCandidates)) {
+                break;
+            }
+            if (names.add(c.name())) {
+                tried.add(c);
+            }
+        }
+        all.stream().filter(c -> c.name().equals(BASELINE) && !names.contains(BASELINE)).findFirst().ifPresent(tried::add);
+        double fpMs = Double.NaN;
+        Map<String, Double> ms = new LinkedHashMap<>();
+        try (ProgressLine bar = ProgressLine.on(System.err).task("quantize").total(tried.size()).unit("cand").start()) {
+            for (CandidateSearch.Candidate c : tried) {
+                Path dir = work.resolve("candidates").resolve(c.name());
+                Files.createDirectories(dir);
+                writeAtomically(dir.resolve("recipe.yaml"), c.yaml());
+                if (!Files.exists(dir.resolve("bundle").resolve("model.json"))) {
+                    BundleQuantizer.quantize(fp, c.recipe(), null, dir.resolve("bundle"), options);
+                }
+                bar.stepTo(bar.current() + 1, c.name());
+            }
+        }
+        if (budget.kind() == AutoQuantBudget.Kind.MS) {
+            List<ModelBundle> timed = new ArrayList<>(List.of(fp));
+            tried.forEach(c -> timed.add(ModelBundle.read(work.resolve("candidates").resolve(c.name()).resolve("bundle"))));
+            BundleBenchmark.Report r = BundleBenchmark.run(timed, fp.manifest().environment(),
+                    new BundleBenchmark.Settings(BundleBenchmark.Settings.FULL_CANDIDATES, 5, 5, 1, List.of(1)),
+                    new dev.qwm.quant.ConsoleProgress(System.err));
+            fpMs = r.bundles().get(0).timing(1).minCpuMs();
+            for (int i = 0; i < tried.size(); i++) {
+                ms.put(tried.get(i).name(), r.bundles().get(i + 1).timing(1).minCpuMs());
+            }
+        }
+        List<RolloutDriftMeter.Segment> segments = RolloutDriftMeter.segments(fp.manifest().environment(), driftSegments,
+                5, fp.manifest().frameskip(), fp.manifest().imageSize());
+        List<Made> made = new ArrayList<>();
+        try (OnnxWorldModel fm = OnnxWorldModel.open(fp, ort);
+             ProgressLine bar = ProgressLine.on(System.err).task("drift").total(tried.size()).unit("cand").start()) {
+            for (CandidateSearch.Candidate c : tried) {
+                Path dir = work.resolve("candidates").resolve(c.name()).resolve("bundle");
+                long bytes = manifestBytes(dir, measured);
+                double costRatio = budget.kind() == AutoQuantBudget.Kind.BYTES
+                        ? (double) bytes / measured.fullPrecisionBytes() : ms.get(c.name()) / fpMs;
+                if (costRatio > budget.fraction()) {
+                    System.err.printf(Locale.ROOT, "%s: %.3f× FP's %s, over the budget; left out%n", c.name(), costRatio,
+                            budget.kind().id());
+                    bar.stepTo(bar.current() + 1, c.name());
+                    continue;
+                }
+                double drift;
+                try (OnnxWorldModel qm = OnnxWorldModel.open(ModelBundle.read(dir), ort)) {
+                    double[] d = RolloutDriftMeter.measure(qm, fm, segments).againstReference();
+                    drift = d[d.length - 1];
+                }
+                made.add(new Made(c.name(), c.description(), bytes, c.noise(), costRatio, drift));
+                bar.stepTo(bar.current() + 1, String.format(Locale.ROOT, "%s drift %.3g", c.name(), drift));
+            }
+        }
+        made.sort(java.util.Comparator.comparingDouble(Made::drift).thenComparing(Made::name));
+        List<Made> kept = new ArrayList<>(made.stream().filter(m -> !m.name().equals(BASELINE)).limit(driftCandidates).toList());
+        made.stream().filter(m -> m.name().equals(BASELINE)).findFirst().ifPresent(kept::add);
+        writeAtomically(file, JSON.writeValueAsString(kept));
+        return kept;
+    }
+
+    /**
+     * The weight bytes of encoder and predictor together of a quantized bundle: full precision's, with each module
+     * its manifest quantized counted at its bytes after instead of before.
+     */
+    private static long manifestBytes(Path bundleDir, Measurement measured) throws IOException {
+        JsonNode manifest = JSON.readTree(bundleDir.resolve(BundleQuantizer.MANIFEST_FILE).toFile());
+        long bytes = measured.fullPrecisionBytes();
+        for (JsonNode m : manifest.path("modules")) {
+            bytes += m.path("weightBytesAfter").asLong() - m.path("weightBytesBefore").asLong();
+        }
+        return bytes;
+    }
+
+    private static String compare(Map<Integer, EpisodeResult> a, Map<Integer, EpisodeResult> b, String name) {
+        int both = 0, onlyA = 0, onlyB = 0, neither = 0;
+        for (var e : a.entrySet()) {
+            EpisodeResult other = b.get(e.getKey());
+            if (other == null) {
+                continue;
+            }
+            boolean x = e.getValue().success();
+            boolean y = other.success();
+            if (x && y) {
+                both++;
+            } else if (x) {
+                onlyA++;
+            } else if (y) {
+                onlyB++;
+            } else {
+                neither++;
+            }
+        }
+        int n = both + onlyA + onlyB + neither;
+        if (n == 0) {
+            return "no common episodes";
+        }
+        PairedDifference d = Proportions.pairedDifference(both, onlyA, onlyB, neither);
+        Interval i = d.difference().interval();
+        return String.format(Locale.ROOT, "%s − %s on their %d common episodes: %+.3f, 95 %% Newcombe [%+.3f, %+.3f],"
+                        + " %d vs %d discordant, exact McNemar p = %.3g%s", name, BASELINE, n, d.difference().value(),
+                i.lower(), i.upper(), onlyA, onlyB, d.mcnemarP(),
+                i.lower() > 0 ? " (excludes 0: better)" : i.upper() < 0 ? " (excludes 0: worse)" : " (includes 0)");
+    }
+
+    private static Map<String, Confirmed> readConfirmed(Path file) throws IOException {
+        Map<String, Confirmed> out = new LinkedHashMap<>();
+        if (Files.exists(file)) {
+            for (String line : Files.readAllLines(file)) {
+                if (!line.isBlank()) {
+                    Confirmed c = JSON.readValue(line, Confirmed.class);
+                    out.put(c.name(), c);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void appendConfirmed(Path file, Confirmed c) throws IOException {
+        String line = new ObjectMapper().writeValueAsString(c) + "\n";
+        Files.writeString(file, line, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.APPEND, java.nio.file.StandardOpenOption.SYNC);
+    }
+
+    private static void writeAtomically(Path file, String text) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, text);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        if (!Files.exists(from)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.qwm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AutoQuantCommandTest {
+
+    /** A small search: two candidates ranked by drift, one confirmed besides the baseline, three pairs at most. */
+    private static String[] small(Path fp, Path out, String... more) {
+        String[] common = {"autoquant", "--bundle", fp.toString(), "--budget", "bytes=0.5", "--out", out.toString(),
+                "--calibration-episodes", "1", "--drift-segments", "2", "--drift-candidates", "2", "--confirm", "1",
+                "--max-episodes", "3", "--samples", "8", "--topk", "2", "--opt-steps", "1", "--max-iter", "1"};
+        String[] all = java.util.Arrays.copyOf(common, common.length + more.length);
+        System.arraycopy(more, 0, all, common.length, more.length);
+        return all;
+    }
+
+    private static int execute(StringWriter err, String... args) {
+        PrintStream stdout = System.out;
+        System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        try {
+            var cli = QwmCommand.commandLine();
+            cli.setErr(new PrintWriter(err));
+            return cli.execute(args);
+        } finally {
+            System.setOut(stdout);
+        }
+    }
+
+    @Tag("slow")
+    @Test
+    void aSearchStaysUnderItsBudgetIsResumedWithoutPlanningConfirmedCandidatesAgainAndWritesItsFront(@TempDir Path dir)
+            throws Exception {
+        Path fp = QuantizeCommandTest.randomWallBundle(dir.resolve("fp"));
+        Path out = dir.resolve("aq");
+        Path work = dir.resolve(".aq.autoquant-work");
+        StringWriter err = new StringWriter();
+
+        assertEquals(5, execute(err, small(fp, out, "--stop-after-confirmed", "1")), err.toString());
+        assertFalse(Files.exists(out), "nothing is in --out before the search ends");
+        List<String> confirmed = Files.readAllLines(work.resolve("confirmed.jsonl"));
+        assertEquals(1, confirmed.size());
+        String first = new ObjectMapper().readTree(confirmed.get(0)).get("name").asText();
+        byte[] firstLog = Files.readAllBytes(work.resolve("verify").resolve(first + ".episodes.jsonl"));
+        byte[] reference = Files.readAllBytes(work.resolve("verify/reference.episodes.jsonl"));
+
+        assertEquals(1, execute(err, small(fp, out)));
+        assertTrue(err.toString().contains("pass --resume to go on from it, or --force"), err.toString());
+        assertEquals(1, execute(err, small(fp, out, "--resume", "--margin", "0.1")));
+        assertTrue(err.toString().contains("ran with margin 0.05, this one asks for 0.1"), err.toString());
+
+        int exit = execute(err, small(fp, out, "--resume"));
+        assertTrue(exit == 0 || exit == 4, err.toString());
+        assertFalse(Files.exists(work), "the working folder goes once the result is written");
+        // the confirmed candidate was taken as it was: its line and its episodes, not planned again
+        List<String> after = Files.readAllLines(out.resolve("confirmed.jsonl"));
+        assertEquals(confirmed.get(0), after.get(0));
+        assertTrue(java.util.Arrays.equals(firstLog, Files.readAllBytes(out.resolve("verify").resolve(first + ".episodes.jsonl"))));
+        assertTrue(new String(Files.readAllBytes(out.resolve("verify/reference.episodes.jsonl")), StandardCharsets.UTF_8)
+                .startsWith(new String(reference, StandardCharsets.UTF_8)), "FP's episodes are kept and reused");
+        assertEquals(2, after.size(), "the best candidate and uniform W4 RTN per channel");
+
+        JsonNode summary = new ObjectMapper().readTree(out.resolve("autoquant.json").toFile());
+        long limit = (long) Math.floor(0.5 * summary.get("fullPrecisionBytes").asLong());
+        assertTrue(summary.get("candidates").size() >= 2);
+        for (JsonNode c : summary.get("candidates")) {
+            assertTrue(c.get("bytes").asLong() <= limit, c + " over " + limit);
+            assertTrue(Files.exists(out.resolve("candidates").resolve(c.get("name").asText() + ".yaml")));
+        }
+        String front = Files.readString(out.resolve("front.md"));
+        assertTrue(front.contains("| " + AutoQuantCommand.BASELINE + " |"), front);
+        assertTrue(Files.readString(out.resolve("front.svg")).contains("<svg"));
+        if (exit == 0) {
+            assertTrue(Files.exists(out.resolve("recipe.yaml")) && Files.exists(out.resolve("bundle/model.json")));
+        }
+
+        assertEquals(1, execute(err, small(fp, out)));
+        assertTrue(err.toString().contains("already holds an autoquant result"), err.toString());
+    }
+
+    @Test
+    void badBudgetsAreRefusedByName(@TempDir Path dir) {
+        Path fp = QuantizeCommandTest.randomWallBundle(dir.resolve("fp"));
+        for (String[] c : new String[][]{{"size=0.25", "unknown cost 'size'"}, {"bytes=abc", "'abc' is not a number"},
+                {"bytes=1.5", "must lie in (0, 1]"}, {"bytes=0", "must lie in (0, 1]"}, {"0.25", "has no '='"}}) {
+            StringWriter err = new StringWriter();
+            assertEquals(1, execute(err, "autoquant", "--bundle", fp.toString(), "--budget", c[0], "--out",
+                    dir.resolve("x").toString()), c[0]);
+            assertTrue(err.toString().contains(c[1]), c[0] + ": " + err);
+        }
+        StringWriter err = new StringWriter();
+        assertEquals(1, execute(err, small(fp, dir.resolve("y"), "--resume")));
+        assertTrue(err.toString().contains("no interrupted search"), err.toString());
+    }
+}

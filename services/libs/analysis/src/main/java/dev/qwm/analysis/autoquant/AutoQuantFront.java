@@ -1,0 +1,112 @@
+package dev.qwm.analysis.autoquant;
+
+import dev.qwm.analysis.report.Charts;
+import dev.qwm.analysis.report.TextTable;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The front of an automatic quantization: every candidate that reached the planning check, its cost against full
+ * precision, its cheap signals, and what the paired verification found (Δ success with its confidence-sequence
+ * interval, the verdict, the episodes it took). As a terminal table, markdown and an SVG plot.
+ */
+public final class AutoQuantFront {
+
+    /**
+     * One candidate.
+     *
+     * @param costRatio  its cost (the budget's kind) over full precision's
+     * @param bytesRatio its weight bytes over full precision's
+     * @param noise      summed relative output noise of its layers (the first signal)
+     * @param drift      rollout drift against full precision at the last horizon step (the second; NaN: not measured)
+     * @param verdict    PASS, FAIL, UNDECIDED, or null when it was not verified
+     * @param pairs      pairs the verification used
+     * @param planned    episodes it planned (the candidate's and the reference's, those not already planned)
+     */
+    public record Row(String name, String description, long bytes, double bytesRatio, double costRatio, double noise,
+                      double drift, String verdict, double delta, double lower, double upper, int pairs, int planned,
+                      int candidateSuccesses, int referenceSuccesses) {
+
+        public boolean verified() {
+            return verdict != null;
+        }
+    }
+
+    private final String title;
+    private final AutoQuantBudget budget;
+    private final double margin;
+    private final List<Row> rows;
+
+    public AutoQuantFront(String title, AutoQuantBudget budget, double margin, List<Row> rows) {
+        this.title = title;
+        this.budget = budget;
+        this.margin = margin;
+        this.rows = rows.stream().sorted(Comparator.comparingDouble(Row::costRatio).thenComparing(Row::name)).toList();
+    }
+
+    public List<Row> rows() {
+        return rows;
+    }
+
+    /** Episodes planned by every verification together (the reference's counted once). */
+    public int episodesPlanned() {
+        return rows.stream().mapToInt(Row::planned).sum();
+    }
+
+    private List<List<String>> cells() {
+        List<List<String>> out = new ArrayList<>();
+        for (Row r : rows) {
+            out.add(List.of(r.name(), String.format(Locale.ROOT, "%.3f", r.costRatio()),
+                    String.format(Locale.ROOT, "%,.1f", r.bytes() / 1024.0), String.format(Locale.ROOT, "%.3g", r.noise()),
+                    Double.isNaN(r.drift()) ? "-" : String.format(Locale.ROOT, "%.3g", r.drift()),
+                    r.verified() ? r.verdict() : "not verified",
+                    r.verified() ? String.format(Locale.ROOT, "%+.3f [%+.3f, %+.3f]", r.delta(), r.lower(), r.upper()) : "-",
+                    r.verified() ? r.candidateSuccesses() + " vs " + r.referenceSuccesses() + " of " + r.pairs() : "-",
+                    r.verified() ? Integer.toString(r.planned()) : "-"));
+        }
+        return out;
+    }
+
+    private static final List<String> HEADER = List.of("candidate", "cost / FP", "weight KiB", "noise", "drift vs FP",
+            "verdict", "Δ success [conf. seq.]", "successes (cand. vs FP)", "episodes planned");
+
+    public void print(PrintStream out) {
+        TextTable t = new TextTable(HEADER.toArray(String[]::new));
+        cells().forEach(c -> t.row(c.toArray()));
+        t.print(out);
+    }
+
+    public String markdown(Map<String, String> facts) {
+        StringBuilder b = new StringBuilder("# " + title + "\n\n");
+        facts.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append('\n'));
+        b.append(String.format(Locale.ROOT, "%nBudget %s (cost / FP at most %s), margin %.2f: a candidate passes when the"
+                + " confidence sequence's lower end on Δ success (candidate − FP, same episodes) is above −%.2f.%n%n",
+                budget, budget.toString().substring(budget.toString().indexOf('=') + 1), margin, margin));
+        b.append("| ").append(String.join(" | ", HEADER)).append(" |\n|");
+        HEADER.forEach(h -> b.append("---|"));
+        b.append('\n');
+        for (List<String> c : cells()) {
+            b.append("| ").append(String.join(" | ", c)).append(" |\n");
+        }
+        return b.toString();
+    }
+
+    /** Δ success with its interval per verified candidate, by cost, and the margin as a dashed line. */
+    public String svg() {
+        List<Charts.IntervalRow> plotted = new ArrayList<>();
+        for (Row r : rows) {
+            if (r.verified()) {
+                plotted.add(new Charts.IntervalRow(String.format(Locale.ROOT, "%s (%.3f×)", r.name(), r.costRatio()),
+                        r.delta(), r.lower(), r.upper(), r.verdict()));
+            }
+        }
+        Charts.Figure f = Charts.forest(title + ": Δ success against FP by " + budget.kind().id() + " / FP",
+                "Δ success (candidate − FP), confidence sequence", plotted, -1, 1, -margin, Map.of());
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + f.svg() + "\n";
+    }
+}
