@@ -590,13 +590,20 @@ public final class AutoQuantCommand implements Callable<Integer> {
 
     /**
      * The weight bytes of encoder and predictor together of a quantized bundle: full precision's, with each module
-     * its manifest quantized counted at its bytes after instead of before.
+     * its manifest quantized counted at its bytes after instead of before, and the layers that module kept in float
+     * at their float bytes (the manifest's bytes after count its quantized layers only).
      */
     private static long manifestBytes(Path bundleDir, Measurement measured) throws IOException {
         JsonNode manifest = JSON.readTree(bundleDir.resolve(BundleQuantizer.MANIFEST_FILE).toFile());
         long bytes = measured.fullPrecisionBytes();
         for (JsonNode m : manifest.path("modules")) {
             bytes += m.path("weightBytesAfter").asLong() - m.path("weightBytesBefore").asLong();
+            for (JsonNode f : m.path("floatLayers")) {
+                LayerSensitivity l = measured.layers().stream().filter(x -> x.module().equals(m.path("module").asText())
+                        && x.layer().equals(f.asText())).findFirst().orElseThrow(() -> new IllegalStateException(
+                        bundleDir + ": float layer " + f.asText() + " was not measured"));
+                bytes += (long) l.inFeatures() * l.outFeatures() * Float.BYTES;
+            }
         }
         return bytes;
     }

@@ -3,6 +3,7 @@ package dev.qwm.analysis.autoquant;
 import dev.qwm.analysis.sensitivity.LayerSensitivity;
 import dev.qwm.analysis.sensitivity.MixedPrecisionPlanner;
 import dev.qwm.quant.recipe.ActivationSpec;
+import dev.qwm.quant.recipe.LayerRule;
 import dev.qwm.quant.recipe.ModuleRecipe;
 import dev.qwm.quant.recipe.QuantMethod;
 import dev.qwm.quant.recipe.Recipe;
@@ -26,7 +27,9 @@ import java.util.TreeMap;
  * (the quantizer's per-layer SQNR on calibration data): every uniform format, and for every method and pair of
  * weight formats the greedy mixed allocation of {@link MixedPrecisionPlanner} under the byte limit. A candidate's
  * predicted cost is its layers' measured weight bytes plus the bytes outside them; candidates over the limit are
- * never made. They are ranked by predicted noise: the summed relative output noise 10^(−SQNR/10) of their layers,
+ * never made. Every measured layer is quantized at the format it is priced at, the layers a module keeps in floating
+ * point by default (the encoder's patch embedding) too: a candidate computes what it was priced and ranked as. They
+ * are ranked by predicted noise: the summed relative output noise 10^(−SQNR/10) of their layers,
  * the first-order error of the modules, lowest first.
  */
 public final class CandidateSearch {
@@ -85,7 +88,7 @@ public final class CandidateSearch {
             }
             Map<String, String> assignment = new TreeMap<>();
             e.getValue().forEach(s -> assignment.put(key(s), c.toString()));
-            found.putIfAbsent(assignment, new Candidate(c.name(), uniform(c, e.getValue(), c.name()), bytes,
+            found.putIfAbsent(assignment, new Candidate(c.name(), everyLayer(uniform(c, e.getValue(), c.name()), layers), bytes,
                     e.getValue().stream().mapToDouble(LayerSensitivity::relativeNoise).sum(), "uniform " + c, assignment));
         }
         if (byteLimit != Long.MAX_VALUE) {
@@ -111,7 +114,7 @@ public final class CandidateSearch {
                     Map<String, String> assignment = new TreeMap<>();
                     s.layers().forEach(x -> assignment.put(x.module() + "/" + x.layer(), (x.promoted() ? h : l).toString()));
                     String name = l.name() + "+" + h.weights().toString().toLowerCase(Locale.ROOT);
-                    Recipe named = new Recipe(name, s.recipe().modules(), s.recipe().calibration());
+                    Recipe named = everyLayer(new Recipe(name, s.recipe().modules(), s.recipe().calibration()), layers);
                     found.putIfAbsent(assignment, new Candidate(name, named, otherBytes + s.bytes(), s.noise(),
                             String.format(Locale.ROOT, "%s, %d of %d layers at %s", l, s.promoted().size(),
                                     s.layers().size(), h.weights()), assignment));
@@ -126,6 +129,30 @@ public final class CandidateSearch {
 
     private static String key(LayerSensitivity s) {
         return s.module() + "/" + s.layer();
+    }
+
+    /**
+     * {@code recipe} with the measured layers that a module's default rules keep in floating point quantized: a
+     * {@code skip: false} rule right after the defaults, so that the module's format or a later layer rule applies.
+     */
+    private static Recipe everyLayer(Recipe recipe, Set<String> measured) {
+        Map<WorldModelModule, ModuleRecipe> modules = new EnumMap<>(WorldModelModule.class);
+        recipe.modules().forEach((module, r) -> {
+            List<LayerRule> defaults = module.defaultRules();
+            List<LayerRule> rules = new ArrayList<>();
+            for (String key : measured) {
+                String layer = key.substring(key.indexOf('/') + 1);
+                if (key.startsWith(module.id() + "/") && defaults.stream().anyMatch(d -> Boolean.TRUE.equals(d.skip())
+                        && d.matches(layer))) {
+                    rules.add(new LayerRule(MixedPrecisionPlanner.exactMatch(layer), null, null, null, false, null));
+                }
+            }
+            List<LayerRule> own = r.layers().subList(defaults.size(), r.layers().size());
+            rules.addAll(own);
+            modules.put(module, new ModuleRecipe(r.method(), r.weights(), r.activations(), r.options(), rules,
+                    r.layerNorm()));
+        });
+        return new Recipe(recipe.name(), modules, recipe.calibration()).validate();
     }
 
     /** Every measured module at one format. */

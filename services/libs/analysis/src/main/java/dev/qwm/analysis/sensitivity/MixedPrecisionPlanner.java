@@ -173,7 +173,7 @@ public final class MixedPrecisionPlanner {
     }
 
     /** A layer rule pattern matching exactly this name: the glob itself unless the name holds glob characters. */
-    static String exactMatch(String layer) {
+    public static String exactMatch(String layer) {
         return layer.contains("*") || layer.contains("?") || layer.startsWith("re:") ? "re:" + Pattern.quote(layer) : layer;
     }
 
