@@ -38,6 +38,17 @@ public interface PlannerConfig {
     @WithDefault("qwm.studies.study-submitted.v1")
     String studyTopic();
 
+    /** The topic of episode requests (published with their study; the fleet's workers consume it). */
+    @WithDefault("qwm.planner.episode-requested.v1")
+    String requestTopic();
+
+    /**
+     * How long each step of publishing a study (starting the producer, sending, committing) and of reading the study
+     * topic may wait for the broker: then the submission is answered 503. Below the CLI's 60 s per request.
+     */
+    @WithDefault("25s")
+    Duration studyPublishTimeout();
+
     /** How long an episode's progress events may take to be acknowledged once it is planned (then it is redone). */
     @WithDefault("60s")
     Duration progressAckTimeout();

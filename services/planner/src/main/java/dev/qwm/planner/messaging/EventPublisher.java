@@ -2,12 +2,12 @@ package dev.qwm.planner.messaging;
 
 import com.google.protobuf.MessageLite;
 import dev.qwm.servicesupport.TraceHeaders;
-import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
-import io.smallrye.reactive.messaging.kafka.transactions.KafkaTransactions;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -16,24 +16,25 @@ import org.eclipse.microprofile.reactive.messaging.Message;
  * Publishes protobuf events with their record key and the {@code qwm-event-id} header that consumers deduplicate
  * on. Progress is sent without waiting for each event (an episode does not pause on the broker every CEM step), and
  * its acknowledgements are awaited together before the completion ({@link PendingSends}); completions wait for the
- * broker's acknowledgement, and a study goes out with its episode requests in one transaction.
+ * broker's acknowledgement, and a study goes out with its episode requests in one transaction
+ * ({@link StudyTransactions}).
  */
 @ApplicationScoped
 public class EventPublisher {
 
     public static final String EVENT_ID_HEADER = "qwm-event-id";
 
-    /** A record of a study's transaction: its topic (null: the channel's, episode requests), key and event. */
+    /** A record of a study's transaction: its topic, key and event. */
     public record Keyed(String topic, String key, String eventId, MessageLite event) {
     }
 
     private final MutinyEmitter<byte[]> progress;
     private final MutinyEmitter<byte[]> completed;
-    private final KafkaTransactions<byte[]> studies;
+    private final StudyTransactions studies;
 
     public EventPublisher(@Channel("episode-progress") MutinyEmitter<byte[]> progress,
                           @Channel("episode-completed") MutinyEmitter<byte[]> completed,
-                          @Channel("study-dispatch") KafkaTransactions<byte[]> studies) {
+                          StudyTransactions studies) {
         this.progress = progress;
         this.completed = completed;
         this.studies = studies;
@@ -52,31 +53,27 @@ public class EventPublisher {
      * A study and all its episode requests in one Kafka transaction: the collector and the planner fleet read
      * committed records only, so they see the whole study or, if the broker failed part-way, none of it (and the
      * submission fails, to be sent again).
+     *
+     * @throws BrokerUnavailableException when the broker did not take the transaction
      */
-    public void study(java.util.List<Keyed> records, java.time.Duration timeout) {
+    public void study(List<Keyed> records) {
         // made here, on the submission's thread: each record carries its trace context
-        java.util.List<Message<byte[]>> messages = records.stream()
-                .map(r -> message(r.topic(), r.key(), r.eventId(), r.event())).toList();
-        studies.withTransaction(emitter -> {
-            for (Message<byte[]> m : messages) {
-                emitter.send(m);
-            }
-            return Uni.createFrom().voidItem();
-        }).await().atMost(timeout);
+        studies.publish(records.stream().map(r -> {
+            RecordHeaders headers = headers(r.eventId());
+            return new ProducerRecord<>(r.topic(), null, r.key(), r.event().toByteArray(), headers);
+        }).toList());
     }
 
     private static Message<byte[]> message(String key, String eventId, MessageLite event) {
-        return message(null, key, eventId, event);
+        var metadata = OutgoingKafkaRecordMetadata.<String>builder().withKey(key).withHeaders(headers(eventId));
+        return Message.of(event.toByteArray()).addMetadata(metadata.build());
     }
 
-    private static Message<byte[]> message(String topic, String key, String eventId, MessageLite event) {
+    /** The event id consumers deduplicate on, and the current trace context. */
+    private static RecordHeaders headers(String eventId) {
         RecordHeaders headers = new RecordHeaders();
         headers.add(EVENT_ID_HEADER, eventId.getBytes(StandardCharsets.UTF_8));
         TraceHeaders.inject(io.opentelemetry.context.Context.current(), headers);
-        var metadata = OutgoingKafkaRecordMetadata.<String>builder().withKey(key).withHeaders(headers);
-        if (topic != null) {
-            metadata.withTopic(topic);
-        }
-        return Message.of(event.toByteArray()).addMetadata(metadata.build());
+        return headers;
     }
 }

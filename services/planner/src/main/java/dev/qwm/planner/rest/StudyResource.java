@@ -2,6 +2,7 @@ package dev.qwm.planner.rest;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import dev.qwm.planner.messaging.BrokerUnavailableException;
 import dev.qwm.planner.service.StudyDispatcher;
 import dev.qwm.planner.study.InvalidStudyException;
 import dev.qwm.planner.study.StudyRequest;
@@ -18,7 +19,8 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 /**
  * {@code POST /api/v1/studies}: a {@link StudyRequest} in, {@code {"study_id", "episodes", "existing"}} out (201; 200
  * when the same study was submitted before), or 400 with {@code {"error"}} naming the first problem, or 409 when the
- * study id exists with another spec; nothing is published for a refused study.
+ * study id exists with another spec, or 503 naming the broker's error when the study could not be published (nothing of
+ * it is visible then: submit it again); nothing is published for a refused study.
  */
 @Path("/api/v1/studies")
 public class StudyResource {
@@ -42,6 +44,12 @@ public class StudyResource {
     @ServerExceptionMapper
     Response conflict(StudyDispatcher.StudyConflictException e) {
         return Response.status(Response.Status.CONFLICT).type(MediaType.APPLICATION_JSON)
+                .entity(Map.of("error", e.getMessage())).build();
+    }
+
+    @ServerExceptionMapper
+    Response brokerUnavailable(BrokerUnavailableException e) {
+        return Response.status(Response.Status.SERVICE_UNAVAILABLE).type(MediaType.APPLICATION_JSON)
                 .entity(Map.of("error", e.getMessage())).build();
     }
 

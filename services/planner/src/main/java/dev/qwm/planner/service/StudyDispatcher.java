@@ -38,10 +38,9 @@ public class StudyDispatcher {
 
     private final EventPublisher publisher;
     private final ObjectMapper json;
-    private static final java.time.Duration PUBLISH_WITHIN = java.time.Duration.ofSeconds(60);
-
     private final SubmittedStudies submitted;
     private final String studyTopic;
+    private final String requestTopic;
 
     public StudyDispatcher(EventPublisher publisher, ObjectMapper json, SubmittedStudies submitted,
                            PlannerConfig config) {
@@ -49,10 +48,12 @@ public class StudyDispatcher {
         this.json = json;
         this.submitted = submitted;
         this.studyTopic = config.studyTopic();
+        this.requestTopic = config.requestTopic();
     }
 
     /**
      * @throws dev.qwm.planner.study.InvalidStudyException naming the first problem of the study; nothing is published then
+     * @throws dev.qwm.planner.messaging.BrokerUnavailableException when the broker cannot be read or written in time
      */
     public Dispatched dispatch(StudyRequest request) {
         ValidStudy study = StudyValidation.validate(request);
@@ -85,10 +86,10 @@ public class StudyDispatcher {
             if (skip.contains(r.getEpisodeId().getIndex())) {
                 continue; // stored before (resumed from the study's episode log): not planned again
             }
-            records.add(new EventPublisher.Keyed(null, study.studyId() + "/" + r.getEpisodeId().getIndex(),
+            records.add(new EventPublisher.Keyed(requestTopic, study.studyId() + "/" + r.getEpisodeId().getIndex(),
                     r.getEventId(), r.toBuilder().setStudyRequestSha256(requestSha).build()));
         }
-        publisher.study(records, PUBLISH_WITHIN);
+        publisher.study(records);
         // Another planner may have taken the same new id between the check above and this publication: the first
         // submission on the study topic is the study, and it is known once this one is readable.
         String first = submitted.firstRequestHash(study.studyId(), eventId);

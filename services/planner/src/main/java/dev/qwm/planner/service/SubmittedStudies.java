@@ -3,6 +3,7 @@ package dev.qwm.planner.service;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.qwm.api.events.v1.StudySubmitted;
 import dev.qwm.planner.config.PlannerConfig;
+import dev.qwm.planner.messaging.BrokerUnavailableException;
 import io.smallrye.common.annotation.Identifier;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -20,6 +21,7 @@ import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -41,10 +43,17 @@ import org.jboss.logging.Logger;
 public class SubmittedStudies {
 
     private static final Logger LOG = Logger.getLogger(SubmittedStudies.class);
-    private static final Duration READ_WITHIN = Duration.ofSeconds(60);
 
     private final Map<String, Object> kafka;
     private final String topic;
+    /** how long the broker may take to answer (its offsets, the records up to them) */
+    private final Duration readWithin;
+    /**
+     * how long a submission may wait behind a transaction still open on its partition: one that a planner left open
+     * when it died is aborted by the broker after its transaction timeout (twice the publish timeout, {@code
+     * StudyTransactions}) and the next check for timed-out transactions (every 10 s by default)
+     */
+    private final Duration openTransactionWithin;
     /** study id -> sha256 of its first request (of its spec JSON for a submission recorded without it) */
     private final Map<String, String> specs = new HashMap<>();
     /** every (study id, request sha256) and every event id read from the topic */
@@ -59,6 +68,8 @@ public class SubmittedStudies {
                             PlannerConfig config) {
         this.kafka = kafka;
         this.topic = config.studyTopic();
+        this.readWithin = config.studyPublishTimeout();
+        this.openTransactionWithin = config.studyPublishTimeout().multipliedBy(2).plusSeconds(20);
     }
 
     /** The sha256 of the request study {@code studyId} was first submitted with, or empty if it never was. */
@@ -71,7 +82,7 @@ public class SubmittedStudies {
      * The sha256 of the request study {@code studyId} was first submitted with, read once the submission published as
      * event {@code eventId} is readable, so that no earlier submission of the id can still appear.
      *
-     * @throws IllegalStateException if it is not readable within 60 s
+     * @throws BrokerUnavailableException if it is not readable in time
      */
     public synchronized String firstRequestHash(String studyId, String eventId) {
         awaitSeen("event " + eventId, eventId);
@@ -82,7 +93,7 @@ public class SubmittedStudies {
      * Whether the submission of {@code studyId} with request {@code requestSha256} is the study (the first one on the
      * topic), read once that submission is readable.
      *
-     * @throws IllegalStateException if that submission is not readable within 60 s
+     * @throws BrokerUnavailableException if that submission is not readable in time
      */
     public synchronized boolean isTheStudy(String studyId, String requestSha256) {
         awaitSeen("study " + studyId + " with request " + requestSha256, pair(studyId, requestSha256));
@@ -90,15 +101,17 @@ public class SubmittedStudies {
     }
 
     private void awaitSeen(String what, String key) {
-        long deadline = System.nanoTime() + READ_WITHIN.toNanos();
+        long deadline = System.nanoTime() + openTransactionWithin.toNanos();
         catchUp();
         while (!seen.contains(key)) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the submission of " + what + " is not readable on " + topic
-                        + " within " + READ_WITHIN.toSeconds() + " s (an earlier transaction still open?)");
+                throw new BrokerUnavailableException("the submission of " + what + " is committed but not readable on "
+                        + topic + " within " + openTransactionWithin.toSeconds() + " s (behind a transaction still"
+                        + " open?), so whether it came first is not known; submit it again with the same study_id",
+                        null);
             }
             // committed, but behind a transaction still open on the partition: readable once that one ends
-            consumer.poll(Duration.ofMillis(200)).forEach(this::read);
+            poll();
             catchUp();
         }
     }
@@ -116,30 +129,50 @@ public class SubmittedStudies {
     }
 
     private void catchUp() {
-        if (consumer == null) {
-            Map<String, Object> config = new HashMap<>();
-            kafka.forEach((k, v) -> {
-                if (ConsumerConfig.configNames().contains(k)) {
-                    config.put(k, v);
-                }
-            });
-            config.remove(ConsumerConfig.GROUP_ID_CONFIG); // assigned partitions, no group, no commits
-            config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-            config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-            consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
-            List<TopicPartition> partitions = consumer.partitionsFor(topic, READ_WITHIN).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-        }
-        Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment(), READ_WITHIN);
-        long deadline = System.nanoTime() + READ_WITHIN.toNanos();
-        while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey(), READ_WITHIN) < e.getValue())) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("cannot read the submitted studies from " + topic + " within "
-                        + READ_WITHIN.toSeconds() + " s: is the broker up?");
+        try {
+            if (consumer == null) {
+                consumer = newConsumer();
             }
-            consumer.poll(Duration.ofMillis(200)).forEach(this::read);
+            Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment(), readWithin);
+            long deadline = System.nanoTime() + readWithin.toNanos();
+            while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey(), readWithin) < e.getValue())) {
+                if (System.nanoTime() > deadline) {
+                    throw new org.apache.kafka.common.errors.TimeoutException("reading up to the end took longer than "
+                            + readWithin.toSeconds() + " s");
+                }
+                poll();
+            }
+        } catch (KafkaException e) {
+            throw new BrokerUnavailableException("cannot read the submitted studies from " + topic + " ("
+                    + e.getClass().getSimpleName() + ": " + e.getMessage() + "): is the Kafka broker at "
+                    + kafka.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG) + " up?", e);
+        }
+    }
+
+    private void poll() {
+        consumer.poll(Duration.ofMillis(200)).forEach(this::read);
+    }
+
+    private KafkaConsumer<String, byte[]> newConsumer() {
+        Map<String, Object> config = new HashMap<>();
+        kafka.forEach((k, v) -> {
+            if (ConsumerConfig.configNames().contains(k)) {
+                config.put(k, v);
+            }
+        });
+        config.remove(ConsumerConfig.GROUP_ID_CONFIG); // assigned partitions, no group, no commits
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
+        try {
+            List<TopicPartition> partitions = c.partitionsFor(topic, readWithin).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            c.assign(partitions);
+            c.seekToBeginning(partitions);
+            return c;
+        } catch (RuntimeException e) {
+            c.close(Duration.ZERO);
+            throw e;
         }
     }
 

@@ -72,6 +72,16 @@ class EpisodeWorkerTest {
             }
 
             @Override
+            public String requestTopic() {
+                return "qwm.planner.episode-requested.v1";
+            }
+
+            @Override
+            public Duration studyPublishTimeout() {
+                return Duration.ofSeconds(25);
+            }
+
+            @Override
             public Duration progressAckTimeout() {
                 return Duration.ofSeconds(60);
             }
