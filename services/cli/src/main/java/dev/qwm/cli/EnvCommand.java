@@ -1,6 +1,10 @@
 package dev.qwm.cli;
 
+import dev.qwm.env.Environment;
+import dev.qwm.env.FrameStyle;
+import dev.qwm.env.registry.Environments;
 import dev.qwm.env.bench.EnvBenchmark;
+import dev.qwm.env.pusht.PushTPushingPolicy;
 import dev.qwm.env.EnvironmentKind;
 import dev.qwm.env.dataset.Episode;
 import dev.qwm.env.dataset.EpisodeGenerator;
@@ -52,14 +56,43 @@ public final class EnvCommand implements Runnable {
         @Option(names = "--out", required = true, description = "PNG file to write.")
         Path out;
 
+        @Option(names = "--state", split = ";", paramLabel = "V,V,...", description = "Draw these states instead of a "
+                + "simulated trajectory (repeatable, or separated by ';'): the environment's full state (Wall x,y; PushT "
+                + "agent x,y, block x,y, angle, agent vx,vy), one frame each, nothing simulated.")
+        List<String> states;
+
+        @Option(names = "--frame-style", defaultValue = "qwm", description = "qwm (what the shipped models were trained on) "
+                + "or dinowm (DINO-WM's renderers, what its checkpoints were trained on; PushT differs) (default: ${DEFAULT-VALUE}).")
+        String frameStyle;
+
         @Override
         public Integer call() throws Exception {
             if (steps < 0 || every < 1 || size < 8 || index < 0) {
                 throw new IllegalArgumentException("need --steps >= 0, --every >= 1, --size >= 8, --index >= 0");
             }
             EnvironmentKind kind = EnvironmentKind.parse(env);
-            // the datasets' own policies: a random walk (Wall) or the scripted pusher (PushT)
-            EpisodeGenerator gen = kind == EnvironmentKind.WALL ? new WallEpisodeGenerator(seed) : new PushTEpisodeGenerator(seed);
+            FrameStyle style = FrameStyle.parse(frameStyle);
+            if (states != null && !states.isEmpty()) {
+                Environment e = Environments.create(kind, style);
+                List<byte[]> frames = new ArrayList<>();
+                for (String text : states) {
+                    double[] state = java.util.Arrays.stream(text.split(",")).map(String::trim)
+                            .mapToDouble(Double::parseDouble).toArray();
+                    if (state.length != e.stateDim()) {
+                        throw new IllegalArgumentException("--state " + text + ": " + kind.cliName() + " states have "
+                                + e.stateDim() + " values, got " + state.length);
+                    }
+                    frames.add(e.render(state, size));
+                }
+                Frames.writePngStrip(out, frames, size);
+                System.out.printf(Locale.ROOT, "wrote %s: %d frame(s) of %s states, %dx%d, %s frames%n", out,
+                        frames.size(), kind.cliName(), size, size, style.cliName());
+                return 0;
+            }
+            // the datasets' own policies: a random walk (Wall, whose frames are the same in both styles) or the
+            // scripted pusher (PushT)
+            EpisodeGenerator gen = kind == EnvironmentKind.WALL ? new WallEpisodeGenerator(seed)
+                    : new PushTEpisodeGenerator(seed, new double[] {PushTPushingPolicy.DEFAULT_NOISE}, style);
             Episode e = gen.generate(index, Math.max(1, steps), size);
             List<byte[]> frames = new ArrayList<>();
             for (int t = 0; t <= steps; t += every) {
@@ -80,13 +113,16 @@ public final class EnvCommand implements Runnable {
         @Option(names = "--sizes", split = ",", defaultValue = "0,64,224", description = "Render sizes, 0 = no rendering (default: ${DEFAULT-VALUE}).")
         int[] sizes;
 
+        @Option(names = "--frame-style", defaultValue = "qwm", description = "qwm or dinowm (default: ${DEFAULT-VALUE}).")
+        String frameStyle;
+
         @Override
         public Integer call() {
             System.out.println("one thread; random actions; a frame rendered after every step when size > 0");
             System.out.printf(Locale.ROOT, "%-6s %8s %12s %10s%n", "env", "render", "steps/s", "us/step");
             for (EnvironmentKind kind : EnvironmentKind.values()) {
                 for (int size : sizes) {
-                    EnvBenchmark.Result r = EnvBenchmark.measure(kind, size, seconds);
+                    EnvBenchmark.Result r = EnvBenchmark.measure(kind, FrameStyle.parse(frameStyle), size, seconds);
                     System.out.printf(Locale.ROOT, "%-6s %8s %12.0f %10.1f%n", kind.cliName(),
                             size == 0 ? "off" : size + "px", r.stepsPerSecond(), r.microsPerStep());
                 }

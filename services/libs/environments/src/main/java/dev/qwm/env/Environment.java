@@ -12,6 +12,9 @@ public interface Environment {
 
     EnvironmentKind kind();
 
+    /** How {@link #render} draws: the frames a world model planning in it was trained on. */
+    FrameStyle frameStyle();
+
     /** Dimension of one env-step action (2 for Wall and PushT). */
     int actionDim();
 

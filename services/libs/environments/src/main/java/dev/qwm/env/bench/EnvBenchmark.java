@@ -2,6 +2,7 @@ package dev.qwm.env.bench;
 
 import dev.qwm.env.Environment;
 import dev.qwm.env.EnvironmentKind;
+import dev.qwm.env.FrameStyle;
 import dev.qwm.env.pusht.PushTEnvironment;
 import dev.qwm.env.random.NumpyRandomState;
 import dev.qwm.env.registry.Environments;
@@ -30,13 +31,13 @@ public final class EnvBenchmark {
      * @param renderSize frame side rendered after each step, or 0 for physics only
      * @param seconds    measuring time (after an equal warm-up, at most 2 s)
      */
-    public static Result measure(EnvironmentKind kind, int renderSize, double seconds) {
-        run(kind, renderSize, Math.min(2.0, seconds), 1);
-        return run(kind, renderSize, seconds, 2);
+    public static Result measure(EnvironmentKind kind, FrameStyle style, int renderSize, double seconds) {
+        run(kind, style, renderSize, Math.min(2.0, seconds), 1);
+        return run(kind, style, renderSize, seconds, 2);
     }
 
-    private static Result run(EnvironmentKind kind, int renderSize, double seconds, long seed) {
-        Environment env = Environments.create(kind);
+    private static Result run(EnvironmentKind kind, FrameStyle style, int renderSize, double seconds, long seed) {
+        Environment env = Environments.create(kind, style);
         NumpyRandomState rs = new NumpyRandomState(seed);
         double scale = kind == EnvironmentKind.WALL ? 0.45 : 0.2;
         long deadline = System.nanoTime() + (long) (seconds * 1e9);

@@ -2,6 +2,7 @@ package dev.qwm.env.eval;
 
 import dev.qwm.env.Environment;
 import dev.qwm.env.EnvironmentKind;
+import dev.qwm.env.FrameStyle;
 import dev.qwm.env.dataset.DatasetReader;
 import dev.qwm.env.dataset.Episode;
 import dev.qwm.env.dataset.Split;
@@ -81,7 +82,7 @@ public final class DatasetSegmentGoals implements StartGoalSource {
         Episode e = episodes.get((int) rs.randint(0, episodes.size()));
         int offset = (int) rs.randint(0, e.steps() - goalSteps + 1);
         double[] start = e.state(offset);
-        Environment env = Environments.create(kind);
+        Environment env = Environments.create(kind, FrameStyle.QWM); // replays states only: no frame is drawn
         env.reset(start);
         for (int t = 0; t < goalSteps; t++) {
             env.step(e.action(offset + t));

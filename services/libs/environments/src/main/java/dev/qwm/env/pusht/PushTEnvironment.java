@@ -2,6 +2,7 @@ package dev.qwm.env.pusht;
 
 import dev.qwm.env.Environment;
 import dev.qwm.env.EnvironmentKind;
+import dev.qwm.env.FrameStyle;
 import dev.qwm.env.random.NumpyRandomState;
 import org.dyn4j.collision.CategoryFilter;
 import org.dyn4j.dynamics.Body;
@@ -55,8 +56,21 @@ public final class PushTEnvironment implements Environment {
     private Body agent;
     private Body block;
 
+    private final FrameStyle frameStyle;
+
+    /** PushT drawing qwm's own frames ({@link FrameStyle#QWM}). */
     public PushTEnvironment() {
+        this(FrameStyle.QWM);
+    }
+
+    public PushTEnvironment(FrameStyle frameStyle) {
+        this.frameStyle = java.util.Objects.requireNonNull(frameStyle, "frameStyle");
         reset(new double[] {256, 400, 256, 300, 0, 0, 0});
+    }
+
+    @Override
+    public FrameStyle frameStyle() {
+        return frameStyle;
     }
 
     @Override
@@ -252,13 +266,16 @@ public final class PushTEnvironment implements Environment {
 
     @Override
     public byte[] render(int size) {
-        return PushTRenderer.render(state(), size);
+        return render(state(), size);
     }
 
     @Override
     public byte[] render(double[] state, int size) {
         checkVector("state", state, 7);
-        return PushTRenderer.render(state, size);
+        return switch (frameStyle) {
+            case QWM -> PushTRenderer.render(state, size);
+            case DINOWM -> PushTDinoWmRenderer.render(state, size);
+        };
     }
 
     static void checkVector(String what, double[] v, int dim) {

@@ -1,6 +1,7 @@
 package dev.qwm.env.pusht;
 
 import dev.qwm.env.EnvironmentKind;
+import dev.qwm.env.FrameStyle;
 import dev.qwm.env.dataset.Episode;
 import dev.qwm.env.dataset.EpisodeGenerator;
 import dev.qwm.env.random.NumpyRandomState;
@@ -25,6 +26,7 @@ public final class PushTEpisodeGenerator implements EpisodeGenerator {
 
     private final long seed;
     private final double[] actionNoise;
+    private final FrameStyle frameStyle;
 
     public PushTEpisodeGenerator(long seed) {
         this(seed, new double[] {PushTPushingPolicy.DEFAULT_NOISE});
@@ -35,6 +37,11 @@ public final class PushTEpisodeGenerator implements EpisodeGenerator {
      * of levels covers the jittery, uncorrelated action sequences a sampling planner proposes, not only smooth pushes.
      */
     public PushTEpisodeGenerator(long seed, double[] actionNoise) {
+        this(seed, actionNoise, FrameStyle.QWM);
+    }
+
+    /** As {@link #PushTEpisodeGenerator(long, double[])}, its frames drawn in {@code frameStyle}. */
+    public PushTEpisodeGenerator(long seed, double[] actionNoise, FrameStyle frameStyle) {
         if (actionNoise == null || actionNoise.length == 0) {
             throw new IllegalArgumentException("give at least one action noise level");
         }
@@ -43,6 +50,7 @@ public final class PushTEpisodeGenerator implements EpisodeGenerator {
         }
         this.seed = seed;
         this.actionNoise = actionNoise.clone();
+        this.frameStyle = java.util.Objects.requireNonNull(frameStyle, "frameStyle");
     }
 
     @Override
@@ -76,7 +84,7 @@ public final class PushTEpisodeGenerator implements EpisodeGenerator {
             start[i] = (float) start[i]; // stored as float32: replaying from it is then exact
         }
         start[4] = (float) PushTEnvironment.wrapAngle(start[4]);
-        PushTEnvironment env = new PushTEnvironment();
+        PushTEnvironment env = new PushTEnvironment(frameStyle);
         env.reset(start);
         PushTPushingPolicy policy = new PushTPushingPolicy(rs, actionNoise[index % actionNoise.length]);
 
@@ -143,7 +151,12 @@ public final class PushTEpisodeGenerator implements EpisodeGenerator {
         d.put("policy", "scripted noisy pusher: choose a face, orbit to it, push, back off (PushTPushingPolicy)");
         d.put("actionNoise", actionNoise.length == 1 ? (Object) actionNoise[0] : Arrays.toString(actionNoise));
         d.put("reset", "diffusion_policy random reset, redrawn while the agent touches the T or the T crosses a wall");
-        d.put("render", "Java2D at the target size, antialiased; fixed green goal T at (256, 256, pi/4)");
+        d.put("render", frameStyle == FrameStyle.QWM
+                ? "Java2D at the target size, antialiased; fixed green goal T at (256, 256, pi/4)"
+                : "DINO-WM's: pygame's aliased drawing at 512 px, cv2 INTER_LINEAR to the target size; fixed green goal T");
+        if (frameStyle != FrameStyle.QWM) { // datasets made before the field keep their dataset.json
+            d.put("frameStyle", frameStyle.cliName());
+        }
         d.put("blockMovedThreshold", "origin > " + MOVE_EPS_PX + " px or angle > 0.5 deg per step");
         return d;
     }

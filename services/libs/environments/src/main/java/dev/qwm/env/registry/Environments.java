@@ -2,8 +2,10 @@ package dev.qwm.env.registry;
 
 import dev.qwm.env.Environment;
 import dev.qwm.env.EnvironmentKind;
+import dev.qwm.env.FrameStyle;
 import dev.qwm.env.pusht.PushTEnvironment;
 import dev.qwm.env.wall.WallEnvironment;
+import dev.qwm.env.wall.WallLayout;
 
 /**
  * The environment of each {@link EnvironmentKind}. Kept apart from the kind itself, which the environments name
@@ -14,11 +16,14 @@ public final class Environments {
     private Environments() {
     }
 
-    /** A fresh environment of {@code kind} in its default (DINO-WM) configuration. */
-    public static Environment create(EnvironmentKind kind) {
+    /**
+     * A fresh environment of {@code kind} in its default (DINO-WM) configuration, drawing frames in {@code style}:
+     * planning and evaluation pass the style of the model's bundle, so that it sees the frames it was trained on.
+     */
+    public static Environment create(EnvironmentKind kind, FrameStyle style) {
         return switch (kind) {
-            case WALL -> new WallEnvironment();
-            case PUSHT -> new PushTEnvironment();
+            case WALL -> new WallEnvironment(WallLayout.DEFAULT, style);
+            case PUSHT -> new PushTEnvironment(style);
         };
     }
 }

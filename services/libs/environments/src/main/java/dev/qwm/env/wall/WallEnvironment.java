@@ -2,6 +2,7 @@ package dev.qwm.env.wall;
 
 import dev.qwm.env.Environment;
 import dev.qwm.env.EnvironmentKind;
+import dev.qwm.env.FrameStyle;
 
 /**
  * DINO-WM's Wall task (DotWall): a dot in two rooms joined by a door. State and proprio are the dot's (x, y) in
@@ -19,12 +20,20 @@ public final class WallEnvironment implements Environment {
     private double x;
     private double y;
 
+    private final FrameStyle frameStyle;
+
     public WallEnvironment() {
         this(WallLayout.DEFAULT);
     }
 
     public WallEnvironment(WallLayout layout) {
+        this(layout, FrameStyle.QWM);
+    }
+
+    /** Both styles draw the same Wall frames (qwm's are DINO-WM's); the style is kept to say what a model expects. */
+    public WallEnvironment(WallLayout layout, FrameStyle frameStyle) {
         this.layout = layout;
+        this.frameStyle = java.util.Objects.requireNonNull(frameStyle, "frameStyle");
         this.x = 16;
         this.y = 30;
     }
@@ -36,6 +45,11 @@ public final class WallEnvironment implements Environment {
     @Override
     public EnvironmentKind kind() {
         return EnvironmentKind.WALL;
+    }
+
+    @Override
+    public FrameStyle frameStyle() {
+        return frameStyle;
     }
 
     @Override
