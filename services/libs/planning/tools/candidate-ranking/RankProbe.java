@@ -1,4 +1,5 @@
 import dev.qwm.env.Environment;
+import dev.qwm.env.FrameStyle;
 import dev.qwm.env.EnvironmentKind;
 import dev.qwm.env.registry.Environments;
 import dev.qwm.env.dataset.*;
@@ -29,7 +30,7 @@ public class RankProbe {
         OnnxWorldModel m = OnnxWorldModel.open(bundle, SessionConfig.ofThreads(1));
         List<Episode> eps = new ArrayList<>();
         for (Episode e : DatasetReader.open(data).readAll(Split.VALIDATION, false)) if (e.steps() >= 25) eps.add(e);
-        Environment env = Environments.create(EnvironmentKind.PUSHT);
+        Environment env = Environments.create(EnvironmentKind.PUSHT, FrameStyle.QWM);
         ActionNormalization n = m.actionNormalization();
         int H = 5, K = 300, size = m.imageSize(), A = m.actionDim();
         Objective obj = new Objective(1.0), obj0 = new Objective(0.0);

@@ -1,5 +1,6 @@
 package dev.qwm.cli;
 
+import dev.qwm.env.FrameStyle;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.qwm.cli.eval.EvalSummary;
@@ -132,8 +133,7 @@ public final class EvalCommand implements Callable<Integer> {
         predictorCallOption.apply();
         ModelBundle bundle = subject.bundle == null ? null : ModelBundle.read(subject.bundle);
         String environment = environment(bundle);
-        EpisodeSource source = EpisodeSources.forEnvironment(environment,
-                datasetOption.resolve(environment, "validation"));
+        EpisodeSource source = episodes(bundle, environment, datasetOption.resolve(environment, "validation"));
         PlannerBudget budget = budgetOptions.resolve(environment);
         EvaluationSettings settings = new EvaluationSettings(episodes, 99, seedOffset,
                 DataSplit.forSeedOffset(seedOffset), seed, !noStepMetrics, workers);
@@ -204,6 +204,12 @@ public final class EvalCommand implements Callable<Integer> {
     @FunctionalInterface
     private interface EvalRun {
         EvaluationReport evaluate(EpisodeLog log) throws java.io.IOException;
+    }
+
+    /** A bundle's episodes draw the frames it was trained on; the oracle and random planners read no frames. */
+    static EpisodeSource episodes(ModelBundle bundle, String environment, java.nio.file.Path dataset) {
+        return bundle != null ? EpisodeSources.forBundle(bundle.manifest(), dataset)
+                : EpisodeSources.forEnvironment(environment, FrameStyle.QWM, dataset);
     }
 
     private String environment(ModelBundle bundle) {

@@ -1,5 +1,6 @@
 package dev.qwm.cli;
 
+import dev.qwm.env.FrameStyle;
 import dev.qwm.cli.options.BundleOutOptions;
 import dev.qwm.env.EnvironmentKind;
 import dev.qwm.env.registry.Environments;
@@ -97,7 +98,7 @@ public final class ImportCommand implements Runnable {
         /** The graphs' proprio and action sizes must be the environment's, or planning would fail much later. */
         private static void requireEnvironmentFits(dev.qwm.onnx.bundle.BundleManifest m) {
             EnvironmentKind kind = EnvironmentKind.parse(m.environment());
-            var e = Environments.create(kind);
+            var e = Environments.create(kind, FrameStyle.parse(m.frameStyle()));
             if (e.proprioDim() != m.proprioDim() || e.actionDim() != m.envActionDim()) {
                 throw new IllegalArgumentException("--env " + kind.cliName() + " has " + e.proprioDim()
                         + "-D proprio and " + e.actionDim() + "-D actions; the exported encoders take "

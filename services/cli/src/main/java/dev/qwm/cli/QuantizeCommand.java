@@ -160,7 +160,7 @@ public final class QuantizeCommand implements Callable<Integer> {
                     c.episodes(), c.seedStride(), c.seedOffset(), c.split(), c.quantIter(), budget.samples(), budget.optSteps());
             bar = ProgressLine.on(System.err).task("calibrate").total(c.episodes()).unit("ep").start();
             ProgressLine progress = bar;
-            calibration = new PlanningCalibration(EpisodeSources.forEnvironment(environment, datasetOption.resolve(environment, "training")),
+            calibration = new PlanningCalibration(EpisodeSources.forBundle(fp.manifest(), datasetOption.resolve(environment, "training")),
                     budget, new PlanningListener() {
                         @Override
                         public void onEpisodeStarted(EpisodeSpec episode) {

@@ -92,10 +92,14 @@ public final class VerifyCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--bundle is a " + q.manifest().environment() + " model, --reference a "
                     + environment + " one: they cannot plan the same episodes");
         }
+        if (!q.manifest().frameStyle().equals(f.manifest().frameStyle())) {
+            throw new IllegalArgumentException("--bundle reads " + q.manifest().frameStyle() + " frames, --reference "
+                    + f.manifest().frameStyle() + " frames: they cannot plan the same episodes");
+        }
         PlannerBudget budget = budgetOptions.resolve(environment);
         PairedVerification.Settings settings = new PairedVerification.Settings(margin, confidence, maxEpisodes, seed,
                 budget);
-        EpisodeSource source = EpisodeSources.forEnvironment(environment, datasetOption.resolve(environment, "validation"));
+        EpisodeSource source = EpisodeSources.forBundle(f.manifest(), datasetOption.resolve(environment, "validation"));
         SessionConfig ort = threadsOption.sessionConfig();
         System.err.printf(Locale.ROOT, "qwm verify: %s against %s on %s, margin %.2f, at most %d pairs, %s; on %s%n",
                 q.manifest().name(), f.manifest().name(), environment, margin, maxEpisodes, budget.label(),

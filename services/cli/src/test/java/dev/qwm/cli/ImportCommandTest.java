@@ -36,6 +36,9 @@ class ImportCommandTest {
         BundleManifest m = ModelBundle.read(bundle).manifest();
         assertEquals("dinowm-wall", m.name());
         assertEquals(2, m.numHist());
+        // trained on DINO-WM's frames: eval and the quantizer's calibration below plan on them, or the episode
+        // runner refuses (a model is never shown frames of another style)
+        assertEquals("dinowm", m.frameStyle());
 
         // one episode at a tiny budget, planned in process on the imported graphs
         JsonNode eval = new ObjectMapper().readTree(QuantizeCommandTest.run("eval", "--bundle", bundle.toString(),
@@ -49,6 +52,7 @@ class ImportCommandTest {
                 "--episodes", "1", "--quant-iter", "1", "--opt-steps", "2", "--samples", "32", "--out", q.toString());
         ModelBundle qb = ModelBundle.read(q);
         ModelBundle fp = ModelBundle.read(bundle);
+        assertEquals("dinowm", qb.manifest().frameStyle());
         for (String c : new String[]{BundleManifest.VISUAL_ENCODER, BundleManifest.PREDICTOR}) {
             assertNotEquals(fp.manifest().components().get(c).sha256(), qb.manifest().components().get(c).sha256(), c);
             assertTrue(qb.manifest().components().get(c).bytes() < fp.manifest().components().get(c).bytes(), c);

@@ -36,7 +36,7 @@ class QuantizeCommandTest {
         ModelWeights w = ModelWeights.random(c, Normalization.identity(2, c.actionDim()), 1);
         double[] ones = new double[c.actionDim()];
         Arrays.fill(ones, 1);
-        BundleManifest m = new BundleManifest(BundleManifest.FORMAT, "random-wall", "wall", c.imageSize(), c.patchSize(),
+        BundleManifest m = new BundleManifest(BundleManifest.FORMAT, "random-wall", "wall", c.imageSize(), "qwm", c.patchSize(),
                 c.numPatches(), c.latentDim(), 2, c.proprioEmbDim(), c.actionDim(), c.actionEmbDim(), c.numHist(),
                 c.frameskip(), new double[c.actionDim()], ones, new double[2], new double[]{1, 1}, Map.of(), null);
         ModelBundle.Writer writer = ModelBundle.writer(m);

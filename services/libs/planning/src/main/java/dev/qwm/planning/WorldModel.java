@@ -1,5 +1,7 @@
 package dev.qwm.planning;
 
+import dev.qwm.env.FrameStyle;
+
 /**
  * A world model as the planner sees it, in DINO-WM's terms ({@code VWorldModel}): encode an observation into a
  * latent frame; roll a batch of candidate normalised macro-action sequences forward from a start latent
@@ -26,6 +28,12 @@ public interface WorldModel extends AutoCloseable {
 
     /** Side of the square RGB frame the encoder reads; 0 if the model reads no images. */
     int imageSize();
+
+    /**
+     * How the frames it reads must be drawn (its bundle's {@code frameStyle}): the style of the frames it was trained
+     * on. The episode runner refuses an environment that draws otherwise.
+     */
+    FrameStyle frameStyle();
 
     Latent encode(Observation observation);
 

@@ -1,5 +1,6 @@
 package dev.qwm.planner.client;
 
+import dev.qwm.env.FrameStyle;
 import dev.qwm.api.common.v1.ArtifactRef;
 import dev.qwm.api.common.v1.RunEnvironment;
 import dev.qwm.api.predictor.v1.CloseSessionRequest;
@@ -102,6 +103,11 @@ public final class RemoteWorldModel implements WorldModel {
     @Override
     public int imageSize() {
         return manifest.imageSize();
+    }
+
+    @Override
+    public FrameStyle frameStyle() {
+        return FrameStyle.parse(manifest.frameStyle());
     }
 
     @Override

@@ -169,11 +169,19 @@ public class EpisodeWorker {
                 throw new IllegalArgumentException("predictor bundle " + manifest.name() + " is for "
                         + manifest.environment() + ", the episode is " + env);
             }
+            BundleManifest encoder = manifests.computeIfAbsent(r.getEncoder().getBundle(),
+                    b -> ModelBundle.parseManifest(Path.of(b).resolve(ModelBundle.MANIFEST_FILE)));
+            if (!encoder.frameStyle().equals(manifest.frameStyle())) {
+                throw new IllegalArgumentException("encoder bundle " + encoder.name() + " reads " + encoder.frameStyle()
+                        + " frames, predictor bundle " + manifest.name() + " " + manifest.frameStyle() + " frames");
+            }
             PlannerBudget b = r.getBudget();
             var budget = new dev.qwm.planning.PlannerBudget(b.getHorizon(), b.getSamples(), b.getTopK(),
                     b.getVarScale(), b.getOptSteps(), b.getMaxIter(), b.getObjectiveAlpha(), b.getExecutedActions());
-            EpisodeSource source = sources.computeIfAbsent(env, e -> EpisodeSources.forEnvironment(e,
-                    config.datasets().containsKey(e) ? Path.of(config.datasets().get(e)) : null));
+            // one source per environment and frame style: a bundle's episodes draw the frames it was trained on
+            EpisodeSource source = sources.computeIfAbsent(env + "/" + manifest.frameStyle(),
+                    k -> EpisodeSources.forBundle(manifest,
+                            config.datasets().containsKey(env) ? Path.of(config.datasets().get(env)) : null));
             DataSplit split = switch (r.getSeeding().getSplit()) {
                 case DATA_SPLIT_TRAIN -> DataSplit.TRAIN;
                 case DATA_SPLIT_VALIDATION -> DataSplit.VALIDATION;

@@ -108,7 +108,7 @@ class EpisodeWorkerTest {
         assertEquals("wall", p.manifest().environment());
         assertEquals(new dev.qwm.planning.PlannerBudget(5, 40, 10, 1, 3, 2, 0.1f, 5), p.budget());
         // the episode is the one the planning library draws for this index, seed and split
-        EpisodeSpec expected = EpisodeSources.forEnvironment("wall", null)
+        EpisodeSpec expected = EpisodeSources.wall()
                 .episode(3, 99 * 3 + 1, dev.qwm.planning.DataSplit.VALIDATION);
         assertEquals(3, p.spec().index());
         assertEquals(expected.seed(), p.spec().seed());
@@ -129,6 +129,29 @@ class EpisodeWorkerTest {
         refused(b -> b.setBudget(b.getBudget().toBuilder().setTopK(50)), "topK (50) cannot exceed samples (40)");
         refused(b -> b.setSeeding(b.getSeeding().toBuilder().setSplit(DataSplit.DATA_SPLIT_UNSPECIFIED)),
                 "names no data split");
+    }
+
+    /** models/wall's manifest declaring another frame style: prepare() reads manifests only. */
+    private static Path restyled(Path dir, String style) throws java.io.IOException {
+        java.nio.file.Files.createDirectories(dir);
+        String json = java.nio.file.Files.readString(WALL.resolve("model.json"));
+        java.nio.file.Files.writeString(dir.resolve("model.json"), json.replaceFirst("\"imageSize\"",
+                "\"frameStyle\" : \"" + style + "\",\n  \"imageSize\""));
+        return dir;
+    }
+
+    @Test
+    void theEpisodesOfABundleDrawItsFrameStyle(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path dinowm = restyled(tmp.resolve("dinowm"), "dinowm");
+        EpisodeWorker.Prepared p = worker.prepare(wall(b -> b
+                .setEncoder(ArtifactRef.newBuilder().setBundle(dinowm.toString()))
+                .setPredictor(ArtifactRef.newBuilder().setBundle(dinowm.toString()))));
+        assertEquals("dinowm", p.manifest().frameStyle());
+        assertEquals(dev.qwm.env.FrameStyle.DINOWM, p.source().newEnvironment().frameStyle());
+        // the same environment for a qwm bundle right after: sources are kept per frame style
+        assertEquals(dev.qwm.env.FrameStyle.QWM, worker.prepare(wall(b -> b)).source().newEnvironment().frameStyle());
+        refused(b -> b.setEncoder(ArtifactRef.newBuilder().setBundle(dinowm.toString())),
+                "reads dinowm frames, predictor bundle");
     }
 
     @Test

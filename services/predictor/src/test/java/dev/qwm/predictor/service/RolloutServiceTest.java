@@ -71,7 +71,7 @@ class RolloutServiceTest {
         bundle = TestBundles.tinyWall(dir.resolve("tiny-h3"), 3, 11);
         otherBundle = TestBundles.tinyWall(dir.resolve("tiny-h1"), 1, 12);
         BundleManifest m = bundle.manifest();
-        BundleManifest pusht = new BundleManifest(m.format(), "tiny-pusht", "pusht", m.imageSize(), m.patchSize(),
+        BundleManifest pusht = new BundleManifest(m.format(), "tiny-pusht", "pusht", m.imageSize(), m.frameStyle(), m.patchSize(),
                 m.numPatches(), m.latentDim(), m.proprioDim(), m.proprioEmbDim(), m.actionDim(), m.actionEmbDim(),
                 m.numHist(), m.frameskip(), m.actionMean(), m.actionStd(), m.proprioMean(), m.proprioStd(), null, null);
         ModelBundle.Writer writer = ModelBundle.writer(pusht);

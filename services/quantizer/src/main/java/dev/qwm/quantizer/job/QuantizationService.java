@@ -218,7 +218,7 @@ public class QuantizationService {
             JobProgress progress = budget == null ? new JobProgress(job, 0, 0, recipe.modules().size())
                     : new JobProgress(job, c.episodes(), c.quantIter() * budget.optSteps(), recipe.modules().size());
             PlanningCalibration calibration = budget == null ? null : new PlanningCalibration(
-                    EpisodeSources.forEnvironment(source.manifest().environment(), plan.dataset()), budget, progress);
+                    EpisodeSources.forBundle(source.manifest(), plan.dataset()), budget, progress);
             partial = store.newPartial(job.id());
             BundleQuantizer.quantize(source, recipe, calibration, partial,
                     new ModuleQuantizer.Options(checks.emit(), ort, progress));

@@ -22,7 +22,7 @@ class ArtifactEventsTest {
     private static ModelBundle bundle(Path dir, byte salt) {
         double[] ones = new double[10];
         Arrays.fill(ones, 1);
-        BundleManifest m = new BundleManifest(BundleManifest.FORMAT, "Wall FP32", "wall", 64, 16, 16, 8, 2, 10, 10, 10,
+        BundleManifest m = new BundleManifest(BundleManifest.FORMAT, "Wall FP32", "wall", 64, "qwm", 16, 16, 8, 2, 10, 10, 10,
                 1, 5, new double[10], ones, new double[2], new double[]{1, 1}, Map.of(), null);
         ModelBundle.Writer w = ModelBundle.writer(m);
         for (String c : BundleManifest.REQUIRED_COMPONENTS) {

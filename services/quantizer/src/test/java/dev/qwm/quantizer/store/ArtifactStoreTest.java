@@ -21,7 +21,7 @@ class ArtifactStoreTest {
 
     /** A valid bundle whose "ONNX" files are a few bytes (the store only moves and verifies files). */
     static ModelBundle bundle(Path dir, String name, byte salt) {
-        BundleManifest m = new BundleManifest(BundleManifest.FORMAT, name, "wall", 64, 16, 16, 8, 2, 10, 10, 10, 1, 5,
+        BundleManifest m = new BundleManifest(BundleManifest.FORMAT, name, "wall", 64, "qwm", 16, 16, 8, 2, 10, 10, 10, 1, 5,
                 new double[10], ones(10), new double[2], ones(2), Map.of(), null);
         ModelBundle.Writer w = ModelBundle.writer(m);
         for (String c : BundleManifest.REQUIRED_COMPONENTS) {

@@ -28,6 +28,7 @@ public record BundleManifest(
         String name,
         String environment,
         int imageSize,
+        String frameStyle,
         int patchSize,
         int numPatches,
         int latentDim,
@@ -58,6 +59,14 @@ public record BundleManifest(
      * library's EnvironmentKind, which this library sits beside and cannot see.
      */
     public static final Set<String> ENVIRONMENTS = Set.of("wall", "pusht");
+    /**
+     * How the frames the model was trained on are drawn: the names of the environments library's FrameStyle, which
+     * every path that plans with the bundle passes to the environments it makes. {@code qwm} for models trained here,
+     * {@code dinowm} for models imported from DINO-WM checkpoints; a manifest without the field (written before it
+     * existed) reads as {@code qwm}.
+     */
+    public static final Set<String> FRAME_STYLES = Set.of("qwm", "dinowm");
+    public static final String DEFAULT_FRAME_STYLE = "qwm";
 
     public BundleManifest {
         if (!FORMAT.equals(format)) {
@@ -70,6 +79,11 @@ public record BundleManifest(
             throw new BundleException("environment must be one of " + ENVIRONMENTS + ", got " + quoted(environment));
         }
         positive("imageSize", imageSize);
+        frameStyle = frameStyle == null ? DEFAULT_FRAME_STYLE : frameStyle;
+        if (!FRAME_STYLES.contains(frameStyle)) {
+            throw new BundleException("frameStyle must be one of " + new java.util.TreeSet<>(FRAME_STYLES) + ", got "
+                    + quoted(frameStyle));
+        }
         positive("patchSize", patchSize);
         positive("numPatches", numPatches);
         positive("latentDim", latentDim);
@@ -129,19 +143,19 @@ public record BundleManifest(
     }
 
     public BundleManifest withComponents(Map<String, BundleComponent> newComponents) {
-        return new BundleManifest(format, name, environment, imageSize, patchSize, numPatches, latentDim, proprioDim,
+        return new BundleManifest(format, name, environment, imageSize, frameStyle, patchSize, numPatches, latentDim, proprioDim,
                 proprioEmbDim, actionDim, actionEmbDim, numHist, frameskip, actionMean, actionStd, proprioMean,
                 proprioStd, newComponents, provenance);
     }
 
     public BundleManifest withName(String newName) {
-        return new BundleManifest(format, newName, environment, imageSize, patchSize, numPatches, latentDim,
+        return new BundleManifest(format, newName, environment, imageSize, frameStyle, patchSize, numPatches, latentDim,
                 proprioDim, proprioEmbDim, actionDim, actionEmbDim, numHist, frameskip, actionMean, actionStd,
                 proprioMean, proprioStd, components, provenance);
     }
 
     public BundleManifest withProvenance(Provenance newProvenance) {
-        return new BundleManifest(format, name, environment, imageSize, patchSize, numPatches, latentDim, proprioDim,
+        return new BundleManifest(format, name, environment, imageSize, frameStyle, patchSize, numPatches, latentDim, proprioDim,
                 proprioEmbDim, actionDim, actionEmbDim, numHist, frameskip, actionMean, actionStd, proprioMean,
                 proprioStd, components, newProvenance.toJson());
     }
@@ -150,7 +164,7 @@ public record BundleManifest(
     public boolean equals(Object o) {
         return o instanceof BundleManifest m
                 && format.equals(m.format) && name.equals(m.name) && environment.equals(m.environment)
-                && imageSize == m.imageSize && patchSize == m.patchSize && numPatches == m.numPatches
+                && imageSize == m.imageSize && frameStyle.equals(m.frameStyle) && patchSize == m.patchSize && numPatches == m.numPatches
                 && latentDim == m.latentDim && proprioDim == m.proprioDim && proprioEmbDim == m.proprioEmbDim
                 && actionDim == m.actionDim && actionEmbDim == m.actionEmbDim && numHist == m.numHist
                 && frameskip == m.frameskip
@@ -166,7 +180,7 @@ public record BundleManifest(
 
     @Override
     public String toString() {
-        return "BundleManifest[" + name + ", " + environment + ", " + numPatches + "x" + latentDim + ", numHist "
+        return "BundleManifest[" + name + ", " + environment + ", " + frameStyle + " frames, " + numPatches + "x" + latentDim + ", numHist "
                 + numHist + ", components " + components.keySet() + "]";
     }
 
@@ -211,6 +225,7 @@ public record BundleManifest(
         private String name;
         private String environment;
         private int imageSize;
+        private String frameStyle = DEFAULT_FRAME_STYLE;
         private int patchSize;
         private int numPatches;
         private int latentDim;
@@ -232,6 +247,7 @@ public record BundleManifest(
         public Builder name(String v) { this.name = v; return this; }
         public Builder environment(String v) { this.environment = v; return this; }
         public Builder imageSize(int v) { this.imageSize = v; return this; }
+        public Builder frameStyle(String v) { this.frameStyle = v; return this; }
         public Builder patchSize(int v) { this.patchSize = v; return this; }
         public Builder numPatches(int v) { this.numPatches = v; return this; }
         public Builder latentDim(int v) { this.latentDim = v; return this; }
@@ -246,7 +262,7 @@ public record BundleManifest(
         public Builder provenance(Provenance v) { this.provenance = v.toJson(); return this; }
 
         public BundleManifest build() {
-            return new BundleManifest(FORMAT, name, environment, imageSize, patchSize, numPatches, latentDim,
+            return new BundleManifest(FORMAT, name, environment, imageSize, frameStyle, patchSize, numPatches, latentDim,
                     proprioDim, proprioEmbDim, actionDim, actionEmbDim, numHist, frameskip, actionMean, actionStd,
                     proprioMean, proprioStd, Map.of(), provenance);
         }

@@ -55,10 +55,12 @@ public final class ModelBundle {
             .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
 
-    /** Fields that must be present in model.json; {@code provenance} is optional. */
+    /** Fields model.json may leave out: what made the bundle, and its frame style (written since the field exists). */
+    private static final List<String> OPTIONAL_FIELDS = List.of("frameStyle", "provenance");
+    /** Fields that must be present in model.json. */
     private static final List<String> REQUIRED_FIELDS = java.util.Arrays.stream(BundleManifest.class.getRecordComponents())
             .map(java.lang.reflect.RecordComponent::getName)
-            .filter(n -> !n.equals("provenance"))
+            .filter(n -> !OPTIONAL_FIELDS.contains(n))
             .toList();
 
     private final Path directory;
@@ -130,7 +132,7 @@ public final class ModelBundle {
             throw new BundleException(origin + ": " + why, e);
         } catch (UnrecognizedPropertyException e) {
             throw new BundleException(origin + ": unknown field '" + pathOf(e) + "' (known: "
-                    + String.join(", ", REQUIRED_FIELDS) + ", provenance)", e);
+                    + String.join(", ", REQUIRED_FIELDS) + ", " + String.join(", ", OPTIONAL_FIELDS) + ")", e);
         } catch (MismatchedInputException e) {
             throw new BundleException(origin + ": field '" + pathOf(e) + "' has the wrong type: "
                     + e.getOriginalMessage(), e);

@@ -51,6 +51,9 @@ import static dev.qwm.onnx.bundle.BundleManifest.VISUAL_ENCODER;
  */
 public final class DinoWmImport {
 
+    /** The frame style an imported bundle declares: DINO-WM's renderers drew the frames its checkpoint learned. */
+    public static final String FRAME_STYLE = "dinowm";
+
     public static final List<String> COMPONENTS = List.of(VISUAL_ENCODER, PROPRIO_ENCODER, ACTION_ENCODER, PREDICTOR);
     /** Wall and PushT both take a 2-D action per environment step; DINO-WM concatenates frameskip of them. */
     public static final int ENV_ACTION_DIM = 2;
@@ -265,6 +268,8 @@ public final class DinoWmImport {
         BundleManifest manifest = BundleManifest.builder()
                 .name(o.name() != null ? o.name() : "dinowm-" + o.environment())
                 .environment(o.environment())
+                // trained on DINO-WM's renderings: every path that plans with it draws them (PushT's differ from qwm's)
+                .frameStyle(FRAME_STYLE)
                 .imageSize(imageSize).patchSize(imageSize / side).numPatches(n).latentDim(latentDim)
                 .proprioDim(proprioDim).proprioEmbDim(proprioEmb).actionDim(actionDim).actionEmbDim(actionEmb)
                 .numHist(numHist).frameskip(frameskip)

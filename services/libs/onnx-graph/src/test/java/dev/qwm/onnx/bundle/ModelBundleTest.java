@@ -163,6 +163,47 @@ class ModelBundleTest {
     }
 
     @Test
+    void theFrameStyleRoundTripsAndAManifestWithoutItReadsAsQwmFrames(@TempDir Path tmp) throws Exception {
+        Path dinowm = tmp.resolve("dinowm");
+        ModelBundle.writer(BundleManifest.builder().name("pusht-tiny").environment("pusht").frameStyle("dinowm")
+                        .imageSize(64).patchSize(16).numPatches(16).latentDim(8).proprioDim(4).actionDim(10).numHist(1)
+                        .actionNormalisation(new double[10], new double[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1})
+                        .proprioNormalisation(new double[4], new double[] {1, 1, 1, 1})
+                        .build())
+                .component(BundleManifest.VISUAL_ENCODER, TinyOnnx.addBias(new float[] {1f}))
+                .component(BundleManifest.PROPRIO_ENCODER, TinyOnnx.addBias(new float[] {2f}))
+                .component(BundleManifest.ACTION_ENCODER, TinyOnnx.addBias(new float[] {3f}))
+                .component(BundleManifest.PREDICTOR, TinyOnnx.addBias(new float[] {4f}))
+                .write(dinowm);
+        assertTrue(Files.readString(dinowm.resolve(ModelBundle.MANIFEST_FILE)).contains("\"frameStyle\" : \"dinowm\""));
+        BundleManifest read = ModelBundle.read(dinowm).manifest();
+        assertEquals("dinowm", read.frameStyle());
+        // carried through the copies a quantizer or a rename makes
+        assertEquals("dinowm", read.withName("q").withComponents(read.components()).frameStyle());
+        assertEquals(read, ModelBundle.parseManifest(ModelBundle.toJson(read), "message"));
+
+        Path old = tmp.resolve("old");
+        writeTiny(old);
+        Path json = old.resolve(ModelBundle.MANIFEST_FILE);
+        Files.writeString(json, Files.readString(json).replace("  \"frameStyle\" : \"qwm\",\n", ""));
+        assertTrue(!Files.readString(json).contains("frameStyle"), "a manifest written before the field");
+        assertEquals("qwm", ModelBundle.read(old).manifest().frameStyle());
+    }
+
+    @Test
+    void anUnknownFrameStyleIsRefusedByName(@TempDir Path dir) throws Exception {
+        writeTiny(dir);
+        Path json = dir.resolve(ModelBundle.MANIFEST_FILE);
+        Files.writeString(json, Files.readString(json).replace("\"frameStyle\" : \"qwm\"", "\"frameStyle\" : \"pygame\""));
+        assertMessage(dir, "frameStyle must be one of [dinowm, qwm], got \"pygame\"");
+        BundleException e = assertThrows(BundleException.class, () -> BundleManifest.builder().name("w")
+                .environment("wall").frameStyle("DINOWM").imageSize(64).patchSize(16).numPatches(16).latentDim(8)
+                .proprioDim(2).actionDim(10).numHist(1).actionNormalisation(new double[10], new double[] {1, 1, 1, 1, 1, 1,
+                        1, 1, 1, 1}).proprioNormalisation(new double[2], new double[] {1, 1}).build());
+        assertTrue(e.getMessage().contains("got \"DINOWM\""), e.getMessage()); // the names are the file format's, exact
+    }
+
+    @Test
     void writerNeedsEveryComponent(@TempDir Path dir) {
         BundleException e = assertThrows(BundleException.class, () -> ModelBundle.writer(wallManifest())
                 .component(BundleManifest.PREDICTOR, TinyOnnx.addBias(new float[] {1f}))

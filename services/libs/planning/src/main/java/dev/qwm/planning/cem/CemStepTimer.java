@@ -42,7 +42,7 @@ public final class CemStepTimer {
         this.budget = b.withTopK(Math.min(b.topK(), candidates)).withSamples(candidates).withOptSteps(1);
         this.model = model;
         this.rng = new SplittableRandom(seed);
-        Environment env = Environments.create(EnvironmentKind.parse(model.environment()));
+        Environment env = Environments.create(EnvironmentKind.parse(model.environment()), model.frameStyle());
         this.start = model.encode(Observation.of(env, model.imageSize()));
         float[] push = new float[model.actionDim()];
         Arrays.fill(push, 1f); // one standard deviation per coordinate: a plausible goal a few macro actions away

@@ -2,12 +2,14 @@ package dev.qwm.planning.eval;
 
 import dev.qwm.env.Environment;
 import dev.qwm.env.EnvironmentKind;
+import dev.qwm.env.FrameStyle;
 import dev.qwm.env.dataset.Split;
 import dev.qwm.env.eval.DatasetSegmentGoals;
 import dev.qwm.env.eval.StartGoal;
 import dev.qwm.env.eval.StartGoalSource;
 import dev.qwm.env.eval.WallRandomStateGoals;
 import dev.qwm.env.registry.Environments;
+import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.planning.DataSplit;
 import dev.qwm.planning.mpc.EpisodeSpec;
 
@@ -26,19 +28,27 @@ public final class EpisodeSources {
     }
 
     /**
-     * The episodes of {@code environment}: Wall needs nothing, PushT needs a dataset folder (its validation split
-     * gives evaluation goals, its training split calibration goals).
+     * The episodes a bundle plans: its environment, drawing the frames its model was trained on (the manifest's
+     * {@code frameStyle}). Every path that plans or evaluates a bundle makes its episodes here or below.
      */
-    public static EpisodeSource forEnvironment(String environment, Path dataset) {
+    public static EpisodeSource forBundle(BundleManifest manifest, Path dataset) {
+        return forEnvironment(manifest.environment(), FrameStyle.parse(manifest.frameStyle()), dataset);
+    }
+
+    /**
+     * The episodes of {@code environment}, its frames drawn in {@code style}: Wall needs nothing, PushT needs a dataset
+     * folder (its validation split gives evaluation goals, its training split calibration goals).
+     */
+    public static EpisodeSource forEnvironment(String environment, FrameStyle style, Path dataset) {
         return switch (EnvironmentKind.parse(environment)) {
-            case WALL -> wall();
+            case WALL -> wall(style);
             case PUSHT -> {
                 if (dataset == null) {
                     throw new IllegalArgumentException("PushT evaluation goals are 25-step segments of a dataset's "
                             + "trajectories: give its folder (make one with ./qwm dataset --env pusht --out "
                             + ".qwm/data/pusht)");
                 }
-                yield pushT(dataset);
+                yield pushT(dataset, style);
             }
         };
     }
@@ -48,8 +58,13 @@ public final class EpisodeSources {
      * rooms. The layout is DINO-WM's fixed one on both splits, so the split changes nothing.
      */
     public static EpisodeSource wall() {
+        return wall(FrameStyle.QWM);
+    }
+
+    /** As {@link #wall()}, its frames drawn in {@code style} (the same frames in both). */
+    public static EpisodeSource wall(FrameStyle style) {
         WallRandomStateGoals goals = new WallRandomStateGoals();
-        return new StartGoalEpisodes(EnvironmentKind.WALL.cliName(), split -> goals);
+        return new StartGoalEpisodes(EnvironmentKind.WALL.cliName(), style, split -> goals);
     }
 
     /**
@@ -58,11 +73,16 @@ public final class EpisodeSources {
      * actions). Each split is read when first needed.
      */
     public static EpisodeSource pushT(Path dataset) {
+        return pushT(dataset, FrameStyle.QWM);
+    }
+
+    /** As {@link #pushT(Path)}, its frames drawn in {@code style}. */
+    public static EpisodeSource pushT(Path dataset, FrameStyle style) {
         if (!Files.isDirectory(dataset)) {
             throw new IllegalArgumentException("PushT dataset " + dataset + " is not a folder (make one with "
                     + "./qwm dataset --env pusht --out " + dataset + ")");
         }
-        return new StartGoalEpisodes(EnvironmentKind.PUSHT.cliName(), split -> {
+        return new StartGoalEpisodes(EnvironmentKind.PUSHT.cliName(), style, split -> {
             try {
                 DatasetSegmentGoals goals = DatasetSegmentGoals.load(dataset,
                         split == DataSplit.TRAIN ? Split.TRAIN : Split.VALIDATION);
@@ -81,12 +101,14 @@ public final class EpisodeSources {
     private static final class StartGoalEpisodes implements EpisodeSource {
         private final String environment;
         private final EnvironmentKind kind;
+        private final FrameStyle style;
         private final Function<DataSplit, StartGoalSource> loader;
         private final Map<DataSplit, StartGoalSource> sources = new EnumMap<>(DataSplit.class);
 
-        StartGoalEpisodes(String environment, Function<DataSplit, StartGoalSource> loader) {
+        StartGoalEpisodes(String environment, FrameStyle style, Function<DataSplit, StartGoalSource> loader) {
             this.environment = environment;
             this.kind = EnvironmentKind.parse(environment);
+            this.style = java.util.Objects.requireNonNull(style, "style");
             this.loader = loader;
         }
 
@@ -97,7 +119,7 @@ public final class EpisodeSources {
 
         @Override
         public Environment newEnvironment() {
-            return Environments.create(kind);
+            return Environments.create(kind, style);
         }
 
         @Override

@@ -179,6 +179,12 @@ public final class MpcEpisodeRunner {
                     + norm.frameskip() + " x " + norm.envActionDim() + " but environment " + env.kind().cliName()
                     + " has frameskip " + env.frameskip() + " and action dim " + env.actionDim());
         }
+        // a model shown frames drawn otherwise than those it learned plans on a shifted input, silently
+        if (model.imageSize() > 0 && env.frameStyle() != model.frameStyle()) {
+            throw new IllegalArgumentException("model " + model.reference() + " reads " + model.frameStyle().cliName()
+                    + " frames but the environment draws " + env.frameStyle().cliName() + " frames: make its "
+                    + "environments with the bundle's frame style");
+        }
     }
 
     private static float[] flatten(List<float[]> steps) {

@@ -1,5 +1,6 @@
 package dev.qwm.planning.onnx;
 
+import dev.qwm.env.FrameStyle;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.runtime.SessionConfig;
@@ -61,6 +62,9 @@ public final class OnnxWorldModel implements WorldModel {
         if (!encoder.environment().equals(predictor.environment())) {
             why.append(" environment ").append(encoder.environment()).append(" vs ").append(predictor.environment()).append(';');
         }
+        if (!encoder.frameStyle().equals(predictor.frameStyle())) {
+            why.append(" frame style ").append(encoder.frameStyle()).append(" vs ").append(predictor.frameStyle()).append(';');
+        }
         if (encoder.imageSize() != predictor.imageSize()) {
             why.append(" image size ").append(encoder.imageSize()).append(" vs ").append(predictor.imageSize()).append(';');
         }
@@ -109,6 +113,11 @@ public final class OnnxWorldModel implements WorldModel {
     @Override
     public int imageSize() {
         return manifest.imageSize();
+    }
+
+    @Override
+    public FrameStyle frameStyle() {
+        return FrameStyle.parse(manifest.frameStyle());
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.qwm.planning.oracle;
 
+import dev.qwm.env.FrameStyle;
 import dev.qwm.env.Environment;
 import dev.qwm.env.EnvironmentKind;
 import dev.qwm.planning.ActionBatch;
@@ -82,6 +83,12 @@ public final class OracleWorldModel implements WorldModel {
     @Override
     public int imageSize() {
         return 0;
+    }
+
+    /** It reads states, not frames: any style will do; its environments' own. */
+    @Override
+    public FrameStyle frameStyle() {
+        return FrameStyle.QWM;
     }
 
     @Override

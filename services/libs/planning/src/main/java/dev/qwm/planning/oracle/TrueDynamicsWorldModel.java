@@ -1,5 +1,6 @@
 package dev.qwm.planning.oracle;
 
+import dev.qwm.env.FrameStyle;
 import dev.qwm.env.Environment;
 import dev.qwm.planning.ActionBatch;
 import dev.qwm.planning.ActionNormalization;
@@ -39,6 +40,10 @@ public final class TrueDynamicsWorldModel implements WorldModel {
             throw new IllegalArgumentException("bundle " + model.manifest().name() + " is a " + model.environment()
                     + " model; the simulator is " + scratch.kind().cliName());
         }
+        if (scratch.frameStyle() != model.frameStyle()) {
+            throw new IllegalArgumentException("bundle " + model.manifest().name() + " reads "
+                    + model.frameStyle().cliName() + " frames; the simulator draws " + scratch.frameStyle().cliName());
+        }
     }
 
     @Override
@@ -64,6 +69,11 @@ public final class TrueDynamicsWorldModel implements WorldModel {
     @Override
     public int imageSize() {
         return model.imageSize();
+    }
+
+    @Override
+    public FrameStyle frameStyle() {
+        return model.frameStyle();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.qwm.planning.cem;
 
+import dev.qwm.env.FrameStyle;
 import dev.qwm.planning.ActionBatch;
 import dev.qwm.planning.ActionNormalization;
 import dev.qwm.planning.Latent;
@@ -45,6 +46,11 @@ final class QuadraticWorldModel implements WorldModel {
     @Override
     public int imageSize() {
         return 0;
+    }
+
+    @Override
+    public FrameStyle frameStyle() {
+        return FrameStyle.QWM;
     }
 
     @Override

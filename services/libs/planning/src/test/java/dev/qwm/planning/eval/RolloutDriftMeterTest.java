@@ -1,5 +1,6 @@
 package dev.qwm.planning.eval;
 
+import dev.qwm.env.FrameStyle;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -61,6 +62,8 @@ class RolloutDriftMeterTest {
         public int actionDim() { return inner.actionDim(); }
         public ActionNormalization actionNormalization() { return inner.actionNormalization(); }
         public int imageSize() { return inner.imageSize(); }
+
+        public FrameStyle frameStyle() { return inner.frameStyle(); }
 
         public Latent encode(Observation observation) {
             return shift(inner.encode(observation), offset);

@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.qwm.env.FrameStyle;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.graph.OnnxModels;
@@ -112,6 +113,11 @@ public final class CalibratingWorldModel implements WorldModel {
     @Override
     public int imageSize() {
         return m.imageSize();
+    }
+
+    @Override
+    public FrameStyle frameStyle() {
+        return FrameStyle.parse(m.frameStyle());
     }
 
     @Override

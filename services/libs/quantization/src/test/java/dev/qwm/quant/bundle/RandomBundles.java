@@ -24,7 +24,7 @@ public final class RandomBundles {
         double[] zeros = new double[c.actionDim()];
         double[] ones = new double[c.actionDim()];
         Arrays.fill(ones, 1);
-        BundleManifest m = new BundleManifest(BundleManifest.FORMAT, "random-small-wall", "wall", c.imageSize(),
+        BundleManifest m = new BundleManifest(BundleManifest.FORMAT, "random-small-wall", "wall", c.imageSize(), "qwm",
                 c.patchSize(), c.numPatches(), c.latentDim(), c.proprioDim(), c.proprioEmbDim(), c.actionDim(),
                 c.actionEmbDim(), c.numHist(), c.frameskip(), zeros, ones, new double[]{0, 0}, new double[]{1, 1},
                 Map.of(), new dev.qwm.training.export.RandomWeightsProvenance(

@@ -37,7 +37,7 @@ public final class DinoWmScaleBundle {
                 "DINO-WM-scale shapes for scale and speed tests; random weights, plans nothing", seed,
                 ModelWeights.byComponent(w.parameterCounts()));
         BundleManifest m = new BundleManifest(BundleManifest.FORMAT, "dinowm-scale-random-" + environment, environment,
-                c.imageSize(), c.patchSize(), c.numPatches(), c.latentDim(), c.proprioDim(), c.proprioEmbDim(),
+                c.imageSize(), "qwm", c.patchSize(), c.numPatches(), c.latentDim(), c.proprioDim(), c.proprioEmbDim(),
                 c.actionDim(), c.actionEmbDim(), c.numHist(), c.frameskip(), ones(c.actionDim(), 0), ones(c.actionDim(), 1),
                 ones(proprioDim, 0), ones(proprioDim, 1), Map.of(), provenance.toJson());
         ModelBundle.Writer writer = ModelBundle.writer(m);

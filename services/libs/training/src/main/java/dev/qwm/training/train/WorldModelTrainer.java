@@ -237,7 +237,7 @@ public final class WorldModelTrainer {
     private static BundleManifest manifest(TrainingPlan plan, WorldModelConfig c, Normalization n,
                                            TrainingProvenance provenance) {
         return new BundleManifest(BundleManifest.FORMAT, "qwm-" + plan.environment() + "-small", plan.environment(),
-                c.imageSize(), c.patchSize(), c.numPatches(), c.latentDim(), c.proprioDim(), c.proprioEmbDim(),
+                c.imageSize(), "qwm", c.patchSize(), c.numPatches(), c.latentDim(), c.proprioDim(), c.proprioEmbDim(),
                 c.actionDim(), c.actionEmbDim(), c.numHist(), c.frameskip(), doubles(n.actionMean()),
                 doubles(n.actionStd()), doubles(n.proprioMean()), doubles(n.proprioStd()), Map.of(),
                 provenance == null ? null : provenance.toJson());

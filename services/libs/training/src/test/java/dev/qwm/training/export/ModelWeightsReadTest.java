@@ -33,7 +33,7 @@ class ModelWeightsReadTest {
             new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
 
     static ModelBundle write(ModelWeights w, Path dir) {
-        BundleManifest m = new BundleManifest(BundleManifest.FORMAT, "t", "wall", CONFIG.imageSize(), CONFIG.patchSize(),
+        BundleManifest m = new BundleManifest(BundleManifest.FORMAT, "t", "wall", CONFIG.imageSize(), "qwm", CONFIG.patchSize(),
                 CONFIG.numPatches(), CONFIG.latentDim(), CONFIG.proprioDim(), CONFIG.proprioEmbDim(), CONFIG.actionDim(),
                 CONFIG.actionEmbDim(), CONFIG.numHist(), CONFIG.frameskip(), doubles(NORM.actionMean()),
                 doubles(NORM.actionStd()), doubles(NORM.proprioMean()), doubles(NORM.proprioStd()), Map.of(),
