@@ -18,7 +18,7 @@ by either side's start frames: there are no contacts before the first push.
 Needs Debian's python3-pygame, python3-opencv and python3-pil.
 
     python3 services/libs/environments/tools/dinowm-render-compare/compare_pusht_renderer.py --dino-wm ~/dino_wm \\
-        --qwm . --states 8 --out /tmp/pusht-compare
+        --qwm . --states 8 --frame-style dinowm --out /tmp/pusht-compare
 """
 import argparse
 import ast
@@ -39,8 +39,11 @@ from PIL import Image  # noqa: E402
 WINDOW, RENDER = 512, 224
 # PushTEnv._setup and add_tee (which fixes scale=30 whatever it is passed)
 SCALE, LENGTH = 30, 4
-BAR = [(-LENGTH * SCALE / 2, SCALE), (LENGTH * SCALE / 2, SCALE), (LENGTH * SCALE / 2, 0), (-LENGTH * SCALE / 2, 0)]
-STEM = [(-SCALE / 2, SCALE), (-SCALE / 2, LENGTH * SCALE), (SCALE / 2, LENGTH * SCALE), (SCALE / 2, SCALE)]
+# add_tee's vertices in the order pymunk's get_vertices returns them: Chipmunk's convex hull, counter-clockwise from
+# the lowest-x, lowest-y vertex (Chipmunk 7.0.3's cpPolyShapeNew, checked with Debian's libchipmunk7). The order
+# matters to draw_fat_segment, whose pixels depend on a segment's direction.
+BAR = [(-LENGTH * SCALE / 2, 0), (LENGTH * SCALE / 2, 0), (LENGTH * SCALE / 2, SCALE), (-LENGTH * SCALE / 2, SCALE)]
+STEM = [(-SCALE / 2, SCALE), (SCALE / 2, SCALE), (SCALE / 2, LENGTH * SCALE), (-SCALE / 2, LENGTH * SCALE)]
 WALLS = [((5, 506), (5, 5)), ((5, 5), (506, 5)), ((506, 5), (506, 506)), ((5, 506), (506, 506))]
 WALL_RADIUS, AGENT_RADIUS = 2, 15
 GOAL_POSE = (256.0, 256.0, math.pi / 4)
@@ -111,9 +114,9 @@ def dinowm_frame(scope, state):
     return cv2.resize(img, (RENDER, RENDER))
 
 
-def qwm_frame(qwm, seed, out):
+def qwm_frame(qwm, seed, out, style):
     r = subprocess.run([os.path.join(qwm, "qwm"), "env", "render", "--env", "pusht", "--seed", str(seed), "--size",
-                        str(RENDER), "--out", out], capture_output=True, text=True, check=True)
+                        str(RENDER), "--frame-style", style, "--out", out], capture_output=True, text=True, check=True)
     m = re.search(r"start state \[([^\]]+)\]", r.stdout)
     return np.asarray(Image.open(out).convert("RGB")), [float(v) for v in m.group(1).split(",")]
 
@@ -123,6 +126,8 @@ def main():
     ap.add_argument("--dino-wm", required=True, help="a checkout of github.com/gaoyuezhou/dino_wm")
     ap.add_argument("--qwm", required=True, help="the qwm repository (its ./qwm)")
     ap.add_argument("--states", type=int, default=8)
+    ap.add_argument("--frame-style", default="dinowm", choices=["qwm", "dinowm"],
+                    help="qwm's frame style to compare: dinowm (what imported bundles plan on) or qwm (its own models')")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -131,7 +136,7 @@ def main():
                                              "mean |diff|", "px > 32"))
     rows, diffs = [], []
     for seed in range(args.states):
-        q, state = qwm_frame(args.qwm, seed, os.path.join(args.out, "qwm-%d.png" % seed))
+        q, state = qwm_frame(args.qwm, seed, os.path.join(args.out, "qwm-%d.png" % seed), args.frame_style)
         d = dinowm_frame(scope, state)
         Image.fromarray(d).save(os.path.join(args.out, "dinowm-%d.png" % seed))
         diff = np.abs(q.astype(np.int32) - d.astype(np.int32))
@@ -142,9 +147,9 @@ def main():
         rows.append(np.concatenate([d, q, np.clip(diff * 4, 0, 255).astype(np.uint8)], axis=1))
     Image.fromarray(np.concatenate(rows, axis=0)).save(os.path.join(args.out, "pusht-compare.png"))
     all_diff = np.stack(diffs)
-    print("over %d states: mean |diff| %.3f levels, %.2f%% of pixels differ by more than 8 levels, %.2f%% by more "
-          "than 32; figure %s (DINO-WM | qwm | |diff| x 4)"
-          % (args.states, all_diff.mean(), 100 * (all_diff.max(axis=3) > 8).mean(),
+    print("qwm's %s frames over %d states: mean |diff| %.3f levels, max %d, %.2f%% of pixels differ by more than 8 "
+          "levels, %.2f%% by more than 32; figure %s (DINO-WM | qwm | |diff| x 4)"
+          % (args.frame_style, args.states, all_diff.mean(), all_diff.max(), 100 * (all_diff.max(axis=3) > 8).mean(),
              100 * (all_diff.max(axis=3) > 32).mean(), os.path.join(args.out, "pusht-compare.png")))
 
 
