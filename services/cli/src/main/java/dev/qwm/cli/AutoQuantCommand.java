@@ -254,7 +254,7 @@ public final class AutoQuantCommand implements Callable<Integer> {
         made.stream().filter(m -> m.name().equals(BASELINE)).findFirst().ifPresent(toConfirm::add);
 
         // 4. confirmation by planning: the same episodes, FP planned once for all
-        EpisodeSource source = EpisodeSources.forEnvironment(environment, datasetOption.resolve(environment, "validation"));
+        EpisodeSource source = EpisodeSources.forBundle(fp.manifest(), datasetOption.resolve(environment, "validation"));
         Map<String, Confirmed> confirmed = readConfirmed(work.resolve("confirmed.jsonl"));
         Map<String, Map<Integer, EpisodeResult>> episodes = new LinkedHashMap<>();
         Map<Integer, EpisodeResult> referenceEpisodes;
@@ -450,7 +450,7 @@ public final class AutoQuantCommand implements Callable<Integer> {
             for (WorldModelModule m : searched) {
                 collectors.put(m, ModuleQuantizer.prepare(graphs.get(m), m, probe).newCollector(c, options.ort()));
             }
-            PlanningCalibration calibration = new PlanningCalibration(EpisodeSources.forEnvironment(environment,
+            PlanningCalibration calibration = new PlanningCalibration(EpisodeSources.forBundle(fp.manifest(),
                     datasetOption.resolve(environment, "training")), PlannerBudget.dinoWm(environment), new PlanningListener() {
                 @Override
                 public void onEpisodeCompleted(EpisodeResult result) {
