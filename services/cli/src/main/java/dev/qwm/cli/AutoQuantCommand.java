@@ -250,7 +250,15 @@ public final class AutoQuantCommand implements Callable<Integer> {
 
         // 3. the best few quantized for real, costed, and ranked by rollout drift against FP
         List<Made> made = makeAndRank(fp, all, budget, measured, qOptions, ort, work);
-        List<Made> toConfirm = new ArrayList<>(made.stream().filter(m -> !m.name().equals(BASELINE)).limit(confirm).toList());
+        List<Made> toConfirm = new ArrayList<>();
+        Set<Map<String, String>> bitsConfirmed = new java.util.HashSet<>();
+        for (Made m : made) {
+            // candidates that differ only in group sizes plan alike: confirming both would spend episodes for little
+            if (!m.name().equals(BASELINE) && toConfirm.size() < confirm
+                    && bitsConfirmed.add(bitsPerLayer(work.resolve("candidates").resolve(m.name()).resolve("bundle")))) {
+                toConfirm.add(m);
+            }
+        }
         made.stream().filter(m -> m.name().equals(BASELINE)).findFirst().ifPresent(toConfirm::add);
 
         // 4. confirmation by planning: the same episodes, FP planned once for all
@@ -606,6 +614,19 @@ public final class AutoQuantCommand implements Callable<Integer> {
             }
         }
         return bytes;
+    }
+
+    /** Each quantized layer's method and weight bits (group size left out), from a bundle's manifest. */
+    private static Map<String, String> bitsPerLayer(Path bundleDir) throws IOException {
+        JsonNode manifest = JSON.readTree(bundleDir.resolve(BundleQuantizer.MANIFEST_FILE).toFile());
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (JsonNode m : manifest.path("modules")) {
+            for (JsonNode l : m.path("layers")) {
+                out.put(m.path("module").asText() + "/" + l.path("layer").asText(), l.path("method").asText() + " "
+                        + l.path("weights").asText().replaceAll("-g\\d+$", "") + " " + l.path("activations").asText());
+            }
+        }
+        return out;
     }
 
     private static String compare(Map<Integer, EpisodeResult> a, Map<Integer, EpisodeResult> b, String name) {
