@@ -95,6 +95,8 @@ import picocli.CommandLine.Option;
 public final class AutoQuantCommand implements Callable<Integer> {
 
     static final String BASELINE = "rtn-w4-a16";
+    /** Settings a resumed search may change: how many candidates to confirm, and pairs at most for those not done. */
+    private static final Set<String> RESUMABLE_WITH_ANOTHER = Set.of("maxEpisodes", "confirm");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final List<WeightSpec> WEIGHT_FORMATS = List.of(WeightSpec.perChannel(8), WeightSpec.grouped(8, 128),
             WeightSpec.perChannel(6), WeightSpec.grouped(6, 128), WeightSpec.perChannel(4), WeightSpec.grouped(4, 128),
@@ -259,7 +261,9 @@ public final class AutoQuantCommand implements Callable<Integer> {
                 toConfirm.add(m);
             }
         }
-        made.stream().filter(m -> m.name().equals(BASELINE)).findFirst().ifPresent(toConfirm::add);
+        // the baseline right after the best, so that an interrupted search has the comparison first
+        made.stream().filter(m -> m.name().equals(BASELINE)).findFirst()
+                .ifPresent(b -> toConfirm.add(Math.min(1, toConfirm.size()), b));
 
         // 4. confirmation by planning: the same episodes, FP planned once for all
         EpisodeSource source = EpisodeSources.forBundle(fp.manifest(), datasetOption.resolve(environment, "validation"));
@@ -313,7 +317,8 @@ public final class AutoQuantCommand implements Callable<Integer> {
                     (double) m.bytes() / measured.fullPrecisionBytes(), m.costRatio(), m.noise(), m.drift(),
                     c == null ? null : c.verdict(), c == null ? Double.NaN : c.delta(), c == null ? Double.NaN : c.lower(),
                     c == null ? Double.NaN : c.upper(), c == null ? 0 : c.pairs(), c == null ? 0 : c.planned(),
-                    c == null ? 0 : c.both() + c.onlyCandidate(), c == null ? 0 : c.both() + c.onlyReference()));
+                    c == null ? 0 : c.both() + c.onlyCandidate(), c == null ? 0 : c.both() + c.onlyReference(),
+                    c == null ? -1 : fixedPairs(c)));
         }
         AutoQuantFront front = new AutoQuantFront(fp.manifest().name() + " autoquant " + budget, budget, margin, rows);
         Made chosen = made.stream().filter(m -> confirmed.containsKey(m.name())
@@ -336,6 +341,13 @@ public final class AutoQuantCommand implements Callable<Integer> {
                 .map(l -> l.method() + l.weightFormat() + l.activations()).distinct().count(), made.size(), confirmed.size()));
         facts.put("episodes planned", String.format(Locale.ROOT, "%d: candidates %d, FP %d (each FP episode once,"
                 + " paired with every candidate)", planned + referencePlanned, planned, referencePlanned));
+        int sequential = planned + referencePlanned;
+        facts.put("against a fixed n", front.fixedGridEpisodes().isPresent() ? String.format(Locale.ROOT, "a grid of"
+                + " the same %d candidates at n = %d pairs each (what a fixed-n test needs to pass the candidates it"
+                + " passes, at 80 %% power and the observed Δ and discordance; FP planned once) would plan %d episodes;"
+                + " this search planned %d", confirmed.size(), front.fixedGridPairs().getAsInt(),
+                front.fixedGridEpisodes().getAsInt(), sequential)
+                : "no candidate's observed Δ is above −margin: no fixed n passes any of them");
         facts.put("chosen", chosen == null ? "none: no candidate passed" : chosen.name() + " (" + chosen.description() + ")");
         if (againstBaseline != null) {
             facts.put("chosen against uniform W4 RTN per channel", againstBaseline);
@@ -398,6 +410,9 @@ public final class AutoQuantCommand implements Callable<Integer> {
                 JsonNode had = Files.exists(settingsFile) ? JSON.readTree(settingsFile.toFile()) : JSON.createObjectNode();
                 for (var it = wanted.fields(); it.hasNext(); ) {
                     var e = it.next();
+                    if (RESUMABLE_WITH_ANOTHER.contains(e.getKey())) {
+                        continue;
+                    }
                     // as text: a long read back is an int node
                     if (had.get(e.getKey()) == null || !had.get(e.getKey()).toString().equals(e.getValue().toString())) {
                         throw new IllegalArgumentException("--resume: the search in " + work + " ran with " + e.getKey()
@@ -614,6 +629,24 @@ public final class AutoQuantCommand implements Callable<Integer> {
             }
         }
         return bytes;
+    }
+
+    /** The fixed-n pairs of {@link SequentialNonInferiority#fixedPairs} at the counts a verification ended with. */
+    private int fixedPairs(Confirmed c) {
+        SequentialNonInferiority t = new SequentialNonInferiority(margin, 1 - confidence);
+        for (int i = 0; i < c.both(); i++) {
+            t.add(true, true);
+        }
+        for (int i = 0; i < c.onlyCandidate(); i++) {
+            t.add(true, false);
+        }
+        for (int i = 0; i < c.onlyReference(); i++) {
+            t.add(false, true);
+        }
+        for (int i = 0; i < c.neither(); i++) {
+            t.add(false, false);
+        }
+        return t.fixedPairs(0.8).orElse(-1);
     }
 
     /** Each quantized layer's method and weight bits (group size left out), from a bundle's manifest. */

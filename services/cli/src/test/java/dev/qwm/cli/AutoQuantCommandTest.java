@@ -93,6 +93,26 @@ class AutoQuantCommandTest {
         assertTrue(err.toString().contains("already holds an autoquant result"), err.toString());
     }
 
+    @Tag("slow")
+    @Test
+    void aTimeBudgetKeepsOnlyCandidatesTimedWithinIt(@TempDir Path dir) throws Exception {
+        Path fp = QuantizeCommandTest.randomWallBundle(dir.resolve("fp"));
+        Path out = dir.resolve("aq");
+        String[] args = small(fp, out);
+        args[4] = "ms=1";
+        StringWriter err = new StringWriter();
+        int exit = execute(err, args);
+        // which candidates are faster than FP on this CPU is the bench's to say; none over the budget is kept
+        assertTrue(exit == 0 || exit == 4, err.toString());
+        JsonNode summary = new ObjectMapper().readTree(out.resolve("autoquant.json").toFile());
+        for (JsonNode c : summary.get("candidates")) {
+            assertTrue(c.get("costRatio").asDouble() <= 1.0, c.toString());
+        }
+        String front = Files.readString(out.resolve("front.md"));
+        // 10 weight formats × RTN and OMSE, and the 10 with int8 activations inside the kernel (RTN)
+        assertTrue(front.contains("from 30 measured formats"), front);
+    }
+
     @Test
     void badBudgetsAreRefusedByName(@TempDir Path dir) {
         Path fp = QuantizeCommandTest.randomWallBundle(dir.resolve("fp"));

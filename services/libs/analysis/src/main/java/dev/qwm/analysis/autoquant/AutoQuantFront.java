@@ -26,11 +26,13 @@ public final class AutoQuantFront {
      * @param drift      rollout drift against full precision at the last horizon step (the second; NaN: not measured)
      * @param verdict    PASS, FAIL, UNDECIDED, or null when it was not verified
      * @param pairs      pairs the verification used
-     * @param planned    episodes it planned (the candidate's and the reference's, those not already planned)
+     * @param planned    episodes of the candidate planned by its verification
+     * @param fixedPairs pairs a fixed-n test would have needed for the same decision at 80 % power (at the observed
+     *                   Δ and discordance; −1 when none passes there, or not verified)
      */
     public record Row(String name, String description, long bytes, double bytesRatio, double costRatio, double noise,
                       double drift, String verdict, double delta, double lower, double upper, int pairs, int planned,
-                      int candidateSuccesses, int referenceSuccesses) {
+                      int candidateSuccesses, int referenceSuccesses, int fixedPairs) {
 
         public boolean verified() {
             return verdict != null;
@@ -53,9 +55,19 @@ public final class AutoQuantFront {
         return rows;
     }
 
-    /** Episodes planned by every verification together (the reference's counted once). */
-    public int episodesPlanned() {
-        return rows.stream().mapToInt(Row::planned).sum();
+    /**
+     * The n of a grid of the verified candidates at a fixed n: the most pairs a fixed-n test needs (80 % power at
+     * what was observed) for any candidate it passes; empty when it passes none.
+     */
+    public java.util.OptionalInt fixedGridPairs() {
+        return rows.stream().filter(r -> r.verified() && r.fixedPairs() >= 0).mapToInt(Row::fixedPairs).max();
+    }
+
+    /** Episodes that grid plans: n for every verified candidate and n for the reference, planned once for all. */
+    public java.util.OptionalInt fixedGridEpisodes() {
+        long verified = rows.stream().filter(Row::verified).count();
+        return fixedGridPairs().isPresent() ? java.util.OptionalInt.of((int) (verified + 1) * fixedGridPairs().getAsInt())
+                : java.util.OptionalInt.empty();
     }
 
     private List<List<String>> cells() {
@@ -67,13 +79,14 @@ public final class AutoQuantFront {
                     r.verified() ? r.verdict() : "not verified",
                     r.verified() ? String.format(Locale.ROOT, "%+.3f [%+.3f, %+.3f]", r.delta(), r.lower(), r.upper()) : "-",
                     r.verified() ? r.candidateSuccesses() + " vs " + r.referenceSuccesses() + " of " + r.pairs() : "-",
-                    r.verified() ? Integer.toString(r.planned()) : "-"));
+                    r.verified() ? Integer.toString(r.planned()) : "-",
+                    r.verified() && r.fixedPairs() >= 0 ? Integer.toString(r.fixedPairs()) : "-"));
         }
         return out;
     }
 
     private static final List<String> HEADER = List.of("candidate", "cost / FP", "weight KiB", "noise", "drift vs FP",
-            "verdict", "Δ success [conf. seq.]", "successes (cand. vs FP)", "episodes planned");
+            "verdict", "Δ success [conf. seq.]", "successes (cand. vs FP)", "episodes planned", "fixed-n pairs");
 
     public void print(PrintStream out) {
         TextTable t = new TextTable(HEADER.toArray(String[]::new));
