@@ -279,7 +279,10 @@ public final class AutoQuantCommand implements Callable<Integer> {
                 n++;
                 Path qDir = work.resolve("candidates").resolve(m.name()).resolve("bundle");
                 Path qLog = work.resolve("verify").resolve(m.name() + ".episodes.jsonl");
-                if (confirmed.containsKey(m.name())) {
+                Confirmed before = confirmed.get(m.name());
+                // an undecided one goes on when a resumed search allows more pairs (the sequence holds at every look,
+                // so looking on is sound); a decided one is never planned again
+                if (before != null && !(before.verdict().equals("UNDECIDED") && before.pairs() < maxEpisodes)) {
                     System.err.printf(Locale.ROOT, "confirm %d/%d %s: %s after %d pairs (confirmed before)%n", n,
                             toConfirm.size(), m.name(), confirmed.get(m.name()).verdict(), confirmed.get(m.name()).pairs());
                     episodes.put(m.name(), dev.qwm.planning.eval.EpisodeLog.read(qLog, System.err::println));
