@@ -1,6 +1,7 @@
 package dev.qwm.cli;
 
 import dev.qwm.env.EnvironmentKind;
+import dev.qwm.env.FrameStyle;
 import dev.qwm.env.dataset.DatasetGenerator;
 import dev.qwm.env.dataset.DatasetManifest;
 import dev.qwm.env.dataset.DatasetReader;
@@ -65,6 +66,11 @@ public final class DatasetCommand implements Callable<Integer> {
                     + "i mod count (default: ${DEFAULT-VALUE}), e.g. 0.03,0.1,0.2.")
     double[] actionNoise;
 
+    @Option(names = "--frame-style", defaultValue = "qwm", description = "PushT: qwm (what the shipped models were "
+            + "trained on) or dinowm (DINO-WM's renderer: pygame at 512 px, cv2 to --image-size); Wall's frames are the "
+            + "same in both (default: ${DEFAULT-VALUE}).")
+    String frameStyle;
+
     @Option(names = "--threads", description = "Worker threads (default: all cores).")
     Integer threads;
 
@@ -114,9 +120,10 @@ public final class DatasetCommand implements Callable<Integer> {
     }
 
     private EpisodeGenerator generator(EnvironmentKind kind) {
+        FrameStyle style = FrameStyle.parse(frameStyle); // refused by name for Wall too, whose frames it cannot change
         return switch (kind) {
             case WALL -> new WallEpisodeGenerator(seed, doorShare, WallEpisodeGenerator.DEFAULT_MAX_STEP);
-            case PUSHT -> new PushTEpisodeGenerator(seed, actionNoise);
+            case PUSHT -> new PushTEpisodeGenerator(seed, actionNoise, style);
         };
     }
 

@@ -1,5 +1,6 @@
 package dev.qwm.env.pusht;
 
+import dev.qwm.env.FrameStyle;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -41,6 +42,22 @@ class PushTEpisodeGeneratorTest {
             assertArrayEquals(PushTEnvironment.proprioOfState(e.state(t + 1)), e.proprio(t + 1), 0.0);
         }
         assertArrayEquals(env.render(32), e.frame(e.steps()));
+    }
+
+    @Test
+    void aDinoWmStyleGeneratorDrawsDinoWmFramesOfTheSameTrajectory() {
+        Episode q = new PushTEpisodeGenerator(2).generate(3, 20, 32);
+        Episode d = new PushTEpisodeGenerator(2, new double[] {PushTPushingPolicy.DEFAULT_NOISE}, FrameStyle.DINOWM)
+                .generate(3, 20, 32);
+        assertArrayEquals(q.states(), d.states()); // the style changes the frames only
+        PushTEnvironment env = new PushTEnvironment(FrameStyle.DINOWM);
+        env.reset(d.state(0));
+        assertArrayEquals(PushTDinoWmRenderer.render(env.state(), 32), d.frame(0));
+        for (int t = 0; t < d.steps(); t++) {
+            env.step(d.action(t));
+        }
+        assertArrayEquals(PushTDinoWmRenderer.render(env.state(), 32), d.frame(d.steps()));
+        assertFalse(java.util.Arrays.equals(q.frame(0), d.frame(0)));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.qwm.planning.eval;
 
 import dev.qwm.env.Environment;
+import dev.qwm.env.FrameStyle;
 import dev.qwm.planning.DataSplit;
 import dev.qwm.planning.mpc.EpisodeSpec;
 
@@ -12,6 +13,9 @@ public interface EpisodeSource {
 
     /** The {@link dev.qwm.env.EnvironmentKind#cliName()} of its environment. */
     String environment();
+
+    /** How its environments draw their frames. */
+    FrameStyle frameStyle();
 
     Environment newEnvironment();
 

@@ -118,6 +118,11 @@ public final class EpisodeSources {
         }
 
         @Override
+        public FrameStyle frameStyle() {
+            return style;
+        }
+
+        @Override
         public Environment newEnvironment() {
             return Environments.create(kind, style);
         }

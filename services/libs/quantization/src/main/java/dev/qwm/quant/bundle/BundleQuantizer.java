@@ -77,6 +77,11 @@ public final class BundleQuantizer {
                 throw new IllegalArgumentException("bundle " + source.manifest().name() + " is for "
                         + source.manifest().environment() + ", the calibration episodes are " + calibration.episodes().environment());
             }
+            if (!calibration.episodes().frameStyle().cliName().equals(source.manifest().frameStyle())) {
+                throw new IllegalArgumentException("bundle " + source.manifest().name() + " reads "
+                        + source.manifest().frameStyle() + " frames, the calibration episodes draw "
+                        + calibration.episodes().frameStyle().cliName() + " frames");
+            }
             Map<WorldModelModule, ActivationCollector> collectors = new EnumMap<>(WorldModelModule.class);
             try {
                 for (var e : prepared.entrySet()) {

@@ -140,6 +140,23 @@ class BundleQuantizerTest {
     }
 
     @Test
+    void calibrationEpisodesDrawingAnotherFrameStyleAreRefusedBeforeAnyWork(@TempDir Path dir) throws Exception {
+        ModelBundle qwm = RandomBundles.wall(dir.resolve("fp"), 3);
+        java.nio.file.Path json = qwm.directory().resolve(ModelBundle.MANIFEST_FILE);
+        java.nio.file.Files.writeString(json, java.nio.file.Files.readString(json)
+                .replace("\"frameStyle\" : \"qwm\"", "\"frameStyle\" : \"dinowm\""));
+        ModelBundle dinowm = ModelBundle.read(qwm.directory());
+        Recipe recipe = Presets.recipe("w8a8", List.of(WorldModelModule.PREDICTOR), QuantMethod.RTN);
+        PlannerBudget small = PlannerBudget.dinoWm("wall").withTopK(5).withSamples(20).withOptSteps(2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BundleQuantizer.quantize(dinowm,
+                recipe, new PlanningCalibration(EpisodeSources.wall(), small, PlanningListener.NONE), dir.resolve("q"),
+                ModuleQuantizer.Options.defaults()));
+        assertTrue(e.getMessage().contains("reads dinowm frames, the calibration episodes draw qwm frames"),
+                e.getMessage());
+        assertTrue(!java.nio.file.Files.exists(dir.resolve("q")), "nothing written");
+    }
+
+    @Test
     void dataAwareRecipeCalibratesOnFpPlanningEpisodesForBothModules(@TempDir Path dir) {
         ModelBundle fp = RandomBundles.wall(dir.resolve("fp"), 3);
         Recipe preset = Presets.recipe("w8a8", List.of(WorldModelModule.ENCODER, WorldModelModule.PREDICTOR), QuantMethod.SMOOTHQUANT);
