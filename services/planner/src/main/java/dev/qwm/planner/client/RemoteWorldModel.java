@@ -1,6 +1,5 @@
 package dev.qwm.planner.client;
 
-import dev.qwm.env.FrameStyle;
 import dev.qwm.api.common.v1.ArtifactRef;
 import dev.qwm.api.common.v1.RunEnvironment;
 import dev.qwm.api.predictor.v1.CloseSessionRequest;
@@ -11,6 +10,7 @@ import dev.qwm.api.predictor.v1.OpenSessionResponse;
 import dev.qwm.api.predictor.v1.PredictorServiceGrpc.PredictorServiceBlockingStub;
 import dev.qwm.api.predictor.v1.RolloutRequest;
 import dev.qwm.api.predictor.v1.RolloutResponse;
+import dev.qwm.env.FrameStyle;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.planning.ActionBatch;
 import dev.qwm.planning.ActionNormalization;
