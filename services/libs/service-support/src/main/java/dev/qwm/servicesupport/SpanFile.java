@@ -11,18 +11,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * Finished spans as JSON lines appended to one file (one object per span: trace and span ids, parent, name, kind,
  * service, start and end in epoch nanoseconds): traces without a collector, for a local stack and for tests. A
- * service declares it as a {@link SpanExporter} bean when {@code qwm.tracing.file} is set; Quarkus then exports to it
- * beside OTLP.
+ * service declares {@link #orNone} as a {@link SpanExporter} bean; Quarkus then exports to it beside OTLP.
  */
 public final class SpanFile implements SpanExporter {
 
     private static final AttributeKey<String> SERVICE = AttributeKey.stringKey("service.name");
 
     private final Path file;
+
+    /** A service's exporter for {@code qwm.tracing.file}: to that file when set, else one that drops every span. */
+    public static SpanExporter orNone(Optional<String> file) {
+        return file.<SpanExporter>map(f -> new SpanFile(Path.of(f))).orElseGet(() -> SpanExporter.composite(List.of()));
+    }
 
     public SpanFile(Path file) {
         this.file = file.toAbsolutePath();
