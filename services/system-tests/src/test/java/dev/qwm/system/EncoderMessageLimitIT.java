@@ -11,11 +11,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -78,9 +74,7 @@ class EncoderMessageLimitIT {
         request.write(2 << 3 | 2);
         varint(request, tensor.size());
         request.writeBytes(tensor.toByteArray());
-        MethodDescriptor<byte[], byte[]> encode = MethodDescriptor.<byte[], byte[]>newBuilder()
-                .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("qwm.encoder.v1.EncoderService/Encode")
-                .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+        MethodDescriptor<byte[], byte[]> encode = RawGrpc.unary("qwm.encoder.v1.EncoderService/Encode");
         try {
             ClientCalls.blockingUnaryCall(channel, encode, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.MINUTES),
                     request.toByteArray());
@@ -98,19 +92,4 @@ class EncoderMessageLimitIT {
         out.write((int) v);
     }
 
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
 }

@@ -22,7 +22,6 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -57,32 +56,17 @@ class StackFailuresIT {
             LocalServices services = new LocalServices(ROOT, home);
             LocalServices.StackPorts ports = LocalServices.StackPorts.free(1);
             List<ServiceSpec> specs = new ArrayList<>();
-            for (ServiceSpec s : LocalServices.stack(infra.bootstrapServers(), infra.jdbcUrl(), home.resolve("artifacts"),
-                    List.of(BUNDLE), home.resolve("pusht"), 1, ports)) {
-                if (s.module().equals("quantizer")) {
-                    continue; // nothing to quantize here
-                }
-                if (s.module().equals("planner")) {
-                    // enough retries to outlast a predictor restart on a loaded machine (the default waits ~25 s)
-                    Map<String, String> env = new LinkedHashMap<>(s.environment());
-                    env.put("PLANNER_PREDICTOR_RETRIES", "60");
-                    env.put("PLANNER_PREDICTOR_RETRY_MAX_BACKOFF", "5s");
-                    s = new ServiceSpec(s.name(), s.module(), s.port(), env, s.properties(), s.heap(), s.tls());
-                }
-                specs.add(s);
+            for (ServiceSpec s : SystemStack.services(infra, home, BUNDLE, ports, Set.of("quantizer"))) {
+                // enough retries to outlast a predictor restart on a loaded machine (the default waits ~25 s)
+                specs.add(s.module().equals("planner") ? SystemStack.withEnvironment(s,
+                        Map.of("PLANNER_PREDICTOR_RETRIES", "60", "PLANNER_PREDICTOR_RETRY_MAX_BACKOFF", "5s")) : s);
             }
             try {
                 services.up(specs, Duration.ofMinutes(4), System.out::println);
                 String planner = "http://127.0.0.1:" + ports.planner();
                 String collector = "http://127.0.0.1:" + ports.collector();
-                ObjectNode study = JSON.createObjectNode().put("name", "stack-failures").put("environment", "wall")
-                        .put("episodes", EPISODES);
-                ObjectNode c = study.putArray("configurations").addObject().put("label", "fp32");
-                c.putObject("encoder").put("bundle", BUNDLE.toString());
-                c.putObject("predictor").put("bundle", BUNDLE.toString());
-                c.putObject("budget").put("horizon", 5).put("samples", 64).put("top_k", 8).put("var_scale", 1.0)
-                        .put("opt_steps", 4).put("max_iter", 3).put("objective_alpha", 1.0).put("executed_actions", 5);
-                JsonNode created = post(planner + "/api/v1/studies", study);
+                ObjectNode study = SystemStack.wallStudy("stack-failures", EPISODES, BUNDLE, 64, 8, 4, 3);
+                JsonNode created = SystemStack.post(planner + "/api/v1/studies", study);
                 String studyId = created.get("study_id").asText();
 
                 try (Connection db = DriverManager.getConnection(infra.jdbcUrl(), "qwm", "qwm")) {
@@ -192,16 +176,5 @@ class StackFailuresIT {
             Thread.sleep(1000);
         }
         throw new AssertionError("only " + episodes.size() + " of " + total + " episodes stored after " + timeout);
-    }
-
-    private static JsonNode post(String url, JsonNode body) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() >= 400) {
-            throw new AssertionError("POST " + url + " -> " + r.statusCode() + " " + r.body());
-        }
-        return JSON.readTree(r.body());
     }
 }

@@ -81,7 +81,7 @@ class StudyThroughServicesIT {
                 // A 4-bit predictor from the quantizer service; the encoder stays FP (independent swapping).
                 ObjectNode q = JSON.createObjectNode().put("bundle", BUNDLE.toString()).put("preset", "w4a16-g128")
                         .put("modules", "predictor");
-                String job = post(quantizer + "/api/v1/quantizations", q).get("job_id").asText();
+                String job = SystemStack.post(quantizer + "/api/v1/quantizations", q).get("job_id").asText();
                 JsonNode done = awaitJob(quantizer, job);
                 String quantized = done.get("bundle").asText();
 
@@ -90,7 +90,7 @@ class StudyThroughServicesIT {
                 var configs = study.putArray("configurations");
                 addConfiguration(configs, "fp32", BUNDLE.toString(), BUNDLE.toString(), BUDGET);
                 addConfiguration(configs, "predictor-w4a16-g128", BUNDLE.toString(), quantized, BUDGET);
-                JsonNode created = post(planner + "/api/v1/studies", study);
+                JsonNode created = SystemStack.post(planner + "/api/v1/studies", study);
                 String studyId = created.get("study_id").asText();
                 int total = created.get("episodes").asInt();
                 assertEquals(2 * EPISODES, total);
@@ -175,7 +175,7 @@ class StudyThroughServicesIT {
                         BENCH_BUDGET);
                 String predictorMetrics = "http://127.0.0.1:" + ports.predictor() + "/q/metrics";
                 double[] before = rolloutSeconds(predictorMetrics);
-                JsonNode benchStudy = post(survivingPlanner + "/api/v1/studies", bench);
+                JsonNode benchStudy = SystemStack.post(survivingPlanner + "/api/v1/studies", bench);
                 JsonNode timed = awaitEpisodes(collector, benchStudy.get("study_id").asText(), 1, Duration.ofMinutes(5)).get(0);
                 double[] after = rolloutSeconds(predictorMetrics);
                 EpisodeResult localTimed = inProcess(0, timed.get("seeding").get("seed").asLong(), BENCH_BUDGET);
@@ -306,17 +306,6 @@ class StudyThroughServicesIT {
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() >= 400) {
             throw new AssertionError("GET " + url + " -> " + r.statusCode() + " " + r.body());
-        }
-        return JSON.readTree(r.body());
-    }
-
-    private static JsonNode post(String url, JsonNode body) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() >= 400) {
-            throw new AssertionError("POST " + url + " -> " + r.statusCode() + " " + r.body());
         }
         return JSON.readTree(r.body());
     }

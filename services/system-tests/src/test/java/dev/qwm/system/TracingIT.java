@@ -17,9 +17,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,26 +44,15 @@ class TracingIT {
             LocalServices services = new LocalServices(ROOT, home);
             LocalServices.StackPorts ports = LocalServices.StackPorts.free(1);
             List<ServiceSpec> specs = new ArrayList<>();
-            for (ServiceSpec s : LocalServices.stack(infra.bootstrapServers(), infra.jdbcUrl(), home.resolve("artifacts"),
-                    List.of(BUNDLE), home.resolve("pusht"), 1, ports)) {
-                if (s.module().equals("quantizer") || s.module().equals("collector")) {
-                    continue; // not on an episode's path
-                }
-                Map<String, String> env = new LinkedHashMap<>(s.environment());
-                env.put("QUARKUS_OTEL_SDK_DISABLED", "false");
-                env.put("QWM_TRACING_FILE", home.resolve("traces").resolve(s.name() + ".jsonl").toString());
-                env.put("QUARKUS_OTEL_BSP_SCHEDULE_DELAY", "200ms");
-                specs.add(new ServiceSpec(s.name(), s.module(), s.port(), env, s.properties(), s.heap(), s.tls()));
+            // the services on an episode's path, each writing its spans to a file of its own
+            for (ServiceSpec s : SystemStack.services(infra, home, BUNDLE, ports, Set.of("quantizer", "collector"))) {
+                specs.add(SystemStack.withEnvironment(s, Map.of("QUARKUS_OTEL_SDK_DISABLED", "false",
+                        "QWM_TRACING_FILE", home.resolve("traces").resolve(s.name() + ".jsonl").toString(),
+                        "QUARKUS_OTEL_BSP_SCHEDULE_DELAY", "200ms")));
             }
             try {
                 services.up(specs, Duration.ofMinutes(4), System.out::println);
-                ObjectNode study = JSON.createObjectNode().put("name", "tracing").put("environment", "wall")
-                        .put("episodes", 1);
-                ObjectNode c = study.putArray("configurations").addObject().put("label", "fp32");
-                c.putObject("encoder").put("bundle", BUNDLE.toString());
-                c.putObject("predictor").put("bundle", BUNDLE.toString());
-                c.putObject("budget").put("horizon", 5).put("samples", 16).put("top_k", 4).put("var_scale", 1.0)
-                        .put("opt_steps", 2).put("max_iter", 1).put("objective_alpha", 1.0).put("executed_actions", 5);
+                ObjectNode study = SystemStack.wallStudy("tracing", 1, BUNDLE, 16, 4, 2, 1);
                 TraceParent trace = TraceParent.start();
                 JsonNode created = new ServiceClient("planner", "http://127.0.0.1:" + ports.planner(),
                         ServiceCredentials.NONE).post("/api/v1/studies", study, Map.of("traceparent", trace.header()));
