@@ -36,7 +36,7 @@ public final class RemoteWorldModel implements WorldModel {
     private final ArtifactRef predictor;
     private final BundleManifest manifest;
     private final ActionNormalization normalization;
-    private final Duration deadline;
+    private final RolloutDeadline deadline;
     private final PredictorRetry retry;
     /** The observation behind each latent this model returned in this episode, so that a session can be opened from them. */
     private final Map<Latent, Observation> observations = new IdentityHashMap<>();
@@ -47,12 +47,13 @@ public final class RemoteWorldModel implements WorldModel {
     private Latent sessionStart;
     private Latent sessionGoal;
     private double sessionAlpha = Double.NaN;
+    private double gflopPerCandidateStep;
 
     /**
      * @param manifest the predictor bundle's model.json (action normalisation, dimensions)
      */
     public RemoteWorldModel(PredictorServiceBlockingStub stub, ArtifactRef encoder, ArtifactRef predictor,
-                            BundleManifest manifest, Duration deadline) {
+                            BundleManifest manifest, RolloutDeadline deadline) {
         this(stub, encoder, predictor, manifest, deadline, new PredictorRetry(1, Duration.ZERO, Duration.ZERO, d -> { }));
     }
 
@@ -61,7 +62,7 @@ public final class RemoteWorldModel implements WorldModel {
      *              away (UNAVAILABLE) or has lost the session (it restarted): an episode goes on where it was
      */
     public RemoteWorldModel(PredictorServiceBlockingStub stub, ArtifactRef encoder, ArtifactRef predictor,
-                            BundleManifest manifest, Duration deadline, PredictorRetry retry) {
+                            BundleManifest manifest, RolloutDeadline deadline, PredictorRetry retry) {
         this.stub = stub;
         this.encoder = encoder;
         this.predictor = predictor;
@@ -72,7 +73,11 @@ public final class RemoteWorldModel implements WorldModel {
     }
 
     private PredictorServiceBlockingStub call() {
-        return stub.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        return call(deadline.base());
+    }
+
+    private PredictorServiceBlockingStub call(Duration after) {
+        return stub.withDeadlineAfter(after.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -157,7 +162,8 @@ public final class RemoteWorldModel implements WorldModel {
         return retry.call(() -> {
             ensureSession(start, goal, alpha);
             try {
-                return call().rollout(request.setSessionId(sessionId).build());
+                return call(deadline.forRollout(gflopPerCandidateStep, actions.batch(), actions.horizon()))
+                        .rollout(request.setSessionId(sessionId).build());
             } catch (io.grpc.StatusRuntimeException e) {
                 if (e.getStatus().getCode() == io.grpc.Status.Code.NOT_FOUND) {
                     // the predictor no longer has the session (it restarted, or dropped it idle): open it again
@@ -186,6 +192,7 @@ public final class RemoteWorldModel implements WorldModel {
                 .build();
         OpenSessionResponse opened = retry.call(() -> call().openSession(open));
         sessionId = opened.getSessionId();
+        gflopPerCandidateStep = opened.getGflopPerCandidateStep();
         if (opened.hasRanOn()) {
             ranOn = opened.getRanOn();
         }

@@ -15,9 +15,20 @@ public interface PlannerConfig {
     /** Dataset folders per environment, for environments whose goals come from data (PushT). */
     Map<String, String> datasets();
 
-    /** Deadline of one Rollout call to the predictor service. */
+    /**
+     * Deadline of one call to the predictor service; a Rollout gets this plus the time its work takes at
+     * {@link #rolloutMinGflops()} (see {@code RolloutDeadline}).
+     */
     @WithDefault("60s")
     Duration rolloutDeadline();
+
+    /**
+     * The slowest pace, in GFLOP/s per Rollout call with its queueing, at which a healthy but loaded predictor is
+     * still waited for. The shipped models' calls of 300 candidates get a few seconds more than
+     * {@link #rolloutDeadline()}; a DINO-WM-size call minutes more.
+     */
+    @WithDefault("2")
+    double rolloutMinGflops();
 
     /**
      * Calls to the predictor in all (the first included) when it answers RESOURCE_EXHAUSTED (its admission limits),

@@ -11,6 +11,7 @@ import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.planner.client.PredictorRetry;
 import dev.qwm.planner.client.RemoteWorldModel;
+import dev.qwm.planner.client.RolloutDeadline;
 import dev.qwm.planner.config.PlannerConfig;
 import dev.qwm.planner.messaging.EventPublisher;
 import dev.qwm.planner.messaging.PendingSends;
@@ -106,7 +107,8 @@ public class EpisodeWorker {
         RunEnvironment ranOn;
         RunEnvironment encoderRanOn;
         try (RemoteWorldModel model = new RemoteWorldModel(predictor, request.getEncoder(), request.getPredictor(),
-                p.manifest(), config.rolloutDeadline(), PredictorRetry.sleeping(config.predictorRetries(),
+                p.manifest(), new RolloutDeadline(config.rolloutDeadline(), config.rolloutMinGflops()),
+                PredictorRetry.sleeping(config.predictorRetries(),
                         config.predictorRetryBackoff(), config.predictorRetryMaxBackoff()))) {
             MpcEpisodeRunner runner = new MpcEpisodeRunner(model, new CemPlanner(), p.budget(),
                     p.source()::newEnvironment, request.getEvaluateCemSteps());

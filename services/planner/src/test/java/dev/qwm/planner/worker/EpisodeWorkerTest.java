@@ -52,6 +52,11 @@ class EpisodeWorkerTest {
             }
 
             @Override
+            public double rolloutMinGflops() {
+                return 2;
+            }
+
+            @Override
             public int predictorRetries() {
                 return 1;
             }

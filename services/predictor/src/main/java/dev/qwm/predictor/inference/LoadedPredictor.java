@@ -21,14 +21,17 @@ public final class LoadedPredictor implements LoadedArtifacts.Artifact {
     private final String bundle;
     private final ReentrantLock inference = new ReentrantLock();
     private final RolloutBatcher batcher;
+    private final double gflopPerCandidateStep;
 
     /**
-     * @param openSessions how many sessions use this artifact now (the batcher waits for no more than these)
+     * @param openSessions          how many sessions use this artifact now (the batcher waits for no more than these)
+     * @param gflopPerCandidateStep what one candidate's prediction step costs (see {@link #gflopPerCandidateStep()})
      */
     LoadedPredictor(OnnxDynamics dynamics, String bundle, long batchWindowNanos, int maxBatchCandidates,
-                    IntSupplier openSessions, RolloutBatcher.BatchListener listener) {
+                    IntSupplier openSessions, RolloutBatcher.BatchListener listener, double gflopPerCandidateStep) {
         this.dynamics = dynamics;
         this.bundle = bundle;
+        this.gflopPerCandidateStep = gflopPerCandidateStep;
         BundleManifest m = dynamics.manifest();
         this.batcher = new RolloutBatcher(m.name() + "-" + sha256().substring(0, 12), this::lastFrames, listener,
                 batchWindowNanos, maxBatchCandidates, openSessions, m.numPatches() * m.tokenDim());
@@ -51,6 +54,11 @@ public final class LoadedPredictor implements LoadedArtifacts.Artifact {
 
     public BundleManifest manifest() {
         return dynamics.manifest();
+    }
+
+    /** GFLOP of one candidate's prediction step, as sessions report it to callers for their deadlines. */
+    public double gflopPerCandidateStep() {
+        return gflopPerCandidateStep;
     }
 
     /** Proprio embeddings {@code [frames, proprioEmbDim]} of raw proprio vectors {@code [frames, proprioDim]}. */

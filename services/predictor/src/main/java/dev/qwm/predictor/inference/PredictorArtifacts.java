@@ -5,6 +5,7 @@ import dev.qwm.api.common.v1.ModelComponent;
 import dev.qwm.onnx.bundle.BundleManifest;
 import dev.qwm.onnx.bundle.BundleRoots;
 import dev.qwm.onnx.bundle.ModelBundle;
+import dev.qwm.planning.onnx.CemStepCost;
 import dev.qwm.onnx.runtime.ExecutionProvider;
 import dev.qwm.onnx.runtime.RunEnvironment;
 import dev.qwm.onnx.runtime.SessionConfig;
@@ -111,9 +112,11 @@ public class PredictorArtifacts {
         try {
             OnnxDynamics dynamics = OnnxDynamics.open(bundle, sessionConfig);
             String label = bundle.manifest().name();
+            // counted at one candidate over the horizon limit: the average step, nearly all at full history
+            double gflopPerStep = CemStepCost.of(bundle, 1, config.maxHorizon()).gflop() / config.maxHorizon();
             predictor = new LoadedPredictor(dynamics, bundle.directory().toString(),
                     config.batchWindow().toNanos(), config.maxBatchCandidates(), () -> sessions.openOn(sha),
-                    batchMetrics(label));
+                    batchMetrics(label), gflopPerStep);
             predictor.warm();
             return predictor;
         } catch (RuntimeException e) {

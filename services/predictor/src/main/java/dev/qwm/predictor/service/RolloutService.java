@@ -103,7 +103,8 @@ public class RolloutService {
                 goalLatent, objective, ttl);
         OpenSessionResponse.Builder response = OpenSessionResponse.newBuilder().setSessionId(session.id())
                 .setHorizonLimit(config.maxHorizon()).setMaxCandidates(config.maxCandidates())
-                .setRanOn(ranOn(artifacts.runEnvironment()));
+                .setRanOn(ranOn(artifacts.runEnvironment()))
+                .setGflopPerCandidateStep(predictor.gflopPerCandidateStep());
         if (latents.ranOn() != null) {
             response.setEncoderRanOn(latents.ranOn());
         }

@@ -140,6 +140,11 @@ class RolloutServiceTest {
             assertEquals("cpu", opened.getRanOn().getExecutionProvider());
             assertTrue(opened.getRanOn().getOnnxRuntime().startsWith("1.29"), opened.getRanOn().getOnnxRuntime());
             assertTrue(opened.getRanOn().getThreads() >= 1);
+            // what a candidate's step costs, for the caller's deadlines: the graph's count, averaged over the limit
+            int limit = TestConfig.defaults().maxHorizon();
+            double perStep = dev.qwm.planning.onnx.CemStepCost.of(bundle, 1, limit).gflop() / limit;
+            assertTrue(perStep > 0);
+            assertEquals(perStep, opened.getGflopPerCandidateStep(), 1e-12);
             // and where the encoder computed the start and goal latents, as it reported it
             assertEquals(dev.qwm.onnx.runtime.CpuFeatures.current().cpuClass(), opened.getEncoderRanOn().getCpuClass());
             assertTrue(opened.getEncoderRanOn().getOnnxRuntime().startsWith("1.29"));
