@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -171,7 +172,7 @@ public class SubmittedStudies {
             c.seekToBeginning(partitions);
             return c;
         } catch (RuntimeException e) {
-            c.close(Duration.ZERO);
+            c.close(CloseOptions.timeout(Duration.ZERO));
             throw e;
         }
     }
