@@ -7,7 +7,6 @@ import dev.qwm.quant.recipe.LayerRule;
 import dev.qwm.quant.recipe.ModuleRecipe;
 import dev.qwm.quant.recipe.QuantMethod;
 import dev.qwm.quant.recipe.Recipe;
-import dev.qwm.quant.recipe.RecipeIo;
 import dev.qwm.quant.recipe.WeightSpec;
 import dev.qwm.quant.recipe.WorldModelModule;
 
@@ -44,8 +43,9 @@ public final class CandidateSearch {
     public record Candidate(String name, Recipe recipe, long bytes, double noise, String description,
                             Map<String, String> layers) {
 
+        /** The recipe as YAML, without the method options that only repeat the defaults. */
         public String yaml() {
-            return RecipeIo.toYaml(recipe);
+            return MixedPrecisionPlanner.yaml(recipe);
         }
     }
 

@@ -124,7 +124,7 @@ public final class MixedPrecisionPlanner {
      * The recipe as YAML without the method options that only repeat the defaults (the quantizer fills those in when
      * reading), so the file shows what was chosen.
      */
-    static String yaml(Recipe recipe) {
+    public static String yaml(Recipe recipe) {
         var mapper = RecipeIo.jsonMapper();
         com.fasterxml.jackson.databind.JsonNode defaults = mapper.valueToTree(dev.qwm.quant.recipe.MethodOptions.DEFAULTS);
         com.fasterxml.jackson.databind.node.ObjectNode tree = mapper.valueToTree(recipe);
