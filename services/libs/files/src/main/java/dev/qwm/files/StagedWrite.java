@@ -157,9 +157,16 @@ public final class StagedWrite {
         if (folder) {
             Files.createDirectory(staged);
         }
-        // Ctrl-C runs shutdown hooks, not finally blocks: remove the half-written sibling then too
+        // Ctrl-C runs shutdown hooks, not finally blocks: remove the half-written sibling then too. A write made by a
+        // shutdown hook itself (a stopped command saving its work) cannot add one, and needs none: no hook runs later.
         Thread cleanup = new Thread(() -> deleteQuietly(staged), "qwm-staged-write-cleanup");
-        Runtime.getRuntime().addShutdownHook(cleanup);
+        boolean hooked;
+        try {
+            Runtime.getRuntime().addShutdownHook(cleanup);
+            hooked = true;
+        } catch (IllegalStateException shuttingDown) {
+            hooked = false;
+        }
         T result;
         try {
             result = body.write(staged);
@@ -172,10 +179,12 @@ public final class StagedWrite {
             deleteQuietly(staged);
             throw e;
         } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(cleanup);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook runs anyway
+            if (hooked) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook runs anyway
+                }
             }
         }
         return result;

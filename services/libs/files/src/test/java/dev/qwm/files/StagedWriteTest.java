@@ -146,4 +146,39 @@ class StagedWriteTest {
         assertThrows(IllegalArgumentException.class,
                 () -> StagedWrite.folder(file, "--out", "bundle", HOLDS_BUNDLE).force(true).check());
     }
+
+    /**
+     * A stopped command saves its work from a shutdown hook (./qwm study run exports its last episodes): the write
+     * must commit there too, where no further shutdown hook can be added. Run in a child JVM that exits at once.
+     */
+    @Test
+    void aWriteMadeByAShutdownHookCommits(@TempDir Path dir) throws Exception {
+        Path target = dir.resolve("saved.txt");
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), WriteOnShutdown.class.getName(), target.toString())
+                .redirectErrorStream(true).start();
+        String output = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, child.waitFor(), output);
+        assertEquals("saved on shutdown", Files.readString(target), output);
+        try (java.util.stream.Stream<Path> left = Files.list(dir)) {
+            assertEquals(java.util.List.of(target), left.toList(), "no staging sibling left");
+        }
+    }
+
+    /** The child JVM of {@link #aWriteMadeByAShutdownHookCommits}. */
+    public static final class WriteOnShutdown {
+        public static void main(String[] args) {
+            Path target = Path.of(args[0]);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    StagedWrite.file(target, "--out", "file").write(staged -> {
+                        Files.writeString(staged, "saved on shutdown");
+                        return null;
+                    });
+                } catch (Exception e) {
+                    e.printStackTrace();
+                }
+            }));
+        }
+    }
 }
