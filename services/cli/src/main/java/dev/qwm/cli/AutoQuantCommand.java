@@ -41,6 +41,8 @@ import dev.qwm.quant.bundle.PlanningCalibration;
 import dev.qwm.quant.calib.ActivationCollector;
 import dev.qwm.quant.calib.CalibrationData;
 import dev.qwm.quant.manifest.ModuleReport;
+import dev.qwm.quant.manifest.ModuleWeightBytes;
+import dev.qwm.quant.manifest.QuantizationManifest;
 import dev.qwm.quant.recipe.ActivationSpec;
 import dev.qwm.quant.recipe.CalibrationSettings;
 import dev.qwm.quant.recipe.ModuleRecipe;
@@ -616,20 +618,16 @@ public final class AutoQuantCommand implements Callable<Integer> {
 
     /**
      * The weight bytes of encoder and predictor together of a quantized bundle: full precision's, with each module
-     * its manifest quantized counted at its bytes after instead of before, and the layers that module kept in float
-     * at their float bytes (the manifest's bytes after count its quantized layers only).
+     * its manifest quantized counted at its bytes after ({@link ModuleWeightBytes}) instead of before.
      */
     private static long manifestBytes(Path bundleDir, Measurement measured) throws IOException {
-        JsonNode manifest = JSON.readTree(bundleDir.resolve(BundleQuantizer.MANIFEST_FILE).toFile());
+        QuantizationManifest manifest = QuantizationManifest.read(
+                Files.readString(bundleDir.resolve(BundleQuantizer.MANIFEST_FILE)));
+        ModelBundle bundle = ModelBundle.read(bundleDir);
         long bytes = measured.fullPrecisionBytes();
-        for (JsonNode m : manifest.path("modules")) {
-            bytes += m.path("weightBytesAfter").asLong() - m.path("weightBytesBefore").asLong();
-            for (JsonNode f : m.path("floatLayers")) {
-                LayerSensitivity l = measured.layers().stream().filter(x -> x.module().equals(m.path("module").asText())
-                        && x.layer().equals(f.asText())).findFirst().orElseThrow(() -> new IllegalStateException(
-                        bundleDir + ": float layer " + f.asText() + " was not measured"));
-                bytes += (long) l.inFeatures() * l.outFeatures() * Float.BYTES;
-            }
+        for (ModuleReport m : manifest.modules()) {
+            bytes += ModuleWeightBytes.after(manifest.format(), m,
+                    () -> OnnxModels.read(bundle.componentPath(m.component()))) - m.weightBytesBefore();
         }
         return bytes;
     }

@@ -64,7 +64,7 @@ class QuantizeCommandTest {
         String json = run("quantize", "--bundle", fp.toString(), "--preset", "w4a16-g128", "--modules", "predictor",
                 "--out", dir.resolve("q").toString(), "--json");
         JsonNode manifest = new ObjectMapper().readTree(json);
-        assertEquals("qwm-quantization/2", manifest.get("format").asText());
+        assertEquals("qwm-quantization/3", manifest.get("format").asText());
         JsonNode predictor = manifest.get("modules").get(0);
         assertEquals("predictor", predictor.get("module").asText());
         assertTrue(predictor.get("weightBytesAfter").asLong() <= 0.2 * predictor.get("weightBytesBefore").asLong());

@@ -132,7 +132,7 @@ class QuantizerServiceIT {
         assertNotEquals(fpPredictor, predictor.get("sha256").asText());
         assertTrue(predictor.get("quantized").asBoolean());
         assertEquals(qBytes, predictor.get("bytes").asLong());
-        assertEquals("qwm-quantization/2", job.get("manifest").get("format").asText());
+        assertEquals("qwm-quantization/3", job.get("manifest").get("format").asText());
         assertEquals("w4a16-g128-rtn-predictor", job.get("manifest").get("recipe").get("name").asText());
         assertEquals(JSON.readTree(out.resolve("quantization.json").toFile()), job.get("manifest"));
         try (Stream<Path> partials = Files.list(TemporaryArtifactStore.root().resolve(".partial"))) {

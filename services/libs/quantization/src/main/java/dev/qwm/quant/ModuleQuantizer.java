@@ -29,6 +29,7 @@ import dev.qwm.quant.emit.QuantizedLayer;
 import dev.qwm.quant.manifest.GroupReport;
 import dev.qwm.quant.manifest.LayerReport;
 import dev.qwm.quant.manifest.ModuleReport;
+import dev.qwm.quant.manifest.ModuleWeightBytes;
 import dev.qwm.quant.methods.Methods;
 import dev.qwm.quant.methods.QuantizationMethod;
 import dev.qwm.quant.methods.QuantizationMethod.Transform;
@@ -340,8 +341,10 @@ public final class ModuleQuantizer {
                 && q.activations().bits() == 8 && !q.activations().inKernel());
         List<String> floatLayers = all.stream().map(LinearLayer::name).filter(n -> !planByName.containsKey(n)).toList();
         ModuleReport report = new ModuleReport(module.id(), module.component(), withKernels, groupReports, floatLayers,
-                source.getSerializedSize(), emittedModel.getSerializedSize(), weightBytes(model, all),
-                emitted.kernels().stream().mapToLong(LayerKernel::weightBytes).sum(),
+                source.getSerializedSize(), emittedModel.getSerializedSize(),
+                ModuleWeightBytes.of(model, all.stream().map(LinearLayer::name).toList()),
+                ModuleWeightBytes.after(emitted.kernels().stream().mapToLong(LayerKernel::weightBytes).sum(),
+                        emittedModel, floatLayers),
                 fullRangeInt8 ? (emitted.signedInt8Weights() ? "u8s8" : "u8u8") : null, runtimeOps, unfused,
                 skipLayerNorms);
         return new Result(emittedModel, transformedFloat, List.copyOf(quantized), report, data);
@@ -428,14 +431,5 @@ public final class ModuleQuantizer {
 
     private static Double finite(double v) {
         return Double.isFinite(v) ? v : null;
-    }
-
-    private static long weightBytes(ModelProto model, List<LinearLayer> layers) {
-        GraphIndex index = GraphIndex.of(model);
-        long b = 0;
-        for (LinearLayer l : layers) {
-            b += TensorData.payloadBytes(index.requireInitializer(l.weightName()));
-        }
-        return b;
     }
 }

@@ -13,15 +13,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads per-layer errors from the quantizer's manifests ({@code "format": "qwm-quantization/1"} or {@code /2}, whose
+ * Reads per-layer errors from the quantizer's manifests ({@code "format": "qwm-quantization/1"} to {@code /3}, whose
  * layers carry the same fields): a
  * {@code quantization.json}, a bundle's {@code model.json} (its {@code provenance.quantization}), or a bundle folder
  * holding either. Layers without an output error (e.g. no calibration rows) are left out.
  */
 public final class SensitivityIo {
 
-    public static final String MANIFEST_FORMAT = "qwm-quantization/2";
-    private static final java.util.Set<String> READABLE = java.util.Set.of("qwm-quantization/1", MANIFEST_FORMAT);
+    public static final String MANIFEST_FORMAT = dev.qwm.quant.manifest.QuantizationManifest.FORMAT;
+    private static final java.util.Set<String> READABLE = java.util.Set.of("qwm-quantization/1", "qwm-quantization/2",
+            MANIFEST_FORMAT);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern WEIGHTS = Pattern.compile("W(\\d+)(?:-g(\\d+))?");
 

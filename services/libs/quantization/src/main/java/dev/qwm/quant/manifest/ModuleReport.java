@@ -8,6 +8,8 @@ import java.util.Map;
 /**
  * The quantization of one module (bundle component).
  *
+ * @param weightBytesBefore the weights of its linear layers in float, and {@code weightBytesAfter} the same layers as
+ *                          quantized (the float ones at their float size): {@link ModuleWeightBytes}
  * @param int8Gemm          the kernel variant of full-range 8-bit × 8-bit layers on the CPU that emitted them:
  *                          {@code u8s8} (int8 weights, exact with VNNI) or {@code u8u8} (uint8 code + 128, exact
  *                          everywhere); the same integers either way; null when the module has no such layer

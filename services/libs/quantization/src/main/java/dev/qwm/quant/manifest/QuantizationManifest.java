@@ -26,8 +26,11 @@ public record QuantizationManifest(String format, Recipe recipe, String calibrat
                                    RunEnvironment ranOn, String sourceBundle, List<ModuleReport> modules,
                                    Map<String, KernelChoice.Choices> kernelChoices) {
 
-    /** Version 2: numerics (groups per row, digests) apart from kernel variants; where it ran as {@code ranOn}. */
-    public static final String FORMAT = "qwm-quantization/2";
+    /**
+     * Version 2: numerics (groups per row, digests) apart from kernel variants; where it ran as {@code ranOn}.
+     * Version 3: a module's {@code weightBytesAfter} counts the layers it kept in float too ({@link ModuleWeightBytes}).
+     */
+    public static final String FORMAT = "qwm-quantization/3";
 
     // errors are stored as nullable Doubles, never NaN, so the JSON stays standard
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);

@@ -117,7 +117,7 @@ class BundleQuantizerTest {
         List<String> keys = new java.util.ArrayList<>();
         q.manifest().provenance().fieldNames().forEachRemaining(keys::add);
         assertEquals(List.of("kind", "quantization", "sourceProvenance"), keys);
-        assertTrue(Files.readString(dir.resolve("q").resolve(BundleQuantizer.MANIFEST_FILE)).contains("\"format\" : \"qwm-quantization/2\""));
+        assertTrue(Files.readString(dir.resolve("q").resolve(BundleQuantizer.MANIFEST_FILE)).contains("\"format\" : \"qwm-quantization/3\""));
         // the planning backend loads the quantized bundle; one predictor step stays close to the float one
         // (random weights: errors compound chaotically over longer rollouts)
         try (OnnxWorldModel a = OnnxWorldModel.open(fp, SessionConfig.singleThreaded());
