@@ -14,6 +14,8 @@ import dev.qwm.analysis.stats.Interval;
 import dev.qwm.analysis.stats.PairedDifference;
 import dev.qwm.analysis.stats.Proportions;
 import dev.qwm.analysis.stats.SequentialNonInferiority;
+import dev.qwm.cli.options.NonInferiorityOptions;
+import dev.qwm.cli.options.PlannerSeedOption;
 import dev.qwm.cli.options.OrtThreadsOption;
 import dev.qwm.cli.options.PlannerBudgetOptions;
 import dev.qwm.cli.options.PushtDatasetOption;
@@ -112,21 +114,9 @@ public final class AutoQuantCommand implements Callable<Integer> {
             + " times FP's (activations may be quantized).")
     String budgetText;
 
-    @Option(names = "--margin", defaultValue = "0.05", description = "The largest loss in success rate that still"
-            + " passes verification (default ${DEFAULT-VALUE}).")
-    double margin;
-
     @Option(names = "--modules", defaultValue = "both", description = "encoder, predictor or both (default:"
             + " ${DEFAULT-VALUE}); the others stay in full precision and count at their FP bytes.")
     String modules;
-
-    @Option(names = "--max-episodes", defaultValue = "400", description = "Pairs of episodes at most per verified"
-            + " candidate (default ${DEFAULT-VALUE}).")
-    int maxEpisodes;
-
-    @Option(names = "--confidence", defaultValue = "0.95", description = "Of each verification's confidence"
-            + " sequence (default ${DEFAULT-VALUE}).")
-    double confidence;
 
     @Option(names = "--drift-candidates", defaultValue = "6", description = "Candidates quantized and ranked by"
             + " rollout drift (default ${DEFAULT-VALUE}).")
@@ -144,10 +134,6 @@ public final class AutoQuantCommand implements Callable<Integer> {
             + " for rollout drift (default ${DEFAULT-VALUE}).")
     int driftSegments;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Planner seed of the verifications (default"
-            + " ${DEFAULT-VALUE}).")
-    long seed;
-
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the result goes: recipe.yaml,"
             + " bundle/, front.md, front.svg, autoquant.json and the episode logs; refused if it holds one unless"
             + " --force.")
@@ -163,6 +149,12 @@ public final class AutoQuantCommand implements Callable<Integer> {
     /** Stops after this many verifications in this run, leaving the working folder to --resume (exit 5). */
     @Option(names = "--stop-after-confirmed", hidden = true)
     Integer stopAfterConfirmed;
+
+    @Mixin
+    NonInferiorityOptions verification;
+
+    @Mixin
+    PlannerSeedOption plannerSeed;
 
     @Mixin
     PlannerBudgetOptions budgetOptions;
@@ -189,9 +181,9 @@ public final class AutoQuantCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         AutoQuantBudget budget = AutoQuantBudget.parse(budgetText);
-        if (maxEpisodes < 1 || confirm < 1 || driftCandidates < confirm || calibrationEpisodes < 1 || driftSegments < 1) {
+        if (verification.maxEpisodes() < 1 || confirm < 1 || driftCandidates < confirm || calibrationEpisodes < 1 || driftSegments < 1) {
             throw new IllegalArgumentException("--max-episodes, --confirm, --calibration-episodes and --drift-segments"
-                    + " must be at least 1, and --drift-candidates at least --confirm; got " + maxEpisodes + ", "
+                    + " must be at least 1, and --drift-candidates at least --confirm; got " + verification.maxEpisodes() + ", "
                     + confirm + ", " + calibrationEpisodes + ", " + driftSegments + ", " + driftCandidates);
         }
         if (resume && force) {
@@ -201,8 +193,8 @@ public final class AutoQuantCommand implements Callable<Integer> {
         ModelBundle fp = ModelBundle.read(bundle);
         String environment = fp.manifest().environment();
         PlannerBudget planner = budgetOptions.resolve(environment);
-        PairedVerification.Settings settings = new PairedVerification.Settings(margin, confidence, maxEpisodes, seed,
-                planner);
+        PairedVerification.Settings settings = new PairedVerification.Settings(verification.margin(),
+                verification.confidence(), verification.maxEpisodes(), plannerSeed.seed(), planner);
         StagedWrite target = StagedWrite.folder(out, "--out", "autoquant result",
                         p -> Files.exists(p.resolve("autoquant.json")))
                 .source(bundle, "--bundle").source(datasetOption.given(), "--dataset").force(force).check();
@@ -211,11 +203,11 @@ public final class AutoQuantCommand implements Callable<Integer> {
         wanted.put("bundle", fp.reference());
         wanted.put("budget", budget.toString());
         wanted.put("modules", searched.toString());
-        wanted.put("margin", margin);
-        wanted.put("confidence", confidence);
-        wanted.put("maxEpisodes", maxEpisodes);
+        wanted.put("margin", verification.margin());
+        wanted.put("confidence", verification.confidence());
+        wanted.put("maxEpisodes", verification.maxEpisodes());
         wanted.put("planner", planner.label());
-        wanted.put("seed", seed);
+        wanted.put("seed", plannerSeed.seed());
         wanted.put("calibrationEpisodes", calibrationEpisodes);
         wanted.put("driftSegments", driftSegments);
         wanted.put("driftCandidates", driftCandidates);
@@ -226,7 +218,7 @@ public final class AutoQuantCommand implements Callable<Integer> {
         CpuFeatures cpu = CpuFeatures.current();
         System.err.printf(Locale.ROOT, "qwm autoquant: %s (%s), budget %s, modules %s, margin %.2f, at most %d pairs"
                         + " per candidate, %s; on %s: %s; working in %s%n", fp.manifest().name(), environment, budget,
-                searched, margin, maxEpisodes, planner.label(), RunEnvironment.of(cpu, ort).describe(), cpu.summary(), work);
+                searched, verification.margin(), verification.maxEpisodes(), planner.label(), RunEnvironment.of(cpu, ort).describe(), cpu.summary(), work);
         ModuleQuantizer.Options qOptions = new ModuleQuantizer.Options(ModuleQuantizer.Options.defaults().emit(), ort,
                 Progress.NONE);
 
@@ -274,7 +266,7 @@ public final class AutoQuantCommand implements Callable<Integer> {
         Map<Integer, EpisodeResult> referenceEpisodes;
         try (OnnxWorldModel fm = OnnxWorldModel.open(fp, ort);
              PairedVerification.Kept fKept = PairedVerification.Kept.open(work.resolve("verify/reference.episodes.jsonl"),
-                     true, fm.reference(), planner, seed, System.err::println)) {
+                     true, fm.reference(), planner, plannerSeed.seed(), System.err::println)) {
             int n = 0;
             int now = 0;
             for (Made m : toConfirm) {
@@ -284,7 +276,7 @@ public final class AutoQuantCommand implements Callable<Integer> {
                 Confirmed before = confirmed.get(m.name());
                 // an undecided one goes on when a resumed search allows more pairs (the sequence holds at every look,
                 // so looking on is sound); a decided one is never planned again
-                if (before != null && !(before.verdict().equals("UNDECIDED") && before.pairs() < maxEpisodes)) {
+                if (before != null && !(before.verdict().equals("UNDECIDED") && before.pairs() < verification.maxEpisodes())) {
                     System.err.printf(Locale.ROOT, "confirm %d/%d %s: %s after %d pairs (confirmed before)%n", n,
                             toConfirm.size(), m.name(), confirmed.get(m.name()).verdict(), confirmed.get(m.name()).pairs());
                     episodes.put(m.name(), dev.qwm.planning.eval.EpisodeLog.read(qLog, System.err::println));
@@ -298,9 +290,9 @@ public final class AutoQuantCommand implements Callable<Integer> {
                 ModelBundle q = ModelBundle.read(qDir);
                 try (OnnxWorldModel qm = OnnxWorldModel.open(q, ort);
                      PairedVerification.Kept qKept = PairedVerification.Kept.open(qLog, true, qm.reference(), planner,
-                             seed, System.err::println);
+                             plannerSeed.seed(), System.err::println);
                      ProgressLine bar = ProgressLine.on(System.err).task("confirm " + n + "/" + toConfirm.size() + " "
-                             + m.name()).total(maxEpisodes).unit("pair").start()) {
+                             + m.name()).total(verification.maxEpisodes()).unit("pair").start()) {
                     PairedVerification.Outcome o = PairedVerification.run(qm, fm, source, settings, qKept, fKept, bar);
                     SequentialNonInferiority t = o.test();
                     Interval d = t.interval();
@@ -325,7 +317,7 @@ public final class AutoQuantCommand implements Callable<Integer> {
                     c == null ? 0 : c.both() + c.onlyCandidate(), c == null ? 0 : c.both() + c.onlyReference(),
                     c == null ? -1 : fixedPairs(c)));
         }
-        AutoQuantFront front = new AutoQuantFront(fp.manifest().name() + " autoquant " + budget, budget, margin, rows);
+        AutoQuantFront front = new AutoQuantFront(fp.manifest().name() + " autoquant " + budget, budget, verification.margin(), rows);
         Made chosen = made.stream().filter(m -> confirmed.containsKey(m.name())
                         && confirmed.get(m.name()).verdict().equals("PASS"))
                 .min(java.util.Comparator.comparingDouble(Made::costRatio).thenComparing(m -> -confirmed.get(m.name()).delta()))
@@ -337,7 +329,7 @@ public final class AutoQuantCommand implements Callable<Integer> {
         Map<String, String> facts = new LinkedHashMap<>();
         facts.put("bundle", fp.reference());
         facts.put("CPU", cpu.model() + " (" + cpu.summary() + "), " + Runtime.getRuntime().availableProcessors() + " cores");
-        facts.put("planner", planner.label() + ", planner seed " + seed + ", episodes seeds 99n+1 (validation)");
+        facts.put("planner", planner.label() + ", planner seed " + plannerSeed.seed() + ", episodes seeds 99n+1 (validation)");
         facts.put("full precision", String.format(Locale.ROOT, "%,d weight bytes (encoder and predictor)%s",
                 measured.fullPrecisionBytes(), Double.isNaN(fpCost) || budget.kind() == AutoQuantBudget.Kind.BYTES ? ""
                         : String.format(Locale.ROOT, ", %.1f ms per CEM step", fpCost)));
@@ -634,7 +626,7 @@ public final class AutoQuantCommand implements Callable<Integer> {
 
     /** The fixed-n pairs of {@link SequentialNonInferiority#fixedPairs} at the counts a verification ended with. */
     private int fixedPairs(Confirmed c) {
-        SequentialNonInferiority t = new SequentialNonInferiority(margin, 1 - confidence);
+        SequentialNonInferiority t = new SequentialNonInferiority(verification.margin(), 1 - verification.confidence());
         for (int i = 0; i < c.both(); i++) {
             t.add(true, true);
         }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.qwm.cli.eval.EvalSummary;
 import dev.qwm.cli.eval.EvalTable;
+import dev.qwm.cli.options.PlannerSeedOption;
 import dev.qwm.cli.options.OrtThreadsOption;
 import dev.qwm.cli.options.PredictorCallOption;
 import dev.qwm.cli.options.PlannerBudgetOptions;
@@ -78,6 +79,9 @@ public final class EvalCommand implements Callable<Integer> {
     Subject subject;
 
     @Mixin
+    PlannerSeedOption plannerSeed;
+
+    @Mixin
     PlannerBudgetOptions budgetOptions;
 
     @Mixin
@@ -99,9 +103,6 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--episodes", defaultValue = "50", description = "Episodes, seeds 99n+1 (default: ${DEFAULT-VALUE}).")
     int episodes;
-
-    @Option(names = "--seed", defaultValue = "0", description = "Planner seed, mixed with each episode's seed (default: ${DEFAULT-VALUE}).")
-    long seed;
 
     @Option(names = "--seed-offset", defaultValue = "1", description = "Episode n uses seed 99n+OFFSET (default: ${DEFAULT-VALUE}: evaluation, validation split; 2: calibration episodes, training split).")
     long seedOffset;
@@ -136,7 +137,7 @@ public final class EvalCommand implements Callable<Integer> {
         EpisodeSource source = episodes(bundle, environment, datasetOption.resolve(environment, "validation"));
         PlannerBudget budget = budgetOptions.resolve(environment);
         EvaluationSettings settings = new EvaluationSettings(episodes, 99, seedOffset,
-                DataSplit.forSeedOffset(seedOffset), seed, !noStepMetrics, workers);
+                DataSplit.forSeedOffset(seedOffset), plannerSeed.seed(), !noStepMetrics, workers);
         SessionConfig ort = threadsOption.sessionConfig();
         if (trueDynamics && bundle == null) {
             throw new IllegalArgumentException("--true-dynamics scores in a bundle's latent space: give --bundle DIR");

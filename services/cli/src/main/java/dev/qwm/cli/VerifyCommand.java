@@ -3,6 +3,8 @@ package dev.qwm.cli;
 import dev.qwm.analysis.report.TextTable;
 import dev.qwm.analysis.stats.Interval;
 import dev.qwm.analysis.stats.SequentialNonInferiority;
+import dev.qwm.cli.options.NonInferiorityOptions;
+import dev.qwm.cli.options.PlannerSeedOption;
 import dev.qwm.cli.options.OrtThreadsOption;
 import dev.qwm.cli.options.PlannerBudgetOptions;
 import dev.qwm.cli.options.PushtDatasetOption;
@@ -46,22 +48,6 @@ public final class VerifyCommand implements Callable<Integer> {
             + " must plan as well as.")
     Path reference;
 
-    @Option(names = "--margin", defaultValue = "0.05", description = "The largest loss in success rate that still"
-            + " passes (default ${DEFAULT-VALUE}).")
-    double margin;
-
-    @Option(names = "--max-episodes", defaultValue = "400", description = "Pairs of episodes at most; undecided"
-            + " there (default ${DEFAULT-VALUE}).")
-    int maxEpisodes;
-
-    @Option(names = "--confidence", defaultValue = "0.95", description = "Of the confidence sequence (two-sided):"
-            + " each verdict is wrong with probability at most (1 − confidence)/2 (default ${DEFAULT-VALUE}).")
-    double confidence;
-
-    @Option(names = "--seed", defaultValue = "0", description = "Planner seed, mixed with each episode's seed"
-            + " (default: ${DEFAULT-VALUE}).")
-    long seed;
-
     @Option(names = "--log", paramLabel = "DIR", description = "Keep every planned episode in DIR"
             + " (candidate.episodes.jsonl, reference.episodes.jsonl), appended as each finishes; an existing log is"
             + " refused unless --resume (go on from it) or --force (start it anew).")
@@ -73,6 +59,12 @@ public final class VerifyCommand implements Callable<Integer> {
 
     @Option(names = "--force", description = "With --log: start an existing log anew.")
     boolean force;
+
+    @Mixin
+    NonInferiorityOptions verification;
+
+    @Mixin
+    PlannerSeedOption plannerSeed;
 
     @Mixin
     PlannerBudgetOptions budgetOptions;
@@ -97,12 +89,12 @@ public final class VerifyCommand implements Callable<Integer> {
                     + f.manifest().frameStyle() + " frames: they cannot plan the same episodes");
         }
         PlannerBudget budget = budgetOptions.resolve(environment);
-        PairedVerification.Settings settings = new PairedVerification.Settings(margin, confidence, maxEpisodes, seed,
-                budget);
+        PairedVerification.Settings settings = new PairedVerification.Settings(verification.margin(),
+                verification.confidence(), verification.maxEpisodes(), plannerSeed.seed(), budget);
         EpisodeSource source = EpisodeSources.forBundle(f.manifest(), datasetOption.resolve(environment, "validation"));
         SessionConfig ort = threadsOption.sessionConfig();
         System.err.printf(Locale.ROOT, "qwm verify: %s against %s on %s, margin %.2f, at most %d pairs, %s; on %s%n",
-                q.manifest().name(), f.manifest().name(), environment, margin, maxEpisodes, budget.label(),
+                q.manifest().name(), f.manifest().name(), environment, verification.margin(), verification.maxEpisodes(), budget.label(),
                 RunEnvironment.of(CpuFeatures.current(), ort).describe());
         long cpu0 = processCpuNanos();
         long t0 = System.nanoTime();
@@ -119,7 +111,7 @@ public final class VerifyCommand implements Callable<Integer> {
         try (OnnxWorldModel qm = OnnxWorldModel.open(q, ort); OnnxWorldModel fm = OnnxWorldModel.open(f, ort);
              PairedVerification.Kept qKept = kept(qLog, qm.reference(), budget);
              PairedVerification.Kept fKept = kept(fLog, fm.reference(), budget);
-             ProgressLine bar = ProgressLine.on(System.err).task("verify").total(maxEpisodes).unit("pair").start()) {
+             ProgressLine bar = ProgressLine.on(System.err).task("verify").total(verification.maxEpisodes()).unit("pair").start()) {
             test = PairedVerification.run(qm, fm, source, settings, qKept, fKept, bar).test();
         }
         print(test, (System.nanoTime() - t0) / 1e9, (processCpuNanos() - cpu0) / 1e9);
@@ -135,25 +127,25 @@ public final class VerifyCommand implements Callable<Integer> {
 
     private PairedVerification.Kept kept(Path file, String model, PlannerBudget budget) {
         return file == null ? PairedVerification.Kept.none()
-                : PairedVerification.Kept.open(file, resume, model, budget, seed, System.err::println);
+                : PairedVerification.Kept.open(file, resume, model, budget, plannerSeed.seed(), System.err::println);
     }
 
     private void print(SequentialNonInferiority test, double wallSeconds, double cpuSeconds) {
         Interval d = test.interval();
         TextTable t = new TextTable("", "");
         t.row("verdict", switch (test.verdict()) {
-            case PASS -> "PASS: loses less than " + margin + " in success rate";
-            case FAIL -> "FAIL: loses more than " + margin + " in success rate";
+            case PASS -> "PASS: loses less than " + verification.margin() + " in success rate";
+            case FAIL -> "FAIL: loses more than " + verification.margin() + " in success rate";
             case UNDECIDED -> "UNDECIDED after " + test.pairs() + " pairs (--max-episodes)";
         });
         t.row("Δ success (candidate − reference)", String.format(Locale.ROOT, "%+.3f, %.0f %% confidence sequence"
-                + " [%+.3f, %+.3f]", test.difference(), 100 * confidence, d.lower(), d.upper()));
+                + " [%+.3f, %+.3f]", test.difference(), 100 * verification.confidence(), d.lower(), d.upper()));
         t.row("pairs", String.format(Locale.ROOT, "%d: both %d, candidate only %d, reference only %d, neither %d",
                 test.pairs(), test.bothSucceed(), test.onlyCandidate(), test.onlyReference(), test.neither()));
         var fixed = test.fixedPairs(0.8);
         t.row("a fixed-n test instead", fixed.isPresent() ? String.format(Locale.ROOT, "%d pairs for 80 %% power at"
                 + " the observed Δ and discordance (one-sided z-test at %.3f; it may not look before the end)",
-                fixed.getAsInt(), (1 - confidence) / 2) : "none passes at the observed Δ");
+                fixed.getAsInt(), (1 - verification.confidence()) / 2) : "none passes at the observed Δ");
         t.row("time", String.format(Locale.ROOT, "%.0f s wall, %.0f s CPU", wallSeconds, cpuSeconds));
         t.print(System.out);
     }
