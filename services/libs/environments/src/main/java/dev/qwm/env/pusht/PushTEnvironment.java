@@ -36,6 +36,11 @@ import org.dyn4j.world.World;
  */
 public final class PushTEnvironment implements Environment {
 
+    /** Its dimensions, which its episode generator records too. */
+    static final int ACTION_DIM = 2;
+    static final int STATE_DIM = 7;
+    static final int PROPRIO_DIM = 4;
+
     public static final double SIM_HZ = 100;
     public static final double CONTROL_HZ = 10;
     public static final double DT = 1.0 / SIM_HZ;
@@ -80,17 +85,17 @@ public final class PushTEnvironment implements Environment {
 
     @Override
     public int actionDim() {
-        return 2;
+        return ACTION_DIM;
     }
 
     @Override
     public int stateDim() {
-        return 7;
+        return STATE_DIM;
     }
 
     @Override
     public int proprioDim() {
-        return 4;
+        return PROPRIO_DIM;
     }
 
     /** diffusion_policy's random reset with {@code RandomState(seed)}: agent in [50, 450), block in [100, 400). */

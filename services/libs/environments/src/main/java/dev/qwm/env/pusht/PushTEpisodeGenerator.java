@@ -60,17 +60,17 @@ public final class PushTEpisodeGenerator implements EpisodeGenerator {
 
     @Override
     public int stateDim() {
-        return 7;
+        return PushTEnvironment.STATE_DIM;
     }
 
     @Override
     public int proprioDim() {
-        return 4;
+        return PushTEnvironment.PROPRIO_DIM;
     }
 
     @Override
     public int actionDim() {
-        return 2;
+        return PushTEnvironment.ACTION_DIM;
     }
 
     @Override

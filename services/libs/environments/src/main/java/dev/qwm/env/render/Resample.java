@@ -19,12 +19,7 @@ public final class Resample {
      * 4.6 on x86-64 (tools/dinowm-render-compare).
      */
     public static byte[] cv2Linear(byte[] rgb, int src, int dst) {
-        if (rgb.length != src * src * 3) {
-            throw new IllegalArgumentException("frame has " + rgb.length + " bytes, expected " + src + "x" + src + "x3");
-        }
-        if (dst < 1) {
-            throw new IllegalArgumentException("target size must be positive, got " + dst);
-        }
+        checkFrame(rgb, src, dst);
         if (dst == src) {
             return rgb.clone();
         }
@@ -74,12 +69,7 @@ public final class Resample {
 
     /** Resizes a row-major {@code [src][src][3]} frame to {@code [dst][dst][3]}, rounding to uint8. */
     public static byte[] bilinear(byte[] rgb, int src, int dst) {
-        if (rgb.length != src * src * 3) {
-            throw new IllegalArgumentException("frame has " + rgb.length + " bytes, expected " + src + "x" + src + "x3");
-        }
-        if (dst < 1) {
-            throw new IllegalArgumentException("target size must be positive, got " + dst);
-        }
+        checkFrame(rgb, src, dst);
         if (dst == src) {
             return rgb.clone();
         }
@@ -125,6 +115,16 @@ public final class Resample {
             }
         }
         return out;
+    }
+
+    /** A row-major {@code [src][src][3]} frame and a positive target size, or a clear error. */
+    private static void checkFrame(byte[] rgb, int src, int dst) {
+        if (rgb.length != src * src * 3) {
+            throw new IllegalArgumentException("frame has " + rgb.length + " bytes, expected " + src + "x" + src + "x3");
+        }
+        if (dst < 1) {
+            throw new IllegalArgumentException("target size must be positive, got " + dst);
+        }
     }
 
     private static final java.util.concurrent.ConcurrentHashMap<Long, Filter> FILTERS =

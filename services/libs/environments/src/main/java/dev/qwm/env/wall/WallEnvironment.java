@@ -11,6 +11,11 @@ import dev.qwm.env.FrameStyle;
  */
 public final class WallEnvironment implements Environment {
 
+    /** Its dimensions, which its episode generator records too. */
+    static final int ACTION_DIM = 2;
+    static final int STATE_DIM = 2;
+    static final int PROPRIO_DIM = 2;
+
     /** DINO-WM's {@code eval_state} threshold, in 65-grid pixels. */
     public static final double SUCCESS_RADIUS = 4.5;
     /** The env moves the dot by this multiple of the action ({@code _generate_transition}). */
@@ -54,17 +59,17 @@ public final class WallEnvironment implements Environment {
 
     @Override
     public int actionDim() {
-        return 2;
+        return ACTION_DIM;
     }
 
     @Override
     public int stateDim() {
-        return 2;
+        return STATE_DIM;
     }
 
     @Override
     public int proprioDim() {
-        return 2;
+        return PROPRIO_DIM;
     }
 
     @Override

@@ -59,17 +59,17 @@ public final class WallEpisodeGenerator implements EpisodeGenerator {
 
     @Override
     public int stateDim() {
-        return 2;
+        return WallEnvironment.STATE_DIM;
     }
 
     @Override
     public int proprioDim() {
-        return 2;
+        return WallEnvironment.PROPRIO_DIM;
     }
 
     @Override
     public int actionDim() {
-        return 2;
+        return WallEnvironment.ACTION_DIM;
     }
 
     public boolean isDoorEpisode(int index) {
