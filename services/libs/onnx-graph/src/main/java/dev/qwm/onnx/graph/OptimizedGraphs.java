@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import dev.qwm.onnx.runtime.OrtRuntime;
+import dev.qwm.onnx.runtime.WriteRoom;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -32,6 +33,7 @@ public final class OptimizedGraphs {
         Path tmp = null;
         try {
             tmp = Files.createTempFile("qwm-optimized-", ".onnx");
+            OrtRuntime.environment(); // loads the native library, or says why it cannot
             try (SessionOptions o = new SessionOptions()) {
                 o.setIntraOpNumThreads(1);
                 o.setOptimizationLevel(OptLevel.EXTENDED_OPT);
@@ -42,9 +44,10 @@ public final class OptimizedGraphs {
             }
             return OnnxModels.read(tmp);
         } catch (OrtException e) {
-            throw new GraphException("ONNX Runtime cannot load the model: " + e.getMessage(), e);
+            throw new GraphException("ONNX Runtime cannot load the model: " + e.getMessage() + writeProblem(e, tmp, model), e);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new UncheckedIOException("cannot write or read ONNX Runtime's optimised model " + tmp + ": " + e
+                    + writeProblem(e, tmp, model), e);
         } finally {
             if (tmp != null) {
                 try {
@@ -54,6 +57,27 @@ public final class OptimizedGraphs {
                 }
             }
         }
+    }
+
+    /**
+     * Why writing the optimised model to {@code tmp} may have failed, or nothing when it plainly did not: ORT says
+     * only "Protobuf serialization failed" when the file cannot be written whole (a full disk, a file size limit).
+     */
+    static String writeProblem(Exception e, Path tmp, ModelProto model) {
+        String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        if (tmp == null || !(e instanceof IOException) && !m.contains("serializ") && !m.contains("write")) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder("; it was writing its optimised graph (about ")
+                .append(model.getSerializedSize() / 1024).append(" KiB) to ").append(tmp);
+        try {
+            if (Files.exists(tmp)) {
+                b.append(" (").append(Files.size(tmp) / 1024).append(" KiB of it written)");
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // the diagnosis goes without what it cannot read
+        }
+        return b.append(WriteRoom.explain(tmp.getParent())).toString();
     }
 
     /** Node count per op type ("com.microsoft:MatMulNBits" for contrib ops). */

@@ -23,7 +23,14 @@ public final class OrtRuntime {
     }
 
     public static OrtEnvironment environment() {
-        return Holder.ENV;
+        try {
+            return Holder.ENV;
+        } catch (UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError e) {
+            // ORT extracts its native library (about 30 MiB) into the temp folder before it loads it
+            Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+            throw new OnnxRuntimeException("ONNX Runtime's native library cannot be loaded (" + e
+                    + "); it is first extracted into the temp folder " + tmp + WriteRoom.explain(tmp), e);
+        }
     }
 
     /** Opens the model file as a session; close the returned session when done. */
@@ -74,6 +81,7 @@ public final class OrtRuntime {
     }
 
     static SessionOptions options(SessionConfig config) throws OrtException {
+        environment(); // loads the native library, or says why it cannot
         SessionOptions options = new SessionOptions();
         try {
             options.setIntraOpNumThreads(config.intraOpThreads());
