@@ -121,6 +121,22 @@ def qwm_frame(qwm, seed, out, style):
     return np.asarray(Image.open(out).convert("RGB")), [float(v) for v in m.group(1).split(",")]
 
 
+def header(titles, width):
+    """A white strip naming each column of the figure, black text centred over each."""
+    from PIL import ImageDraw, ImageFont
+    strip = Image.new("RGB", (width * len(titles), 24), (255, 255, 255))
+    draw = ImageDraw.Draw(strip)
+    try:
+        font = ImageFont.truetype("DejaVuSans.ttf", 14)
+    except OSError:
+        font = ImageFont.load_default()
+    for i, t in enumerate(titles):
+        left, top, right, bottom = draw.textbbox((0, 0), t, font=font)
+        draw.text((i * width + (width - (right - left)) // 2, (24 - (bottom - top)) // 2 - top), t, fill=(0, 0, 0),
+                  font=font)
+    return np.asarray(strip)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dino-wm", required=True, help="a checkout of github.com/gaoyuezhou/dino_wm")
@@ -145,8 +161,11 @@ def main():
         print("%-5d %-36s %-14d %-14.3f %.2f%%" % (seed, "(%.0f, %.0f; %.0f, %.0f, %.2f)" % tuple(state[:5]),
                                                    diff.max(), diff.mean(), 100 * far))
         rows.append(np.concatenate([d, q, np.clip(diff * 4, 0, 255).astype(np.uint8)], axis=1))
-    Image.fromarray(np.concatenate(rows, axis=0)).save(os.path.join(args.out, "pusht-compare.png"))
     all_diff = np.stack(diffs)
+    titles = ["DINO-WM (its pygame code)", "qwm (--frame-style %s)" % args.frame_style,
+              "|diff| x 4" + (" (all zero)" if all_diff.max() == 0 else "")]
+    Image.fromarray(np.concatenate([header(titles, RENDER)] + rows, axis=0)).save(
+        os.path.join(args.out, "pusht-compare.png"))
     print("qwm's %s frames over %d states: mean |diff| %.3f levels, max %d, %.2f%% of pixels differ by more than 8 "
           "levels, %.2f%% by more than 32; figure %s (DINO-WM | qwm | |diff| x 4)"
           % (args.frame_style, args.states, all_diff.mean(), all_diff.max(), 100 * (all_diff.max(axis=3) > 8).mean(),
