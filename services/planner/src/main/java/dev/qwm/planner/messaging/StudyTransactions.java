@@ -109,6 +109,9 @@ public class StudyTransactions {
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) timeout.toMillis());
+        // one episode request per record batch: a worker fetches one batch at a time (fetch.max.bytes=1 in
+        // application.properties) and so takes its partitions in turn episode by episode, not dozens at a time
+        config.put(ProducerConfig.BATCH_SIZE_CONFIG, 0);
         // a live transaction lasts at most its sends and its commit; one left open by a dead planner is aborted by
         // the broker after this long, so that it does not hold back consumers reading committed records for longer
         config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) (2 * timeout.toMillis()));
