@@ -188,7 +188,7 @@ public final class StudyCommand implements Runnable {
                     : StudyLog.open(Path.of(spec.log()), id, StudyRunner.fingerprint(spec));
             LocalStack stack = new LocalStack();
             if (!endpoints.remote()) {
-                ensurePushtDataset(spec, stack);
+                ensurePushtDataset(spec.environment(), stack);
                 stack.up(planners, msg -> System.out.println("qwm: " + msg));
             }
             ServiceClient collector = endpoints.client(stack, "collector");
@@ -299,9 +299,9 @@ public final class StudyCommand implements Runnable {
      * planners and quantizer read from {@link LocalStack#pushtDataset()}: made once, as {@code ./qwm dataset --env
      * pusht} makes it (the same seed, the same bytes), if it is not there.
      */
-    static void ensurePushtDataset(StudySpec spec, LocalStack stack) {
+    static void ensurePushtDataset(String environment, LocalStack stack) {
         Path dataset = stack.pushtDataset();
-        if (dev.qwm.env.EnvironmentKind.parse(spec.environment()) != dev.qwm.env.EnvironmentKind.PUSHT
+        if (dev.qwm.env.EnvironmentKind.parse(environment) != dev.qwm.env.EnvironmentKind.PUSHT
                 || java.nio.file.Files.exists(dataset.resolve(dev.qwm.env.dataset.DatasetManifest.FILE_NAME))) {
             return;
         }

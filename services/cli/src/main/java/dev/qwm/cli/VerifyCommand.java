@@ -5,6 +5,9 @@ import dev.qwm.analysis.stats.Interval;
 import dev.qwm.analysis.stats.SequentialNonInferiority;
 import dev.qwm.cli.options.NonInferiorityOptions;
 import dev.qwm.cli.options.PlannerSeedOption;
+import dev.qwm.cli.study.FleetVerification;
+import dev.qwm.cli.study.ServiceClient;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.qwm.cli.options.OrtThreadsOption;
 import dev.qwm.cli.options.PlannerBudgetOptions;
 import dev.qwm.cli.options.PushtDatasetOption;
@@ -19,6 +22,7 @@ import dev.qwm.planning.onnx.OnnxWorldModel;
 import dev.qwm.progress.ProgressLine;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,19 +36,30 @@ import picocli.CommandLine.Option;
  * difference) stops as soon as the evidence decides, with the error it promises whenever it stops.
  */
 @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = "Does a quantized bundle plan as well as its full-precision bundle, within a margin? A paired,"
+        description = {"Does a quantized bundle plan as well as its full-precision bundle, within a margin? A paired,"
                 + " sequential non-inferiority test by planning the same episodes with both: it stops as soon as the"
                 + " evidence decides (pass, fail) or at --max-episodes (undecided).",
+                "",
+                "Where the episodes are planned: through the services when the local stack runs (./qwm services up)"
+                + " or --planner/--collector name one, in this process otherwise; --through-services or --in-process"
+                + " choose. Through the services each --batch of pairs is a study per side on the planner fleet,"
+                + " stored by the collector with the verification's verdict: running the same verification again goes"
+                + " on from the stored episodes, and a reference's episodes serve every verification against it."},
         footer = {"", "Examples:",
                 "  ./qwm verify --bundle .qwm/artifacts/ARTIFACT --reference models/wall",
-                "  ./qwm verify --bundle Q --reference models/wall --margin 0.1 --max-episodes 200 --max-iter 10"})
+                "  ./qwm verify --bundle Q --reference models/wall --margin 0.1 --max-episodes 200 --max-iter 10",
+                "  ./qwm verify --in-process --bundle Q --reference models/wall --log verify-log/",
+                "  ./qwm verify --list        (the verifications the collector stores)"})
 public final class VerifyCommand implements Callable<Integer> {
 
-    @Option(names = "--bundle", required = true, paramLabel = "DIR", description = "The bundle to verify (any bundle"
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--bundle", paramLabel = "DIR", description = "The bundle to verify (any bundle"
             + " that meets the contract, also ONNX quantized by other tools).")
     Path candidate;
 
-    @Option(names = "--reference", required = true, paramLabel = "DIR", description = "The full-precision bundle it"
+    @Option(names = "--reference", paramLabel = "DIR", description = "The full-precision bundle it"
             + " must plan as well as.")
     Path reference;
 
@@ -59,6 +74,32 @@ public final class VerifyCommand implements Callable<Integer> {
 
     @Option(names = "--force", description = "With --log: start an existing log anew.")
     boolean force;
+
+    @Option(names = "--in-process", description = "Plan every episode in this process, even when a stack runs.")
+    boolean inProcess;
+
+    @Option(names = "--through-services", description = "Plan through the services (the local stack, or"
+            + " --planner/--collector); an error if none runs.")
+    boolean throughServices;
+
+    @Option(names = "--batch", defaultValue = "" + FleetVerification.DEFAULT_BATCH_PAIRS, description = "Through the"
+            + " services: pairs per batch, the pairs the fleet plans between two looks of the test (default"
+            + " ${DEFAULT-VALUE}). Part of the batch studies' ids: keep it to go on with a verification.")
+    int batch;
+
+    @Option(names = "--planner", paramLabel = "URL", description = "A planner service (remote mode; bundle paths must"
+            + " then be the services' own).")
+    String plannerUrl;
+
+    @Option(names = "--collector", paramLabel = "URL", description = "The collector service (remote mode).")
+    String collectorUrl;
+
+    @Option(names = "--timeout-minutes", defaultValue = "720", description = "Through the services: how long a batch"
+            + " may take (default ${DEFAULT-VALUE}).")
+    long timeoutMinutes;
+
+    @Option(names = "--list", description = "List the verifications the collector stores, and exit.")
+    boolean list;
 
     @Mixin
     NonInferiorityOptions verification;
@@ -77,6 +118,26 @@ public final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws java.io.IOException {
+        LocalStack stack = new LocalStack();
+        if (list) {
+            list(collector(stack));
+            return 0;
+        }
+        if (candidate == null || reference == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "Missing required option: '" + (candidate == null ? "--bundle" : "--reference") + "=DIR' (or --list)");
+        }
+        if (inProcess && throughServices) {
+            throw new IllegalArgumentException("--in-process and --through-services: give one");
+        }
+        boolean remote = plannerUrl != null || collectorUrl != null;
+        if (remote && (plannerUrl == null || collectorUrl == null)) {
+            throw new IllegalArgumentException("remote mode needs both --planner URL and --collector URL");
+        }
+        boolean services = !inProcess && (throughServices || remote || stackRuns(stack));
+        if (inProcess && remote) {
+            throw new IllegalArgumentException("--in-process plans here: --planner and --collector do not apply");
+        }
         ModelBundle q = ModelBundle.read(candidate);
         ModelBundle f = ModelBundle.read(reference);
         String environment = f.manifest().environment();
@@ -89,6 +150,17 @@ public final class VerifyCommand implements Callable<Integer> {
                     + f.manifest().frameStyle() + " frames: they cannot plan the same episodes");
         }
         PlannerBudget budget = budgetOptions.resolve(environment);
+        if (services) {
+            if (log != null || resume || force) {
+                throw new IllegalArgumentException("through the services the collector keeps every episode and a run"
+                        + " goes on by itself: --log, --resume and --force are for --in-process");
+            }
+            if (datasetOption.given() != null) {
+                throw new IllegalArgumentException("through the services the planners read their own PushT dataset:"
+                        + " --dataset is for --in-process");
+            }
+            return throughServices(q, f, environment, budget, stack, remote);
+        }
         PairedVerification.Settings settings = new PairedVerification.Settings(verification.margin(),
                 verification.confidence(), verification.maxEpisodes(), plannerSeed.seed(), budget);
         EpisodeSource source = EpisodeSources.forBundle(f.manifest(), datasetOption.resolve(environment, "validation"));
@@ -118,11 +190,79 @@ public final class VerifyCommand implements Callable<Integer> {
         if (log != null) {
             System.out.println("episodes kept in " + log);
         }
+        return exit(test);
+    }
+
+    private static boolean stackRuns(LocalStack stack) {
+        var running = stack.services().running().stream().map(r -> r.name()).toList();
+        return running.contains("planner-1") && running.contains("collector");
+    }
+
+    private ServiceClient collector(LocalStack stack) {
+        return new ServiceClient("collector", collectorUrl != null ? collectorUrl : stack.url("collector"));
+    }
+
+    private int throughServices(ModelBundle q, ModelBundle f, String environment, PlannerBudget budget,
+                                LocalStack stack, boolean remote) {
+        if (!remote && !stackRuns(stack)) {
+            throw new IllegalArgumentException("--through-services: no local stack runs (./qwm services up), and no"
+                    + " --planner/--collector URLs are given");
+        }
+        if (!remote) {
+            StudyCommand.ensurePushtDataset(environment, stack);
+        }
+        FleetVerification.Settings settings = new FleetVerification.Settings(verification.margin(),
+                verification.confidence(), verification.maxEpisodes(), plannerSeed.seed(), budget, batch);
+        FleetVerification fleet = new FleetVerification(new ServiceClient("planner", remote ? plannerUrl
+                : stack.url("planner")), collector(stack), System.err)
+                .timeout(java.time.Duration.ofMinutes(timeoutMinutes));
+        if (!remote) {
+            fleet.localStore(stack.artifactsRoot(), List.of(stack.artifactsRoot(), stack.root().resolve("models")));
+        }
+        System.err.printf(Locale.ROOT, "qwm verify: %s against %s on %s, margin %.2f, at most %d pairs, %s; through"
+                        + " the services (%s)%n", q.manifest().name(), f.manifest().name(), environment, verification.margin(),
+                verification.maxEpisodes(), budget.label(), remote ? plannerUrl : "the local stack");
+        long cpu0 = processCpuNanos();
+        long t0 = System.nanoTime();
+        FleetVerification.Result r;
+        try (ProgressLine bar = ProgressLine.on(System.err).task("verify").total(verification.maxEpisodes()).unit("pair").start()) {
+            r = fleet.run(q, f, settings, bar);
+        }
+        print(r.test(), (System.nanoTime() - t0) / 1e9, (processCpuNanos() - cpu0) / 1e9);
+        System.out.printf(Locale.ROOT, "through the services: verification %s, %d batch studies, %d episodes stored"
+                        + " (%d planned by this run), %.0f s of planner time, on %s%n", r.verificationId(),
+                r.studyIds().size(), r.episodesStored(), r.episodesDispatched(), r.episodeSeconds(), r.machine());
+        System.out.println("stored by the collector: ./qwm verify --list   (/api/v1/verifications/" + r.verificationId()
+                + ")");
+        return exit(r.test());
+    }
+
+    private static int exit(SequentialNonInferiority test) {
         return switch (test.verdict()) {
             case PASS -> 0;
             case FAIL -> 3;
             case UNDECIDED -> 4;
         };
+    }
+
+    /** The collector's verifications, the latest first. */
+    static void list(ServiceClient collector) {
+        JsonNode all = collector.get("/api/v1/verifications").path("verifications");
+        if (all.isEmpty()) {
+            System.out.println("no verification stored");
+            return;
+        }
+        TextTable t = new TextTable("verification", "verdict", "candidate", "reference", "Δ [interval]", "pairs",
+                "episodes", "margin", "search", "updated");
+        for (JsonNode v : all) {
+            t.row(v.path("verification_id").asText(), v.path("verdict").asText(), v.path("candidate").path("name").asText(),
+                    v.path("reference").path("name").asText(), String.format(Locale.ROOT, "%+.3f [%+.3f, %+.3f]",
+                            v.path("difference").asDouble(), v.path("interval").path("lower").asDouble(),
+                            v.path("interval").path("upper").asDouble()), v.path("pairs").asInt(),
+                    v.path("episodes_planned").asInt(), v.path("margin").asDouble(), v.path("search_id").asText("-"),
+                    v.path("updated_at").asText());
+        }
+        t.print(System.out);
     }
 
     private PairedVerification.Kept kept(Path file, String model, PlannerBudget budget) {

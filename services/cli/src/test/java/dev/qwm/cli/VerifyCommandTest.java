@@ -77,6 +77,28 @@ class VerifyCommandTest {
         assertTrue(err.toString().contains("planner seed 0; this verification plans with"), err.toString());
     }
 
+    @Test
+    void theModeIsChosenOnceAndThroughTheServicesNeedsAStack(@TempDir Path dir) {
+        Path fp = QuantizeCommandTest.randomWallBundle(dir.resolve("fp"));
+        StringWriter err = new StringWriter();
+        var cli = QwmCommand.commandLine();
+        cli.setErr(new PrintWriter(err));
+        assertEquals(1, cli.execute("verify", "--bundle", fp.toString(), "--reference", fp.toString(), "--in-process",
+                "--through-services"));
+        assertTrue(err.toString().contains("give one"), err.toString());
+        // no stack runs under the test's working directory
+        assertEquals(1, cli.execute("verify", "--bundle", fp.toString(), "--reference", fp.toString(),
+                "--through-services"));
+        assertTrue(err.toString().contains("no local stack runs"), err.toString());
+        assertEquals(1, cli.execute("verify", "--bundle", fp.toString(), "--reference", fp.toString(),
+                "--planner", "http://127.0.0.1:1"));
+        assertTrue(err.toString().contains("needs both --planner URL and --collector URL"), err.toString());
+        assertEquals(1, cli.execute("verify", "--bundle", fp.toString(), "--reference", fp.toString(),
+                "--through-services", "--planner", "http://127.0.0.1:1", "--collector", "http://127.0.0.1:1",
+                "--log", dir.resolve("log").toString()));
+        assertTrue(err.toString().contains("are for --in-process"), err.toString());
+    }
+
     private static int execute(String[] common, String... more) {
         PrintStream stdout = System.out;
         System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));

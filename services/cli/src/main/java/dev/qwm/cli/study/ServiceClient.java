@@ -50,6 +50,16 @@ public final class ServiceClient {
         return post(path, body, java.util.Map.of());
     }
 
+    /** A PUT of a JSON body (a record stored under its id, replaced when put again). */
+    public JsonNode put(String path, JsonNode body) {
+        try {
+            return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).header("Content-Type", "application/json")
+                    .PUT(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))).orElseThrow();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A POST with more headers (e.g. {@code traceparent}). */
     public JsonNode post(String path, JsonNode body, java.util.Map<String, String> headers) {
         try {

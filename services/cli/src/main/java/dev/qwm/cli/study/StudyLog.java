@@ -196,7 +196,8 @@ public final class StudyLog {
         }
     }
 
-    private static void copyBundle(Path from, Path to) throws IOException {
+    /** The files of a bundle folder (flat) into another folder. */
+    static void copyBundle(Path from, Path to) throws IOException {
         try (Stream<Path> files = Files.list(from)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
                 if (!f.getFileName().toString().equals(PUBLISHED_MARKER)) {
