@@ -15,14 +15,18 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * A write that either completes or leaves its target as it was: the content is written into a hidden sibling of the
- * target ({@code .<name>.staging-<random>}, same folder, hence the same file system), flushed to disk, and renamed
- * into place. An existing target is replaced only when the caller says so ({@link #force}) and only if it holds what
+ * target ({@code .<name>.staging-p<pid>-<start>@<host>-<random>}, same folder, hence the same file system), flushed to disk,
+ * and renamed into place; a staging sibling whose writer was killed mid-write is removed by the next write of the
+ * same target. An existing target is replaced only when the caller says so ({@link #force}) and only if it holds what
  * is being written (a bundle over a bundle, never over some other folder); a target that is, contains or lies inside
  * one of the write's {@link #source sources} is refused even then. Refusals are {@link IllegalArgumentException}s
  * naming the option, the path and the way out; {@link #check} gives them before long work starts.
@@ -41,6 +45,16 @@ public final class StagedWrite {
 
     private record Source(Path path, String option) {
     }
+
+    /**
+     * This process as a staging sibling names its writer: {@code p<pid>-<start, ms since the epoch>@<host>}. The host
+     * (its name, as this process's namespace gives it) keeps a writer on another machine or container that shares
+     * the folder from being judged by this one's process table.
+     */
+    private static final String HOST = host();
+    private static final String OWNER = "p" + ProcessHandle.current().pid() + "-" + startMillis(ProcessHandle.current())
+            + "@" + HOST;
+    private static final Pattern OWNER_PATTERN = Pattern.compile("p(\\d+)-(\\d+)@(.*)-[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}");
 
     private final Path target;
     /** The target as the user gave it, for messages. */
@@ -153,7 +167,8 @@ public final class StagedWrite {
         check();
         Path parent = target.getParent();
         Files.createDirectories(parent);
-        Path staged = parent.resolve("." + target.getFileName() + ".staging-" + UUID.randomUUID());
+        removeStaleStagings();
+        Path staged = parent.resolve(stagingPrefix() + OWNER + "-" + UUID.randomUUID());
         if (folder) {
             Files.createDirectory(staged);
         }
@@ -188,6 +203,61 @@ public final class StagedWrite {
             }
         }
         return result;
+    }
+
+    /** {@code .<name>.staging-}: what every staging sibling of this target is named with, then its owner. */
+    private String stagingPrefix() {
+        return "." + target.getFileName() + ".staging-";
+    }
+
+    /**
+     * Removes the staging siblings of this target whose writer is gone (killed mid-write, e.g. by SIGKILL, where
+     * neither a finally block nor a shutdown hook runs), saying so on stderr. A sibling names its writer by process
+     * id, start time and host: one whose process still runs is never touched, nor one of another host or named
+     * otherwise.
+     */
+    private void removeStaleStagings() {
+        String prefix = stagingPrefix();
+        try (DirectoryStream<Path> siblings = Files.newDirectoryStream(target.getParent(), prefix + "*")) {
+            for (Path p : siblings) {
+                Matcher m = OWNER_PATTERN.matcher(p.getFileName().toString().substring(prefix.length()));
+                if (m.matches() && m.group(3).equals(HOST) && !alive(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)))) {
+                    deleteQuietly(p);
+                    System.err.println("qwm: removed " + p + ", what process " + m.group(1)
+                            + " left of an unfinished write of " + shown + " (that process is gone)");
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            // a folder that cannot be listed gets no clean-up; the write itself says what is wrong with it
+        }
+    }
+
+    /** Whether process {@code pid}, started at {@code startMillis} (0: unknown), still runs. */
+    static boolean alive(long pid, long startMillis) {
+        Optional<ProcessHandle> h = ProcessHandle.of(pid);
+        if (h.isEmpty() || !h.get().isAlive()) {
+            return false;
+        }
+        long start = startMillis(h.get());
+        // another process under a reused id has another start; unknown starts count as the same process
+        return startMillis == 0 || start == 0 || Math.abs(start - startMillis) < 1000;
+    }
+
+    private static String host() {
+        String h = null;
+        try {
+            h = Files.readString(Path.of("/proc/sys/kernel/hostname")).trim(); // Linux: this UTS namespace's name
+        } catch (IOException | RuntimeException e) {
+            // elsewhere: the environment's
+        }
+        if (h == null || h.isEmpty()) {
+            h = Objects.requireNonNullElse(System.getenv("HOSTNAME"), System.getenv().getOrDefault("COMPUTERNAME", "host"));
+        }
+        return h.replaceAll("[^A-Za-z0-9.-]", "_");
+    }
+
+    private static long startMillis(ProcessHandle h) {
+        return h.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
     }
 
     private void commit(Path staged) throws IOException {

@@ -181,4 +181,115 @@ class StagedWriteTest {
             }));
         }
     }
+
+    @Test
+    void aStagingLeftByAKilledWriterIsRemovedByTheNextWriteAndALiveOnesIsNot() throws Exception {
+        Path target = tmp.resolve("out");
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), WriteAndHang.class.getName(), target.toString())
+                .redirectErrorStream(true).start();
+        try {
+            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+            StringBuilder seen = new StringBuilder();
+            String line;
+            while ((line = out.readLine()) != null && !line.startsWith("staged ")) {
+                seen.append(line).append('\n'); // a JVM warning, say
+            }
+            assertTrue(line != null, "the child stages its write: " + seen);
+            Path childs = Path.of(line.substring("staged ".length()));
+            assertTrue(Files.isDirectory(childs), childs.toString());
+
+            // the writer still runs: its staging stays whatever this process writes to the same target
+            String stderr = writeCapturingStderr(target, "first");
+            assertTrue(Files.isDirectory(childs), "a live writer's staging is left alone: " + stderr);
+            assertEquals("", stderr);
+
+            child.destroyForcibly(); // SIGKILL: neither finally blocks nor shutdown hooks run
+            child.waitFor();
+            assertTrue(Files.isDirectory(childs), "SIGKILL leaves the staging behind");
+
+            stderr = writeCapturingStderr(target, "second");
+            assertFalse(Files.exists(childs), "the next write removed the dead writer's staging");
+            assertTrue(stderr.contains("removed " + childs) && stderr.contains("process " + child.pid()), stderr);
+            assertEquals("second", Files.readString(target.resolve("model.json")));
+            try (Stream<Path> left = Files.list(tmp)) {
+                assertEquals(List.of(target), left.toList(), "nothing else is left beside the target");
+            }
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
+    @Test
+    void stagingsOfLiveOrUnknownWritersAreKept() throws Exception {
+        Path target = tmp.resolve("out");
+        long self = ProcessHandle.current().pid();
+        long start = ProcessHandle.current().info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
+        // this process names its host as the stagings it writes do
+        String host = ownStagingHost(target);
+        String uuid = "-" + java.util.UUID.randomUUID();
+        Path live = Files.createDirectory(tmp.resolve(".out.staging-p" + self + "-" + start + "@" + host + uuid));
+        Path unnamed = Files.createDirectory(tmp.resolve(".out.staging-" + java.util.UUID.randomUUID()));
+        // an id no process has (above Linux's pid_max): a writer that is gone, unless it ran on another host
+        Path gone = Files.createDirectory(tmp.resolve(".out.staging-p" + (1L << 40) + "-" + start + "@" + host + uuid));
+        Path elsewhere = Files.createDirectory(tmp.resolve(".out.staging-p" + (1L << 40) + "-" + start + "@not-" + host + uuid));
+        String stderr = writeCapturingStderr(target, "v");
+        assertTrue(Files.isDirectory(live) && Files.isDirectory(unnamed) && Files.isDirectory(elsewhere), stderr);
+        assertFalse(Files.exists(gone), stderr);
+        if (start != 0) {
+            // the same id, another start: the id was reused, the writer is gone
+            Path reused = Files.createDirectory(tmp.resolve(".out.staging-p" + self + "-" + (start - 60_000) + "@" + host + uuid));
+            writeCapturingStderr(target, "w");
+            assertFalse(Files.exists(reused));
+            assertTrue(Files.isDirectory(live));
+        }
+    }
+
+    /** The host part of the staging names this process writes, seen by staging a write of {@code target}. */
+    private static String ownStagingHost(Path target) throws IOException {
+        String[] name = new String[1];
+        StagedWrite.folder(target.resolveSibling("probe"), "--out", "bundle", HOLDS_BUNDLE).force(true).write(staged -> {
+            name[0] = staged.getFileName().toString();
+            bundle(staged, "probe");
+            return null;
+        });
+        StagedWrite.deleteQuietly(target.resolveSibling("probe"));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\.probe\\.staging-p\\d+-\\d+@(.*)-[0-9a-f-]{36}")
+                .matcher(name[0]);
+        assertTrue(m.matches(), name[0]);
+        return m.group(1);
+    }
+
+    private static String writeCapturingStderr(Path target, String content) throws IOException {
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            StagedWrite.folder(target, "--out", "bundle", HOLDS_BUNDLE).force(true).write(staged -> {
+                bundle(staged, content);
+                return null;
+            });
+        } finally {
+            System.setErr(err);
+        }
+        return captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The child JVM of {@link #aStagingLeftByAKilledWriterIsRemovedByTheNextWriteAndALiveOnesIsNot}: hangs mid-write. */
+    public static final class WriteAndHang {
+        public static void main(String[] args) throws Exception {
+            StagedWrite.folder(Path.of(args[0]), "--out", "bundle", HOLDS_BUNDLE).write(staged -> {
+                bundle(staged, "never committed");
+                System.out.println("staged " + staged);
+                System.out.flush();
+                try {
+                    Thread.sleep(600_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return null;
+            });
+        }
+    }
 }
