@@ -14,6 +14,8 @@ import dev.qwm.analysis.stats.Interval;
 import dev.qwm.analysis.stats.PairedDifference;
 import dev.qwm.analysis.stats.Proportions;
 import dev.qwm.analysis.stats.SequentialNonInferiority;
+import dev.qwm.cli.study.FleetVerification;
+import dev.qwm.cli.study.ServiceClient;
 import dev.qwm.cli.options.NonInferiorityOptions;
 import dev.qwm.cli.options.PlannerSeedOption;
 import dev.qwm.cli.options.OrtThreadsOption;
@@ -150,6 +152,21 @@ public final class AutoQuantCommand implements Callable<Integer> {
     @Option(names = "--stop-after-confirmed", hidden = true)
     Integer stopAfterConfirmed;
 
+    @Option(names = "--through-services", description = "Confirm through the services: each confirmation is a"
+            + " ./qwm verify on the planner fleet (the local stack, or --planner/--collector), in batches of --batch"
+            + " pairs, stored by the collector and tagged with this search, which the collector stores too.")
+    boolean throughServices;
+
+    @Option(names = "--batch", defaultValue = "" + FleetVerification.DEFAULT_BATCH_PAIRS, description = "With"
+            + " --through-services: pairs per batch (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--planner", paramLabel = "URL", description = "With --through-services: a remote planner service.")
+    String plannerUrl;
+
+    @Option(names = "--collector", paramLabel = "URL", description = "With --through-services: a remote collector.")
+    String collectorUrl;
+
     @Mixin
     NonInferiorityOptions verification;
 
@@ -213,6 +230,14 @@ public final class AutoQuantCommand implements Callable<Integer> {
         wanted.put("driftCandidates", driftCandidates);
         wanted.put("confirm", confirm);
         openWork(work, wanted);
+        FleetVerification fleet = throughServices ? fleet() : null;
+        String searchId = "autoquant-" + FleetVerification.sha(wanted.toString()).substring(0, 16);
+        if (fleet != null) {
+            fleet.search(searchId);
+            System.err.println("confirming through the services as search " + searchId);
+        } else if (plannerUrl != null || collectorUrl != null) {
+            throw new IllegalArgumentException("--planner and --collector go with --through-services");
+        }
 
         SessionConfig ort = threadsOption.sessionConfig();
         CpuFeatures cpu = CpuFeatures.current();
@@ -262,8 +287,8 @@ public final class AutoQuantCommand implements Callable<Integer> {
         // 4. confirmation by planning: the same episodes, FP planned once for all
         EpisodeSource source = EpisodeSources.forBundle(fp.manifest(), datasetOption.resolve(environment, "validation"));
         Map<String, Confirmed> confirmed = readConfirmed(work.resolve("confirmed.jsonl"));
-        Map<String, Map<Integer, EpisodeResult>> episodes = new LinkedHashMap<>();
-        Map<Integer, EpisodeResult> referenceEpisodes;
+        Map<String, Map<Integer, Boolean>> episodes = new LinkedHashMap<>();
+        Map<Integer, Boolean> referenceEpisodes = new java.util.TreeMap<>();
         try (OnnxWorldModel fm = OnnxWorldModel.open(fp, ort);
              PairedVerification.Kept fKept = PairedVerification.Kept.open(work.resolve("verify/reference.episodes.jsonl"),
                      true, fm.reference(), planner, plannerSeed.seed(), System.err::println)) {
@@ -274,12 +299,42 @@ public final class AutoQuantCommand implements Callable<Integer> {
                 Path qDir = work.resolve("candidates").resolve(m.name()).resolve("bundle");
                 Path qLog = work.resolve("verify").resolve(m.name() + ".episodes.jsonl");
                 Confirmed before = confirmed.get(m.name());
+                if (fleet != null) {
+                    // through the services a decided verification is read back from the collector's batches, not
+                    // planned again: the fleet's studies are the log
+                    if (before == null || (before.verdict().equals("UNDECIDED") && before.pairs() < verification.maxEpisodes())) {
+                        if (stopAfterConfirmed != null && now >= stopAfterConfirmed) {
+                            System.err.println("stopping after " + now + " verifications; go on with --resume");
+                            return 5;
+                        }
+                        now++;
+                    }
+                    FleetVerification.Result r;
+                    try (ProgressLine bar = ProgressLine.on(System.err).task("confirm " + n + "/" + toConfirm.size()
+                            + " " + m.name()).total(verification.maxEpisodes()).unit("pair").start()) {
+                        r = fleet.run(ModelBundle.read(qDir), fp, new FleetVerification.Settings(verification.margin(),
+                                verification.confidence(), verification.maxEpisodes(), plannerSeed.seed(), planner,
+                                batch), bar);
+                    }
+                    SequentialNonInferiority t = r.test();
+                    Interval d = t.interval();
+                    Confirmed c = new Confirmed(m.name(), t.verdict().name(), t.pairs(), t.difference(), d.lower(),
+                            d.upper(), r.candidate().size(), t.bothSucceed(), t.onlyCandidate(), t.onlyReference(),
+                            t.neither());
+                    if (!c.equals(before)) {
+                        appendConfirmed(work.resolve("confirmed.jsonl"), c);
+                    }
+                    confirmed.put(m.name(), c);
+                    episodes.put(m.name(), r.candidate());
+                    referenceEpisodes.putAll(r.reference());
+                    continue;
+                }
                 // an undecided one goes on when a resumed search allows more pairs (the sequence holds at every look,
                 // so looking on is sound); a decided one is never planned again
                 if (before != null && !(before.verdict().equals("UNDECIDED") && before.pairs() < verification.maxEpisodes())) {
                     System.err.printf(Locale.ROOT, "confirm %d/%d %s: %s after %d pairs (confirmed before)%n", n,
                             toConfirm.size(), m.name(), confirmed.get(m.name()).verdict(), confirmed.get(m.name()).pairs());
-                    episodes.put(m.name(), dev.qwm.planning.eval.EpisodeLog.read(qLog, System.err::println));
+                    episodes.put(m.name(), successes(dev.qwm.planning.eval.EpisodeLog.read(qLog, System.err::println)));
                     continue;
                 }
                 if (stopAfterConfirmed != null && now >= stopAfterConfirmed) {
@@ -300,10 +355,10 @@ public final class AutoQuantCommand implements Callable<Integer> {
                             d.upper(), qKept.results().size(), t.bothSucceed(), t.onlyCandidate(), t.onlyReference(), t.neither());
                     appendConfirmed(work.resolve("confirmed.jsonl"), c);
                     confirmed.put(m.name(), c);
-                    episodes.put(m.name(), qKept.results());
+                    episodes.put(m.name(), successes(qKept.results()));
                 }
             }
-            referenceEpisodes = fKept.results();
+            referenceEpisodes.putAll(successes(fKept.results()));
         }
 
         // 5. the front, the choice, and the result written in one rename
@@ -368,6 +423,15 @@ public final class AutoQuantCommand implements Callable<Integer> {
             summary.put("againstBaseline", againstBaseline);
         }
         Made picked = chosen;
+        if (fleet != null) {
+            // the search beside its verifications in the collector (GET /api/v1/searches/ID lists both)
+            ObjectNode search = summary.deepCopy();
+            search.put("search_id", searchId).put("environment", environment).put("bundle", fp.reference())
+                    .put("budget", budget.toString()).put("recipe", chosen == null ? null : Files.readString(
+                            work.resolve("candidates").resolve(chosen.name()).resolve("recipe.yaml")));
+            fleet.storeSearch(searchId, search);
+            System.out.println("stored by the collector as search " + searchId + " (/api/v1/searches/" + searchId + ")");
+        }
         target.write(staged -> {
             Files.writeString(staged.resolve("front.md"), markdown);
             Files.writeString(staged.resolve("front.svg"), svg);
@@ -655,15 +719,42 @@ public final class AutoQuantCommand implements Callable<Integer> {
         return out;
     }
 
-    private static String compare(Map<Integer, EpisodeResult> a, Map<Integer, EpisodeResult> b, String name) {
+    /** Each episode's success, by index. */
+    private static Map<Integer, Boolean> successes(Map<Integer, EpisodeResult> results) {
+        Map<Integer, Boolean> out = new java.util.TreeMap<>();
+        results.forEach((i, r) -> out.put(i, r.success()));
+        return out;
+    }
+
+    /** The planner fleet and collector of --through-services: the local stack's, or the URLs'. */
+    private FleetVerification fleet() {
+        if ((plannerUrl == null) != (collectorUrl == null)) {
+            throw new IllegalArgumentException("remote mode needs both --planner URL and --collector URL");
+        }
+        LocalStack stack = new LocalStack();
+        if (plannerUrl != null) {
+            return new FleetVerification(new ServiceClient("planner", plannerUrl),
+                    new ServiceClient("collector", collectorUrl), System.err);
+        }
+        var running = stack.services().running().stream().map(r -> r.name()).toList();
+        if (!running.contains("planner-1") || !running.contains("collector")) {
+            throw new IllegalArgumentException("--through-services: no local stack runs (./qwm services up), and no"
+                    + " --planner/--collector URLs are given");
+        }
+        return new FleetVerification(new ServiceClient("planner", stack.url("planner")),
+                new ServiceClient("collector", stack.url("collector")), System.err)
+                .localStore(stack.artifactsRoot(), List.of(stack.artifactsRoot(), stack.root().resolve("models")));
+    }
+
+    private static String compare(Map<Integer, Boolean> a, Map<Integer, Boolean> b, String name) {
         int both = 0, onlyA = 0, onlyB = 0, neither = 0;
         for (var e : a.entrySet()) {
-            EpisodeResult other = b.get(e.getKey());
+            Boolean other = b.get(e.getKey());
             if (other == null) {
                 continue;
             }
-            boolean x = e.getValue().success();
-            boolean y = other.success();
+            boolean x = e.getValue();
+            boolean y = other;
             if (x && y) {
                 both++;
             } else if (x) {

@@ -153,6 +153,34 @@ class VerifyThroughServicesIT {
                 String table = Files.readString(work.resolve("list.log"));
                 assertTrue(table.contains(id) && table.contains(stored.path("verdict").asText()), table);
                 System.out.println(table);
+
+                // 6. autoquant confirms through the same fleet: its verifications tagged with the search, the search
+                // stored beside them, FP's batches planned once for all of them (its --out inside the stack's store:
+                // against a remote stack the candidates' paths must be the services' own)
+                Path out = work.resolve("stack/artifacts/autoquant");
+                int searched = QwmCommand.commandLine().execute("autoquant", "--bundle", BUNDLE.toString(), "--budget",
+                        "bytes=0.5", "--out", out.toString(), "--calibration-episodes", "1", "--drift-segments", "2",
+                        "--drift-candidates", "2", "--confirm", "1", "--samples", "8", "--topk", "2", "--opt-steps",
+                        "1", "--max-iter", "1", "--max-episodes", "4", "--batch", "2", "--through-services",
+                        "--planner", planner, "--collector", collectorUrl);
+                assertTrue(searched == 0 || searched == 4, "autoquant exit " + searched);
+                JsonNode searches = collector.get("/api/v1/searches").path("searches");
+                assertEquals(1, searches.size());
+                JsonNode search = collector.get("/api/v1/searches/" + searches.get(0).path("search_id").asText());
+                assertTrue(search.path("candidates").size() >= 1, search.toString());
+                JsonNode tagged = search.path("verifications");
+                assertEquals(search.path("confirmed").size(), tagged.size(), search.toString());
+                assertTrue(tagged.size() >= 2, "the best candidate and the uniform W4 baseline: " + tagged);
+                for (JsonNode v : tagged) {
+                    assertEquals(search.path("search_id").asText(), v.path("search_id").asText());
+                    assertTrue(List.of("PASS", "FAIL", "UNDECIDED").contains(v.path("verdict").asText()), v.toString());
+                }
+                // every batch's FP study (even positions) is the same study for every verification of the search
+                JsonNode firstIds = tagged.get(0).path("study_ids");
+                JsonNode secondIds = tagged.get(1).path("study_ids");
+                for (int i = 0; i < Math.min(firstIds.size(), secondIds.size()); i += 2) {
+                    assertEquals(firstIds.get(i).asText(), secondIds.get(i).asText(), "the reference's batch " + i / 2);
+                }
                 System.out.println("verify through the services:\n" + printed);
             } finally {
                 services.down(List.of(), System.out::println);

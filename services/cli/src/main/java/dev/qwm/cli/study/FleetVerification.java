@@ -82,7 +82,14 @@ public final class FleetVerification {
      * of them this run dispatched (the rest were on the stack already), and the CPUs the planners reported.
      */
     public record Result(String verificationId, SequentialNonInferiority test, List<String> studyIds,
-                         int episodesStored, int episodesDispatched, String machine, double episodeSeconds) {
+                         int episodesStored, int episodesDispatched, String machine, double episodeSeconds,
+                         Map<Integer, Boolean> candidate, Map<Integer, Boolean> reference) {
+        /** Without the successes of each pair (what the record needs). */
+        Result(String verificationId, SequentialNonInferiority test, List<String> studyIds, int episodesStored,
+               int episodesDispatched, String machine, double episodeSeconds) {
+            this(verificationId, test, studyIds, episodesStored, episodesDispatched, machine, episodeSeconds, Map.of(),
+                    Map.of());
+        }
     }
 
     private final ServiceClient planner;
@@ -143,6 +150,8 @@ public final class FleetVerification {
         int stored = 0;
         int dispatched = 0;
         double seconds = 0;
+        Map<Integer, Boolean> qSuccess = new TreeMap<>();
+        Map<Integer, Boolean> fSuccess = new TreeMap<>();
         out.printf(Locale.ROOT, "verification %s through the services, batches of %d pairs%n", id, s.batchPairs());
         for (Batch b : batches(s.maxPairs(), s.batchPairs())) {
             String fStudy = studyId(f, b);
@@ -161,7 +170,12 @@ public final class FleetVerification {
                 }
                 stored += side.size();
             }
+            int before = test.pairs();
             feed(test, b, qe, fe);
+            for (int n = 0; n < test.pairs() - before; n++) {
+                qSuccess.put(b.from() + n, qe.get(n).path("success").asBoolean(false));
+                fSuccess.put(b.from() + n, fe.get(n).path("success").asBoolean(false));
+            }
             if (bar != null) {
                 Interval d = test.interval();
                 bar.stepTo(test.pairs(), String.format(Locale.ROOT, "Δ %+.3f [%+.3f, %+.3f], %d vs %d only",
@@ -169,7 +183,8 @@ public final class FleetVerification {
             }
             boolean last = test.verdict() != SequentialNonInferiority.Verdict.UNDECIDED
                     || b.from() + b.pairs() >= s.maxPairs();
-            Result r = new Result(id, test, List.copyOf(studies), stored, dispatched, String.join("; ", machines), seconds);
+            Result r = new Result(id, test, List.copyOf(studies), stored, dispatched, String.join("; ", machines), seconds,
+                    java.util.Collections.unmodifiableMap(qSuccess), java.util.Collections.unmodifiableMap(fSuccess));
             collector.put("/api/v1/verifications/" + id, record(r, q, f, environment, s, last, searchId));
             if (last) {
                 return r;
@@ -378,7 +393,13 @@ public final class FleetVerification {
                 + on.path("onnxRuntime").asText();
     }
 
-    static String sha(String... parts) {
+    /** Stores an autoquant search's record (its verifications are tagged with its id by {@link #search}). */
+    public void storeSearch(String id, JsonNode record) {
+        collector.put("/api/v1/searches/" + id, record);
+    }
+
+    /** SHA-256 of the parts (each ended by a NUL), in hex. */
+    public static String sha(String... parts) {
         try {
             java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
             for (String p : parts) {
