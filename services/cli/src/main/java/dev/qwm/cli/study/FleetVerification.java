@@ -290,28 +290,23 @@ public final class FleetVerification {
 
     /** Submits a side's batch study; returns the episodes dispatched now (0 if the stack has it already). */
     private int submit(Side side, Batch b, String studyId, String environment, Settings s) {
-        ObjectNode body = JSON.createObjectNode();
-        body.put("study_id", studyId);
-        body.put("name", "verify " + side.name() + " episodes " + b.from() + ".." + (b.from() + b.pairs() - 1));
-        body.put("environment", environment);
-        body.put("episodes", b.pairs());
-        body.put("seed_base", SEED_BASE);
-        body.put("seed_offset", b.seedOffset());
-        body.put("split", "validation");
-        body.put("planner_seed", s.plannerSeed());
-        body.put("evaluate_cem_steps", false);
+        JsonNode created = planner.post("/api/v1/studies", request(side, b, studyId, environment, s));
+        return created.path("existing").asBoolean() ? 0 : b.pairs();
+    }
+
+    /** A side's batch study as the planner gets it: the very same request each time, so it is the same study. */
+    static ObjectNode request(Side side, Batch b, String studyId, String environment, Settings s) {
+        ObjectNode body = StudyRunner.studyRequest(studyId, "verify " + side.name() + " episodes " + b.from() + ".."
+                + (b.from() + b.pairs() - 1), environment, b.pairs(), SEED_BASE, b.seedOffset(), "validation",
+                s.plannerSeed(), false);
         ObjectNode spec = body.putObject("spec").putObject("verification_batch");
         spec.put("model", side.name()).put("from", b.from()).put("pairs", b.pairs()).put("budget", s.budget().key());
         ObjectNode c = body.putArray("configurations").addObject();
         c.put("label", side.name());
         c.putObject("encoder").put("bundle", side.bundle()).put("sha256", side.encoderSha());
         c.putObject("predictor").put("bundle", side.bundle()).put("sha256", side.predictorSha());
-        PlannerBudget p = s.budget();
-        c.putObject("budget").put("horizon", p.horizon()).put("samples", p.samples()).put("top_k", p.topK())
-                .put("var_scale", p.varScale()).put("opt_steps", p.optSteps()).put("max_iter", p.maxIter())
-                .put("objective_alpha", p.objectiveAlpha()).put("executed_actions", p.executedActions());
-        JsonNode created = planner.post("/api/v1/studies", body);
-        return created.path("existing").asBoolean() ? 0 : b.pairs();
+        StudyRunner.putBudget(c, s.budget());
+        return body;
     }
 
     /** Waits until the collector holds every episode of a batch study; by index within the batch. */
@@ -343,12 +338,7 @@ public final class FleetVerification {
                 throw new IllegalStateException("study " + studyId + " not complete after " + timeout.toMinutes()
                         + " min; run the same ./qwm verify again to go on with it");
             }
-            try {
-                Thread.sleep(pollMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            }
+            StudyRunner.sleep(pollMillis);
         }
     }
 

@@ -110,18 +110,8 @@ public final class StudyRunner {
                 log.keepArtifact(Path.of(bundles.get(r.name())));
             }
         }
-        ObjectNode body = JSON.createObjectNode();
-        if (studyId != null) {
-            body.put("study_id", studyId);
-        }
-        body.put("name", spec.name());
-        body.put("environment", spec.environment());
-        body.put("episodes", spec.episodes());
-        body.put("seed_base", spec.seeds().base());
-        body.put("seed_offset", spec.seeds().offset());
-        body.put("split", spec.seeds().split());
-        body.put("planner_seed", spec.plannerSeed());
-        body.put("evaluate_cem_steps", spec.evaluateCemSteps());
+        ObjectNode body = studyRequest(studyId, spec.name(), spec.environment(), spec.episodes(), spec.seeds().base(),
+                spec.seeds().offset(), spec.seeds().split(), spec.plannerSeed(), spec.evaluateCemSteps());
         ObjectNode recorded = body.putObject("spec");
         recorded.set("study", spec.toJson());
         ArrayNode grid = recorded.putArray("grid");
@@ -134,10 +124,7 @@ public final class StudyRunner {
             // Independent swapping: each side comes from the quantized bundle only if the recipe quantizes it.
             c.putObject("encoder").put("bundle", r.quantizesEncoder() ? bundles.get(r.name()) : spec.bundle());
             c.putObject("predictor").put("bundle", r.quantizesPredictor() ? bundles.get(r.name()) : spec.bundle());
-            ObjectNode jb = c.putObject("budget");
-            jb.put("horizon", b.horizon()).put("samples", b.samples()).put("top_k", b.topK())
-                    .put("var_scale", b.varScale()).put("opt_steps", b.optSteps()).put("max_iter", b.maxIter())
-                    .put("objective_alpha", b.objectiveAlpha()).put("executed_actions", b.executedActions());
+            putBudget(c, b);
             if (cell.plannerSeed() != spec.plannerSeed()) {
                 c.put("planner_seed", cell.plannerSeed());
             }
@@ -170,6 +157,34 @@ public final class StudyRunner {
                     logged == 0 ? "" : " (" + logged + " from the episode log)");
         }
         return id;
+    }
+
+    /**
+     * The head of a study request as the planner's {@code POST /api/v1/studies} reads it, for a study of a spec and
+     * for a verification's batch study alike; {@code studyId} null for a fresh id.
+     */
+    static ObjectNode studyRequest(String studyId, String name, String environment, int episodes, long seedBase,
+                                   long seedOffset, String split, long plannerSeed, boolean evaluateCemSteps) {
+        ObjectNode body = JSON.createObjectNode();
+        if (studyId != null) {
+            body.put("study_id", studyId);
+        }
+        body.put("name", name);
+        body.put("environment", environment);
+        body.put("episodes", episodes);
+        body.put("seed_base", seedBase);
+        body.put("seed_offset", seedOffset);
+        body.put("split", split);
+        body.put("planner_seed", plannerSeed);
+        body.put("evaluate_cem_steps", evaluateCemSteps);
+        return body;
+    }
+
+    /** A configuration's CEM/MPC budget as the planner reads it. */
+    static void putBudget(ObjectNode configuration, PlannerBudget b) {
+        configuration.putObject("budget").put("horizon", b.horizon()).put("samples", b.samples()).put("top_k", b.topK())
+                .put("var_scale", b.varScale()).put("opt_steps", b.optSteps()).put("max_iter", b.maxIter())
+                .put("objective_alpha", b.objectiveAlpha()).put("executed_actions", b.executedActions());
     }
 
     /** The local quantizer's artifact store, or null (a remote stack's store is not reachable from here). */
@@ -444,7 +459,7 @@ public final class StudyRunner {
         }
     }
 
-    private static void sleep(long ms) {
+    static void sleep(long ms) {
         try {
             Thread.sleep(ms);
         } catch (InterruptedException e) {

@@ -116,6 +116,26 @@ class FleetVerificationTest {
         assertEquals("UNDECIDED", FleetVerification.record(r, q, f, "wall", s, true, null).path("verdict").asText());
     }
 
+    /**
+     * A batch study's request is the very one it always was (the planner takes a study id again only with the same
+     * request), now that its head and budget come from StudyRunner as a spec's study's do.
+     */
+    @Test
+    void aBatchStudysRequestIsTheSameAsBefore() {
+        FleetVerification.Side q = new FleetVerification.Side("candidate", "/a/q", "q", "e1", "p1", "qkey");
+        PlannerBudget budget = new PlannerBudget(5, 300, 30, 1.0, 10, 10, 0.5, 5);
+        FleetVerification.Settings s = new FleetVerification.Settings(0.05, 0.95, 400, 3, budget, 8);
+        FleetVerification.Batch b = new FleetVerification.Batch(16, 8);
+        assertEquals("{\"study_id\":\"verify-qkey-16-8\",\"name\":\"verify q episodes 16..23\",\"environment\":\"wall\","
+                + "\"episodes\":8,\"seed_base\":99,\"seed_offset\":1585,\"split\":\"validation\",\"planner_seed\":3,"
+                + "\"evaluate_cem_steps\":false,\"spec\":{\"verification_batch\":{\"model\":\"q\",\"from\":16,\"pairs\":8,"
+                + "\"budget\":\"" + budget.key() + "\"}},\"configurations\":[{\"label\":\"q\","
+                + "\"encoder\":{\"bundle\":\"/a/q\",\"sha256\":\"e1\"},\"predictor\":{\"bundle\":\"/a/q\",\"sha256\":\"p1\"},"
+                + "\"budget\":{\"horizon\":5,\"samples\":300,\"top_k\":30,\"var_scale\":1.0,\"opt_steps\":10,"
+                + "\"max_iter\":10,\"objective_alpha\":0.5,\"executed_actions\":5}}]}",
+                FleetVerification.request(q, b, FleetVerification.studyId(q, b), "wall", s).toString());
+    }
+
     /** A bundle outside the services' folders reaches them through the artifact store, copied once, staged. */
     @Test
     void aBundleOutsideTheRootsIsCopiedIntoTheStoreOnce(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
