@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -388,17 +387,12 @@ public final class FleetVerification {
         collector.put("/api/v1/searches/" + id, record);
     }
 
-    /** SHA-256 of the parts (each ended by a NUL), in hex. */
+    /** SHA-256 of the parts (each ended by a NUL, so that no two lists of parts run together alike), in hex. */
     public static String sha(String... parts) {
-        try {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            for (String p : parts) {
-                md.update(p.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                md.update((byte) 0);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+        StringBuilder joined = new StringBuilder();
+        for (String p : parts) {
+            joined.append(p).append('\0');
         }
+        return ModelBundle.sha256(joined.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 }

@@ -77,10 +77,8 @@ public final class StudyRunner {
             c.put("budget", cell.budget().key());
         }
         try {
-            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(JSON.writeValueAsBytes(f));
-            return java.util.HexFormat.of().formatHex(digest).substring(0, 16);
-        } catch (java.security.NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            return ModelBundle.sha256(JSON.writeValueAsBytes(f)).substring(0, 16);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -172,4 +172,11 @@ class FleetVerificationTest {
         }
         return out;
     }
+
+    /** The ids stored on the collector stay what they were: SHA-256 of the parts, each ended by a NUL. */
+    @Test
+    void shaHashesThePartsEachEndedByANul() {
+        // python3: hashlib.sha256(b"a\0b\0").hexdigest()
+        assertEquals("8fb20ef63ced4145fc2e983ffe597d1dcff39154c3bf21f0fa9dde6a0c50fdc9", FleetVerification.sha("a", "b"));
+    }
 }

@@ -6,6 +6,7 @@ import dev.qwm.analysis.data.CemStepRecord;
 import dev.qwm.analysis.data.EpisodeRecord;
 import dev.qwm.analysis.data.EpisodeTrace;
 import dev.qwm.analysis.data.MpcIterationRecord;
+import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.planning.PlannerBudget;
 import dev.qwm.analysis.data.Seeding;
 import dev.qwm.analysis.data.StudyInfo;
@@ -20,10 +21,8 @@ import dev.qwm.quant.recipe.RecipeIo;
 import dev.qwm.quant.recipe.WorldModelModule;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -189,17 +188,9 @@ public final class SyntheticStudy {
 
     private static ArtifactRecord artifact(Map<String, ArtifactRecord> artifacts, String label, String component,
                                            long bytes, ArtifactRecord source, String recipe) {
-        String sha = sha256(label + "/" + component);
+        String sha = ModelBundle.sha256((label + "/" + component).getBytes(StandardCharsets.UTF_8));
         return artifacts.computeIfAbsent(sha, s -> new ArtifactRecord(new ArtifactRef(s, component, "models/" + label, label),
                 source == null ? null : source.artifact(), bytes, recipe));
-    }
-
-    static String sha256(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private SyntheticStudy() {

@@ -2,18 +2,16 @@ package dev.qwm.planner.service;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.qwm.api.events.v1.StudySubmitted;
+import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.planner.config.PlannerConfig;
 import dev.qwm.planner.messaging.BrokerUnavailableException;
 import io.smallrye.common.annotation.Identifier;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -121,12 +119,9 @@ public class SubmittedStudies {
         return studyId + "\n" + requestSha256;
     }
 
-    public static String sha256(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    /** The sha256 a request is known by: of its canonical JSON (or, recorded without one, of its spec JSON). */
+    public static String sha256(String json) {
+        return ModelBundle.sha256(json.getBytes(StandardCharsets.UTF_8));
     }
 
     private void catchUp() {

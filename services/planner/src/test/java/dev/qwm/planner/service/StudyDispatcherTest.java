@@ -43,4 +43,10 @@ class StudyDispatcherTest {
         assertEquals(List.of(0, 3, 1, 4, 2, 5), StudyDispatcher.inPublishOrder(r, 3).stream()
                 .map(e -> e.getEpisodeId().getIndex()).toList());
     }
+
+    /** A request's sha256 is stored on the submissions topic: it must stay the SHA-256 of its UTF-8 text, in hex. */
+    @Test
+    void aRequestsSha256IsTheDigestOfItsText() {
+        assertEquals("015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862", SubmittedStudies.sha256("{\"a\":1}"));
+    }
 }

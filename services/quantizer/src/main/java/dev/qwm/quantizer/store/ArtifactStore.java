@@ -13,12 +13,9 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -76,7 +73,7 @@ public class ArtifactStore {
         components.forEach((name, c) -> text.append("component ").append(name).append(' ').append(c.sha256()).append('\n'));
         text.append("recipe ").append(canonicalRecipeJson).append('\n');
         text.append("settings ").append(settings).append('\n');
-        String hash = sha256(text.toString()).substring(0, 16);
+        String hash = ModelBundle.sha256(text.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 16);
         return slug(source.manifest().name()) + "-" + slug(recipeName) + "-" + hash;
     }
 
@@ -226,13 +223,5 @@ public class ArtifactStore {
             s = s.substring(0, 60).replaceAll("[^a-z0-9]+$", "");
         }
         return s.isEmpty() ? "bundle" : s;
-    }
-
-    private static String sha256(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

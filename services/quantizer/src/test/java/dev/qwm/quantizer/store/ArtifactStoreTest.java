@@ -43,6 +43,8 @@ class ArtifactStoreTest {
         ModelBundle other = bundle(tmp.resolve("c"), "Wall FP32", (byte) 2);
         String key = ArtifactStore.key(a, "w4a16-g128-rtn-predictor", "{\"r\":1}", "s");
         assertTrue(key.matches("wall-fp32-w4a16-g128-rtn-predictor-[0-9a-f]{16}"), key);
+        // the store's keys on disk stay what they were (python3 over the same text: KEY_FORMAT, components, recipe)
+        assertEquals("wall-fp32-w4a16-g128-rtn-predictor-b51a15f79de1882f", key);
         assertEquals(key, ArtifactStore.key(sameContentElsewhere, "w4a16-g128-rtn-predictor", "{\"r\":1}", "s"));
         assertNotEquals(key, ArtifactStore.key(other, "w4a16-g128-rtn-predictor", "{\"r\":1}", "s"));
         assertNotEquals(key, ArtifactStore.key(a, "w4a16-g128-rtn-predictor", "{\"r\":2}", "s"));

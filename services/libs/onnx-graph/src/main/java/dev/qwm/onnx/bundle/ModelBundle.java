@@ -217,6 +217,10 @@ public final class ModelBundle {
         return JSON;
     }
 
+    /**
+     * SHA-256 of {@code data} in lower-case hex: a component's sha256, and every content key and fingerprint qwm
+     * derives from text (a study's, a stored artifact's, a verification's), so that all hash alike.
+     */
     public static String sha256(byte[] data) {
         return HexFormat.of().formatHex(digest().digest(data));
     }

@@ -9,6 +9,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.graph.GraphIndex;
 import dev.qwm.onnx.graph.Int8Weights;
 import dev.qwm.onnx.graph.TensorData;
@@ -35,10 +36,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -232,7 +230,7 @@ public final class KernelChoice {
             }
             byte[] bytes = Files.readAllBytes(model);
             ModelProto proto = OnnxModels.parse(bytes);
-            Choices c = choose(proto, sha256(bytes), config.intraOpThreads(), cpu, cache);
+            Choices c = choose(proto, graphSha256(bytes), config.intraOpThreads(), cpu, cache);
             if (c.asStored()) {
                 return OrtRuntime.open(model, config);
             }
@@ -245,7 +243,7 @@ public final class KernelChoice {
     /** The choices for {@code model} on {@code cpu}, from the cache or measured now (and then cached). */
     public static Choices choose(ModelProto model, String graphSha256, int threads, CpuFeatures cpu, Path cache) {
         String ort = RunEnvironment.onnxRuntimeVersion();
-        Path entry = cache.resolve(sha256((METHOD + "|" + cpu.model() + "|" + new java.util.TreeSet<>(cpu.flags()) + "|"
+        Path entry = cache.resolve(ModelBundle.sha256((METHOD + "|" + cpu.model() + "|" + new java.util.TreeSet<>(cpu.flags()) + "|"
                 + ort + "|" + graphSha256 + "|" + threads).getBytes(StandardCharsets.UTF_8)) + ".json");
         if (Files.isRegularFile(entry)) {
             try {
@@ -682,16 +680,9 @@ public final class KernelChoice {
         return false;
     }
 
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     /** The graph hash of the cache key: SHA-256 of the model's bytes as stored. */
     public static String graphSha256(byte[] modelBytes) {
-        return sha256(modelBytes);
+        return ModelBundle.sha256(modelBytes);
     }
 }

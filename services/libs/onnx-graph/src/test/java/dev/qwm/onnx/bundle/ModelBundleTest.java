@@ -244,4 +244,12 @@ class ModelBundleTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> writeTiny(dir));
         assertTrue(e.getMessage().contains("already holds a bundle"), e.getMessage());
     }
+
+    /** The one SHA-256 of qwm (components, content keys, fingerprints): lower-case hex of FIPS 180-2's digest. */
+    @Test
+    void sha256IsTheStandardDigestInLowerCaseHex() {
+        assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+                ModelBundle.sha256("abc".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        assertEquals("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", ModelBundle.sha256(new byte[0]));
+    }
 }

@@ -19,11 +19,8 @@ import dev.qwm.quant.recipe.WorldModelModule;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -151,12 +148,8 @@ public final class BundleQuantizer {
         if (data.size() == 1) {
             return data.values().iterator().next().fingerprint();
         }
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            data.forEach((m, d) -> md.update((m.id() + ":" + d.fingerprint() + "\n").getBytes(StandardCharsets.UTF_8)));
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        StringBuilder lines = new StringBuilder();
+        data.forEach((m, d) -> lines.append(m.id()).append(':').append(d.fingerprint()).append('\n'));
+        return ModelBundle.sha256(lines.toString().getBytes(StandardCharsets.UTF_8));
     }
 }

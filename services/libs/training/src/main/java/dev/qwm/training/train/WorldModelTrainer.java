@@ -30,10 +30,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -363,7 +361,7 @@ public final class WorldModelTrainer {
     static String key(Map<String, Object> settings) {
         try {
             byte[] json = JSON.writeValueAsString(settings).getBytes(StandardCharsets.UTF_8);
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json)).substring(0, 12);
+            return ModelBundle.sha256(json).substring(0, 12);
         } catch (Exception e) {
             throw new IllegalStateException("cannot hash settings: " + e.getMessage(), e);
         }

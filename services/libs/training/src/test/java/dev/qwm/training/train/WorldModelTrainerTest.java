@@ -90,4 +90,10 @@ class WorldModelTrainerTest {
         // Fine-tuning from a good start stays good: better than copying the last frame.
         assertTrue(prov.openLoop().model()[0] < prov.openLoop().copyLast()[0]);
     }
+
+    /** The checkpoint folder of a run is named by this key: it must stay the same for the same settings. */
+    @Test
+    void theSettingsKeyIsTheDigestOfTheirJson() {
+        assertEquals("015abd7f5cc5", WorldModelTrainer.key(java.util.Map.of("a", 1)));
+    }
 }
