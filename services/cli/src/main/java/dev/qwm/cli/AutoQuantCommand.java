@@ -9,6 +9,7 @@ import dev.qwm.analysis.autoquant.AutoQuantBudget;
 import dev.qwm.analysis.autoquant.AutoQuantFront;
 import dev.qwm.analysis.autoquant.CandidateSearch;
 import dev.qwm.analysis.sensitivity.LayerSensitivity;
+import dev.qwm.analysis.sensitivity.MixedPrecisionPlanner;
 import dev.qwm.analysis.sensitivity.SensitivityIo;
 import dev.qwm.analysis.stats.Interval;
 import dev.qwm.analysis.stats.PairedDifference;
@@ -51,6 +52,7 @@ import dev.qwm.quant.recipe.ActivationSpec;
 import dev.qwm.quant.recipe.CalibrationSettings;
 import dev.qwm.quant.recipe.ModuleRecipe;
 import dev.qwm.quant.recipe.QuantMethod;
+import dev.qwm.quant.recipe.Recipe;
 import dev.qwm.quant.recipe.RecipeIo;
 import dev.qwm.quant.recipe.WeightSpec;
 import dev.qwm.quant.recipe.WorldModelModule;
@@ -113,7 +115,8 @@ public final class AutoQuantCommand implements Callable<Integer> {
 
     @Option(names = "--budget", required = true, paramLabel = "KIND=F", description = "bytes=F: weight bytes of"
             + " encoder and predictor together at most F times FP's; ms=F: time per CEM step on this CPU at most F"
-            + " times FP's (activations may be quantized).")
+            + " times FP's (activations may be quantized: int8 inside MatMulNBits, or static W8A8 as ./qwm quantize"
+            + " --preset w8a8 makes it); under a time budget " + AutoQuantBudget.TIME_RULE + ".")
     String budgetText;
 
     @Option(names = "--modules", defaultValue = "both", description = "encoder, predictor or both (default:"
@@ -167,6 +170,9 @@ public final class AutoQuantCommand implements Callable<Integer> {
     @Option(names = "--collector", paramLabel = "URL", description = "With --through-services: a remote collector.")
     String collectorUrl;
 
+    /** FP's least CPU time per CEM step under a time budget (NaN: not timed). */
+    private double fullPrecisionMs = Double.NaN;
+
     @Mixin
     NonInferiorityOptions verification;
 
@@ -186,8 +192,20 @@ public final class AutoQuantCommand implements Callable<Integer> {
     record Measurement(List<LayerSensitivity> layers, long fullPrecisionBytes, long otherBytes) {
     }
 
-    /** A candidate quantized for real. */
-    record Made(String name, String description, long bytes, double noise, double costRatio, double drift) {
+    /**
+     * A candidate quantized for real; {@code fit} says how its measured cost stands against the budget (null in a
+     * working folder written before it was kept: only candidates under the budget were kept then).
+     */
+    record Made(String name, String description, long bytes, double noise, double costRatio, double drift,
+                AutoQuantBudget.Fit fit) {
+
+        AutoQuantBudget.Fit fitOrUnder() {
+            return fit == null ? AutoQuantBudget.Fit.UNDER : fit;
+        }
+
+        boolean under() {
+            return fitOrUnder() == AutoQuantBudget.Fit.UNDER;
+        }
     }
 
     /** What a confirmed candidate's verification found (a line of confirmed.jsonl). */
@@ -249,15 +267,9 @@ public final class AutoQuantCommand implements Callable<Integer> {
 
         // 1. per-layer SQNR and bytes at every format, from one calibration pass
         Measurement measured = measure(fp, searched, budget, qOptions, work.resolve("measure.json"));
-        double fpCost;
-        long byteLimit;
-        if (budget.kind() == AutoQuantBudget.Kind.BYTES) {
-            fpCost = measured.fullPrecisionBytes();
-            byteLimit = (long) Math.floor(budget.limit(measured.fullPrecisionBytes()));
-        } else {
-            fpCost = Double.NaN; // timed below
-            byteLimit = Long.MAX_VALUE;
-        }
+        // a time budget is checked by timing the candidates (below), so it sets no byte limit
+        long byteLimit = budget.kind() == AutoQuantBudget.Kind.BYTES
+                ? (long) Math.floor(budget.limit(measured.fullPrecisionBytes())) : Long.MAX_VALUE;
         // 2. candidates under the budget, by predicted noise
         List<CandidateSearch.Candidate> all = CandidateSearch.candidates(measured.layers(), measured.otherBytes(), byteLimit);
         if (all.isEmpty()) {
@@ -265,9 +277,13 @@ public final class AutoQuantCommand implements Callable<Integer> {
                             + " %,d weight bytes, the limit is %,d, and the smallest format measured needs more",
                     budget, measured.fullPrecisionBytes(), byteLimit));
         }
-        System.err.printf(Locale.ROOT, "search: %d candidates under %s (FP %,d weight bytes%s)%n", all.size(), budget,
-                measured.fullPrecisionBytes(), byteLimit == Long.MAX_VALUE ? "" : String.format(Locale.ROOT,
-                        ", limit %,d", byteLimit));
+        if (budget.kind() == AutoQuantBudget.Kind.BYTES) {
+            System.err.printf(Locale.ROOT, "search: %d candidates under %s (FP %,d weight bytes, limit %,d)%n",
+                    all.size(), budget, measured.fullPrecisionBytes(), byteLimit);
+        } else {
+            System.err.printf(Locale.ROOT, "search: %d uniform candidates, to be timed against %s (FP %,d weight"
+                    + " bytes; a time budget sets no byte limit)%n", all.size(), budget, measured.fullPrecisionBytes());
+        }
 
         // 3. the best few quantized for real, costed, and ranked by rollout drift against FP
         List<Made> made = makeAndRank(fp, all, budget, measured, qOptions, ort, work);
@@ -275,13 +291,13 @@ public final class AutoQuantCommand implements Callable<Integer> {
         Set<Map<String, String>> bitsConfirmed = new java.util.HashSet<>();
         for (Made m : made) {
             // candidates that differ only in group sizes plan alike: confirming both would spend episodes for little
-            if (!m.name().equals(BASELINE) && toConfirm.size() < confirm
+            if (!m.name().equals(BASELINE) && m.under() && toConfirm.size() < confirm
                     && bitsConfirmed.add(bitsPerLayer(work.resolve("candidates").resolve(m.name()).resolve("bundle")))) {
                 toConfirm.add(m);
             }
         }
         // the baseline right after the best, so that an interrupted search has the comparison first
-        made.stream().filter(m -> m.name().equals(BASELINE)).findFirst()
+        made.stream().filter(m -> m.name().equals(BASELINE) && m.under()).findFirst()
                 .ifPresent(b -> toConfirm.add(Math.min(1, toConfirm.size()), b));
 
         // 4. confirmation by planning: the same episodes, FP planned once for all
@@ -370,10 +386,10 @@ public final class AutoQuantCommand implements Callable<Integer> {
                     c == null ? null : c.verdict(), c == null ? Double.NaN : c.delta(), c == null ? Double.NaN : c.lower(),
                     c == null ? Double.NaN : c.upper(), c == null ? 0 : c.pairs(), c == null ? 0 : c.planned(),
                     c == null ? 0 : c.both() + c.onlyCandidate(), c == null ? 0 : c.both() + c.onlyReference(),
-                    c == null ? -1 : fixedPairs(c)));
+                    c == null ? -1 : fixedPairs(c), m.fitOrUnder()));
         }
         AutoQuantFront front = new AutoQuantFront(fp.manifest().name() + " autoquant " + budget, budget, verification.margin(), rows);
-        Made chosen = made.stream().filter(m -> confirmed.containsKey(m.name())
+        Made chosen = made.stream().filter(m -> m.under() && confirmed.containsKey(m.name())
                         && confirmed.get(m.name()).verdict().equals("PASS"))
                 .min(java.util.Comparator.comparingDouble(Made::costRatio).thenComparing(m -> -confirmed.get(m.name()).delta()))
                 .orElse(null);
@@ -386,11 +402,22 @@ public final class AutoQuantCommand implements Callable<Integer> {
         facts.put("CPU", cpu.model() + " (" + cpu.summary() + "), " + Runtime.getRuntime().availableProcessors() + " cores");
         facts.put("planner", planner.label() + ", planner seed " + plannerSeed.seed() + ", episodes seeds 99n+1 (validation)");
         facts.put("full precision", String.format(Locale.ROOT, "%,d weight bytes (encoder and predictor)%s",
-                measured.fullPrecisionBytes(), Double.isNaN(fpCost) || budget.kind() == AutoQuantBudget.Kind.BYTES ? ""
-                        : String.format(Locale.ROOT, ", %.1f ms per CEM step", fpCost)));
-        facts.put("candidates", String.format(Locale.ROOT, "%d under the budget from %d measured formats; %d quantized"
-                + " and ranked by drift; %d confirmed by planning", all.size(), measured.layers().stream()
-                .map(l -> l.method() + l.weightFormat() + l.activations()).distinct().count(), made.size(), confirmed.size()));
+                measured.fullPrecisionBytes(), Double.isNaN(fullPrecisionMs) || budget.kind() == AutoQuantBudget.Kind.BYTES ? ""
+                        : String.format(Locale.ROOT, ", %.1f ms of CPU per CEM step at least (one thread)", fullPrecisionMs)));
+        long formatCount = measured.layers().stream().map(l -> l.method() + l.weightFormat() + l.activations()).distinct().count();
+        long ranked = made.stream().filter(m -> !Double.isNaN(m.drift())).count();
+        if (budget.kind() == AutoQuantBudget.Kind.BYTES) {
+            facts.put("candidates", String.format(Locale.ROOT, "%d under the byte limit from %d measured formats; %d"
+                    + " quantized and ranked by drift; %d confirmed by planning", all.size(), formatCount, ranked,
+                    confirmed.size()));
+        } else {
+            java.util.function.Function<AutoQuantBudget.Fit, Long> count = f -> made.stream().filter(m -> m.fitOrUnder() == f).count();
+            facts.put("candidates", String.format(Locale.ROOT, "%d uniform formats from %d measured formats (a time"
+                            + " budget sets no byte limit); %d quantized and timed: %d under %s, %d within timing"
+                            + " noise, %d over; %d ranked by drift; %d confirmed by planning", all.size(), formatCount,
+                    made.size(), count.apply(AutoQuantBudget.Fit.UNDER), budget, count.apply(AutoQuantBudget.Fit.WITHIN_NOISE),
+                    count.apply(AutoQuantBudget.Fit.OVER), ranked, confirmed.size()));
+        }
         facts.put("episodes planned", String.format(Locale.ROOT, "%d: candidates %d, FP %d (each FP episode once,"
                 + " paired with every candidate)", planned + referencePlanned, planned, referencePlanned));
         int sequential = planned + referencePlanned;
@@ -505,6 +532,10 @@ public final class AutoQuantCommand implements Callable<Integer> {
                 out.add(new ModuleRecipe(QuantMethod.RTN, w, ActivationSpec.of(8, ActivationSpec.Granularity.KERNEL),
                         null, List.of()));
             }
+            // the study's W8A8 (./qwm quantize --preset w8a8): static int8 activations per tensor from the calibration
+            // ranges, integer matrix products (QDQ / MatMulIntegerToFloat) instead of MatMulNBits
+            out.add(new ModuleRecipe(QuantMethod.RTN, WeightSpec.perChannel(8),
+                    ActivationSpec.of(8, ActivationSpec.Granularity.TENSOR), null, List.of()));
         }
         return out;
     }
@@ -600,60 +631,94 @@ public final class AutoQuantCommand implements Callable<Integer> {
                                    Measurement measured, ModuleQuantizer.Options options, SessionConfig ort, Path work)
             throws IOException {
         Path file = work.resolve("ranked.json");
+        Path fpTime = work.resolve("fp-time.json");
         if (Files.exists(file)) {
             List<Made> kept = List.of(JSON.readValue(file.toFile(), Made[].class));
+            if (Files.exists(fpTime)) {
+                fullPrecisionMs = JSON.readTree(fpTime.toFile()).path("leastCpuMs").asDouble(Double.NaN);
+            }
             System.err.printf(Locale.ROOT, "rank: %d candidates kept from %s%n", kept.size(), file);
             return kept;
         }
+        boolean timed = budget.kind() == AutoQuantBudget.Kind.MS;
         List<CandidateSearch.Candidate> tried = new ArrayList<>();
         Set<String> names = new LinkedHashSet<>();
         for (CandidateSearch.Candidate c : all) {
-            if (tried.size() >= (budget.kind() == AutoQuantBudget.Kind.MS ? 3 * driftCandidates : driftCandidates)) {
+            if (tried.size() >= (timed ? 3 * driftCandidates : driftCandidates)) {
                 break;
             }
             if (names.add(c.name())) {
                 tried.add(c);
             }
         }
-        all.stream().filter(c -> c.name().equals(BASELINE) && !names.contains(BASELINE)).findFirst().ifPresent(tried::add);
-        double fpMs = Double.NaN;
-        Map<String, Double> ms = new LinkedHashMap<>();
+        // the baseline always; under a time budget every candidate with static activations too: ranked by layer noise
+        // they come after the weight-only formats, yet their integer matrix products are what may be faster
+        for (CandidateSearch.Candidate c : all) {
+            if ((c.name().equals(BASELINE) || (timed && needsCalibration(c.recipe()))) && names.add(c.name())) {
+                tried.add(c);
+            }
+        }
+        CalibrationSettings calibrationSettings = new CalibrationSettings(calibrationEpisodes, null, null, null, null,
+                null, null, null, null);
         try (ProgressLine bar = ProgressLine.on(System.err).task("quantize").total(tried.size()).unit("cand").start()) {
             for (CandidateSearch.Candidate c : tried) {
                 Path dir = work.resolve("candidates").resolve(c.name());
                 Files.createDirectories(dir);
-                writeAtomically(dir.resolve("recipe.yaml"), c.yaml());
+                Recipe recipe = c.recipe();
+                PlanningCalibration calibration = null;
+                if (needsCalibration(recipe)) {
+                    // the calibration the layers were measured with: the same episodes, so the same ranges
+                    recipe = new Recipe(recipe.name(), recipe.modules(), calibrationSettings).validate();
+                    calibration = new PlanningCalibration(EpisodeSources.forBundle(fp.manifest(),
+                            datasetOption.resolve(fp.manifest().environment(), "training")),
+                            PlannerBudget.dinoWm(fp.manifest().environment()), PlanningListener.NONE);
+                }
+                writeAtomically(dir.resolve("recipe.yaml"), MixedPrecisionPlanner.yaml(recipe));
                 if (!Files.exists(dir.resolve("bundle").resolve("model.json"))) {
-                    BundleQuantizer.quantize(fp, c.recipe(), null, dir.resolve("bundle"), options);
+                    BundleQuantizer.quantize(fp, recipe, calibration, dir.resolve("bundle"), options);
                 }
                 bar.stepTo(bar.current() + 1, c.name());
             }
         }
-        if (budget.kind() == AutoQuantBudget.Kind.MS) {
-            List<ModelBundle> timed = new ArrayList<>(List.of(fp));
-            tried.forEach(c -> timed.add(ModelBundle.read(work.resolve("candidates").resolve(c.name()).resolve("bundle"))));
-            BundleBenchmark.Report r = BundleBenchmark.run(timed, fp.manifest().environment(),
+        Map<String, AutoQuantBudget.Fit> fits = new LinkedHashMap<>();
+        Map<String, Double> ratios = new LinkedHashMap<>();
+        if (timed) {
+            List<ModelBundle> bundles = new ArrayList<>(List.of(fp));
+            tried.forEach(c -> bundles.add(ModelBundle.read(work.resolve("candidates").resolve(c.name()).resolve("bundle"))));
+            BundleBenchmark.Report r = BundleBenchmark.run(bundles, fp.manifest().environment(),
                     new BundleBenchmark.Settings(BundleBenchmark.Settings.FULL_CANDIDATES, 5, 5, 1, List.of(1)),
                     new dev.qwm.quant.ConsoleProgress(System.err));
-            fpMs = r.bundles().get(0).timing(1).minCpuMs();
+            BundleBenchmark.Timing fpTiming = r.bundles().get(0).timing(1);
+            fullPrecisionMs = fpTiming.minCpuMs();
+            writeAtomically(fpTime, JSON.writeValueAsString(JSON.createObjectNode().put("leastCpuMs", fullPrecisionMs)
+                    .put("spreadMs", AutoQuantBudget.spread(fpTiming.cpuMs()))));
             for (int i = 0; i < tried.size(); i++) {
-                ms.put(tried.get(i).name(), r.bundles().get(i + 1).timing(1).minCpuMs());
+                BundleBenchmark.Timing t = r.bundles().get(i + 1).timing(1);
+                String name = tried.get(i).name();
+                ratios.put(name, t.minCpuMs() / fullPrecisionMs);
+                fits.put(name, budget.judgeTimes(t.cpuMs(), fpTiming.cpuMs()));
+                System.err.printf(Locale.ROOT, "%s: %.3f× FP's time per CEM step (%.1f against %.1f ms; spread %.1f"
+                                + " and %.1f ms): %s%n", name, ratios.get(name), t.minCpuMs(), fullPrecisionMs,
+                        AutoQuantBudget.spread(t.cpuMs()), AutoQuantBudget.spread(fpTiming.cpuMs()),
+                        fits.get(name).label());
             }
         }
         List<RolloutDriftMeter.Segment> segments = RolloutDriftMeter.segments(fp.manifest().environment(), driftSegments,
                 5, fp.manifest().frameskip(), fp.manifest().imageSize());
         List<Made> made = new ArrayList<>();
+        List<Made> outside = new ArrayList<>();
         try (OnnxWorldModel fm = OnnxWorldModel.open(fp, ort);
              ProgressLine bar = ProgressLine.on(System.err).task("drift").total(tried.size()).unit("cand").start()) {
             for (CandidateSearch.Candidate c : tried) {
                 Path dir = work.resolve("candidates").resolve(c.name()).resolve("bundle");
                 long bytes = manifestBytes(dir, measured);
-                double costRatio = budget.kind() == AutoQuantBudget.Kind.BYTES
-                        ? (double) bytes / measured.fullPrecisionBytes() : ms.get(c.name()) / fpMs;
-                if (costRatio > budget.fraction()) {
-                    System.err.printf(Locale.ROOT, "%s: %.3f× FP's %s, over the budget; left out%n", c.name(), costRatio,
-                            budget.kind().id());
-                    bar.stepTo(bar.current() + 1, c.name());
+                double costRatio = timed ? ratios.get(c.name()) : (double) bytes / measured.fullPrecisionBytes();
+                AutoQuantBudget.Fit fit = timed ? fits.get(c.name())
+                        : costRatio <= budget.fraction() ? AutoQuantBudget.Fit.UNDER : AutoQuantBudget.Fit.OVER;
+                if (fit != AutoQuantBudget.Fit.UNDER) {
+                    // listed on the front with its measured cost; neither ranked by drift nor confirmed
+                    outside.add(new Made(c.name(), c.description(), bytes, c.noise(), costRatio, Double.NaN, fit));
+                    bar.stepTo(bar.current() + 1, c.name() + " " + fit.label());
                     continue;
                 }
                 double drift;
@@ -661,15 +726,23 @@ public final class AutoQuantCommand implements Callable<Integer> {
                     double[] d = RolloutDriftMeter.measure(qm, fm, segments).againstReference();
                     drift = d[d.length - 1];
                 }
-                made.add(new Made(c.name(), c.description(), bytes, c.noise(), costRatio, drift));
+                made.add(new Made(c.name(), c.description(), bytes, c.noise(), costRatio, drift, fit));
                 bar.stepTo(bar.current() + 1, String.format(Locale.ROOT, "%s drift %.3g", c.name(), drift));
             }
         }
         made.sort(java.util.Comparator.comparingDouble(Made::drift).thenComparing(Made::name));
         List<Made> kept = new ArrayList<>(made.stream().filter(m -> !m.name().equals(BASELINE)).limit(driftCandidates).toList());
         made.stream().filter(m -> m.name().equals(BASELINE)).findFirst().ifPresent(kept::add);
+        kept.addAll(outside);
         writeAtomically(file, JSON.writeValueAsString(kept));
         return kept;
+    }
+
+    /** Whether a recipe needs calibration data: static activation ranges, or a data-aware method. */
+    private static boolean needsCalibration(Recipe recipe) {
+        return recipe.modules().values().stream().anyMatch(m -> m.activations().isStatic() || m.method().needsCalibration()
+                || m.layers().stream().anyMatch(l -> (l.activations() != null && l.activations().isStatic())
+                        || (l.method() != null && l.method().needsCalibration())));
     }
 
     /**

@@ -29,10 +29,18 @@ public final class AutoQuantFront {
      * @param planned    episodes of the candidate planned by its verification
      * @param fixedPairs pairs a fixed-n test would have needed for the same decision at 80 % power (at the observed
      *                   Δ and discordance; −1 when none passes there, or not verified)
+     * @param fit        how its cost stands against the budget (only candidates {@link AutoQuantBudget.Fit#UNDER} it
+     *                   are ranked by drift and verified; the others are listed with their measured cost)
      */
     public record Row(String name, String description, long bytes, double bytesRatio, double costRatio, double noise,
                       double drift, String verdict, double delta, double lower, double upper, int pairs, int planned,
-                      int candidateSuccesses, int referenceSuccesses, int fixedPairs) {
+                      int candidateSuccesses, int referenceSuccesses, int fixedPairs, AutoQuantBudget.Fit fit) {
+
+        public Row {
+            if (fit == null) {
+                throw new IllegalArgumentException("candidate " + name + ": how it stands against the budget is missing");
+            }
+        }
 
         public boolean verified() {
             return verdict != null;
@@ -73,7 +81,7 @@ public final class AutoQuantFront {
     private List<List<String>> cells() {
         List<List<String>> out = new ArrayList<>();
         for (Row r : rows) {
-            out.add(List.of(r.name(), String.format(Locale.ROOT, "%.3f", r.costRatio()),
+            out.add(List.of(r.name(), String.format(Locale.ROOT, "%.3f", r.costRatio()), r.fit().label(),
                     String.format(Locale.ROOT, "%,.1f", r.bytes() / 1024.0), String.format(Locale.ROOT, "%.3g", r.noise()),
                     Double.isNaN(r.drift()) ? "-" : String.format(Locale.ROOT, "%.3g", r.drift()),
                     r.verified() ? r.verdict() : "not verified",
@@ -85,7 +93,7 @@ public final class AutoQuantFront {
         return out;
     }
 
-    private static final List<String> HEADER = List.of("candidate", "cost / FP", "weight KiB", "noise", "drift vs FP",
+    private static final List<String> HEADER = List.of("candidate", "cost / FP", "budget", "weight KiB", "noise", "drift vs FP",
             "verdict", "Δ success [conf. seq.]", "successes (cand. vs FP)", "episodes planned", "fixed-n pairs");
 
     public void print(PrintStream out) {
@@ -100,6 +108,10 @@ public final class AutoQuantFront {
         b.append(String.format(Locale.ROOT, "%nBudget %s (cost / FP at most %s), margin %.2f: a candidate passes when the"
                 + " confidence sequence's lower end on Δ success (candidate − FP, same episodes) is above −%.2f.%n%n",
                 budget, budget.toString().substring(budget.toString().indexOf('=') + 1), margin, margin));
+        if (budget.kind() == AutoQuantBudget.Kind.MS) {
+            b.append("Cost is the least CPU time of one CEM step (one thread) over FP's, from repetitions interleaved with"
+                    + " FP's; ").append(AutoQuantBudget.TIME_RULE).append(".\n\n");
+        }
         b.append("| ").append(String.join(" | ", HEADER)).append(" |\n|");
         HEADER.forEach(h -> b.append("---|"));
         b.append('\n');

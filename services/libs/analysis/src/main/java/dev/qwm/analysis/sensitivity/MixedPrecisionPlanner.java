@@ -133,7 +133,9 @@ public final class MixedPrecisionPlanner {
                 m.remove("options");
             }
         });
-        tree.remove("calibration"); // only defaults: weight-only recipes with RTN calibrate nothing
+        if (mapper.valueToTree(dev.qwm.quant.recipe.CalibrationSettings.DEFAULTS).equals(tree.get("calibration"))) {
+            tree.remove("calibration"); // only defaults: weight-only recipes with RTN calibrate nothing
+        }
         try {
             String text = YAML.writeValueAsString(tree);
             if (!RecipeIo.fromYaml(text).equals(recipe)) {

@@ -41,4 +41,25 @@ class AutoQuantBudgetTest {
             assertTrue(e.getMessage().contains(c[1]), c[0] + ": " + e.getMessage());
         }
     }
+
+    @Test
+    void aTimeBudgetCountsASavingOnlyBeyondTheSpreadOfTheRepetitions() {
+        AutoQuantBudget ms = AutoQuantBudget.parse("ms=0.97");
+        double[] fp = {100, 103, 101, 104, 102};
+        // 0.95x at its least, but FP's repetitions spread over 4 ms and the saving is 5: under
+        assertEquals(AutoQuantBudget.Fit.UNDER, ms.judgeTimes(new double[]{95, 96, 97, 96, 95.5}, fp));
+        // 0.96x at its least, within the budget, yet a saving of 4 ms is no more than the spread: within noise
+        assertEquals(AutoQuantBudget.Fit.WITHIN_NOISE, ms.judgeTimes(new double[]{96, 97, 96.5, 98, 96}, fp));
+        // the candidate's own spread counts too: a saving of 10 against its spread of 12
+        assertEquals(AutoQuantBudget.Fit.WITHIN_NOISE, ms.judgeTimes(new double[]{90, 102, 95, 91, 93}, fp));
+        // over the budget at its least, whatever the noise
+        assertEquals(AutoQuantBudget.Fit.OVER, ms.judgeTimes(new double[]{98, 98, 98}, fp));
+        // a NaN repetition (no thread CPU time) is left out, none at all is refused
+        assertEquals(AutoQuantBudget.Fit.UNDER, ms.judgeTimes(new double[]{50, Double.NaN, 51}, fp));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ms.judgeTimes(new double[]{Double.NaN}, fp))
+                .getMessage().contains("no finite timing"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AutoQuantBudget.parse("bytes=0.5")
+                .judgeTimes(fp, fp)).getMessage().contains("time budget"));
+        assertEquals(4.0, AutoQuantBudget.spread(fp));
+    }
 }

@@ -104,9 +104,12 @@ public final class BundleBenchmark {
      * @param extrapolatedMs medianMs scaled linearly from the timed candidates to {@link Settings#FULL_CANDIDATES}
      *                       (the predictor's batch is the candidates; equal to medianMs when all were timed)
      * @param extrapolatedCpuMs minCpuMs scaled the same way
+     * @param cpuMs          every timed step's CPU time of the calling thread, in order (NaN with more threads): their
+     *                       spread is the noise a difference between bundles must exceed to be one
      */
     public record Timing(int threads, double medianMs, double minMs, double minCpuMs, double medianRatio,
-                         double minCpuRatio, double[] wallMs, double extrapolatedMs, double extrapolatedCpuMs) {
+                         double minCpuRatio, double[] wallMs, double extrapolatedMs, double extrapolatedCpuMs,
+                         double[] cpuMs) {
     }
 
     /**
@@ -213,6 +216,7 @@ public final class BundleBenchmark {
 
         OnnxWorldModel[][] models = new OnnxWorldModel[nb][threads.size()];
         double[][][] wall = new double[nb][threads.size()][settings.repetitions()];
+        double[][][] cpuTimes = new double[nb][threads.size()][settings.repetitions()];
         double[][] minCpu = new double[nb][threads.size()];
         for (double[] row : minCpu) {
             Arrays.fill(row, Double.POSITIVE_INFINITY);
@@ -235,6 +239,7 @@ public final class BundleBenchmark {
                         CemStepTimer.Step s = timers[i][t].step();
                         if (round >= 0) {
                             wall[i][t][round] = s.wallMs();
+                            cpuTimes[i][t][round] = threads.get(t) == 1 ? s.cpuMs() : Double.NaN;
                             minCpu[i][t] = Math.min(minCpu[i][t], s.cpuMs());
                         }
                         progress.step(String.format(java.util.Locale.ROOT, "%s, %d thr: %.0f ms",
@@ -265,7 +270,8 @@ public final class BundleBenchmark {
                 double firstCpu = threads.get(t) == 1 && Double.isFinite(minCpu[0][t]) ? minCpu[0][t] : Double.NaN;
                 double scale = (double) Settings.FULL_CANDIDATES / settings.candidates();
                 timings.add(new Timing(threads.get(t), median, Arrays.stream(wall[i][t]).min().orElseThrow(), cpu,
-                        median / median(wall[0][t]), cpu / firstCpu, wall[i][t].clone(), median * scale, cpu * scale));
+                        median / median(wall[0][t]), cpu / firstCpu, wall[i][t].clone(), median * scale, cpu * scale,
+                        cpuTimes[i][t].clone()));
             }
             ModelBundle b = bundles.get(i);
             results.add(new BundleResult(b.directory().toString(), b.manifest().name(), b.reference(),
