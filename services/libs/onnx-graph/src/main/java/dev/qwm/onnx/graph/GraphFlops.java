@@ -124,7 +124,7 @@ public final class GraphFlops {
                 feed.put(in.getName(), t);
                 shapes.put(in.getName(), shape.clone());
             }
-            try (OrtSession.Result r = s.session().run(feed)) {
+            try (OrtSession.Result r = s.run(feed)) {
                 for (Map.Entry<String, OnnxValue> e : r) {
                     if (e.getValue().getInfo() instanceof TensorInfo info) {
                         shapes.put(e.getKey(), info.getShape());

@@ -60,21 +60,21 @@ public final class OnnxSession implements AutoCloseable {
         return this;
     }
 
-    /** Runs the model; the caller closes the result (and still owns the input tensors). */
+    /**
+     * Runs the model; the caller closes the result (and still owns the input tensors). Every run of a session goes
+     * through {@link OrtRuns}, so that the JVM's exit waits until it has left ORT's native code.
+     */
     public OrtSession.Result run(Map<String, OnnxTensor> inputs) {
-        try {
-            return session.run(inputs);
-        } catch (OrtException e) {
-            throw new OnnxRuntimeException(label + ": inference failed: " + e.getMessage(), e);
-        }
+        return OrtRuns.run(label, o -> session.run(inputs, o));
     }
 
     public OrtSession.Result run(Map<String, OnnxTensor> inputs, Set<String> outputs) {
-        try {
-            return session.run(inputs, outputs);
-        } catch (OrtException e) {
-            throw new OnnxRuntimeException(label + ": inference failed: " + e.getMessage(), e);
-        }
+        return OrtRuns.run(label, o -> session.run(inputs, outputs, o));
+    }
+
+    /** Runs the model writing the named outputs into the given tensors (pinned outputs: no copy, no allocation). */
+    public OrtSession.Result runInto(Map<String, OnnxTensor> inputs, Map<String, OnnxTensor> outputs) {
+        return OrtRuns.run(label, o -> session.run(inputs, java.util.Set.of(), outputs, o));
     }
 
     @Override

@@ -355,13 +355,16 @@ public final class OnnxDynamics implements AutoCloseable {
             long[] shape = {size, frames, numPatches, tokenDim};
             try (OnnxTensor in = OnnxTensor.createTensor(env, window.slice(offset, n), shape);
                  OnnxTensor out = OnnxTensor.createTensor(env, predicted.slice(offset, n), shape);
-                 OrtSession.Result r = predictor.session().run(Map.of(Z, in), Map.of(Z_PRED, out))) {
+                 OrtSession.Result r = predictor.runInto(Map.of(Z, in), Map.of(Z_PRED, out))) {
                 if (r.size() != 1) {
                     throw new OnnxRuntimeException(predictor.label() + ": expected the pinned output only");
                 }
-            } catch (OrtException e) {
+            } catch (OnnxRuntimeException e) {
                 throw new OnnxRuntimeException(predictor.label() + ": inference failed on [" + size + ", " + frames
                         + ", " + numPatches + ", " + tokenDim + "]: " + e.getMessage(), e);
+            } catch (OrtException e) {
+                throw new OnnxRuntimeException(predictor.label() + ": cannot wrap the tensors of [" + size + ", "
+                        + frames + ", " + numPatches + ", " + tokenDim + "]: " + e.getMessage(), e);
             }
         }
     }
