@@ -54,6 +54,9 @@ class VerificationApiIT {
         bad.remove("machine");
         put("/api/v1/verifications/it-verify-2", bad).statusCode(400).body("error", containsString("machine"));
         given().get("/api/v1/verifications/it-verify-2").then().statusCode(404);
+        search.remove("candidates");
+        put("/api/v1/searches/it-search-2", search).statusCode(400)
+                .body("error", containsString("search it-search-2: candidates must be an array"));
     }
 
     private static ObjectNode verification(String id, String verdict, int pairs) {

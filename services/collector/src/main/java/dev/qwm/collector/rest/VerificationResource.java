@@ -16,6 +16,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import java.io.IOException;
+import java.util.function.Consumer;
 
 /**
  * The verdicts of {@code ./qwm verify} run through the services and the searches of {@code ./qwm autoquant}: the CLI
@@ -38,13 +39,7 @@ public class VerificationResource {
     @Path("/verifications/{id}")
     @Consumes(MediaType.APPLICATION_JSON)
     public JsonNode putVerification(@PathParam("id") String id, String body) {
-        JsonNode record = parse(body);
-        try {
-            repository.upsert(VerificationRecords.verification(id, record), record);
-        } catch (IllegalArgumentException e) {
-            throw new BadRequestException("verification " + id + ": " + e.getMessage());
-        }
-        return stored(id);
+        return store("verification", id, body, r -> repository.upsert(VerificationRecords.verification(id, r), r));
     }
 
     @GET
@@ -65,13 +60,7 @@ public class VerificationResource {
     @Path("/searches/{id}")
     @Consumes(MediaType.APPLICATION_JSON)
     public JsonNode putSearch(@PathParam("id") String id, String body) {
-        JsonNode record = parse(body);
-        try {
-            repository.upsert(VerificationRecords.search(id, record), record);
-        } catch (IllegalArgumentException e) {
-            throw new BadRequestException("search " + id + ": " + e.getMessage());
-        }
-        return stored(id);
+        return store("search", id, body, r -> repository.upsert(VerificationRecords.search(id, r), r));
     }
 
     @GET
@@ -90,7 +79,14 @@ public class VerificationResource {
         return s;
     }
 
-    private static JsonNode stored(String id) {
+    /** A PUT's body stored by {@code upsert}: a record it refuses is a 400 naming the {@code kind}, the id and why. */
+    private static JsonNode store(String kind, String id, String body, Consumer<JsonNode> upsert) {
+        JsonNode record = parse(body);
+        try {
+            upsert.accept(record);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequestException(kind + " " + id + ": " + e.getMessage());
+        }
         return JSON.createObjectNode().put("stored", id);
     }
 
