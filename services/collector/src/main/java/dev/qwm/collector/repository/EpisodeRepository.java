@@ -72,15 +72,7 @@ public class EpisodeRepository {
      */
     @Transactional(Transactional.TxType.MANDATORY)
     public void recordRequest(EpisodeRequested e) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(RECORD_REQUEST)) {
-            ps.setString(1, e.getEpisodeId().getStudyId().getValue());
-            ps.setInt(2, e.getEpisodeId().getIndex());
-            EpisodeConfiguration.of(e).bind(ps, 3);
-            ps.setString(3 + EpisodeConfiguration.COLUMN_COUNT, e.getEventId());
-            ps.executeUpdate();
-        } catch (SQLException ex) {
-            throw new StorageException("cannot store the request of episode " + key(e.getEpisodeId()), ex);
-        }
+        recordRequested(RECORD_REQUEST, e, e.getEventId(), "the request");
     }
 
     /**
@@ -89,14 +81,19 @@ public class EpisodeRepository {
      */
     @Transactional(Transactional.TxType.MANDATORY)
     public void recordDeadLetter(EpisodeRequested e, String reason) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(RECORD_DEAD_LETTER)) {
+        recordRequested(RECORD_DEAD_LETTER, e, reason, "the dead-lettered request");
+    }
+
+    /** {@code sql} with a requested episode's key, its configuration, then {@code last} (what {@code sql} records). */
+    private void recordRequested(String sql, EpisodeRequested e, String last, String what) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, e.getEpisodeId().getStudyId().getValue());
             ps.setInt(2, e.getEpisodeId().getIndex());
             EpisodeConfiguration.of(e).bind(ps, 3);
-            ps.setString(3 + EpisodeConfiguration.COLUMN_COUNT, reason);
+            ps.setString(3 + EpisodeConfiguration.COLUMN_COUNT, last);
             ps.executeUpdate();
         } catch (SQLException ex) {
-            throw new StorageException("cannot store the dead-lettered request of episode " + key(e.getEpisodeId()), ex);
+            throw new StorageException("cannot store " + what + " of episode " + key(e.getEpisodeId()), ex);
         }
     }
 
@@ -206,39 +203,25 @@ public class EpisodeRepository {
                 return Optional.empty();
             }
             GetEpisodeTraceResponse.Builder trace = GetEpisodeTraceResponse.newBuilder().setAttemptId(attempt.get());
-            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM mpc_iterations"
-                    + " WHERE study_id = ? AND episode_index = ? AND attempt_id = ? ORDER BY mpc_iteration")) {
-                bindAttempt(ps, studyId, index, attempt.get());
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        trace.addMpcIterations(MpcIterationMetrics.newBuilder()
-                                .setMpcIteration(rs.getInt("mpc_iteration"))
-                                .setSuccess(rs.getBoolean("success"))
-                                .setStateDistance(rs.getFloat("state_distance"))
-                                .setBestLoss(rs.getFloat("best_loss"))
-                                .setVisualDivergence(rs.getFloat("visual_divergence"))
-                                .setProprioDivergence(rs.getFloat("proprio_divergence"))
-                                .setEnvSteps(rs.getInt("env_steps"))
-                                .setPlanningMs(rs.getLong("planning_ms")));
-                    }
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM cem_steps"
-                    + " WHERE study_id = ? AND episode_index = ? AND attempt_id = ? ORDER BY mpc_iteration, cem_step")) {
-                bindAttempt(ps, studyId, index, attempt.get());
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        trace.addCemSteps(CemStepMetrics.newBuilder()
-                                .setMpcIteration(rs.getInt("mpc_iteration"))
-                                .setCemStep(rs.getInt("cem_step"))
-                                .setBestLoss(rs.getFloat("best_loss"))
-                                .setSuccess(rs.getBoolean("success"))
-                                .setStateDistance(rs.getFloat("state_distance"))
-                                .setVisualDivergence(rs.getFloat("visual_divergence"))
-                                .setProprioDivergence(rs.getFloat("proprio_divergence")));
-                    }
-                }
-            }
+            forEachProgressRow(c, "mpc_iterations", "mpc_iteration", studyId, index, attempt.get(),
+                    rs -> trace.addMpcIterations(MpcIterationMetrics.newBuilder()
+                            .setMpcIteration(rs.getInt("mpc_iteration"))
+                            .setSuccess(rs.getBoolean("success"))
+                            .setStateDistance(rs.getFloat("state_distance"))
+                            .setBestLoss(rs.getFloat("best_loss"))
+                            .setVisualDivergence(rs.getFloat("visual_divergence"))
+                            .setProprioDivergence(rs.getFloat("proprio_divergence"))
+                            .setEnvSteps(rs.getInt("env_steps"))
+                            .setPlanningMs(rs.getLong("planning_ms"))));
+            forEachProgressRow(c, "cem_steps", "mpc_iteration, cem_step", studyId, index, attempt.get(),
+                    rs -> trace.addCemSteps(CemStepMetrics.newBuilder()
+                            .setMpcIteration(rs.getInt("mpc_iteration"))
+                            .setCemStep(rs.getInt("cem_step"))
+                            .setBestLoss(rs.getFloat("best_loss"))
+                            .setSuccess(rs.getBoolean("success"))
+                            .setStateDistance(rs.getFloat("state_distance"))
+                            .setVisualDivergence(rs.getFloat("visual_divergence"))
+                            .setProprioDivergence(rs.getFloat("proprio_divergence"))));
             return Optional.of(trace.build());
         } catch (SQLException ex) {
             throw new StorageException("cannot read the trace of episode " + studyId + "/" + index, ex);
@@ -270,11 +253,24 @@ public class EpisodeRepository {
         }
     }
 
-    private static void bindAttempt(PreparedStatement ps, String studyId, int index, String attemptId)
-            throws SQLException {
-        ps.setString(1, studyId);
-        ps.setInt(2, index);
-        ps.setString(3, attemptId);
+    private interface RowReader {
+        void read(ResultSet rs) throws SQLException;
+    }
+
+    /** Every progress row of one attempt in {@code table}, in {@code order}. */
+    private static void forEachProgressRow(Connection c, String table, String order, String studyId, int index,
+                                           String attemptId, RowReader reader) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT * FROM " + table
+                + " WHERE study_id = ? AND episode_index = ? AND attempt_id = ? ORDER BY " + order)) {
+            ps.setString(1, studyId);
+            ps.setInt(2, index);
+            ps.setString(3, attemptId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    reader.read(rs);
+                }
+            }
+        }
     }
 
     private static EpisodeCompleted completion(ResultSet rs) throws SQLException {
