@@ -1,14 +1,11 @@
 package dev.qwm.training.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.qwm.training.data.LatentEpisode;
 import dev.qwm.training.model.DjlWorldModel;
@@ -18,7 +15,6 @@ import dev.qwm.training.model.WorldModelConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -36,7 +32,7 @@ import java.util.SplittableRandom;
  * oldest frame dropped, K - 1 times; each rolled-out step's last frame is regressed onto the true frame and the
  * gradient flows back through every step. See {@link #rolloutLoss}.
  */
-public final class PredictorStage implements TrainLoop.Stage {
+public final class PredictorStage extends AdamStage {
 
     private final DjlWorldModel model;
     private final List<LatentEpisode> episodes;
@@ -125,38 +121,43 @@ public final class PredictorStage implements TrainLoop.Stage {
     record Batch(float[] visual, float[] proprio, float[] actions) {
     }
 
-    private Map<String, Double> forwardBackward(long step, boolean update, float lr) {
+    @Override
+    NDManager manager() {
+        return model.manager();
+    }
+
+    @Override
+    Adam adam() {
+        return adam;
+    }
+
+    @Override
+    NDArray[] losses(long step, ParameterStore ps) {
         WorldModelConfig c = model.config();
         Batch b = sample(step);
         int h = c.numHist() + rolloutSteps - 1;
         int n = c.numPatches();
         int d = c.latentDim();
-        Map<String, Double> m = new LinkedHashMap<>();
         NDManager manager = model.manager();
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            ParameterStore ps = new ParameterStore(manager, false);
-            NDArray visual = manager.create(b.visual, new Shape(batch, h + 1, n, d));
-            NDArray proprio = manager.create(b.proprio, new Shape(batch, h + 1, c.proprioDim()));
-            NDArray actions = manager.create(b.actions, new Shape(batch, h, c.actionDim()));
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray[] losses = rolloutLoss(model, ps, visual, proprio, actions, rolloutSteps, rolloutWeight, true);
-                gc.backward(losses[0]);
-                m.put("loss", (double) losses[0].getFloat());
-                m.put("visual", (double) losses[1].getFloat());
-                m.put("proprio", (double) losses[2].getFloat());
-                if (rolloutSteps > 1) {
-                    m.put("last", (double) losses[losses.length - 1].getFloat());
-                }
-            }
-            if (update) {
-                // Adam skips (and zeroes) a non-finite gradient, which a non-finite loss always gives.
-                m.put("gnorm", adam.step(lr, maxGradNorm));
-            } else {
-                adam.zeroGradients();
-            }
+        NDArray visual = manager.create(b.visual, new Shape(batch, h + 1, n, d));
+        NDArray proprio = manager.create(b.proprio, new Shape(batch, h + 1, c.proprioDim()));
+        NDArray actions = manager.create(b.actions, new Shape(batch, h, c.actionDim()));
+        return rolloutLoss(model, ps, visual, proprio, actions, rolloutSteps, rolloutWeight, true);
+    }
+
+    @Override
+    void metrics(NDArray[] losses, Map<String, Double> m) {
+        m.put("visual", (double) losses[1].getFloat());
+        m.put("proprio", (double) losses[2].getFloat());
+        if (rolloutSteps > 1) {
+            m.put("last", (double) losses[losses.length - 1].getFloat());
         }
-        return m;
+    }
+
+    /** Clipped to {@code maxGradNorm}; a non-finite loss always gives a non-finite gradient, which Adam skips. */
+    @Override
+    double update(float lr) {
+        return adam.step(lr, maxGradNorm);
     }
 
     /**
@@ -247,19 +248,6 @@ public final class PredictorStage implements TrainLoop.Stage {
         out[1] = Scalars.div(visualSum, norm);
         out[2] = Scalars.div(proprioSum, norm);
         return out;
-    }
-
-    @Override
-    public Map<String, Double> step(long step, float lr) {
-        return forwardBackward(step, true, lr);
-    }
-
-    @Override
-    public void dryStep(long step) {
-        // A whole step at learning rate 0 (so it costs what a real one does, update included), then the optimiser
-        // forgets it: the weights are untouched and the run starts exactly as without timing.
-        forwardBackward(step, true, 0f);
-        adam.reset();
     }
 
     @Override

@@ -1,14 +1,11 @@
 package dev.qwm.training.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.ConstantInitializer;
 import dev.qwm.env.dataset.Episode;
@@ -22,7 +19,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -37,7 +33,7 @@ import java.util.SplittableRandom;
  * <p>Each batch comes from one dataset, cycling through the given ones (e.g. Wall, then PushT), so negatives
  * are frames of the same task. Uses no state and no augmentation.
  */
-public final class TemporalContrastiveStage implements TrainLoop.Stage {
+public final class TemporalContrastiveStage extends AdamStage {
 
     private final VisualEncoder encoder;
     private final NDManager manager;
@@ -95,29 +91,29 @@ public final class TemporalContrastiveStage implements TrainLoop.Stage {
         return out;
     }
 
-    private Map<String, Double> forwardBackward(long step, boolean update, float lr) {
+    @Override
+    NDManager manager() {
+        return manager;
+    }
+
+    @Override
+    Adam adam() {
+        return adam;
+    }
+
+    @Override
+    NDArray[] losses(long step, ParameterStore ps) {
         byte[] frames = sampleBatch(step);
         int s = encoder.config().imageSize();
-        Map<String, Double> m = new LinkedHashMap<>();
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            ParameterStore ps = new ParameterStore(manager, false);
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray images = manager.create(ByteBuffer.wrap(frames), new Shape(2L * batchPairs, s, s, 3), DataType.UINT8);
-                NDArray z = encoder.forward(ps, new NDList(images), true).head().reshape(2L * batchPairs, -1);
-                NDArray[] out = infoNce(z, batchPairs, logTau.getArray());
-                gc.backward(out[0]);
-                m.put("loss", (double) out[0].getFloat());
-                m.put("acc", (double) out[1].getFloat());
-                m.put("tau", Math.exp(logTau.getArray().getFloat()));
-            }
-            if (update) {
-                m.put("gnorm", adam.step(lr));
-            } else {
-                adam.zeroGradients();
-            }
-        }
-        return m;
+        NDArray images = manager.create(ByteBuffer.wrap(frames), new Shape(2L * batchPairs, s, s, 3), DataType.UINT8);
+        NDArray z = encoder.forward(ps, new NDList(images), true).head().reshape(2L * batchPairs, -1);
+        return infoNce(z, batchPairs, logTau.getArray());
+    }
+
+    @Override
+    void metrics(NDArray[] losses, Map<String, Double> m) {
+        m.put("acc", (double) losses[1].getFloat());
+        m.put("tau", Math.exp(logTau.getArray().getFloat()));
     }
 
     /**
@@ -139,19 +135,6 @@ public final class TemporalContrastiveStage implements TrainLoop.Stage {
         NDArray acc = logits.argMax(1).eq(z.getManager().arange(pairs).toType(DataType.INT64, false))
                 .toType(DataType.FLOAT32, false).mean();
         return new NDArray[] {loss, acc};
-    }
-
-    @Override
-    public Map<String, Double> step(long step, float lr) {
-        return forwardBackward(step, true, lr);
-    }
-
-    @Override
-    public void dryStep(long step) {
-        // A whole step at learning rate 0 (so it costs what a real one does, update included), then the optimiser
-        // forgets it: the weights are untouched and the run starts exactly as without timing.
-        forwardBackward(step, true, 0f);
-        adam.reset();
     }
 
     @Override
