@@ -76,13 +76,9 @@ public class RolloutService {
         Objective objective = new Objective(request.getObjectiveAlpha());
         Duration ttl = ttl(request.getTtlSeconds());
         sessions.requireCapacity();
-        requireEncoderRef(request.getEncoder(), request.hasEncoder());
-        if (!request.hasPredictor()) {
-            throw new IllegalArgumentException("predictor: the request names no predictor artifact");
-        }
-        LoadedPredictor predictor = artifacts.get(request.getPredictor());
+        LoadedPredictor predictor = predictor(request.getEncoder(), request.hasEncoder(), request.getPredictor(),
+                request.hasPredictor());
         BundleManifest manifest = predictor.manifest();
-        requireCompatible(request.getEncoder(), manifest, artifacts.roots());
         Frames start = frames(request.getStart(), "start", manifest, 1, 1);
         Frames goal = frames(request.getGoal(), "goal", manifest, 1, 1);
 
@@ -171,13 +167,9 @@ public class RolloutService {
     }
 
     public EmbedResponse embed(EmbedRequest request) {
-        requireEncoderRef(request.getEncoder(), request.hasEncoder());
-        if (!request.hasPredictor()) {
-            throw new IllegalArgumentException("predictor: the request names no predictor artifact");
-        }
-        LoadedPredictor predictor = artifacts.get(request.getPredictor());
+        LoadedPredictor predictor = predictor(request.getEncoder(), request.hasEncoder(), request.getPredictor(),
+                request.hasPredictor());
         BundleManifest manifest = predictor.manifest();
-        requireCompatible(request.getEncoder(), manifest, artifacts.roots());
         Frames obs = frames(request.getObservation(), "observation", manifest, 1, config.maxCandidates());
         VisualLatents.Encoded latents = encode(request.getEncoder(), request.getObservation().getImages(),
                 obs.count(), manifest);
@@ -206,6 +198,18 @@ public class RolloutService {
                     + config.maxSessionTtl().toSeconds() + " s (predictor.max-session-ttl)");
         }
         return ttl;
+    }
+
+    /** The predictor a request names, loaded, once its encoder reference is checked and found to fit it. */
+    private LoadedPredictor predictor(ArtifactRef encoder, boolean hasEncoder, ArtifactRef predictor,
+                                      boolean hasPredictor) {
+        requireEncoderRef(encoder, hasEncoder);
+        if (!hasPredictor) {
+            throw new IllegalArgumentException("predictor: the request names no predictor artifact");
+        }
+        LoadedPredictor loaded = artifacts.get(predictor);
+        requireCompatible(encoder, loaded.manifest(), artifacts.roots());
+        return loaded;
     }
 
     private static void requireEncoderRef(ArtifactRef ref, boolean present) {

@@ -512,6 +512,13 @@ class RolloutServiceTest {
             refused(() -> f.service.openSession(open.toBuilder().setEncoder(Requests.ref(pushtBundle)).build()),
                     "cannot feed", "environment pusht vs wall");
             assertEquals(1, f.sessions.size(), "no refused request opened a session");
+            // Embed checks its references as OpenSession does
+            EmbedRequest embed = EmbedRequest.newBuilder().setEncoder(Requests.ref(bundle)).setPredictor(Requests.ref(bundle))
+                    .setObservation(open.getStart()).build();
+            refused(() -> f.service.embed(embed.toBuilder().clearEncoder().build()), "names no encoder");
+            refused(() -> f.service.embed(embed.toBuilder().clearPredictor().build()), "names no predictor");
+            refused(() -> f.service.embed(embed.toBuilder().setEncoder(Requests.ref(pushtBundle)).build()),
+                    "cannot feed", "environment pusht vs wall");
         }
     }
 
