@@ -23,6 +23,7 @@ import dev.qwm.quant.emit.EmitOptions;
 import dev.qwm.quant.manifest.LayerReport;
 import dev.qwm.quant.manifest.ModuleReport;
 import dev.qwm.quant.recipe.ActivationSpec;
+import dev.qwm.quant.recipe.AttentionProducts;
 import dev.qwm.quant.recipe.CalibrationSettings;
 import dev.qwm.quant.recipe.LayerNormOp;
 import dev.qwm.quant.recipe.Presets;
@@ -90,6 +91,9 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     @Option(names = "--layer-norm", paramLabel = "OP", description = "Every quantized module's LayerNorms as layer-normalization (as exported, the default) or skip (ONNX Runtime's SkipLayerNormalization with the Add before it fused: 3-5x faster on ORT 1.29's CPU kernels at these widths, and outputs that differ by an ulp or two: the recipe's choice, named -ln-skip).")
     String layerNorm;
+
+    @Option(names = "--attention", paramLabel = "PRODUCTS", description = "Every quantized module's attention products (q·kᵀ and probabilities·v) in float (the default, as QuantWM) or int8 (uint8 q, k, probabilities and v, one static scale and zero point each from calibration, u8×u8 integer products: the recipe's choice, named -attn-int8).")
+    String attention;
 
     @Option(names = "--episodes", description = "Calibration episodes (default: the recipe's, 50).")
     Integer episodes;
@@ -215,6 +219,11 @@ public final class QuantizeCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "  LayerNorms run as SkipLayerNormalization (recipe layerNorm: skip): %d%n",
                         m.skipLayerNorms().size());
             }
+            if (m.attention() != null) {
+                System.out.printf(Locale.ROOT, "  attention products in int8 (recipe attention: int8): %d cores%s, %s%n",
+                        m.attention().size(), m.attention().stream().anyMatch(a -> a.masked()) ? " (masked)" : "",
+                        dev.qwm.quant.manifest.AttentionReport.KERNEL);
+            }
             System.out.println("  ONNX Runtime runs: " + m.runtimeOps());
             if (m.unfusedDequantize() > 0) {
                 System.out.println("  warning: " + m.unfusedDequantize() + " DequantizeLinear left unfused (float MatMul)");
@@ -250,6 +259,9 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         if (layerNorm != null) {
             r = Presets.withLayerNorm(r, LayerNormOp.parse(layerNorm));
+        }
+        if (attention != null) {
+            r = Presets.withAttention(r, AttentionProducts.parse(attention));
         }
         if (episodes != null || quantIter != null) {
             CalibrationSettings c = r.calibration();

@@ -3,6 +3,7 @@ package dev.qwm.quant;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.qwm.onnx.graph.AttentionCores;
 import dev.qwm.onnx.graph.GraphEditor;
 import dev.qwm.onnx.graph.GraphIndex;
 import dev.qwm.onnx.graph.LinearLayer;
@@ -25,7 +26,9 @@ import dev.qwm.quant.emit.EmitOptions;
 import dev.qwm.quant.emit.EmittedModel;
 import dev.qwm.quant.emit.LayerKernel;
 import dev.qwm.quant.emit.OnnxEmitter;
+import dev.qwm.quant.emit.QuantizedAttention;
 import dev.qwm.quant.emit.QuantizedLayer;
+import dev.qwm.quant.manifest.AttentionReport;
 import dev.qwm.quant.manifest.GroupReport;
 import dev.qwm.quant.manifest.LayerReport;
 import dev.qwm.quant.manifest.ModuleReport;
@@ -34,6 +37,7 @@ import dev.qwm.quant.methods.Methods;
 import dev.qwm.quant.methods.QuantizationMethod;
 import dev.qwm.quant.methods.QuantizationMethod.Transform;
 import dev.qwm.quant.recipe.ActivationSpec;
+import dev.qwm.quant.recipe.AttentionProducts;
 import dev.qwm.quant.recipe.CalibrationSettings;
 import dev.qwm.quant.recipe.LayerNormOp;
 import dev.qwm.quant.recipe.LayerPlan;
@@ -136,6 +140,9 @@ public final class ModuleQuantizer {
         final Map<String, Block> blocks = new LinkedHashMap<>();
         final List<ActivationCollector.TensorRequest> tensorRequests = new ArrayList<>();
         final List<ActivationCollector.SnapshotRequest> snapshotRequests = new ArrayList<>();
+        /** The attention cores whose products the recipe runs in int8 (empty unless {@code attention: int8}). */
+        final List<AttentionCores.Core> attention;
+        final List<String> rangeRequests = new ArrayList<>();
         final boolean needsCalibration;
         final LayerNormOp layerNorm;
 
@@ -165,8 +172,22 @@ public final class ModuleQuantizer {
                     groupMethod.put(g, methods.iterator().next());
                 }
             }
+            if (recipe.attentionProducts() == AttentionProducts.INT8) {
+                this.attention = AttentionCores.find(model);
+                if (attention.isEmpty()) {
+                    throw new RecipeException("modules." + module.id() + ": attention: int8, but the " + module.component()
+                            + " graph has no attention core (MatMul of two activations, optional scale and mask, "
+                            + "Softmax over the last axis, MatMul by v) whose products could be quantized");
+                }
+                for (AttentionCores.Core c : attention) {
+                    rangeRequests.addAll(List.of(c.query(), c.key(), c.probabilities(), c.value()));
+                }
+            } else {
+                this.attention = List.of();
+            }
             // only static activation ranges need data; per-token and in-kernel parameters are computed at run time
-            this.needsCalibration = plans.stream().anyMatch(p -> p.method().needsCalibration() || p.activations().isStatic());
+            this.needsCalibration = !attention.isEmpty()
+                    || plans.stream().anyMatch(p -> p.method().needsCalibration() || p.activations().isStatic());
             Map<String, Boolean> gram = new LinkedHashMap<>();
             Map<String, Integer> width = new LinkedHashMap<>();
             for (LayerPlan p : plans) {
@@ -200,7 +221,7 @@ public final class ModuleQuantizer {
 
         /** A collector observing what this recipe needs, over the (node-named) float model. */
         public ActivationCollector newCollector(CalibrationSettings settings, SessionConfig config) {
-            return new ActivationCollector(model, tensorRequests, snapshotRequests, settings, config);
+            return new ActivationCollector(model, tensorRequests, snapshotRequests, rangeRequests, settings, config);
         }
     }
 
@@ -214,10 +235,10 @@ public final class ModuleQuantizer {
         Prepared prepared = prepare(source, module, recipe);
         if (prepared.needsCalibration && feed == null) {
             throw new RecipeException("modules." + module.id() + ": the recipe needs calibration data "
-                    + "(data-aware methods or quantized activations), and none was given");
+                    + "(data-aware methods, quantized activations or int8 attention), and none was given");
         }
         CalibrationData data = null;
-        if (feed != null && !prepared.plans.isEmpty()) {
+        if (feed != null && (!prepared.plans.isEmpty() || !prepared.attention.isEmpty())) {
             try (ActivationCollector collector = prepared.newCollector(calibration, options.ort())) {
                 feed.feed(collector);
                 data = collector.result();
@@ -320,8 +341,15 @@ public final class ModuleQuantizer {
         }
         options.progress().finish();
 
+        // attention's products: one static uint8 (scale, zero point) per input tensor, from the same calibration
+        List<QuantizedAttention> attention = new ArrayList<>();
+        for (AttentionCores.Core c : prepared.attention) {
+            attention.add(new QuantizedAttention(c, rangeParams(data, c.query()), rangeParams(data, c.key()),
+                    rangeParams(data, c.probabilities()), rangeParams(data, c.value())));
+        }
+
         ModelProto transformedFloat = editor.build();
-        EmittedModel emitted = OnnxEmitter.emit(transformedFloat, quantized, options.emit(), options.cpu());
+        EmittedModel emitted = OnnxEmitter.emit(transformedFloat, quantized, attention, options.emit(), options.cpu());
         ModelProto emittedModel = emitted.model();
         List<String> skipLayerNorms = null;
         if (prepared.layerNorm == LayerNormOp.SKIP) {
@@ -346,8 +374,13 @@ public final class ModuleQuantizer {
                 ModuleWeightBytes.after(emitted.kernels().stream().mapToLong(LayerKernel::weightBytes).sum(),
                         emittedModel, floatLayers),
                 fullRangeInt8 ? (emitted.signedInt8Weights() ? "u8s8" : "u8u8") : null, runtimeOps, unfused,
-                skipLayerNorms);
+                skipLayerNorms, attention.isEmpty() ? null : attention.stream().map(AttentionReport::of).toList());
         return new Result(emittedModel, transformedFloat, List.copyOf(quantized), report, data);
+    }
+
+    private static ActivationParams rangeParams(CalibrationData data, String tensor) {
+        float[] r = data.range(tensor);
+        return ActivationParams.fromRange(8, r[0], r[1]);
     }
 
     private static GroupObjective objective(ModelProto model, Block block, GroupContext ctx, CalibrationData data,

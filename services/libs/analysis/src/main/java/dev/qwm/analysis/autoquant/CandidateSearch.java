@@ -150,7 +150,7 @@ public final class CandidateSearch {
             List<LayerRule> own = r.layers().subList(defaults.size(), r.layers().size());
             rules.addAll(own);
             modules.put(module, new ModuleRecipe(r.method(), r.weights(), r.activations(), r.options(), rules,
-                    r.layerNorm()));
+                    r.layerNorm(), r.attention()));
         });
         return new Recipe(recipe.name(), modules, recipe.calibration()).validate();
     }

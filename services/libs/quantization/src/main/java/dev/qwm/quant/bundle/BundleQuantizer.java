@@ -67,8 +67,8 @@ public final class BundleQuantizer {
         Map<WorldModelModule, CalibrationData> data = new EnumMap<>(WorldModelModule.class);
         if (needed || calibration != null) {
             if (calibration == null) {
-                throw new RecipeException("recipe '" + recipe.name() + "' needs calibration (data-aware methods or "
-                        + "quantized activations): give calibration episodes to plan");
+                throw new RecipeException("recipe '" + recipe.name() + "' needs calibration (data-aware methods, "
+                        + "quantized activations or int8 attention): give calibration episodes to plan");
             }
             if (!calibration.episodes().environment().equals(source.manifest().environment())) {
                 throw new IllegalArgumentException("bundle " + source.manifest().name() + " is for "

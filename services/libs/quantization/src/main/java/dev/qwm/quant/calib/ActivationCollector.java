@@ -41,7 +41,8 @@ import static dev.qwm.onnx.graph.Nodes.node;
  * with extra outputs computed by ONNX Runtime itself, so nothing proportional to the activations crosses into Java:
  * per observed tensor (flattened to rows of its last dimension) the per-channel min, max and Σ|x|, the row count,
  * {@code rowsPerBatch} rows sampled uniformly (indices drawn by this collector and fed as an extra input), and
- * optionally their Gram matrix sᵀs; per block input tensor one batch item, taken only on the runs its reservoir keeps.
+ * optionally their Gram matrix sᵀs; per range tensor (any shape, e.g. attention's q, kᵀ, probabilities and v) its
+ * min and max over all elements; per block input tensor one batch item, taken only on the runs its reservoir keeps.
  * Use {@link #run} in place of the plain session while planning the calibration episodes (the model's own outputs
  * come back unchanged), then {@link #result}.
  */
@@ -65,6 +66,9 @@ public final class ActivationCollector implements AutoCloseable {
     private record SnapshotOutputs(SnapshotRequest request, String item, String shape) {
     }
 
+    private record RangeOutputs(String tensor, String min, String max) {
+    }
+
     private final CalibrationSettings settings;
     private final ModelProto original;
     private final byte[] augmented;
@@ -72,6 +76,8 @@ public final class ActivationCollector implements AutoCloseable {
     private final Set<String> modelOutputs;
     private final List<TensorOutputs> tensorOutputs = new ArrayList<>();
     private final List<SnapshotOutputs> snapshotOutputs = new ArrayList<>();
+    private final List<RangeOutputs> rangeOutputs = new ArrayList<>();
+    private final Map<String, float[]> ranges = new LinkedHashMap<>();
     private final Map<String, TensorStatistics> statistics = new LinkedHashMap<>();
     private final Map<String, List<BlockSnapshot>> snapshots = new LinkedHashMap<>();
     private final Map<String, Long> snapshotOffers = new LinkedHashMap<>();
@@ -81,6 +87,12 @@ public final class ActivationCollector implements AutoCloseable {
 
     public ActivationCollector(ModelProto model, List<TensorRequest> tensors, List<SnapshotRequest> blocks,
                                CalibrationSettings settings, SessionConfig config) {
+        this(model, tensors, blocks, List.of(), settings, config);
+    }
+
+    /** @param rangeTensors tensors of any shape whose min and max over all elements are wanted */
+    public ActivationCollector(ModelProto model, List<TensorRequest> tensors, List<SnapshotRequest> blocks,
+                               List<String> rangeTensors, CalibrationSettings settings, SessionConfig config) {
         this.settings = settings;
         this.original = model;
         this.random = new SplittableRandom(settings.samplingSeed());
@@ -113,6 +125,21 @@ public final class ActivationCollector implements AutoCloseable {
             snapshotOutputs.add(addSnapshot(editor, added, s));
             snapshots.put(s.tensor(), new ArrayList<>());
             snapshotOffers.put(s.tensor(), 0L);
+        }
+        for (String t : rangeTensors) {
+            if (ranges.containsKey(t)) {
+                continue;
+            }
+            String p = "qwm_calibration/range/" + t;
+            String mn = editor.freshName(p + "/min");
+            String mx = editor.freshName(p + "/max");
+            // no axes: over every element, whatever the rank (also for opset 18+, where axes became an input)
+            added.add(node("ReduceMin", editor.freshName(p + "/ReduceMin"), List.of(t), List.of(mn), intAttr("keepdims", 0)));
+            added.add(node("ReduceMax", editor.freshName(p + "/ReduceMax"), List.of(t), List.of(mx), intAttr("keepdims", 0)));
+            editor.addOutput(mn);
+            editor.addOutput(mx);
+            rangeOutputs.add(new RangeOutputs(t, mn, mx));
+            ranges.put(t, new float[]{Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY});
         }
         ModelProto built = editor.appendNodes(added).build();
         this.augmented = built.toByteArray();
@@ -228,6 +255,10 @@ public final class ActivationCollector implements AutoCloseable {
             requested.add(s.item());
             requested.add(s.shape());
         }
+        for (RangeOutputs o : rangeOutputs) {
+            requested.add(o.min());
+            requested.add(o.max());
+        }
         float[] draws = new float[settings.rowsPerBatch()];
         for (int i = 0; i < draws.length; i++) {
             draws[i] = (float) random.nextDouble();
@@ -265,6 +296,11 @@ public final class ActivationCollector implements AutoCloseable {
             statistics.get(t.request().tensor()).accept(shape[0], floats(r, t.min()), floats(r, t.max()),
                     floats(r, t.absSum()), sample, sample.length / width, t.gram() == null ? null : floats(r, t.gram()));
         }
+        for (RangeOutputs o : rangeOutputs) {
+            float[] range = ranges.get(o.tensor());
+            range[0] = Math.min(range[0], floats(r, o.min())[0]);
+            range[1] = Math.max(range[1], floats(r, o.max())[0]);
+        }
         for (SnapshotOutputs s : wanted) {
             long[] shape = longs(r, s.shape());
             if (shape[0] != batch) {
@@ -297,7 +333,10 @@ public final class ActivationCollector implements AutoCloseable {
         } catch (CloneNotSupportedException e) {
             throw new IllegalStateException(e);
         }
-        return new CalibrationData(Map.copyOf(statistics), snaps, batches, HexFormat.of().formatHex(copy.digest()));
+        Map<String, float[]> rangesCopy = new TreeMap<>();
+        ranges.forEach((k, v) -> rangesCopy.put(k, v.clone()));
+        return new CalibrationData(Map.copyOf(statistics), snaps, Map.copyOf(rangesCopy), batches,
+                HexFormat.of().formatHex(copy.digest()));
     }
 
     public long batches() {

@@ -9,7 +9,16 @@ import java.util.Map;
  * bytes), recorded in manifests so two quantizations can tell whether they saw the same calibration set.
  */
 public record CalibrationData(Map<String, TensorStatistics> tensors, Map<String, List<BlockSnapshot>> snapshots,
-                              long batches, String fingerprint) {
+                              Map<String, float[]> ranges, long batches, String fingerprint) {
+
+    /** {min, max} over every element of a range tensor (attention's products' inputs) seen in calibration. */
+    public float[] range(String name) {
+        float[] r = ranges.get(name);
+        if (r == null || !(r[0] <= r[1])) {
+            throw new IllegalArgumentException("no calibration range for tensor '" + name + "'");
+        }
+        return r.clone();
+    }
 
     public TensorStatistics tensor(String name) {
         TensorStatistics t = tensors.get(name);

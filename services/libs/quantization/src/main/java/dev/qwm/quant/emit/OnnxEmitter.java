@@ -40,6 +40,10 @@ import static dev.qwm.onnx.graph.Nodes.node;
  * (quantize-dequantize) and the weights run in MatMulNBits;</li>
  * <li>{@link EmitOptions#fakeQuant()}: every layer as float quantize-dequantize, the reference semantics.</li>
  * </ul>
+ * Attention cores named by the recipe ({@code attention: int8}, {@link QuantizedAttention}) get their two activation
+ * products as {@code com.microsoft:MatMulIntegerToFloat} of uint8 codes from static QuantizeLinear: u8×u8 on every
+ * CPU, whose int32 sums are exact everywhere (u8×s8 would need signed codes of an activation, and saturates on AVX2
+ * without VNNI), then scaled in float by the product of the two scales.
  * Full-range 8-bit weights meet 8-bit activations as u8×u8 unless the CPU has VNNI (see {@link CpuFeatures}):
  * ORT's u8×s8 path saturates 16-bit pair sums on AVX2. Narrower weights (≤ 7 bits) are always u8×s8: their products
  * cannot saturate. Both store the same codes and give the same integers: the CPU picks a kernel variant, never the
@@ -70,6 +74,11 @@ public final class OnnxEmitter {
     }
 
     public static EmittedModel emit(ModelProto model, List<QuantizedLayer> layers, EmitOptions options, CpuFeatures cpu) {
+        return emit(model, layers, List.of(), options, cpu);
+    }
+
+    public static EmittedModel emit(ModelProto model, List<QuantizedLayer> layers, List<QuantizedAttention> attention,
+                                    EmitOptions options, CpuFeatures cpu) {
         OnnxEmitter e = new OnnxEmitter(model, options, cpu);
         e.editor.requireOpset(OnnxModels.DEFAULT_DOMAIN, 13, "per-channel DequantizeLinear");
         List<QuantizedLayer> ordered = new ArrayList<>(layers);
@@ -77,6 +86,9 @@ public final class OnnxEmitter {
         ordered.sort(Comparator.comparingInt(l -> e.editor.indexOfNode(l.layer().name())));
         for (QuantizedLayer l : ordered) {
             e.emitLayer(l);
+        }
+        for (QuantizedAttention a : attention) {
+            e.emitAttention(a);
         }
         if (e.usesContribOps) {
             e.editor.requireOpset(OnnxModels.MICROSOFT_DOMAIN, 1, "MatMulNBits");
@@ -130,6 +142,35 @@ public final class OnnxEmitter {
         inits.forEach(editor::putInitializer);
         editor.replaceNode(layer.name(), nodes);
         kernels.add(kernel);
+    }
+
+    // ---- attention's activation products: u8×u8 MatMulIntegerToFloat ------------------------------------------
+
+    private void emitAttention(QuantizedAttention a) {
+        String p = a.core().softmax() + "/int8";
+        product(a.core().scoresMatMul(), a.core().query(), a.query(), a.core().key(), a.key(), a.core().scores(), p + "/scores");
+        product(a.core().valueMatMul(), a.core().probabilities(), a.probabilities(), a.core().value(), a.value(),
+                a.core().context(), p + "/context");
+    }
+
+    /** The MatMul node {@code matMul} (x·y → out) as a product of x's and y's uint8 codes (or their fake quantization). */
+    private void product(String matMul, String x, ActivationParams xp, String y, ActivationParams yp, String out, String p) {
+        List<NodeProto> nodes = new ArrayList<>();
+        List<TensorProto> inits = new ArrayList<>();
+        String xq = quantizeLinear(x, xp, nodes, inits, p + "/a");
+        String yq = quantizeLinear(y, yp, nodes, inits, p + "/b");
+        if (options.fakeQuant()) {
+            String xf = ops.dequantize(xq, sharedActivations.get(xq + "#scale"), sharedActivations.get(xq + "#zp"), nodes, p + "/a");
+            String yf = ops.dequantize(yq, sharedActivations.get(yq + "#scale"), sharedActivations.get(yq + "#zp"), nodes, p + "/b");
+            nodes.add(node("MatMul", editor.freshName(p + "/matmul"), List.of(xf, yf), List.of(out)));
+        } else {
+            nodes.add(node(OnnxModels.MICROSOFT_DOMAIN, "MatMulIntegerToFloat", editor.freshName(p + "/matmul_integer_to_float"),
+                    List.of(xq, yq, sharedActivations.get(xq + "#scale"), sharedActivations.get(yq + "#scale"),
+                            sharedActivations.get(xq + "#zp"), sharedActivations.get(yq + "#zp")), List.of(out)));
+            usesContribOps = true;
+        }
+        inits.forEach(editor::putInitializer);
+        editor.replaceNode(matMul, nodes);
     }
 
     // ---- weight-only and grouped: MatMulNBits --------------------------------------------------------------------

@@ -18,12 +18,14 @@ import java.util.Map;
  *                          pair was fused into an integer kernel)
  * @param skipLayerNorms    LayerNormalization nodes the recipe runs as SkipLayerNormalization (recipe
  *                          {@code layerNorm: skip}), null when none
+ * @param attention         attention cores whose q·kᵀ and probabilities·v run as int8 products (recipe
+ *                          {@code attention: int8}), null when none (float attention, the default)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModuleReport(String module, String component, List<LayerReport> layers, List<GroupReport> groups,
                            List<String> floatLayers, long bytesBefore, long bytesAfter, long weightBytesBefore,
                            long weightBytesAfter, String int8Gemm, Map<String, Integer> runtimeOps,
-                           int unfusedDequantize, List<String> skipLayerNorms) {
+                           int unfusedDequantize, List<String> skipLayerNorms, List<AttentionReport> attention) {
 
     /** What the module computes, one line per quantized layer, then its float layers: equal lists, equal numbers. */
     public List<String> numerics() {
@@ -31,6 +33,9 @@ public record ModuleReport(String module, String component, List<LayerReport> la
         floatLayers.forEach(f -> n.add(f + " float"));
         if (skipLayerNorms != null) {
             skipLayerNorms.forEach(l -> n.add(l + " SkipLayerNormalization"));
+        }
+        if (attention != null) {
+            attention.forEach(a -> n.add(a.numerics()));
         }
         return n;
     }

@@ -69,7 +69,7 @@ public final class Presets {
         Map<WorldModelModule, ModuleRecipe> m = new EnumMap<>(WorldModelModule.class);
         recipe.modules().forEach((k, v) -> m.put(k, new ModuleRecipe(v.method(), v.weights(),
                 v.activations().isFloat() ? v.activations() : ActivationSpec.of(v.activations().bits(), granularity),
-                v.options(), v.layers(), v.layerNorm())));
+                v.options(), v.layers(), v.layerNorm(), v.attention())));
         return new Recipe(recipe.name() + "-" + granularity.id(), m, recipe.calibration()).validate();
     }
 
@@ -84,6 +84,19 @@ public final class Presets {
         Map<WorldModelModule, ModuleRecipe> m = new EnumMap<>(WorldModelModule.class);
         recipe.modules().forEach((k, v) -> m.put(k, v.withLayerNorm(op)));
         return new Recipe(recipe.name() + "-ln-" + op.id(), m, recipe.calibration()).validate();
+    }
+
+    /**
+     * {@code recipe} with every module's attention products computed as {@code products} (named
+     * {@code <name>-attn-int8} for int8; float, the default, leaves the recipe as it is).
+     */
+    public static Recipe withAttention(Recipe recipe, AttentionProducts products) {
+        if (products == AttentionProducts.FLOAT) {
+            return recipe;
+        }
+        Map<WorldModelModule, ModuleRecipe> m = new EnumMap<>(WorldModelModule.class);
+        recipe.modules().forEach((k, v) -> m.put(k, v.withAttention(products)));
+        return new Recipe(recipe.name() + "-attn-" + products.id(), m, recipe.calibration()).validate();
     }
 
     /**

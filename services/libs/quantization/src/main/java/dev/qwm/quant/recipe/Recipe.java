@@ -33,7 +33,8 @@ public record Recipe(String name, Map<WorldModelModule, ModuleRecipe> modules, C
             } else {
                 List<LayerRule> layers = new ArrayList<>(defaults);
                 layers.addAll(r.layers());
-                m.put(module, new ModuleRecipe(r.method(), r.weights(), r.activations(), r.options(), layers, r.layerNorm()));
+                m.put(module, new ModuleRecipe(r.method(), r.weights(), r.activations(), r.options(), layers, r.layerNorm(),
+                        r.attention()));
             }
         });
         return m;
@@ -55,10 +56,13 @@ public record Recipe(String name, Map<WorldModelModule, ModuleRecipe> modules, C
         return this;
     }
 
-    /** Whether any layer of any module needs calibration data (activation quantization or a data-aware method). */
+    /**
+     * Whether any layer of any module needs calibration data (static activation quantization, int8 attention products,
+     * or a data-aware method).
+     */
     public boolean needsCalibration() {
         for (ModuleRecipe m : modules.values()) {
-            if (m.method().needsCalibration() || m.activations().isStatic()) {
+            if (m.method().needsCalibration() || m.activations().isStatic() || m.attentionProducts() == AttentionProducts.INT8) {
                 return true;
             }
             for (LayerRule r : m.layers()) {

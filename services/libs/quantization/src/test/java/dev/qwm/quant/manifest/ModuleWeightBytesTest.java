@@ -65,6 +65,6 @@ class ModuleWeightBytesTest {
     private static ModuleReport withWeightBytesAfter(ModuleReport m, long after) {
         return new ModuleReport(m.module(), m.component(), m.layers(), m.groups(), m.floatLayers(), m.bytesBefore(),
                 m.bytesAfter(), m.weightBytesBefore(), after, m.int8Gemm(), m.runtimeOps(), m.unfusedDequantize(),
-                m.skipLayerNorms());
+                m.skipLayerNorms(), m.attention());
     }
 }

@@ -192,6 +192,45 @@ class RecipeTest {
     }
 
     @Test
+    void int8AttentionIsTheRecipesOptionNamedOnceAndAbsentFromTheJsonUnlessAsked() {
+        Recipe plain = Presets.recipe("w8a8", WorldModelModule.parseSelection("both"), QuantMethod.RTN);
+        String json = RecipeIo.toJson(plain);
+        assertTrue(!json.contains("attention"), json);
+        assertTrue(!plain.modules().values().stream().anyMatch(m -> m.attentionProducts() != AttentionProducts.FLOAT));
+        Recipe int8 = Presets.withAttention(plain, AttentionProducts.INT8);
+        assertEquals("w8a8-rtn-both-attn-int8", int8.name());
+        int8.modules().values().forEach(m -> assertEquals(AttentionProducts.INT8, m.attentionProducts()));
+        assertTrue(RecipeIo.toJson(int8).contains("\"attention\" : \"int8\""), RecipeIo.toJson(int8));
+        assertEquals(int8, RecipeIo.fromJson(RecipeIo.toJson(int8)));
+        assertEquals(int8, RecipeIo.fromYaml(RecipeIo.toYaml(int8)));
+        // other options keep it: the activation granularity, the LayerNorm operator
+        Recipe both = Presets.withLayerNorm(Presets.withActivationGranularity(int8, ActivationSpec.Granularity.TOKEN), LayerNormOp.SKIP);
+        both.modules().values().forEach(m -> assertEquals(AttentionProducts.INT8, m.attentionProducts()));
+        // its scales come from calibration, whatever the linear layers need
+        assertTrue(!Presets.recipe("w4a16-g128", "predictor").needsCalibration());
+        assertTrue(Presets.withAttention(Presets.recipe("w4a16-g128", "predictor"), AttentionProducts.INT8).needsCalibration());
+        Recipe spelled = RecipeIo.fromYaml("""
+                name: w8a8-rtn-both
+                modules:
+                  predictor: {weights: {bits: 8}, activations: {bits: 8}, attention: float}
+                """);
+        assertTrue(!RecipeIo.toJson(spelled).contains("attention"), RecipeIo.toJson(spelled));
+        assertEquals(plain, Presets.withAttention(plain, AttentionProducts.FLOAT));
+        Recipe yaml = RecipeIo.fromYaml("""
+                name: a
+                modules:
+                  predictor: {weights: {bits: 8}, activations: {bits: 8}, attention: INT8}
+                """);
+        assertEquals(AttentionProducts.INT8, yaml.modules().get(WorldModelModule.PREDICTOR).attentionProducts());
+        RecipeException e = assertThrows(RecipeException.class, () -> RecipeIo.fromYaml("""
+                name: x
+                modules:
+                  predictor: {weights: {bits: 8}, attention: int4}
+                """));
+        assertTrue(e.getMessage().contains("attention 'int4'") && e.getMessage().contains("float, int8"), e.getMessage());
+    }
+
+    @Test
     void omniQuantAsQuantWmRanItIsSmoothQuantOnTheEncoderAndRtnOnThePredictor() {
         Recipe r = Presets.recipe("w4a8", WorldModelModule.parseSelection("both"), "omniquant-quantwm");
         assertEquals("w4a8-omniquant-quantwm-both", r.name());
