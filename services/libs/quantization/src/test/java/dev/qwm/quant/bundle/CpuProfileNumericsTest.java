@@ -18,6 +18,7 @@ import dev.qwm.quant.ModuleQuantizer;
 import dev.qwm.quant.manifest.LayerReport;
 import dev.qwm.quant.manifest.ModuleReport;
 import dev.qwm.quant.recipe.ActivationSpec;
+import dev.qwm.quant.recipe.AttentionProducts;
 import dev.qwm.quant.recipe.CalibrationSettings;
 import dev.qwm.quant.recipe.Presets;
 import dev.qwm.quant.recipe.Recipe;
@@ -36,7 +37,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The recipe alone fixes what a quantized model computes: the shipped Wall predictor quantized under an AVX2-only
  * and an AVX-512 VNNI CPU profile has the same numerics in both manifests and the same outputs on the same inputs;
- * only kernel variants (u8×s8 against u8×u8 for 8-bit × 8-bit) may differ. A16 is float activations on both.
+ * only kernel variants (u8×s8 against u8×u8 for 8-bit × 8-bit) may differ. A16 is float activations on both; int8
+ * attention products are u8×u8 on both.
  */
 @Tag("slow")
 class CpuProfileNumericsTest {
@@ -49,6 +51,7 @@ class CpuProfileNumericsTest {
         Recipe w4a8 = Presets.recipe("w4a8", "predictor");
         List<Recipe> recipes = List.of(Presets.recipe("w3a16", "predictor"), Presets.recipe("w4a16-g128", "predictor"),
                 small(Presets.recipe("w8a8", "predictor")),
+                small(Presets.withAttention(Presets.recipe("w8a8", "predictor"), AttentionProducts.INT8)),
                 Presets.withActivationGranularity(w4a8, ActivationSpec.Granularity.TOKEN),
                 Presets.recipe("w4a8-g128-kernel", "predictor"));
         for (Recipe recipe : recipes) {
@@ -77,6 +80,11 @@ class CpuProfileNumericsTest {
                 assertNotEquals(sha(avx2.bundle()), sha(vnni.bundle()));
             } else {
                 assertEquals(sha(avx2.bundle()), sha(vnni.bundle()), recipe.name() + ": the same graph on both profiles");
+            }
+            if (recipe.name().endsWith("-attn-int8")) {
+                // attention's products are u8×u8 on every profile: the same codes, scales and zero points
+                assertEquals(2, avx2.manifest().modules().get(0).attention().size());
+                assertEquals(avx2.manifest().modules().get(0).attention(), vnni.manifest().modules().get(0).attention());
             }
             double rel = relativeDifference(avx2.bundle(), vnni.bundle());
             assertTrue(rel <= 1e-5, recipe.name() + ": outputs differ by " + rel + " relative");
