@@ -28,10 +28,14 @@ public final class AttentionCores {
      * @param valueMatMul   the MatMul node of probabilities·v
      * @param value         its second input (v, [..., S, d])
      * @param context       its output
-     * @param masked        whether an Add (the mask) lies between the scores and the Softmax
+     * @param masked        whether a mask (Add or Where) lies between the scores and the Softmax
+     * @param scaleNode     the Mul or Div by a scalar constant that reads {@code scores} only, null when none
+     * @param scaleFactor   what that node multiplies the scores by (1/c for a Div by c), 1 when none
+     * @param scaled        the scaled scores (its output), {@code scores} when none
      */
     public record Core(String softmax, String scoresMatMul, String query, String key, String scores,
-                       String probabilities, String valueMatMul, String value, String context, boolean masked) {
+                       String probabilities, String valueMatMul, String value, String context, boolean masked,
+                       String scaleNode, float scaleFactor, String scaled) {
     }
 
     private AttentionCores() {
@@ -57,7 +61,9 @@ public final class AttentionCores {
                 v = isConstant(index, p.getInput(1)) ? p.getInput(2) : p.getInput(1);
                 p = single(index, v);
             }
+            NodeProto scale = null;
             if (p != null && (isOp(p, "Mul") || isOp(p, "Div")) && isConstant(index, p.getInput(1))) {
+                scale = p;
                 v = p.getInput(0);
                 p = single(index, v);
             }
@@ -72,8 +78,12 @@ public final class AttentionCores {
                 continue;
             }
             NodeProto av = readers.get(0);
+            float[] c = scale == null ? null : TensorData.toFloats(index.constant(scale.getInput(1)).orElseThrow());
+            boolean scalar = c != null && c.length == 1 && Float.isFinite(c[0]) && c[0] != 0;
             cores.add(new Core(softmax.getName(), scores.getName(), scores.getInput(0), scores.getInput(1),
-                    scores.getOutput(0), probabilities, av.getName(), av.getInput(1), av.getOutput(0), masked));
+                    scores.getOutput(0), probabilities, av.getName(), av.getInput(1), av.getOutput(0), masked,
+                    scalar ? scale.getName() : null, scalar ? (isOp(scale, "Div") ? 1f / c[0] : c[0]) : 1f,
+                    scalar ? scale.getOutput(0) : scores.getOutput(0)));
         }
         return cores;
     }

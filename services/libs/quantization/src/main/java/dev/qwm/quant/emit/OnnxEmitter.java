@@ -3,6 +3,7 @@ package dev.qwm.quant.emit;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.qwm.onnx.graph.AttentionCores;
 import dev.qwm.onnx.graph.GraphEditor;
 import dev.qwm.onnx.graph.LinearLayer;
 import dev.qwm.onnx.graph.OnnxModels;
@@ -43,7 +44,7 @@ import static dev.qwm.onnx.graph.Nodes.node;
  * Attention cores named by the recipe ({@code attention: int8}, {@link QuantizedAttention}) get their two activation
  * products as {@code com.microsoft:MatMulIntegerToFloat} of uint8 codes from static QuantizeLinear: u8×u8 on every
  * CPU, whose int32 sums are exact everywhere (u8×s8 would need signed codes of an activation, and saturates on AVX2
- * without VNNI), then scaled in float by the product of the two scales.
+ * without VNNI), then scaled in float by the product of the two scales (and of the score scale, folded in).
  * Full-range 8-bit weights meet 8-bit activations as u8×u8 unless the CPU has VNNI (see {@link CpuFeatures}):
  * ORT's u8×s8 path saturates 16-bit pair sums on AVX2. Narrower weights (≤ 7 bits) are always u8×s8: their products
  * cannot saturate. Both store the same codes and give the same integers: the CPU picks a kernel variant, never the
@@ -147,14 +148,24 @@ public final class OnnxEmitter {
     // ---- attention's activation products: u8×u8 MatMulIntegerToFloat ------------------------------------------
 
     private void emitAttention(QuantizedAttention a) {
-        String p = a.core().softmax() + "/int8";
-        product(a.core().scoresMatMul(), a.core().query(), a.query(), a.core().key(), a.key(), a.core().scores(), p + "/scores");
-        product(a.core().valueMatMul(), a.core().probabilities(), a.probabilities(), a.core().value(), a.value(),
-                a.core().context(), p + "/context");
+        AttentionCores.Core c = a.core();
+        String p = c.softmax() + "/int8";
+        if (options.fakeQuant() || c.scaleNode() == null) {
+            product(c.scoresMatMul(), c.query(), a.query(), 1f, c.key(), a.key(), c.scores(), p + "/scores");
+        } else {
+            // the score scale folded into the product's scale (one pass over the scores less), as the recipe's numbers
+            product(c.scoresMatMul(), c.query(), a.query(), c.scaleFactor(), c.key(), a.key(), c.scaled(), p + "/scores");
+            editor.removeNode(c.scaleNode());
+        }
+        product(c.valueMatMul(), c.probabilities(), a.probabilities(), 1f, c.value(), a.value(), c.context(), p + "/context");
     }
 
-    /** The MatMul node {@code matMul} (x·y → out) as a product of x's and y's uint8 codes (or their fake quantization). */
-    private void product(String matMul, String x, ActivationParams xp, String y, ActivationParams yp, String out, String p) {
+    /**
+     * The MatMul node {@code matMul} (x·y) as a product of x's and y's uint8 codes, times {@code factor}, into
+     * {@code out} (or as their fake quantization, without the factor).
+     */
+    private void product(String matMul, String x, ActivationParams xp, float factor, String y, ActivationParams yp,
+                         String out, String p) {
         List<NodeProto> nodes = new ArrayList<>();
         List<TensorProto> inits = new ArrayList<>();
         String xq = quantizeLinear(x, xp, nodes, inits, p + "/a");
@@ -164,8 +175,14 @@ public final class OnnxEmitter {
             String yf = ops.dequantize(yq, sharedActivations.get(yq + "#scale"), sharedActivations.get(yq + "#zp"), nodes, p + "/b");
             nodes.add(node("MatMul", editor.freshName(p + "/matmul"), List.of(xf, yf), List.of(out)));
         } else {
+            String xScale = sharedActivations.get(xq + "#scale");
+            if (factor != 1f) {
+                TensorProto s = TensorData.floats(editor.freshName(p + "/a_scale_times_score_scale"), new float[]{xp.scale() * factor});
+                inits.add(s);
+                xScale = s.getName();
+            }
             nodes.add(node(OnnxModels.MICROSOFT_DOMAIN, "MatMulIntegerToFloat", editor.freshName(p + "/matmul_integer_to_float"),
-                    List.of(xq, yq, sharedActivations.get(xq + "#scale"), sharedActivations.get(yq + "#scale"),
+                    List.of(xq, yq, xScale, sharedActivations.get(yq + "#scale"),
                             sharedActivations.get(xq + "#zp"), sharedActivations.get(yq + "#zp")), List.of(out)));
             usesContribOps = true;
         }

@@ -23,7 +23,8 @@ public record QuantizedAttention(AttentionCores.Core core, ActivationParams quer
     /** What the core computes, for the manifest's numerics: equal lines, equal numbers. */
     public String numerics() {
         return core.softmax() + " attention int8 q " + describe(query) + " k " + describe(key) + " probabilities "
-                + describe(probabilities) + " v " + describe(value);
+                + describe(probabilities) + " v " + describe(value)
+                + (core.scaleNode() == null ? "" : " scores × " + core.scaleFactor() + " in the product's scale");
     }
 
     private static String describe(ActivationParams p) {
