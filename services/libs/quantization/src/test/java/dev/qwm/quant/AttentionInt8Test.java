@@ -4,6 +4,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnxruntime.OnnxTensor;
+import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.onnx.graph.AttentionCores;
 import dev.qwm.onnx.graph.GraphIndex;
 import dev.qwm.onnx.graph.MultiHeadAttentions;
@@ -36,9 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -230,7 +229,7 @@ class AttentionInt8Test {
                 ModelProto source = OnnxModels.read(WALL.resolve(e.getKey().component() + ".onnx"));
                 ModuleQuantizer.Result r = ModuleQuantizer.quantize(source, e.getKey(), e.getValue(), recipe.calibration(),
                         null, ModuleQuantizer.Options.defaults().withCpu(CpuFeatures.AVX512_VNNI));
-                assertEquals(expected.get(tag + " " + e.getKey().id()), sha256(r.model().toByteArray()), tag + " " + e.getKey().id());
+                assertEquals(expected.get(tag + " " + e.getKey().id()), ModelBundle.sha256(r.model().toByteArray()), tag + " " + e.getKey().id());
                 assertEquals(null, r.report().attention());
             }
         }
@@ -242,11 +241,4 @@ class AttentionInt8Test {
         return new dev.qwm.quant.emit.QuantizedAttention(core, a.query(), a.key(), a.probabilities(), a.value());
     }
 
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }
