@@ -44,7 +44,9 @@ import picocli.CommandLine.Option;
                 + " or --planner/--collector name one, in this process otherwise; --through-services or --in-process"
                 + " choose. Through the services each --batch of pairs is a study per side on the planner fleet,"
                 + " stored by the collector with the verification's verdict: running the same verification again goes"
-                + " on from the stored episodes, and a reference's episodes serve every verification against it."},
+                + " on from the stored episodes, and a reference's episodes serve every verification against it. In"
+                + " process the verdict is stored too, the same record, when a collector is reachable (the local"
+                + " stack's, or --collector URL)."},
         footer = {"", "Examples:",
                 "  ./qwm verify --bundle .qwm/artifacts/ARTIFACT --reference models/wall",
                 "  ./qwm verify --bundle Q --reference models/wall --margin 0.1 --max-episodes 200 --max-iter 10",
@@ -91,7 +93,8 @@ public final class VerifyCommand implements Callable<Integer> {
             + " then be the services' own).")
     String plannerUrl;
 
-    @Option(names = "--collector", paramLabel = "URL", description = "The collector service (remote mode).")
+    @Option(names = "--collector", paramLabel = "URL", description = "The collector service (remote mode); with"
+            + " --in-process, where the verdict is stored (default: the local stack's, when it runs).")
     String collectorUrl;
 
     @Option(names = "--timeout-minutes", defaultValue = "720", description = "Through the services: how long a batch"
@@ -130,14 +133,15 @@ public final class VerifyCommand implements Callable<Integer> {
         if (inProcess && throughServices) {
             throw new IllegalArgumentException("--in-process and --through-services: give one");
         }
-        boolean remote = plannerUrl != null || collectorUrl != null;
+        if (inProcess && plannerUrl != null) {
+            throw new IllegalArgumentException("--in-process plans here: --planner does not apply (--collector URL"
+                    + " stores the verdict)");
+        }
+        boolean remote = !inProcess && (plannerUrl != null || collectorUrl != null);
         if (remote && (plannerUrl == null || collectorUrl == null)) {
             throw new IllegalArgumentException("remote mode needs both --planner URL and --collector URL");
         }
         boolean services = !inProcess && (throughServices || remote || stackRuns(stack));
-        if (inProcess && remote) {
-            throw new IllegalArgumentException("--in-process plans here: --planner and --collector do not apply");
-        }
         ModelBundle q = ModelBundle.read(candidate);
         ModelBundle f = ModelBundle.read(reference);
         String environment = f.manifest().environment();
@@ -186,11 +190,37 @@ public final class VerifyCommand implements Callable<Integer> {
              ProgressLine bar = ProgressLine.on(System.err).task("verify").total(verification.maxEpisodes()).unit("pair").start()) {
             test = PairedVerification.run(qm, fm, source, settings, qKept, fKept, bar).test();
         }
-        print(test, (System.nanoTime() - t0) / 1e9, (processCpuNanos() - cpu0) / 1e9);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        print(test, seconds, (processCpuNanos() - cpu0) / 1e9);
         if (log != null) {
             System.out.println("episodes kept in " + log);
         }
+        store(stack, q, f, test, budget, seconds, RunEnvironment.of(CpuFeatures.current(), ort).describe());
         return exit(test);
+    }
+
+    /**
+     * An in-process verdict into the collector, the record the fleet's verifications have: --collector's, else the
+     * local stack's when it runs; when there is none, or it cannot be reached, says so once.
+     */
+    private void store(LocalStack stack, ModelBundle q, ModelBundle f, SequentialNonInferiority test,
+                       PlannerBudget budget, double seconds, String machine) {
+        String url = collectorUrl != null ? collectorUrl : stackRuns(stack) ? stack.url("collector") : null;
+        if (url == null) {
+            System.out.println("not stored by a collector: no local stack runs (./qwm services up) and no --collector"
+                    + " URL is given");
+            return;
+        }
+        FleetVerification.Settings s = new FleetVerification.Settings(verification.margin(), verification.confidence(),
+                verification.maxEpisodes(), plannerSeed.seed(), budget, 1);
+        try {
+            String id = FleetVerification.storeInProcess(new ServiceClient("collector", url), q, f, test, s, seconds,
+                    machine);
+            System.out.println("stored by the collector at " + url + ": ./qwm verify --list   (/api/v1/verifications/"
+                    + id + ")");
+        } catch (RuntimeException e) {
+            System.out.println("not stored by the collector at " + url + ": " + e.getMessage());
+        }
     }
 
     private static boolean stackRuns(LocalStack stack) {

@@ -33,6 +33,29 @@ class VerifyCommandTest {
         // the same model and planner seed on the same episodes: never one without the other
         assertTrue(table.contains("candidate only 0, reference only 0"), table);
         assertTrue(table.contains("+0.000"), table);
+        // no stack runs under the test's working directory and no --collector is given: said once
+        assertEquals(1, table.split("not stored by a collector", -1).length - 1, table);
+    }
+
+    @Test
+    void anInProcessVerdictGoesToTheCollectorGivenAndSaysSoWhenItCannot(@TempDir Path dir) {
+        Path fp = QuantizeCommandTest.randomWallBundle(dir.resolve("fp"));
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        int exit;
+        try {
+            // nothing listens on port 1: the verdict stands, and the output says it was not stored and why
+            exit = QwmCommand.commandLine().execute("verify", "--in-process", "--collector", "http://127.0.0.1:1",
+                    "--bundle", fp.toString(), "--reference", fp.toString(), "--max-episodes", "1", "--samples", "8",
+                    "--topk", "2", "--opt-steps", "1", "--max-iter", "1");
+        } finally {
+            System.setOut(stdout);
+        }
+        String printed = out.toString(StandardCharsets.UTF_8);
+        assertEquals(4, exit, printed);
+        assertTrue(printed.contains("not stored by the collector at http://127.0.0.1:1: "), printed);
+        assertEquals(1, printed.split("not stored", -1).length - 1, printed);
     }
 
     @Test
@@ -97,6 +120,9 @@ class VerifyCommandTest {
                 "--through-services", "--planner", "http://127.0.0.1:1", "--collector", "http://127.0.0.1:1",
                 "--log", dir.resolve("log").toString()));
         assertTrue(err.toString().contains("are for --in-process"), err.toString());
+        assertEquals(1, cli.execute("verify", "--bundle", fp.toString(), "--reference", fp.toString(),
+                "--in-process", "--planner", "http://127.0.0.1:1"));
+        assertTrue(err.toString().contains("--in-process plans here: --planner does not apply"), err.toString());
     }
 
     private static int execute(String[] common, String... more) {

@@ -117,9 +117,24 @@ class VerifyThroughServicesIT {
                 // 4. the same verification in process: the same episodes, the same successes, the same verdict
                 Path log = work.resolve("in-process");
                 List<String> local = new ArrayList<>(List.of("verify", "--in-process", "--bundle", candidate,
-                        "--reference", BUNDLE.toString(), "--log", log.toString()));
+                        "--reference", BUNDLE.toString(), "--log", log.toString(), "--collector", collectorUrl));
                 local.addAll(TEST);
                 assertEquals(exit, QwmCommand.commandLine().execute(local.toArray(String[]::new)));
+                // its verdict stored beside the fleet's, the same record, with no batch studies
+                JsonNode all = collector.get("/api/v1/verifications").path("verifications");
+                assertEquals(2, all.size(), all.toString());
+                JsonNode inProcess = null;
+                for (JsonNode v : all) {
+                    if (!v.path("verification_id").asText().equals(id)) {
+                        inProcess = collector.get("/api/v1/verifications/" + v.path("verification_id").asText());
+                    }
+                }
+                assertTrue(inProcess != null, all.toString());
+                assertEquals(stored.path("verdict").asText(), inProcess.path("verdict").asText(), inProcess.toString());
+                assertEquals(pairs, inProcess.path("pairs").asInt(), inProcess.toString());
+                assertEquals(stored.path("difference").asDouble(), inProcess.path("difference").asDouble(), 1e-12);
+                assertEquals(0, inProcess.path("study_ids").size(), inProcess.toString());
+                assertEquals(2 * pairs, inProcess.path("episodes_planned").asInt(), inProcess.toString());
                 Map<Long, JsonNode> fleet = new HashMap<>();
                 Map<Long, JsonNode> fleetReference = new HashMap<>();
                 for (int i = 0; i < stored.path("study_ids").size(); i++) {

@@ -382,6 +382,36 @@ public final class FleetVerification {
                 + on.path("onnxRuntime").asText();
     }
 
+    /**
+     * Stores a verification planned in process (./qwm verify --in-process) as the collector stores the fleet's: the
+     * same record, with no batch studies (the test looked after every pair: batch_pairs 1), the episodes of both
+     * sides its test used, this run's wall time and this machine. Its id is the fleet's key with the bundles' paths
+     * as given here, marked in-process, so that it never takes the place of a fleet verification's record.
+     *
+     * @return the verification's id
+     */
+    public static String storeInProcess(ServiceClient collector, ModelBundle candidate, ModelBundle reference,
+                                        SequentialNonInferiority test, Settings s, double seconds, String machine) {
+        String environment = reference.manifest().environment();
+        Side q = localSide("candidate", candidate, s);
+        Side f = localSide("reference", reference, s);
+        String id = "verify-" + sha(q.key(), f.key(), environment, s.budget().key(), Long.toString(s.plannerSeed()),
+                Double.toString(s.margin()), Double.toString(s.confidence()), "in-process").substring(0, 16);
+        Result r = new Result(id, test, List.of(), 2 * test.pairs(), 0, machine, seconds);
+        collector.put("/api/v1/verifications/" + id, record(r, q, f, environment, s, true, null));
+        return id;
+    }
+
+    private static Side localSide(String role, ModelBundle b, Settings s) {
+        Map<String, dev.qwm.onnx.bundle.BundleComponent> c = b.manifest().components();
+        String enc = c.get(BundleManifest.VISUAL_ENCODER).sha256();
+        String pred = c.get(BundleManifest.PREDICTOR).sha256();
+        String bundle = b.directory().toAbsolutePath().normalize().toString();
+        String key = sha(bundle, b.manifest().name(), enc, pred, b.manifest().environment(), s.budget().key(),
+                Long.toString(s.plannerSeed())).substring(0, 12);
+        return new Side(role, bundle, b.manifest().name(), enc, pred, key);
+    }
+
     /** Stores an autoquant search's record (its verifications are tagged with its id by {@link #search}). */
     public void storeSearch(String id, JsonNode record) {
         collector.put("/api/v1/searches/" + id, record);
