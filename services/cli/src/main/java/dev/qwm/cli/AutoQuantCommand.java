@@ -116,7 +116,7 @@ public final class AutoQuantCommand implements Callable<Integer> {
     @Option(names = "--budget", required = true, paramLabel = "KIND=F", description = "bytes=F: weight bytes of"
             + " encoder and predictor together at most F times FP's; ms=F: time per CEM step on this CPU at most F"
             + " times FP's (activations may be quantized: int8 inside MatMulNBits, or static W8A8 as ./qwm quantize"
-            + " --preset w8a8 makes it); under a time budget " + AutoQuantBudget.TIME_RULE + ".")
+            + " --preset w8a8 makes it): " + AutoQuantBudget.TIME_RULE + ".")
     String budgetText;
 
     @Option(names = "--modules", defaultValue = "both", description = "encoder, predictor or both (default:"
