@@ -11,7 +11,10 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.qwm.onnx.runtime.OnnxRuntimeException;
+import dev.qwm.onnx.runtime.OnnxSession;
 import dev.qwm.onnx.runtime.OrtRuntime;
+import dev.qwm.onnx.runtime.SessionConfig;
 
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
@@ -178,8 +181,9 @@ public final class SkipLayerNorms {
             }
         }
         Map<String, OnnxTensor> feeds = new HashMap<>();
-        try (OrtSession s = OrtRuntime.environment().createSession(
-                model.toBuilder().setGraph(g).build().toByteArray(), new OrtSession.SessionOptions())) {
+        // an OnnxSession: its run, like every run, is stopped and awaited if the JVM exits meanwhile
+        try (OnnxSession s = OrtRuntime.open(model.toBuilder().setGraph(g).build().toByteArray(),
+                "the LayerNormalization shape probe", SessionConfig.singleThreaded())) {
             for (ValueInfoProto in : model.getGraph().getInputList()) {
                 if (inits.contains(in.getName())) {
                     continue;
@@ -212,7 +216,7 @@ public final class SkipLayerNorms {
                     }
                 }
             }
-        } catch (OrtException e) {
+        } catch (OrtException | OnnxRuntimeException e) {
             throw new GraphException("cannot run the model to find the shapes of its LayerNormalization inputs: "
                     + e.getMessage(), e);
         } finally {
