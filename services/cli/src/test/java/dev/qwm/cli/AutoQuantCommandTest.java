@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,15 +28,9 @@ class AutoQuantCommandTest {
     }
 
     private static int execute(StringWriter err, String... args) {
-        PrintStream stdout = System.out;
-        System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-        try {
-            var cli = QwmCommand.commandLine();
-            cli.setErr(new PrintWriter(err));
-            return cli.execute(args);
-        } finally {
-            System.setOut(stdout);
-        }
+        CliRun run = CliRun.of(args);
+        err.write(run.err());
+        return run.exit();
     }
 
     @Tag("slow")

@@ -5,11 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,19 +17,10 @@ class EvalCommandTest {
     @Test
     void oracleEvaluationPrintsOneJsonObjectAndWritesEveryEpisode(@TempDir Path dir) throws Exception {
         Path results = dir.resolve("results.json");
-        PrintStream stdout = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = QwmCommand.commandLine().execute("eval", "--oracle", "--env", "wall", "--episodes", "3",
-                    "--max-iter", "3", "--opt-steps", "5", "--json", "--results", results.toString());
-        } finally {
-            System.setOut(stdout);
-        }
-        assertEquals(0, code);
+        String printed = CliRun.ok("eval", "--oracle", "--env", "wall", "--episodes", "3",
+                "--max-iter", "3", "--opt-steps", "5", "--json", "--results", results.toString());
         ObjectMapper json = new ObjectMapper();
-        JsonNode summary = json.readTree(out.toString(StandardCharsets.UTF_8));
+        JsonNode summary = json.readTree(printed);
         assertEquals(3, summary.get("episodes").asInt());
         double rate = summary.get("success_rate").asDouble();
         assertTrue(summary.get("ci95_low").asDouble() <= rate && rate <= summary.get("ci95_high").asDouble());
@@ -140,15 +128,7 @@ class EvalCommandTest {
     }
 
     private static String stdoutOf(String... args) {
-        PrintStream stdout = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            assertEquals(0, QwmCommand.commandLine().execute(args));
-        } finally {
-            System.setOut(stdout);
-        }
-        return out.toString(StandardCharsets.UTF_8);
+        return CliRun.ok(args);
     }
 
     @Test

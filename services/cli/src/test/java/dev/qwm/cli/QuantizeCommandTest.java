@@ -12,12 +12,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -46,15 +43,7 @@ class QuantizeCommandTest {
     }
 
     static String run(String... args) {
-        PrintStream stdout = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            assertEquals(0, QwmCommand.commandLine().execute(args), String.join(" ", args));
-        } finally {
-            System.setOut(stdout);
-        }
-        return out.toString(StandardCharsets.UTF_8);
+        return CliRun.ok(args);
     }
 
     @Tag("slow")

@@ -3,11 +3,8 @@ package dev.qwm.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,18 +14,10 @@ class VerifyCommandTest {
     @Test
     void aBundleAgainstItselfAgreesOnEveryPairAndIsUndecidedWhenThePairsRunOut(@TempDir Path dir) {
         Path fp = QuantizeCommandTest.randomWallBundle(dir.resolve("fp"));
-        PrintStream stdout = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        int exit;
-        try {
-            exit = QwmCommand.commandLine().execute("verify", "--bundle", fp.toString(), "--reference", fp.toString(),
-                    "--max-episodes", "3", "--samples", "8", "--topk", "2", "--opt-steps", "1", "--max-iter", "1");
-        } finally {
-            System.setOut(stdout);
-        }
-        String table = out.toString(StandardCharsets.UTF_8);
-        assertEquals(4, exit, table);
+        CliRun run = CliRun.of("verify", "--bundle", fp.toString(), "--reference", fp.toString(),
+                "--max-episodes", "3", "--samples", "8", "--topk", "2", "--opt-steps", "1", "--max-iter", "1");
+        String table = run.out();
+        assertEquals(4, run.exit(), table);
         assertTrue(table.contains("UNDECIDED after 3 pairs"), table);
         // the same model and planner seed on the same episodes: never one without the other
         assertTrue(table.contains("candidate only 0, reference only 0"), table);
@@ -40,20 +29,12 @@ class VerifyCommandTest {
     @Test
     void anInProcessVerdictGoesToTheCollectorGivenAndSaysSoWhenItCannot(@TempDir Path dir) {
         Path fp = QuantizeCommandTest.randomWallBundle(dir.resolve("fp"));
-        PrintStream stdout = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        int exit;
-        try {
-            // nothing listens on port 1: the verdict stands, and the output says it was not stored and why
-            exit = QwmCommand.commandLine().execute("verify", "--in-process", "--collector", "http://127.0.0.1:1",
-                    "--bundle", fp.toString(), "--reference", fp.toString(), "--max-episodes", "1", "--samples", "8",
-                    "--topk", "2", "--opt-steps", "1", "--max-iter", "1");
-        } finally {
-            System.setOut(stdout);
-        }
-        String printed = out.toString(StandardCharsets.UTF_8);
-        assertEquals(4, exit, printed);
+        // nothing listens on port 1: the verdict stands, and the output says it was not stored and why
+        CliRun run = CliRun.of("verify", "--in-process", "--collector", "http://127.0.0.1:1",
+                "--bundle", fp.toString(), "--reference", fp.toString(), "--max-episodes", "1", "--samples", "8",
+                "--topk", "2", "--opt-steps", "1", "--max-iter", "1");
+        String printed = run.out();
+        assertEquals(4, run.exit(), printed);
         assertTrue(printed.contains("not stored by the collector at http://127.0.0.1:1: "), printed);
         assertEquals(1, printed.split("not stored", -1).length - 1, printed);
     }
@@ -126,13 +107,7 @@ class VerifyCommandTest {
     }
 
     private static int execute(String[] common, String... more) {
-        PrintStream stdout = System.out;
-        System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-        try {
-            return QwmCommand.commandLine().execute(concat(concat(new String[]{"verify"}, common), more));
-        } finally {
-            System.setOut(stdout);
-        }
+        return CliRun.of(concat(concat(new String[]{"verify"}, common), more)).exit();
     }
 
     private static String[] concat(String[] a, String... b) {
