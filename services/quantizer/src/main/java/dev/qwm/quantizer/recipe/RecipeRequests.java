@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwm.api.common.v1.ModelComponent;
 import dev.qwm.api.quantizer.v1.QuantizerApi;
+import dev.qwm.quant.recipe.AttentionProducts;
+import dev.qwm.quant.recipe.LayerNormOp;
 import dev.qwm.quant.recipe.Presets;
 import dev.qwm.quant.recipe.QuantMethod;
 import dev.qwm.quant.recipe.Recipe;
@@ -124,18 +126,26 @@ public final class RecipeRequests {
         for (int i = 0; i < presetModules.size(); i++) {
             modules.add(module(presetModules.get(i), "preset_modules[" + i + "]"));
         }
-        // With a preset, recipe.modules may only choose the method and its parameters.
+        // With a preset, recipe.modules may only choose the method and its parameters, the LayerNorm operator and
+        // the attention products (as ./qwm quantize --preset with --layer-norm and --attention).
         QuantMethod method = null;
         Map<String, String> parameters = new LinkedHashMap<>();
+        LayerNormOp layerNorm = null;
+        AttentionProducts attention = null;
         for (int i = 0; i < recipe.getModulesCount(); i++) {
             QuantizerApi.ModuleRecipe m = recipe.getModules(i);
             String where = "recipe.modules[" + i + "]";
             if (m.getWeightBits() != 0 || m.getWeightGroupSize() != 0 || m.getActivationBits() != 0
                     || m.getActivationGranularity() != QuantizerApi.ActivationGranularity.ACTIVATION_GRANULARITY_UNSPECIFIED
                     || !m.getLayerPattern().isEmpty()) {
-                throw new RecipeException(where + ": with preset '" + preset + "' a recipe module may only set method"
-                        + " and parameters; give a full recipe without a preset to choose bits, groups or layers");
+                throw new RecipeException(where + ": with preset '" + preset + "' a recipe module may only set method,"
+                        + " parameters, layer_norm and attention; give a full recipe without a preset to choose bits,"
+                        + " groups or layers");
             }
+            layerNorm = same(layerNorm, m.getLayerNorm().isBlank() ? null : LayerNormOp.parse(m.getLayerNorm()),
+                    where + ".layer_norm");
+            attention = same(attention, m.getAttention().isBlank() ? null : AttentionProducts.parse(m.getAttention()),
+                    where + ".attention");
             if (m.getMethod() != QuantizerApi.QuantMethod.QUANT_METHOD_UNSPECIFIED) {
                 QuantMethod mm = method(m.getMethod(), where);
                 if (method != null && method != mm) {
@@ -148,6 +158,12 @@ public final class RecipeRequests {
         }
         Recipe base = Presets.recipe(preset, List.copyOf(modules),
                 method == null ? QuantMethod.RTN : method);
+        if (layerNorm != null) {
+            base = Presets.withLayerNorm(base, layerNorm);
+        }
+        if (attention != null) {
+            base = Presets.withAttention(base, attention);
+        }
         ObjectNode tree = tree(base);
         if (!parameters.isEmpty()) {
             for (WorldModelModule module : modules) {
@@ -212,8 +228,19 @@ public final class RecipeRequests {
             if (!base.getParametersMap().isEmpty()) {
                 node.set("options", options(base.getParametersMap(), method, w + ".parameters"));
             }
+            // the library parses them and names what it does not know
+            if (!base.getLayerNorm().isBlank()) {
+                node.put("layerNorm", base.getLayerNorm());
+            }
+            if (!base.getAttention().isBlank()) {
+                node.put("attention", base.getAttention());
+            }
             for (QuantizerApi.ModuleRecipe rule : rules) {
                 String rw = where.get(rule);
+                if (!rule.getLayerNorm().isBlank() || !rule.getAttention().isBlank()) {
+                    throw new RecipeException(rw + ": layer_norm and attention are a module's, not a layer's: set them"
+                            + " on the module's entry without a layer_pattern");
+                }
                 ObjectNode r = NODES.objectNode();
                 r.put("match", "re:" + rule.getLayerPattern());
                 QuantMethod ruleMethod = method;
@@ -260,6 +287,18 @@ public final class RecipeRequests {
         if (c.getSeedOffset() != 0) {
             node.put("seedOffset", checkedInt(c.getSeedOffset(), "recipe.calibration.seed_offset"));
         }
+    }
+
+    /** The one value several entries give, or the entry that contradicts an earlier one, named. */
+    private static <T> T same(T earlier, T value, String where) {
+        if (value == null) {
+            return earlier;
+        }
+        if (earlier != null && earlier != value) {
+            throw new RecipeException(where + ": " + value + " contradicts " + earlier
+                    + "; a preset applies one choice to its modules");
+        }
+        return value;
     }
 
     private static ObjectNode calibrationNode(ObjectNode tree) {
@@ -378,8 +417,16 @@ public final class RecipeRequests {
                     + "-" + method + (m.getLayerPattern().isEmpty() ? "" : "-layers"));
             modules.add(m.getModule() == ModelComponent.MODEL_COMPONENT_ENCODER ? "encoder" : "predictor");
         }
-        return (formats.size() == 1 ? formats.iterator().next() : "mixed")
+        String name = (formats.size() == 1 ? formats.iterator().next() : "mixed")
                 + "-" + (modules.size() == 2 ? "both" : modules.iterator().next());
+        // the suffixes ./qwm quantize gives (Presets.withLayerNorm, withAttention)
+        String layerNorm = recipe.getModulesList().stream().map(QuantizerApi.ModuleRecipe::getLayerNorm)
+                .filter(t -> !t.isBlank()).map(LayerNormOp::parse).filter(op -> op != LayerNormOp.LAYER_NORMALIZATION)
+                .map(op -> "-ln-" + op.id()).findFirst().orElse("");
+        String attention = recipe.getModulesList().stream().map(QuantizerApi.ModuleRecipe::getAttention)
+                .filter(t -> !t.isBlank()).map(AttentionProducts::parse).filter(a -> a != AttentionProducts.FLOAT)
+                .map(a -> "-attn-" + a.id()).findFirst().orElse("");
+        return name + layerNorm + attention;
     }
 
     private static ObjectNode tree(Recipe r) {

@@ -12,6 +12,8 @@ import dev.qwm.api.quantizer.v1.QuantizerApi.CalibrationSettings;
 import dev.qwm.api.quantizer.v1.QuantizerApi.ModuleRecipe;
 import dev.qwm.api.quantizer.v1.QuantizerApi.QuantMethod;
 import dev.qwm.quant.recipe.ActivationSpec;
+import dev.qwm.quant.recipe.AttentionProducts;
+import dev.qwm.quant.recipe.LayerNormOp;
 import dev.qwm.quant.recipe.LayerRule;
 import dev.qwm.quant.recipe.Presets;
 import dev.qwm.quant.recipe.Recipe;
@@ -88,6 +90,45 @@ class RecipeRequestsTest {
     }
 
     @Test
+    void layerNormAndAttentionAreAModulesChoiceOnEveryPath() {
+        // a preset with both, as ./qwm quantize --preset w8a8 --layer-norm skip --attention int8 makes it
+        Recipe library = Presets.withAttention(Presets.withLayerNorm(Presets.recipe("w8a8", "predictor"),
+                LayerNormOp.SKIP), AttentionProducts.INT8);
+        Recipe grpc = RecipeRequests.fromSubmission("w8a8", List.of(ModelComponent.MODEL_COMPONENT_PREDICTOR),
+                NONE.toBuilder().addModules(ModuleRecipe.newBuilder().setLayerNorm("skip").setAttention("int8")).build());
+        assertEquals(library, grpc);
+        assertEquals("w8a8-rtn-predictor-ln-skip-attn-int8", grpc.name());
+        // a full recipe: the module's entry carries them, and the derived name says so
+        Recipe full = RecipeRequests.fromSubmission("", List.of(), NONE.toBuilder()
+                .addModules(ModuleRecipe.newBuilder().setModule(ModelComponent.MODEL_COMPONENT_PREDICTOR)
+                        .setWeightBits(8).setActivationBits(8).setAttention("int8")).build());
+        var p = full.modules().get(WorldModelModule.PREDICTOR);
+        assertEquals(AttentionProducts.INT8, p.attentionProducts());
+        assertEquals(LayerNormOp.LAYER_NORMALIZATION, p.layerNormOp());
+        assertEquals("w8a8-rtn-predictor-attn-int8", full.name());
+        // the defaults spelled out are the recipe without them
+        assertEquals(Presets.recipe("w8a8", "predictor"), RecipeRequests.fromSubmission("w8a8",
+                List.of(ModelComponent.MODEL_COMPONENT_PREDICTOR), NONE.toBuilder().addModules(ModuleRecipe.newBuilder()
+                        .setLayerNorm("layer-normalization").setAttention("float")).build()));
+        assertMessage("unknown attention 'int4'", () -> RecipeRequests.fromSubmission("", List.of(), NONE.toBuilder()
+                .addModules(ModuleRecipe.newBuilder().setModule(ModelComponent.MODEL_COMPONENT_PREDICTOR)
+                        .setWeightBits(8).setAttention("int4")).build()));
+        assertMessage("unknown layerNorm 'fused'", () -> RecipeRequests.fromSubmission("w8a8",
+                List.of(ModelComponent.MODEL_COMPONENT_PREDICTOR),
+                NONE.toBuilder().addModules(ModuleRecipe.newBuilder().setLayerNorm("fused")).build()));
+        assertMessage("recipe.modules[1]: layer_norm and attention are a module's, not a layer's",
+                () -> RecipeRequests.fromSubmission("", List.of(), NONE.toBuilder()
+                        .addModules(ModuleRecipe.newBuilder().setModule(ModelComponent.MODEL_COMPONENT_PREDICTOR)
+                                .setWeightBits(8))
+                        .addModules(ModuleRecipe.newBuilder().setModule(ModelComponent.MODEL_COMPONENT_PREDICTOR)
+                                .setLayerPattern(".*fc2.*").setWeightBits(4).setAttention("int8")).build()));
+        assertMessage("recipe.modules[1].attention: INT8 contradicts FLOAT", () -> RecipeRequests.fromSubmission("w8a8",
+                List.of(ModelComponent.MODEL_COMPONENT_PREDICTOR), NONE.toBuilder()
+                        .addModules(ModuleRecipe.newBuilder().setAttention("float"))
+                        .addModules(ModuleRecipe.newBuilder().setAttention("int8")).build()));
+    }
+
+    @Test
     void onlyPatternedEntriesQuantizeOnlyTheLayersTheyName() {
         Recipe r = RecipeRequests.fromSubmission("", List.of(), NONE.toBuilder()
                 .addModules(ModuleRecipe.newBuilder().setModule(ModelComponent.MODEL_COMPONENT_PREDICTOR)
@@ -130,7 +171,7 @@ class RecipeRequestsTest {
                         .setMethod(QuantMethod.QUANT_METHOD_SMOOTHQUANT).putParameters("alfa", "0.5")).build()));
         assertMessage("unknown preset 'w5a16'", () -> RecipeRequests.fromHttp("w5a16", "predictor", null, null, null, null));
         assertMessage("preset 'w8a8' needs modules", () -> RecipeRequests.fromSubmission("w8a8", List.of(), NONE));
-        assertMessage("a recipe module may only set method and parameters", () -> RecipeRequests.fromSubmission("w8a8",
+        assertMessage("a recipe module may only set method, parameters, layer_norm and attention", () -> RecipeRequests.fromSubmission("w8a8",
                 List.of(ModelComponent.MODEL_COMPONENT_ENCODER), NONE.toBuilder()
                         .addModules(ModuleRecipe.newBuilder().setWeightBits(4)).build()));
         assertMessage("unknown module 'decoder'", () -> RecipeRequests.fromHttp("w8a8", "decoder", null, null, null, null));
