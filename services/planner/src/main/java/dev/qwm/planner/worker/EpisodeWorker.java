@@ -75,32 +75,31 @@ public class EpisodeWorker {
         PlanningListener listener = new PlanningListener() {
             @Override
             public void onCemStep(EpisodeSpec episode, CemStepMetrics m) {
-                String eventId = UUID.randomUUID().toString();
-                progressSent.add(publisher.progress(key, eventId, EpisodeProgress.newBuilder()
-                        .setEventId(eventId)
-                        .setEpisodeId(request.getEpisodeId()).setAttemptId(attempt)
+                send(EpisodeProgress.newBuilder()
                         .setCemStep(dev.qwm.api.events.v1.CemStepMetrics.newBuilder()
                                 .setMpcIteration(m.mpcIteration()).setCemStep(m.cemStep())
                                 .setBestLoss((float) m.bestLoss()).setSuccess(m.success())
                                 .setStateDistance((float) m.stateDistance())
                                 .setVisualDivergence((float) m.visualDivergence())
-                                .setProprioDivergence((float) m.proprioDivergence()))
-                        .build()));
+                                .setProprioDivergence((float) m.proprioDivergence())));
             }
 
             @Override
             public void onMpcIteration(EpisodeSpec episode, MpcIterationMetrics m) {
-                String eventId = UUID.randomUUID().toString();
-                progressSent.add(publisher.progress(key, eventId, EpisodeProgress.newBuilder()
-                        .setEventId(eventId)
-                        .setEpisodeId(request.getEpisodeId()).setAttemptId(attempt)
+                send(EpisodeProgress.newBuilder()
                         .setMpcIteration(dev.qwm.api.events.v1.MpcIterationMetrics.newBuilder()
                                 .setMpcIteration(m.mpcIteration()).setSuccess(m.success())
                                 .setStateDistance((float) m.stateDistance()).setBestLoss((float) m.bestLoss())
                                 .setVisualDivergence((float) m.visualDivergence())
                                 .setProprioDivergence((float) m.proprioDivergence())
-                                .setEnvSteps(m.envSteps()).setPlanningMs(m.planningNanos() / 1_000_000))
-                        .build()));
+                                .setEnvSteps(m.envSteps()).setPlanningMs(m.planningNanos() / 1_000_000)));
+            }
+
+            /** A progress event of this attempt, under an event id of its own. */
+            private void send(EpisodeProgress.Builder event) {
+                String eventId = UUID.randomUUID().toString();
+                progressSent.add(publisher.progress(key, eventId, event.setEventId(eventId)
+                        .setEpisodeId(request.getEpisodeId()).setAttemptId(attempt).build()));
             }
         };
         EpisodeResult result;
