@@ -111,7 +111,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--accuracy-level", hidden = true)
     Integer accuracyLevel;
 
-    @Option(names = "--int8", defaultValue = "auto", description = "8-bit × 8-bit integer GEMM: auto, u8s8 (fast with VNNI, saturates without) or u8u8 (exact everywhere) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--int8", defaultValue = "u8s8", description = "How 8-bit weights that meet 8-bit activations are stored: u8s8 (int8 codes; the same file on every CPU, run as u8×u8 where u8×s8 is not exact on the CPU that loads it) or u8u8 (uint8 codes + 128) (default: ${DEFAULT-VALUE}).")
     String int8;
 
     @Option(names = "--measure", description = "Calibrate even when the recipe needs no data, to report each layer's output error (SQNR) on calibration data.")

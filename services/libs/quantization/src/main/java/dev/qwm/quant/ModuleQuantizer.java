@@ -349,7 +349,7 @@ public final class ModuleQuantizer {
         }
 
         ModelProto transformedFloat = editor.build();
-        EmittedModel emitted = OnnxEmitter.emit(transformedFloat, quantized, attention, options.emit(), options.cpu());
+        EmittedModel emitted = OnnxEmitter.emit(transformedFloat, quantized, attention, options.emit());
         ModelProto emittedModel = emitted.model();
         List<String> skipLayerNorms = null;
         if (prepared.layerNorm == LayerNormOp.SKIP) {

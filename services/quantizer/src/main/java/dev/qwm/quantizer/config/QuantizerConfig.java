@@ -60,8 +60,8 @@ public interface QuantizerConfig {
      * computes, including int8 activations inside MatMulNBits, is the recipe's.
      */
     interface Emit {
-        /** 8-bit x 8-bit integer GEMM: auto, u8s8 or u8u8. */
-        @WithDefault("auto")
+        /** Storage of 8-bit weights that meet 8-bit activations: u8s8 (the same file on every CPU) or u8u8. */
+        @WithDefault("u8s8")
         String int8();
     }
 

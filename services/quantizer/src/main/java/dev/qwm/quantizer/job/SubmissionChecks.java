@@ -55,7 +55,7 @@ public final class SubmissionChecks {
         try {
             flavor = EmitOptions.Int8Flavor.valueOf(config.emit().int8().trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("quantizer.emit.int8 must be auto, u8s8 or u8u8, got '" + config.emit().int8() + "'");
+            throw new IllegalArgumentException("quantizer.emit.int8 must be u8s8 or u8u8, got '" + config.emit().int8() + "'");
         }
         EmitOptions emit = EmitOptions.DEFAULTS.withInt8Flavor(flavor);
         return new SubmissionChecks(emit, config.calibration().samples(), config.calibration().optSteps(),
@@ -123,8 +123,11 @@ public final class SubmissionChecks {
             }
         }
         String canonical = RecipeRequests.canonicalJson(recipe);
+        // u8s8 is keyed "AUTO", the name of the default before it stopped depending on the CPU: the files a VNNI CPU
+        // wrote under that key are byte for byte today's, and the studies' committed calibrated artifacts keep their ids
+        String int8 = emit.int8Flavor() == EmitOptions.Int8Flavor.U8S8 ? "AUTO" : emit.int8Flavor().name();
         String settings = String.format(Locale.ROOT, "emit int8=%s perChannelBlock=%d; calibration %s",
-                emit.int8Flavor(), emit.perChannelBlockSize(), budget == null ? "none" : budget);
+                int8, emit.perChannelBlockSize(), budget == null ? "none" : budget);
         String id = ArtifactStore.key(source, recipe.name(), canonical, settings);
         return new Submission(id, source.directory(), shas(source), recipe, canonical, budget, dataset);
     }

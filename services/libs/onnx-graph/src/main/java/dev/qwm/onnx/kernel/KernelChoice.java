@@ -79,8 +79,10 @@ import java.util.SplittableRandom;
  * the mask allows and at half of it; the fused node is used only where its outputs are bit-identical here and it is
  * faster by more than {@link #MARGIN}. Sites of one shape are measured once.
  *
- * <p>System properties: {@code qwm.ort.kernel-choice} = {@code measure} (default) or {@code off} (always the stored
- * kernels); {@code qwm.ort.kernel-cache} = the cache folder (default {@code ~/.cache/qwm/kernel-choices}).
+ * <p>System properties: {@code qwm.ort.kernel-choice} = {@code measure} (default) or {@code off} (the stored kernels,
+ * except int8 weights stored u8×s8 where that is not exact here: those still run u8×u8, checked as above but not
+ * timed, since off must not change what a model computes); {@code qwm.ort.kernel-cache} = the cache folder (default
+ * {@code ~/.cache/qwm/kernel-choices}).
  */
 public final class KernelChoice {
 
@@ -222,15 +224,23 @@ public final class KernelChoice {
 
     /** As {@link #open(Path, SessionConfig)}, choosing for {@code cpu} with the cache in {@code cache}. */
     public static OnnxSession open(Path model, SessionConfig config, CpuFeatures cpu, Path cache) {
+        return open(model, config, cpu, cache, enabled());
+    }
+
+    /** As {@link #open(Path, SessionConfig, CpuFeatures, Path)}, measuring or not ({@code qwm.ort.kernel-choice}). */
+    static OnnxSession open(Path model, SessionConfig config, CpuFeatures cpu, Path cache, boolean measure) {
         try {
-            if (!enabled() || config.provider() != ExecutionProvider.CPU || !Files.isRegularFile(model)
-                    || !(mentions(model, MATMUL_NBITS) || mentions(model, "DequantizeLinear") || mentions(model, "MatMulInteger")
-                    || mentions(model, "Softmax") || mentions(model, "Split"))) {
+            if (config.provider() != ExecutionProvider.CPU || !Files.isRegularFile(model)) {
+                return OrtRuntime.open(model, config);
+            }
+            boolean int8 = mentions(model, "DequantizeLinear") || mentions(model, "MatMulInteger");
+            if (!int8 && !(measure && (mentions(model, MATMUL_NBITS) || mentions(model, "Softmax") || mentions(model, "Split")))) {
                 return OrtRuntime.open(model, config);
             }
             byte[] bytes = Files.readAllBytes(model);
             ModelProto proto = OnnxModels.parse(bytes);
-            Choices c = choose(proto, graphSha256(bytes), config.intraOpThreads(), cpu, cache);
+            Choices c = measure ? choose(proto, graphSha256(bytes), config.intraOpThreads(), cpu, cache)
+                    : exactInt8(proto, graphSha256(bytes), config.intraOpThreads(), cpu);
             if (c.asStored()) {
                 return OrtRuntime.open(model, config);
             }
@@ -238,6 +248,15 @@ public final class KernelChoice {
         } catch (IOException e) {
             throw new OnnxRuntimeException("cannot read " + model + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Opens an in-memory model as the load does with choice off: as stored, except int8 weights stored u8×s8 where
+     * that is not exact on this CPU, which run u8×u8 (the numbers the graph means, on every CPU).
+     */
+    public static OnnxSession openExact(ModelProto model, String name, SessionConfig config) {
+        Choices c = exactInt8(model, "in memory", config.intraOpThreads(), CpuFeatures.current());
+        return OrtRuntime.open((c.asStored() ? model : c.apply(model)).toByteArray(), name, config);
     }
 
     /** The choices for {@code model} on {@code cpu}, from the cache or measured now (and then cached). */
@@ -257,6 +276,21 @@ public final class KernelChoice {
         return c;
     }
 
+    /**
+     * With choice off: only what exactness requires, int8 weights stored u8×s8 checked (not timed) on this CPU and
+     * run u8×u8 where u8×s8 is not exact; everything else as stored. Not cached: the check is a few small runs.
+     */
+    static Choices exactInt8(ModelProto model, String graphSha256, int threads, CpuFeatures cpu) {
+        List<Layer> layers = new ArrayList<>();
+        for (Int8Weights.Site site : Int8Weights.find(model)) {
+            if (site.storage().equals(Int8Weights.SIGNED)) {
+                layers.add(measureInt8(model, site, threads, false));
+            }
+        }
+        return new Choices(METHOD, cpu.model(), cpu.cpuClass(), cpu.summary(), RunEnvironment.onnxRuntimeVersion(), threads,
+                graphSha256, layers, false);
+    }
+
     /** Measures both variants of every weight-only MatMulNBits node of {@code model}. */
     static Choices measure(ModelProto model, String graphSha256, int threads, CpuFeatures cpu, String ort) {
         GraphIndex index = GraphIndex.of(model);
@@ -268,7 +302,7 @@ public final class KernelChoice {
             layers.add(measureLayer(model, n, index, threads));
         }
         for (Int8Weights.Site site : Int8Weights.find(model)) {
-            layers.add(measureInt8(model, site, threads));
+            layers.add(measureInt8(model, site, threads, true));
         }
         // on the graph as the choices so far run it: a weight-only qkv expanded to a float MatMul is a split product too
         List<String> expanded = layers.stream().filter(l -> l.chosen().equals(FLOAT_MATMUL)).map(Layer::node).toList();
@@ -330,9 +364,10 @@ public final class KernelChoice {
      * MatMulIntegerToFloat and QGemm run) on uint8 activations. u8×s8 is eligible only where its products equal
      * u8×u8's (always exact) bit for bit, including with every activation at 255: on a CPU whose u8×s8 kernel
      * saturates 16-bit pair sums (no VNNI) that probe differs, and the weights are then stored u8×u8 whatever was
-     * stored, so a bundle quantized on a VNNI CPU computes the same numbers on an AVX2 one.
+     * stored, so a bundle quantized on a VNNI CPU computes the same numbers on an AVX2 one. Untimed
+     * ({@code time} false), only the check at 16 and 17 rows decides, and an exact storage stays as stored.
      */
-    private static Layer measureInt8(ModelProto model, Int8Weights.Site site, int threads) {
+    private static Layer measureInt8(ModelProto model, Int8Weights.Site site, int threads, boolean time) {
         int k = site.k();
         int nOut = site.n();
         int rows = (int) Math.max(MIN_ROWS, Math.min(PLANNING_ROWS, MAX_MACS_PER_RUN / ((long) k * nOut)));
@@ -360,17 +395,25 @@ public final class KernelChoice {
                     }
                 }
             }
-            identical &= java.util.Arrays.equals(ints(ss, t), ints(su, t));
-            best = leastTimes(threads, Map.of("x", t), ss, su);
+            if (time) {
+                identical &= java.util.Arrays.equals(ints(ss, t), ints(su, t));
+                best = leastTimes(threads, Map.of("x", t), ss, su);
+            } else {
+                best = null;
+            }
         } catch (OrtException e) {
             throw new OnnxRuntimeException("cannot time layer " + site.node() + ": " + e.getMessage(), e);
         }
         Map<String, Double> ms = new LinkedHashMap<>();
-        ms.put(Int8Weights.SIGNED, best[0]);
-        ms.put(Int8Weights.UNSIGNED, best[1]);
+        if (best != null) {
+            ms.put(Int8Weights.SIGNED, best[0]);
+            ms.put(Int8Weights.UNSIGNED, best[1]);
+        }
         String chosen;
         if (!identical) {
             chosen = Int8Weights.UNSIGNED; // u8×s8 is not exact here: not a variant, a wrong result
+        } else if (best == null) {
+            chosen = site.storage();
         } else {
             String other = site.storage().equals(Int8Weights.SIGNED) ? Int8Weights.UNSIGNED : Int8Weights.SIGNED;
             chosen = ms.get(other) < ms.get(site.storage()) * (1 - MARGIN) ? other : site.storage();

@@ -134,14 +134,21 @@ class KernelChoiceTest {
         KernelChoice.Layer l = c.layers().get(0);
         assertEquals(Int8Weights.SIGNED, l.stored());
         assertTrue(l.identical() || l.chosen().equals(Int8Weights.UNSIGNED), l.toString());
-        try (OnnxSession exact = OrtRuntime.open(unsigned.toByteArray(), "u8u8", SessionConfig.singleThreaded());
-             OnnxSession chosen = KernelChoice.open(file, SessionConfig.singleThreaded(), CpuFeatures.current(),
-                     dir.resolve("cache"))) {
-            for (int rows : new int[]{KernelChoice.PLANNING_ROWS, 16}) {
-                float[] x = NBitsModels.highInput(rows, k, rows);
-                assertArrayEquals(NBitsModels.run(exact, x, rows, k), NBitsModels.run(chosen, x, rows, k), "rows " + rows);
+        // with the choice off too (the stored kernels, for "before" figures): exactness is not a speed choice
+        for (boolean measure : new boolean[]{true, false}) {
+            try (OnnxSession exact = OrtRuntime.open(unsigned.toByteArray(), "u8u8", SessionConfig.singleThreaded());
+                 OnnxSession chosen = KernelChoice.open(file, SessionConfig.singleThreaded(), CpuFeatures.current(),
+                         dir.resolve("cache"), measure)) {
+                for (int rows : new int[]{KernelChoice.PLANNING_ROWS, 16}) {
+                    float[] x = NBitsModels.highInput(rows, k, rows);
+                    assertArrayEquals(NBitsModels.run(exact, x, rows, k), NBitsModels.run(chosen, x, rows, k),
+                            "rows " + rows + (measure ? "" : ", choice off"));
+                }
             }
         }
+        KernelChoice.Layer untimed = KernelChoice.exactInt8(signed, "sha", 1, CpuFeatures.current()).layers().get(0);
+        assertEquals(l.identical(), untimed.identical(), "the untimed check finds what the timed one found: " + untimed);
+        assertEquals(l.identical() ? Int8Weights.SIGNED : Int8Weights.UNSIGNED, untimed.chosen());
     }
 
     private static ModelProto firstLayerOnly(ModelProto m) {

@@ -8,7 +8,6 @@ import dev.qwm.onnx.graph.GraphEditor;
 import dev.qwm.onnx.graph.LinearLayer;
 import dev.qwm.onnx.graph.OnnxModels;
 import dev.qwm.onnx.graph.TensorData;
-import dev.qwm.onnx.runtime.CpuFeatures;
 import dev.qwm.quant.core.ActivationParams;
 import dev.qwm.quant.core.MatMulNBitsBlocks;
 import dev.qwm.quant.core.QuantizedWeights;
@@ -45,16 +44,16 @@ import static dev.qwm.onnx.graph.Nodes.node;
  * products as {@code com.microsoft:MatMulIntegerToFloat} of uint8 codes from static QuantizeLinear: u8×u8 on every
  * CPU, whose int32 sums are exact everywhere (u8×s8 would need signed codes of an activation, and saturates on AVX2
  * without VNNI), then scaled in float by the product of the two scales (and of the score scale, folded in).
- * Full-range 8-bit weights meet 8-bit activations as u8×u8 unless the CPU has VNNI (see {@link CpuFeatures}):
- * ORT's u8×s8 path saturates 16-bit pair sums on AVX2. Narrower weights (≤ 7 bits) are always u8×s8: their products
- * cannot saturate. Both store the same codes and give the same integers: the CPU picks a kernel variant, never the
- * numbers.
+ * Full-range 8-bit weights that meet 8-bit activations are stored as {@link EmitOptions#int8Flavor()} says, by
+ * default int8 codes (u8×s8) whatever CPU quantizes, so the file is the same everywhere; ORT's u8×s8 path saturates
+ * 16-bit pair sums on AVX2 without VNNI, so the load runs them u8×u8 where u8×s8 is not exact on the CPU that runs
+ * them ({@code KernelChoice}). Narrower weights (≤ 7 bits) cannot saturate. Both storages hold the same codes and
+ * give the same integers: the CPU picks a kernel variant, never the numbers.
  */
 public final class OnnxEmitter {
 
     private final GraphEditor editor;
     private final EmitOptions options;
-    private final CpuFeatures cpu;
     private final long defaultOpset;
     private final ActivationOps ops;
     private final Map<String, String> sharedActivations = new HashMap<>();
@@ -62,25 +61,20 @@ public final class OnnxEmitter {
     private final List<LayerKernel> kernels = new ArrayList<>();
     private boolean usesContribOps;
 
-    private OnnxEmitter(ModelProto model, EmitOptions options, CpuFeatures cpu) {
+    private OnnxEmitter(ModelProto model, EmitOptions options) {
         this.editor = GraphEditor.of(model);
         this.options = options;
-        this.cpu = cpu;
         this.defaultOpset = OnnxModels.opsetVersion(model, OnnxModels.DEFAULT_DOMAIN);
         this.ops = new ActivationOps(editor, defaultOpset);
     }
 
     public static EmittedModel emit(ModelProto model, List<QuantizedLayer> layers, EmitOptions options) {
-        return emit(model, layers, options, CpuFeatures.current());
-    }
-
-    public static EmittedModel emit(ModelProto model, List<QuantizedLayer> layers, EmitOptions options, CpuFeatures cpu) {
-        return emit(model, layers, List.of(), options, cpu);
+        return emit(model, layers, List.of(), options);
     }
 
     public static EmittedModel emit(ModelProto model, List<QuantizedLayer> layers, List<QuantizedAttention> attention,
-                                    EmitOptions options, CpuFeatures cpu) {
-        OnnxEmitter e = new OnnxEmitter(model, options, cpu);
+                                    EmitOptions options) {
+        OnnxEmitter e = new OnnxEmitter(model, options);
         e.editor.requireOpset(OnnxModels.DEFAULT_DOMAIN, 13, "per-channel DequantizeLinear");
         List<QuantizedLayer> ordered = new ArrayList<>(layers);
         // Graph order, so that an activation quantized for several layers is computed before its first consumer.
@@ -95,7 +89,7 @@ public final class OnnxEmitter {
             e.editor.requireOpset(OnnxModels.MICROSOFT_DOMAIN, 1, "MatMulNBits");
         }
         e.editor.pruneUnusedInitializers();
-        return new EmittedModel(e.editor.build(), List.copyOf(e.kernels), options.signedWeightsSafeForFullRange(cpu));
+        return new EmittedModel(e.editor.build(), List.copyOf(e.kernels), options.signedFullRangeWeights());
     }
 
     private void emitLayer(QuantizedLayer q) {
@@ -312,7 +306,7 @@ public final class OnnxEmitter {
     private boolean needsUnsignedWeights(QuantizedLayer q) {
         // worst u8×s8 pair sum: 2·(2^a − 1)·2^(w−1); above 32767 only for 8-bit × 8-bit
         long worst = 2L * ((1L << q.activations().bits()) - 1) * (1L << (q.weights().spec().bits() - 1));
-        return worst > Short.MAX_VALUE && !options.signedWeightsSafeForFullRange(cpu);
+        return worst > Short.MAX_VALUE && !options.signedFullRangeWeights();
     }
 
     private record WeightTensors(String codes, String scales, String zeroPoints, String describe) {

@@ -31,13 +31,12 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The recipe alone fixes what a quantized model computes: the shipped Wall predictor quantized under an AVX2-only
- * and an AVX-512 VNNI CPU profile has the same numerics in both manifests and the same outputs on the same inputs;
- * only kernel variants (u8×s8 against u8×u8 for 8-bit × 8-bit) may differ. A16 is float activations on both; int8
+ * and an AVX-512 VNNI CPU profile has the same numerics in both manifests, the same files (sha256) and the same
+ * outputs on the same inputs; kernel variants (u8×s8 against u8×u8 for 8-bit × 8-bit) are chosen where it loads. A16 is float activations on both; int8
  * attention products are u8×u8 on both.
  */
 @Tag("slow")
@@ -74,13 +73,12 @@ class CpuProfileNumericsTest {
                 assertEquals(inKernel, level4 > 0, recipe.name() + ": MatMulNBits at accuracy_level 4 only when named");
             }
             if (recipe.name().startsWith("w8a8")) {
-                // the one kernel variant the CPU picks: same codes, stored int8 (VNNI) or uint8 + 128 (AVX2)
-                assertEquals("u8u8", avx2.manifest().modules().get(0).int8Gemm());
+                // stored int8 on both: the load, not the quantizer, runs them u8×u8 where u8×s8 is not exact
+                assertEquals("u8s8", avx2.manifest().modules().get(0).int8Gemm());
                 assertEquals("u8s8", vnni.manifest().modules().get(0).int8Gemm());
-                assertNotEquals(sha(avx2.bundle()), sha(vnni.bundle()));
-            } else {
-                assertEquals(sha(avx2.bundle()), sha(vnni.bundle()), recipe.name() + ": the same graph on both profiles");
             }
+            // the same file on both profiles, so a study resumed on another CPU re-creates the artifacts it logged
+            assertEquals(sha(avx2.bundle()), sha(vnni.bundle()), recipe.name() + ": the same graph on both profiles");
             if (recipe.name().endsWith("-attn-int8")) {
                 // attention's products are u8×u8 on every profile: the same codes, scales and zero points
                 assertEquals(2, avx2.manifest().modules().get(0).attention().size());

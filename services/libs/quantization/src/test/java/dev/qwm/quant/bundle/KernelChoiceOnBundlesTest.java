@@ -93,10 +93,11 @@ class KernelChoiceOnBundlesTest {
     }
 
     @Test
-    void aW8a8BundleWrittenForAVnniCpuComputesTheNumbersOfOneWrittenForAnAvx2Cpu(@TempDir Path dir) {
-        // the VNNI profile stores full-range int8 weights for u8×s8, the AVX2 one uint8 + 128 for u8×u8: the same
-        // integers. Loaded here, each runs the storage measured exact (and fastest) on this CPU: on a CPU whose u8×s8
-        // GEMM saturates, the VNNI bundle's weights are stored u8×u8 at load, so both compute the same numbers
+    void aW8a8BundleStoredForU8s8ComputesTheNumbersOfOneStoredForU8u8(@TempDir Path dir) {
+        // every CPU profile stores full-range int8 weights for u8×s8 (the same file); --int8 u8u8 stores uint8 + 128:
+        // the same integers. Loaded here, each runs the storage measured exact (and fastest) on this CPU: on a CPU
+        // whose u8×s8 GEMM saturates, the u8s8 bundle's weights are stored u8×u8 at load, so both compute the same
+        // numbers
         ModelBundle fp = ModelBundle.read(CpuProfileNumericsTest.WALL);
         Recipe preset = Presets.recipe("w8a8", "predictor");
         Recipe recipe = new Recipe(preset.name(), preset.modules(),
@@ -107,7 +108,8 @@ class KernelChoiceOnBundlesTest {
         BundleQuantizer.Result vnni = BundleQuantizer.quantize(fp, recipe, calibration, dir.resolve("vnni"),
                 ModuleQuantizer.Options.defaults().withCpu(CpuFeatures.AVX512_VNNI));
         BundleQuantizer.Result avx2 = BundleQuantizer.quantize(fp, recipe, calibration, dir.resolve("avx2"),
-                ModuleQuantizer.Options.defaults().withCpu(CpuFeatures.AVX2));
+                ModuleQuantizer.Options.defaults().withCpu(CpuFeatures.AVX2)
+                        .withEmit(EmitOptions.DEFAULTS.withInt8Flavor(EmitOptions.Int8Flavor.U8U8)));
         assertEquals("u8s8", vnni.manifest().modules().get(0).int8Gemm());
         assertEquals("u8u8", avx2.manifest().modules().get(0).int8Gemm());
         KernelChoice.Choices recorded = vnni.manifest().kernelChoices().get(BundleManifest.PREDICTOR);
