@@ -4,10 +4,13 @@ PRODUCTS = ["MatMul", "FusedMatMul", "MatMulIntegerToFloat", "MatMulInteger", "M
 COLS = ["LayerNormalization", "SkipLayerNormalization", "MultiHeadAttention", "BiasGelu", "Transpose", "Add", "Split", "Softmax", "QuantizeLinear", "Reshape"]
 d = json.load(open(sys.argv[1]))
 bs = d["bundles"]
-extrap = any(abs(t.get("extrapolatedCpuMs", t["minCpuMs"]) - t["minCpuMs"]) > 1e-6 for b in bs for t in b["timings"])
+# only 1-thread timings carry CPU times (with more threads the JSON has "NaN" there)
+extrap = any(abs(t.get("extrapolatedCpuMs", t["minCpuMs"]) - t["minCpuMs"]) > 1e-6 for b in bs for t in b["timings"] if t["threads"] == 1)
+multi = sorted({t["threads"] for b in bs for t in b["timings"] if t["threads"] != 1})
 prof = any(b.get("profile") for b in bs)
 cols = [c for c in COLS if any((b.get("profile") or {}).get("opMs", {}).get(c, 0) > 0 for b in bs)]
-hdr = ["bundle", "GFLOP/step", "1-thread CPU ms (×FP32)"] + (["CPU ms @300"] if extrap else []) + ["1-thread wall ms (×)", "predictor file ×"]
+hdr = ["bundle", "GFLOP/step", "1-thread CPU ms (×FP32)"] + (["CPU ms @300"] if extrap else []) + ["1-thread wall ms (×)"] \
+    + ["%d-thread wall ms (×)" % n for n in multi] + ["predictor file ×"]
 if prof:
     hdr += ["in ORT", "products", "outside products"] + cols
 hdr += ["predictor kernels (as run)"]
@@ -19,7 +22,11 @@ for b in bs:
     row = [b["name"], "%.2f" % b["gflop"], "%.1f (**%.2f**)" % (t["minCpuMs"], t["minCpuRatio"])]
     if extrap:
         row.append("%.0f" % t.get("extrapolatedCpuMs", t["minCpuMs"]))
-    row += ["%.1f (%.2f)" % (t["medianMs"], t["medianRatio"]), "%.3f" % pred["ratio"]]
+    row.append("%.1f (%.2f)" % (t["medianMs"], t["medianRatio"]))
+    for n in multi:
+        tn = [x for x in b["timings"] if x["threads"] == n][0]
+        row.append("%.1f (%.2f)" % (tn["medianMs"], tn["medianRatio"]))
+    row.append("%.3f" % pred["ratio"])
     if prof:
         p = b.get("profile") or {}
         step = p.get("stepMs") or 0
