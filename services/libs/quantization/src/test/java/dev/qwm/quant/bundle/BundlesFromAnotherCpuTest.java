@@ -41,7 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BundlesFromAnotherCpuTest {
 
     static final Path ARTIFACTS = Path.of("../../../docs/evals/quantwm-pusht/artifacts");
-    /** W8A8 RTN, both modules, int8 weights stored for u8×s8 (the VNNI CPU's GEMM). */
+    /** W8A8 RTN, both modules, int8 weights stored u8×s8 (int8 codes, as every CPU writes them since 27d9841). */
     static final String W8A8 = "qwm-pusht-small-w8a8-rtn-both-1bb73d3f80a1e210";
     /** W4A16 AWQ, both modules, weight-only MatMulNBits (the Xeon ran some of them as float MatMuls). */
     static final String W4A16 = "qwm-pusht-small-w4a16-awq-both-508f21fc0ea4e3c9";
@@ -86,21 +86,16 @@ class BundlesFromAnotherCpuTest {
         for (int t = 0; t < reference.length; t++) {
             assertArrayEquals(reference[t], chosen[t], "step " + t + " differs from the exact integer products");
         }
-        // what the choice prevents where u8×s8 saturates here: the stored u8×s8 kernels run as they are
-        boolean inexactHere = here.values().stream().flatMap(c -> c.layers().stream()).anyMatch(l -> !l.identical());
-        float[][] asStored = withCache(dir.resolve("cache"), "off", () -> rollout(b));
-        double worst = 0;
+        // with the choice off, the stored kernels but for int8 weights whose u8×s8 is not exact here (checked, not
+        // timed): the same numbers (before 27d9841 off ran the stored u8×s8 and, on the AVX2 EPYC, saturated: the
+        // latents differed by up to 2.20)
+        float[][] off = withCache(dir.resolve("cache"), "off", () -> rollout(b));
         for (int t = 0; t < reference.length; t++) {
-            for (int k = 0; k < reference[t].length; k++) {
-                worst = Math.max(worst, Math.abs(reference[t][k] - asStored[t][k]));
-            }
+            assertArrayEquals(reference[t], off[t], "step " + t + " differs from the exact integer products, choice off");
         }
-        System.out.printf("W8A8 from the Xeon on %s (%s): u8×s8 %s here; stored kernels without the choice: "
-                        + "max |difference| %.3g from the exact products%n", CpuFeatures.current().model(),
-                CpuFeatures.current().cpuClass(), inexactHere ? "not exact" : "exact", worst);
-        if (!inexactHere) {
-            assertEquals(0.0, worst, "u8×s8 measured exact here, yet the stored kernels differ");
-        }
+        boolean inexactHere = here.values().stream().flatMap(c -> c.layers().stream()).anyMatch(l -> !l.identical());
+        System.out.printf("W8A8 from the Xeon on %s (%s): u8×s8 %s here%n", CpuFeatures.current().model(),
+                CpuFeatures.current().cpuClass(), inexactHere ? "not exact" : "exact");
     }
 
     /**
