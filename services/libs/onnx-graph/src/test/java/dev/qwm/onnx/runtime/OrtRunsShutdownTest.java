@@ -13,14 +13,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * SIGTERM while a thread is inside ORT's native Run: the JVM must exit as a terminated process (143), its shutdown
  * hook having stopped the run, never crash in libonnxruntime. In child JVMs, which are signalled only once a watcher
  * thread has seen the running thread inside the native {@code OrtSession.run} of a model that takes far longer than
- * the signal to arrive (a chain of 2,000 matrix products), so no timing decides the outcome.
+ * the signal to arrive (a chain of 2,000 matrix products), so no timing decides the outcome. Slow tier: three child
+ * JVMs that each open a 2,000-node session take 30-40 s.
  */
+@Tag("slow")
 class OrtRunsShutdownTest {
 
     @Test
