@@ -20,7 +20,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import dev.qwm.files.StagedWrite;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -99,6 +103,18 @@ public final class ReportCommand implements Callable<Integer> {
             description = "Macro steps of the drift rollouts (default: ${DEFAULT-VALUE}, the planner's horizon).")
     int driftHorizon;
 
+    @Option(names = "--drift-cache", paramLabel = "DIR",
+            description = "Keep rollout drift in DIR, one file per pair of models (e.g. a study log's drift/ folder):"
+                    + " what is there is reused, what is measured is added (staged; never replaced without"
+                    + " --remeasure-drift).")
+    Path driftCache;
+
+    @Option(names = "--remeasure-drift", description = "Measure the drift again and replace what --drift-cache holds.")
+    boolean remeasureDrift;
+
+    @Option(names = "--force", description = "Replace an existing --html or --csv folder (written staged, then renamed).")
+    boolean force;
+
     @Option(names = "--timeout", defaultValue = "30", description = "Seconds to wait for each collector request (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
@@ -118,13 +134,18 @@ public final class ReportCommand implements Callable<Integer> {
         if (study == null) {
             throw new ParameterException(spec.commandLine(), "give --study ID (or --list to see the studies)");
         }
+        if (remeasureDrift && driftCache == null) {
+            throw new ParameterException(spec.commandLine(), "--remeasure-drift replaces what --drift-cache holds: give --drift-cache DIR");
+        }
+        // refuse an existing report now, not after minutes of work
+        targets().forEach(StagedWrite::check);
         StudySnapshot data = fetch(url, study, timeout);
         AnalysisInputs inputs = inputs(url, data);
         StudyReport report = StudyAnalyzer.analyze(data, inputs);
         if (!quiet) {
             ReportWriter.printText(report, System.out);
         }
-        write(report, html, csv, System.err);
+        write(report, html, csv, force, readme(report, url), System.err);
         return 0;
     }
 
@@ -152,17 +173,79 @@ public final class ReportCommand implements Callable<Integer> {
         return StudySnapshot.of(new CollectorStudyData(url, study, timeout, progress));
     }
 
-    /** Writes the HTML report (with its CSV) and/or the CSV tables, and says where. */
-    static void write(StudyReport report, Path html, Path csv, PrintStream log) {
+    /** The folder of the HTML report: one that holds a report's index.html can be replaced (with --force). */
+    static StagedWrite htmlTarget(Path html, boolean force) {
+        return StagedWrite.folder(html, "--html", "report", d -> Files.isRegularFile(d.resolve(ReportWriter.HTML_FILE)))
+                .force(force);
+    }
+
+    /** The folder of the CSV tables: one that holds CSV files only can be replaced (with --force). */
+    static StagedWrite csvTarget(Path csv, boolean force) {
+        return StagedWrite.folder(csv, "--csv", "folder of CSV tables", d -> {
+            try (var files = Files.list(d)) {
+                return files.allMatch(f -> Files.isRegularFile(f) && f.getFileName().toString().endsWith(".csv"));
+            } catch (IOException e) {
+                return false;
+            }
+        }).force(force);
+    }
+
+    private List<StagedWrite> targets() {
+        List<StagedWrite> out = new ArrayList<>();
         if (html != null) {
-            List<Path> files = ReportWriter.writeHtml(report, html);
-            log.println("report: " + html.resolve(ReportWriter.HTML_FILE).toAbsolutePath() + " (" + files.size() + " files)");
+            out.add(htmlTarget(html, force));
         }
         if (csv != null) {
-            List<Path> files = ReportWriter.writeCsv(report, csv);
-            log.println("tables: " + files.size() + " CSV files in " + csv.toAbsolutePath());
+            out.add(csvTarget(csv, force));
+        }
+        return out;
+    }
+
+    /**
+     * Writes the HTML report (with its CSV and {@code readme} as README.md, when given) and/or the CSV tables, each
+     * folder staged and renamed into place (an existing one only with {@code force}), and says where.
+     */
+    static void write(StudyReport report, Path html, Path csv, boolean force, String readme, PrintStream log) {
+        try {
+            if (html != null) {
+                List<Path> files = htmlTarget(html, force).write(staged -> {
+                    List<Path> written = new ArrayList<>(ReportWriter.writeHtml(report, staged));
+                    if (readme != null) {
+                        Path f = staged.resolve("README.md");
+                        Files.writeString(f, readme);
+                        written.add(f);
+                    }
+                    return written;
+                });
+                log.println("report: " + html.resolve(ReportWriter.HTML_FILE).toAbsolutePath() + " (" + files.size() + " files)");
+            }
+            if (csv != null) {
+                List<Path> files = csvTarget(csv, force).write(staged -> ReportWriter.writeCsv(report, staged));
+                log.println("tables: " + files.size() + " CSV files in " + csv.toAbsolutePath());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
         }
     }
+
+    /** What the report folder's README.md says: the study, at which n it was made, from where, and the drift's source. */
+    private String readme(StudyReport report, String url) {
+        StringBuilder md = new StringBuilder();
+        md.append("# Study report: ").append(report.study().id()).append("\n\n");
+        md.append(String.format(Locale.ROOT, "Made from %,d of the study's %,d episodes (%d configurations), as the"
+                        + " collector at %s held them at %s, by `./qwm study report %s --html DIR`.%n%n",
+                report.episodes(), report.study().episodeCount(), report.conditions().results().size(), url,
+                java.time.format.DateTimeFormatter.ISO_INSTANT.format(report.generatedAt().truncatedTo(
+                        java.time.temporal.ChronoUnit.SECONDS)), report.study().id()));
+        md.append("- `index.html`: the report (open it in a browser); `csv/`: each of its tables as CSV.\n");
+        if (driftUsed != null) {
+            md.append("- ").append(driftUsed).append("\n");
+        }
+        return md.toString();
+    }
+
+    /** Where the drift came from, for the README; null when none was shown. */
+    private String driftUsed;
 
     private AnalysisInputs inputs(String url, StudySnapshot data) {
         List<RolloutDrift> curves = new ArrayList<>();
@@ -172,7 +255,17 @@ public final class ReportCommand implements Callable<Integer> {
         // Without files given, measure from the study's own bundles (when they are on this machine).
         List<StudyMeasurements.Configuration> configurations = StudyMeasurements.configurations(data);
         if (curves.isEmpty() && driftSegments > 0) {
-            curves.addAll(StudyMeasurements.drift(configurations, driftSegments, driftHorizon, System.err));
+            DriftCache cache = driftCache == null ? DriftCache.NONE : DriftCache.open(driftCache, remeasureDrift);
+            curves.addAll(StudyMeasurements.drift(configurations, driftSegments, driftHorizon, cache,
+                    StudyMeasurements.originals(data), System.err));
+            if (!curves.isEmpty()) {
+                driftUsed = String.format(Locale.ROOT, "Rollout drift: %d segments, horizon %d; %s", driftSegments,
+                        driftHorizon, cache.enabled() ? cache.reused() + " pairs of models from `" + driftCache
+                                + "`, " + cache.written() + " measured now and kept there"
+                                + measuredOn(cache) : "measured now from the study's bundles");
+            }
+        } else if (!curves.isEmpty()) {
+            driftUsed = "Rollout drift: from " + drift;
         }
         if (layers.isEmpty()) {
             layers.addAll(StudyMeasurements.sensitivity(data, configurations, System.err));
@@ -186,6 +279,11 @@ public final class ReportCommand implements Callable<Integer> {
                     budgetBytes, QuantMethod.parse(method)));
         }
         return new AnalysisInputs(curves, layers, mixed, url);
+    }
+
+    private static String measuredOn(DriftCache cache) {
+        var on = cache.entries().stream().map(DriftCache.Entry::measuredOn).distinct().sorted().toList();
+        return on.isEmpty() ? "" : " (measured on " + String.join("; ", on) + ")";
     }
 
     private static final Pattern WEIGHTS = Pattern.compile("w?(\\d+)(?:-g(\\d+))?");

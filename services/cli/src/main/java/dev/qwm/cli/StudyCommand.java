@@ -264,6 +264,17 @@ public final class StudyCommand implements Runnable {
         @Option(names = "--csv", paramLabel = "DIR", description = "Write the analysis tables as CSV into DIR.")
         Path csv;
 
+        @Option(names = "--log", paramLabel = "DIR", description = "The study's episode log (e.g. docs/evals/quantwm-wall):"
+                + " rollout drift is kept in its drift/ folder, measured once per pair of models and reused by every"
+                + " later report, on any machine.")
+        Path log;
+
+        @Option(names = "--remeasure-drift", description = "Measure the drift again and replace what the log's drift/ holds.")
+        boolean remeasureDrift;
+
+        @Option(names = "--force", description = "Replace an existing --html or --csv folder.")
+        boolean force;
+
         @picocli.CommandLine.Mixin
         CollectorOption collector = new CollectorOption();
 
@@ -277,6 +288,22 @@ public final class StudyCommand implements Runnable {
             }
             java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--study", id, "--collector",
                     url, "--quiet"));
+            if (log != null) {
+                String logged = StudyLog.studyIdOf(log);
+                if (!logged.equals(id)) {
+                    throw new IllegalArgumentException("--log " + log + " is the episode log of study '" + logged
+                            + "', not of '" + id + "'");
+                }
+                args.addAll(java.util.List.of("--drift-cache", log.resolve(StudyLog.DRIFT).toString()));
+            } else if (remeasureDrift) {
+                throw new IllegalArgumentException("--remeasure-drift replaces the drift kept with the study's log: give --log DIR");
+            }
+            if (remeasureDrift) {
+                args.add("--remeasure-drift");
+            }
+            if (force) {
+                args.add("--force");
+            }
             if (html != null) {
                 args.addAll(java.util.List.of("--html", html.toString()));
             }

@@ -85,6 +85,22 @@ public final class StudyLog {
         return log;
     }
 
+    /** Where a study report keeps the rollout drift it measured from the study's models (one file per pair of models). */
+    public static final String DRIFT = "drift";
+
+    /** The study id of the log in {@code dir}, read from its study.json alone (no chunk is read). */
+    public static String studyIdOf(Path dir) {
+        Path study = dir.resolve(STUDY_FILE);
+        if (!Files.isRegularFile(study)) {
+            throw new IllegalArgumentException(dir + " is not an episode log (no " + STUDY_FILE + ")");
+        }
+        try {
+            return JSON.readTree(study.toFile()).path("study_id").asText();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + study + ": " + e.getMessage(), e);
+        }
+    }
+
     /** An existing log, whatever its study: for reading what it holds. */
     public static StudyLog read(Path dir) {
         Path study = dir.resolve(STUDY_FILE);
