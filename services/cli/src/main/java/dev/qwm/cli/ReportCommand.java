@@ -233,10 +233,12 @@ public final class ReportCommand implements Callable<Integer> {
         StringBuilder md = new StringBuilder();
         md.append("# Study report: ").append(report.study().id()).append("\n\n");
         md.append(String.format(Locale.ROOT, "Made from %,d of the study's %,d episodes (%d configurations), as the"
-                        + " collector at %s held them at %s, by `./qwm study report %s --html DIR`.%n%n",
+                        + " collector at %s held them at %s, by `./qwm study report %s --html DIR%s`.%n%n",
                 report.episodes(), report.study().episodeCount(), report.conditions().results().size(), url,
                 java.time.format.DateTimeFormatter.ISO_INSTANT.format(report.generatedAt().truncatedTo(
-                        java.time.temporal.ChronoUnit.SECONDS)), report.study().id()));
+                        java.time.temporal.ChronoUnit.SECONDS)), report.study().id(), driftCache == null ? ""
+                        : driftCache.getFileName().toString().equals("drift") && driftCache.getParent() != null
+                        ? " --log " + driftCache.getParent() : " --drift-cache " + driftCache));
         md.append("- `index.html`: the report (open it in a browser); `csv/`: each of its tables as CSV.\n");
         if (driftUsed != null) {
             md.append("- ").append(driftUsed).append("\n");
@@ -259,9 +261,9 @@ public final class ReportCommand implements Callable<Integer> {
             curves.addAll(StudyMeasurements.drift(configurations, driftSegments, driftHorizon, cache,
                     StudyMeasurements.originals(data), System.err));
             if (!curves.isEmpty()) {
-                driftUsed = String.format(Locale.ROOT, "Rollout drift: %d segments, horizon %d; %s", driftSegments,
-                        driftHorizon, cache.enabled() ? cache.reused() + " pairs of models from `" + driftCache
-                                + "`, " + cache.written() + " measured now and kept there"
+                driftUsed = String.format(Locale.ROOT, "Rollout drift (%d validation segments, horizon %d): %s.",
+                        driftSegments, driftHorizon, cache.enabled() ? cache.reused() + " pairs of models read from `"
+                                + driftCache + "`, " + cache.written() + " measured now and kept there"
                                 + measuredOn(cache) : "measured now from the study's bundles");
             }
         } else if (!curves.isEmpty()) {

@@ -205,7 +205,7 @@ public final class Charts {
         XYPlot plot = new XYPlot(data, x, y, renderer);
         stylePlot(plot);
         x.setUpperMargin(0.3);
-        label(plot, points);
+        label(plot, points, front);
         return svg(chart(title, plot, true), HALF, 400);
     }
 
@@ -308,38 +308,57 @@ public final class Charts {
         }
     }
 
-    /**
-     * Labels beside their points, moved down in steps of a line where they would overlap a label already placed
-     * (positions estimated in the axes' units from the data range: exact layout is only known while drawing), with a
-     * thin leader line back to a moved label's point.
-     */
+    /** How many lines a label may move down to clear the labels placed before it; further down it is left out. */
+    static final int LABEL_TRIES = 3;
+
     private static void label(XYPlot plot, List<Point> points) {
-        double xMin = points.stream().mapToDouble(Point::x).min().orElse(0);
-        double xMax = points.stream().mapToDouble(Point::x).max().orElse(1);
-        double xSpan = (Math.max(xMax, 0) - Math.min(xMin, 0)) * 1.35;
+        label(plot, points, List.of());
+    }
+
+    /**
+     * Labels beside their points ({@code first} placed before the rest), moved down in steps of a line where they
+     * would overlap a label already placed (positions estimated in the axes' units from the data range: exact layout
+     * is only known while drawing), with a thin leader line back to a moved label's point. A label that still
+     * overlaps after {@link #LABEL_TRIES} lines is left out rather than piled onto the others (a crowded cluster is
+     * unreadable either way; the table beside the plot names every point). Points in the right third of the plot
+     * are labelled on their left, so their labels are not cut off at the plot's edge.
+     */
+    private static void label(XYPlot plot, List<Point> points, List<Point> first) {
+        double xMin = Math.min(points.stream().mapToDouble(Point::x).min().orElse(0), 0);
+        double xMax = Math.max(points.stream().mapToDouble(Point::x).max().orElse(1), 0);
+        double xSpan = (xMax - xMin) * 1.35;
         double ySpan = plot.getRangeAxis().getRange().getLength();
         double charWidth = (xSpan <= 0 ? 1 : xSpan) * 5.6 / 470;
         double lineHeight = ySpan * 13 / 300;
+        double rightThird = xMin + (xMax - xMin) * 2 / 3;
         List<double[]> placed = new ArrayList<>();
-        List<Point> order = new ArrayList<>(points);
-        order.sort(java.util.Comparator.comparingDouble(Point::y).reversed().thenComparingDouble(Point::x));
+        java.util.Comparator<Point> topDown = java.util.Comparator.comparingDouble(Point::y).reversed()
+                .thenComparingDouble(Point::x);
+        List<Point> order = new ArrayList<>(first.stream().filter(points::contains).sorted(topDown).toList());
+        points.stream().filter(p -> !order.contains(p)).sorted(topDown).forEach(order::add);
         for (Point p : order) {
             double width = (p.label().length() + 1) * charWidth;
+            boolean left = xMax > xMin && p.x() > rightThird;
+            double x0 = left ? p.x() - charWidth - width : p.x();
             double y = p.y();
-            boolean moved = false;
-            for (int tries = 0; tries < 12 && overlaps(placed, p.x(), y, width, lineHeight); tries++) {
+            int tries = 0;
+            while (tries < LABEL_TRIES && overlaps(placed, x0, y, width, lineHeight)) {
                 y -= lineHeight;
-                moved = true;
+                tries++;
             }
-            placed.add(new double[]{p.x(), y, width});
-            XYTextAnnotation a = new XYTextAnnotation(" " + p.label(), p.x() + charWidth, y);
+            if (overlaps(placed, x0, y, width, lineHeight)) {
+                continue;
+            }
+            placed.add(new double[]{x0, y, width});
+            XYTextAnnotation a = new XYTextAnnotation(left ? p.label() + " " : " " + p.label(),
+                    left ? p.x() - charWidth : p.x() + charWidth, y);
             a.setFont(SMALL);
             a.setPaint(INK);
-            a.setTextAnchor(TextAnchor.HALF_ASCENT_LEFT);
+            a.setTextAnchor(left ? TextAnchor.HALF_ASCENT_RIGHT : TextAnchor.HALF_ASCENT_LEFT);
             plot.addAnnotation(a);
-            if (moved) {
-                plot.addAnnotation(new org.jfree.chart.annotations.XYLineAnnotation(p.x(), p.y(), p.x() + charWidth, y,
-                        new BasicStroke(0.6f), new Color(0x999999)));
+            if (tries > 0) {
+                plot.addAnnotation(new org.jfree.chart.annotations.XYLineAnnotation(p.x(), p.y(),
+                        left ? p.x() - charWidth : p.x() + charWidth, y, new BasicStroke(0.6f), new Color(0x999999)));
             }
         }
     }
