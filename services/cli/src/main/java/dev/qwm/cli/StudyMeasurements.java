@@ -217,16 +217,24 @@ final class StudyMeasurements {
     }
 
     /**
-     * The per-layer errors of every quantized bundle of the study: from the manifests the collector stored with its
-     * artifacts, and for bundles it has none of, from the bundle itself when it is here.
+     * The per-layer errors of every quantized bundle of the study: from the manifests the collector stored with the
+     * artifacts of the bundles the study's episodes were planned with, and for bundles it has none of, from the bundle
+     * itself when it is here.
      */
     static List<LayerSensitivity> sensitivity(StudySnapshot data, List<Configuration> configurations, PrintStream log) {
         List<LayerSensitivity> layers = new ArrayList<>();
         List<String> uncalibrated = new ArrayList<>();
         Set<String> done = new LinkedHashSet<>();
+        // the collector serves every artifact it knows, of every study: only the bundles this study planned with count
+        Set<String> planned = new LinkedHashSet<>();
+        for (EpisodeRecord e : data.episodes()) {
+            planned.add(e.encoder().bundle());
+            planned.add(e.predictor().bundle());
+        }
         for (ArtifactRecord a : data.artifacts()) {
-            if (a.isOriginal() || a.manifestJson().isBlank() || !done.add(a.artifact().bundle())) {
-                continue; // an original, or the other component of a bundle already read
+            if (a.isOriginal() || a.manifestJson().isBlank() || !planned.contains(a.artifact().bundle())
+                    || !done.add(a.artifact().bundle())) {
+                continue; // an original, another study's artifact, or the other component of a bundle already read
             }
             layers.addAll(parse(() -> SensitivityIo.parse(JSON.readTree(a.manifestJson()), "manifest of "
                     + a.artifact().bundle()), uncalibrated, log));

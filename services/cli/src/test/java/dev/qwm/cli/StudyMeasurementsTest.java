@@ -65,12 +65,22 @@ class StudyMeasurementsTest {
 
         // A bundle that is not on this machine: its manifest as the collector stored it with the artifact.
         String manifest = Files.readString(w3.resolve("model.json"));
-        StudySnapshot remote = new StudySnapshot(study.study(), study.episodes(), Map.of(), List.of(
-                new ArtifactRecord(new ArtifactRef("abc", "predictor", "/elsewhere/w3", "w3"), null, 1, "{}", manifest),
-                new ArtifactRecord(new ArtifactRef("def", "encoder", "/elsewhere/w3", "w3"), null, 1, "{}", manifest)));
+        ArtifactRecord w3Predictor = new ArtifactRecord(new ArtifactRef(sha(w3, "predictor"), "predictor", "/elsewhere/w3",
+                "w3"), null, 1, "{}", manifest);
+        ArtifactRecord w3Encoder = new ArtifactRecord(new ArtifactRef(sha(w3, "visual_encoder"), "encoder",
+                "/elsewhere/w3", "w3"), null, 1, "{}", manifest);
+        List<EpisodeRecord> planned = List.of(recorded(0, "fp32", fp, fp, dir.resolve("gone/fp"), dir.resolve("gone/fp")),
+                recorded(2, "predictor-w3a16", fp, w3, dir.resolve("gone/fp"), Path.of("/elsewhere/w3")));
+        StudySnapshot remote = new StudySnapshot(study.study(), planned, Map.of(), List.of(w3Predictor, w3Encoder));
         assertEquals(layers, StudyMeasurements.sensitivity(remote, List.of(), out),
                 "the stored manifest gives the same layers, once per bundle, without the bundle on this machine");
         assertEquals(layers, StudyMeasurements.sensitivity(remote, configs, out), "one measurement per layer and format");
+
+        // The collector serves the artifacts of every study: another study's quantized models are not this one's.
+        StudySnapshot other = new StudySnapshot(study.study(), List.of(recorded(0, "fp32", fp, fp,
+                dir.resolve("gone/fp"), dir.resolve("gone/fp"))), Map.of(), List.of(w3Predictor, w3Encoder));
+        assertTrue(StudyMeasurements.sensitivity(other, List.of(), out).isEmpty(),
+                "a study that never planned with the 3-bit bundle shows none of its layers");
     }
 
     @Test
