@@ -167,7 +167,9 @@ public final class AutoQuantCommand implements Callable<Integer> {
     @Option(names = "--planner", paramLabel = "URL", description = "With --through-services: a remote planner service.")
     String plannerUrl;
 
-    @Option(names = "--collector", paramLabel = "URL", description = "With --through-services: a remote collector.")
+    @Option(names = "--collector", paramLabel = "URL", description = "With --through-services: a remote collector."
+            + " In process: the collector that stores each confirmation's verdict and the search (default: the local"
+            + " stack's when it runs; with neither, nothing is stored but the result folder).")
     String collectorUrl;
 
     /** FP's least CPU time per CEM step under a time budget (NaN: not timed). */
@@ -249,12 +251,23 @@ public final class AutoQuantCommand implements Callable<Integer> {
         wanted.put("confirm", confirm);
         openWork(work, wanted);
         FleetVerification fleet = throughServices ? fleet() : null;
-        String searchId = "autoquant-" + FleetVerification.sha(wanted.toString()).substring(0, 16);
+        // an in-process search is a record of its own, never the one the same search through the fleet writes
+        String searchId = "autoquant-" + (fleet != null ? FleetVerification.sha(wanted.toString())
+                : FleetVerification.sha(wanted.toString(), "in-process")).substring(0, 16);
+        ServiceClient store = null;
         if (fleet != null) {
             fleet.search(searchId);
+            store = fleet.collector();
             System.err.println("confirming through the services as search " + searchId);
-        } else if (plannerUrl != null || collectorUrl != null) {
-            throw new IllegalArgumentException("--planner and --collector go with --through-services");
+        } else if (plannerUrl != null) {
+            throw new IllegalArgumentException("--planner goes with --through-services (in process, --collector URL"
+                    + " alone names the collector that stores the search)");
+        } else {
+            store = inProcessCollector();
+            System.err.println(store == null ? "confirming in process; not stored by a collector: no local stack runs"
+                    + " (./qwm services up) and no --collector URL is given"
+                    : "confirming in process; verdicts and the search stored by the collector at " + store.baseUrl()
+                    + " as search " + searchId);
         }
 
         SessionConfig ort = threadsOption.sessionConfig();
@@ -359,6 +372,7 @@ public final class AutoQuantCommand implements Callable<Integer> {
                 }
                 now++;
                 ModelBundle q = ModelBundle.read(qDir);
+                long started = System.nanoTime();
                 try (OnnxWorldModel qm = OnnxWorldModel.open(q, ort);
                      PairedVerification.Kept qKept = PairedVerification.Kept.open(qLog, true, qm.reference(), planner,
                              plannerSeed.seed(), System.err::println);
@@ -372,6 +386,10 @@ public final class AutoQuantCommand implements Callable<Integer> {
                     appendConfirmed(work.resolve("confirmed.jsonl"), c);
                     confirmed.put(m.name(), c);
                     episodes.put(m.name(), successes(qKept.results()));
+                    if (store != null) {
+                        storeVerdict(store, q, fp, t, planner, (System.nanoTime() - started) / 1e9,
+                                RunEnvironment.of(cpu, ort).describe(), searchId);
+                    }
                 }
             }
             referenceEpisodes.putAll(successes(fKept.results()));
@@ -450,14 +468,23 @@ public final class AutoQuantCommand implements Callable<Integer> {
             summary.put("againstBaseline", againstBaseline);
         }
         Made picked = chosen;
-        if (fleet != null) {
+        if (store != null) {
             // the search beside its verifications in the collector (GET /api/v1/searches/ID lists both)
             ObjectNode search = summary.deepCopy();
             search.put("search_id", searchId).put("environment", environment).put("bundle", fp.reference())
                     .put("budget", budget.toString()).put("recipe", chosen == null ? null : Files.readString(
                             work.resolve("candidates").resolve(chosen.name()).resolve("recipe.yaml")));
-            fleet.storeSearch(searchId, search);
-            System.out.println("stored by the collector as search " + searchId + " (/api/v1/searches/" + searchId + ")");
+            try {
+                FleetVerification.storeSearch(store, searchId, search);
+                System.out.println("stored by the collector as search " + searchId + " (/api/v1/searches/" + searchId
+                        + ")");
+            } catch (RuntimeException e) {
+                if (fleet != null) {
+                    throw e;
+                }
+                // in process the result folder is the search's own record; the collector's is a copy
+                System.out.println("not stored by the collector at " + store.baseUrl() + ": " + e.getMessage());
+            }
         }
         target.write(staged -> {
             Files.writeString(staged.resolve("front.md"), markdown);
@@ -797,6 +824,29 @@ public final class AutoQuantCommand implements Callable<Integer> {
         Map<Integer, Boolean> out = new java.util.TreeMap<>();
         results.forEach((i, r) -> out.put(i, r.success()));
         return out;
+    }
+
+    /** In process: --collector's, else the local stack's collector when it runs, else none. */
+    private ServiceClient inProcessCollector() {
+        if (collectorUrl != null) {
+            return new ServiceClient("collector", collectorUrl);
+        }
+        LocalStack stack = new LocalStack();
+        boolean runs = stack.services().running().stream().anyMatch(r -> r.name().equals("collector"));
+        return runs ? new ServiceClient("collector", stack.url("collector")) : null;
+    }
+
+    /** An in-process confirmation's verdict into the collector, tagged with the search; a failure to store is said. */
+    private void storeVerdict(ServiceClient store, ModelBundle q, ModelBundle fp, SequentialNonInferiority t,
+                              PlannerBudget planner, double seconds, String machine, String searchId) {
+        FleetVerification.Settings s = new FleetVerification.Settings(verification.margin(), verification.confidence(),
+                verification.maxEpisodes(), plannerSeed.seed(), planner, 1);
+        try {
+            String id = FleetVerification.storeInProcess(store, q, fp, t, s, seconds, machine, searchId);
+            System.err.println("stored by the collector: /api/v1/verifications/" + id);
+        } catch (RuntimeException e) {
+            System.err.println("not stored by the collector at " + store.baseUrl() + ": " + e.getMessage());
+        }
     }
 
     /** The planner fleet and collector of --through-services: the local stack's, or the URLs'. */

@@ -215,7 +215,7 @@ public final class VerifyCommand implements Callable<Integer> {
                 verification.maxEpisodes(), plannerSeed.seed(), budget, 1);
         try {
             String id = FleetVerification.storeInProcess(new ServiceClient("collector", url), q, f, test, s, seconds,
-                    machine);
+                    machine, null);
             System.out.println("stored by the collector at " + url + ": ./qwm verify --list   (/api/v1/verifications/"
                     + id + ")");
         } catch (RuntimeException e) {

@@ -196,6 +196,34 @@ class VerifyThroughServicesIT {
                 for (int i = 0; i < Math.min(firstIds.size(), secondIds.size()); i += 2) {
                     assertEquals(firstIds.get(i).asText(), secondIds.get(i).asText(), "the reference's batch " + i / 2);
                 }
+
+                // 7. the same search in process with --collector: a search record of its own, each confirmation's
+                // verdict stored as it is decided and tagged with it, with no batch studies
+                int inProcessExit = QwmCommand.commandLine().execute("autoquant", "--bundle", BUNDLE.toString(), "--budget",
+                        "bytes=0.5", "--out", work.resolve("autoquant-in-process").toString(), "--calibration-episodes",
+                        "1", "--drift-segments", "2", "--drift-candidates", "2", "--confirm", "1", "--samples", "8",
+                        "--topk", "2", "--opt-steps", "1", "--max-iter", "1", "--max-episodes", "4", "--collector",
+                        collectorUrl);
+                assertTrue(inProcessExit == 0 || inProcessExit == 4, "autoquant in process exit " + inProcessExit);
+                JsonNode two = collector.get("/api/v1/searches").path("searches");
+                assertEquals(2, two.size(), two.toString());
+                String fleetSearch = search.path("search_id").asText();
+                String localId = two.get(0).path("search_id").asText().equals(fleetSearch)
+                        ? two.get(1).path("search_id").asText() : two.get(0).path("search_id").asText();
+                JsonNode localSearch = collector.get("/api/v1/searches/" + localId);
+                JsonNode localTagged = localSearch.path("verifications");
+                assertEquals(localSearch.path("confirmed").size(), localTagged.size(), localSearch.toString());
+                assertTrue(localTagged.size() >= 2, "the best candidate and the uniform W4 baseline: " + localTagged);
+                Map<Integer, String> verdicts = new HashMap<>();
+                localSearch.path("confirmed").forEach(c -> verdicts.merge(c.path("pairs").asInt(),
+                        c.path("verdict").asText(), (a, b) -> a + "," + b));
+                for (JsonNode v : localTagged) {
+                    JsonNode full = collector.get("/api/v1/verifications/" + v.path("verification_id").asText());
+                    assertEquals(localId, full.path("search_id").asText(), full.toString());
+                    assertEquals(0, full.path("study_ids").size(), full.toString());
+                    assertTrue(verdicts.getOrDefault(full.path("pairs").asInt(), "")
+                            .contains(full.path("verdict").asText()), full + " against " + localSearch.path("confirmed"));
+                }
                 System.out.println("verify through the services:\n" + printed);
             } finally {
                 services.down(List.of(), System.out::println);

@@ -391,14 +391,15 @@ public final class FleetVerification {
      * @return the verification's id
      */
     public static String storeInProcess(ServiceClient collector, ModelBundle candidate, ModelBundle reference,
-                                        SequentialNonInferiority test, Settings s, double seconds, String machine) {
+                                        SequentialNonInferiority test, Settings s, double seconds, String machine,
+                                        String searchId) {
         String environment = reference.manifest().environment();
         Side q = localSide("candidate", candidate, s);
         Side f = localSide("reference", reference, s);
         String id = "verify-" + sha(q.key(), f.key(), environment, s.budget().key(), Long.toString(s.plannerSeed()),
                 Double.toString(s.margin()), Double.toString(s.confidence()), "in-process").substring(0, 16);
         Result r = new Result(id, test, List.of(), 2 * test.pairs(), 0, machine, seconds);
-        collector.put("/api/v1/verifications/" + id, record(r, q, f, environment, s, true, null));
+        collector.put("/api/v1/verifications/" + id, record(r, q, f, environment, s, true, searchId));
         return id;
     }
 
@@ -412,9 +413,17 @@ public final class FleetVerification {
         return new Side(role, bundle, b.manifest().name(), enc, pred, key);
     }
 
-    /** Stores an autoquant search's record (its verifications are tagged with its id by {@link #search}). */
-    public void storeSearch(String id, JsonNode record) {
+    /**
+     * Stores an autoquant search's record (its verifications are tagged with its id: by {@link #search} on the
+     * fleet, by {@link #storeInProcess}'s searchId in process).
+     */
+    public static void storeSearch(ServiceClient collector, String id, JsonNode record) {
         collector.put("/api/v1/searches/" + id, record);
+    }
+
+    /** The collector this fleet stores its verifications in. */
+    public ServiceClient collector() {
+        return collector;
     }
 
     /** SHA-256 of the parts (each ended by a NUL, so that no two lists of parts run together alike), in hex. */

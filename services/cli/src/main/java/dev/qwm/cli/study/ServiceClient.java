@@ -51,6 +51,11 @@ public final class ServiceClient {
     }
 
     /** A PUT of a JSON body (a record stored under its id, replaced when put again). */
+    /** The base URL requests go to. */
+    public String baseUrl() {
+        return baseUrl;
+    }
+
     public JsonNode put(String path, JsonNode body) {
         try {
             return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).header("Content-Type", "application/json")
