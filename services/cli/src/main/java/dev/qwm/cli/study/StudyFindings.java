@@ -32,7 +32,8 @@ import java.util.Optional;
  * A verdict that asserts a difference (the whole interval a loss or a gain) also needs the exact McNemar test to
  * reject "no difference" at {@link #ALPHA}: with a handful of pairs the Newcombe interval can exclude zero while three
  * discordant pairs give p = 0.25, and such a verdict would be the noise of the first episodes planned.
- * A comparison whose cells are not (yet) in the log is listed as pending.
+ * A comparison whose cells are in the study's grid but not (yet) in the log is listed as pending; one whose cells the
+ * grid does not have at all (PushT's grid has no W6A6 cells) as not in the grid; without the grid, as not in the log.
  */
 public final class StudyFindings {
 
@@ -179,18 +180,45 @@ public final class StudyFindings {
      * @param fp the full-precision cell at the grid budget, e.g. {@code fp32@iter10-opt10}
      */
     public static String markdown(String task, Map<String, List<EpisodeRecord>> cells, String fp) {
+        return markdown(task, cells, fp, null);
+    }
+
+    /**
+     * What a comparison without pairs is: {@code pending} when both cells are in the grid (planned later),
+     * {@code not in the grid} when one is not in it (it will never be planned), {@code not in the log} when the grid
+     * is not known.
+     */
+    static String missing(String first, String second, java.util.Set<String> grid) {
+        if (grid == null) {
+            return "not in the log";
+        }
+        return grid.contains(first) && grid.contains(second) ? "pending" : "not in the grid";
+    }
+
+    /**
+     * @param grid the labels of the study's cells (its spec's grid), or null if not known: it tells a comparison
+     *             still to be planned ("pending") from one the study does not have ("not in the grid")
+     */
+    public static String markdown(String task, Map<String, List<EpisodeRecord>> cells, String fp,
+                                  java.util.Set<String> grid) {
         StringBuilder b = new StringBuilder();
         b.append("### ").append(task).append("\n\n");
         b.append("| claim | comparison | pairs | Δ success [95 % CI] | McNemar p | verdict |\n|---|---|---|---|---|---|\n");
         java.util.Set<String> labels = new java.util.TreeSet<>(cells.keySet());
-        for (Comparison named : comparisons(fp, labels)) {
-            Comparison c = new Comparison(named.claim(), resolve(named.first(), budgetOf(fp), labels),
-                    resolve(named.second(), budgetOf(fp), labels), named.expect());
+        // a cell not planned yet is named as the grid names it
+        java.util.Set<String> named = new java.util.TreeSet<>(labels);
+        if (grid != null) {
+            named.addAll(grid);
+        }
+        for (Comparison comparison : comparisons(fp, labels)) {
+            Comparison c = new Comparison(comparison.claim(), resolve(comparison.first(), budgetOf(fp), named),
+                    resolve(comparison.second(), budgetOf(fp), named), comparison.expect());
             List<EpisodeRecord> first = cells.get(c.first());
             List<EpisodeRecord> second = cells.get(c.second());
             Optional<PairedDifference> d = first == null || second == null ? Optional.empty() : paired(first, second);
             if (d.isEmpty()) {
-                b.append(String.format(Locale.ROOT, "| %s | %s − %s | 0 | pending | | |%n", c.claim(), c.first(), c.second()));
+                b.append(String.format(Locale.ROOT, "| %s | %s − %s | 0 | %s | | |%n", c.claim(), c.first(), c.second(),
+                        missing(c.first(), c.second(), grid)));
                 continue;
             }
             PairedDifference p = d.get();
@@ -203,7 +231,8 @@ public final class StudyFindings {
         Optional<PairedDifference> noise = fpCell == null || fpSeed == null ? Optional.empty() : paired(fpSeed, fpCell);
         b.append("\nFull precision against itself under another planner seed (fp32-seed1 − ").append(fp).append("): ");
         b.append(noise.map(p -> String.format(Locale.ROOT, "%d of %d paired episodes flip (%d only under seed 1, %d"
-                + " only under seed 0).", p.discordant(), p.pairs(), p.onlyFirst(), p.onlySecond())).orElse("pending."));
+                + " only under seed 0).", p.discordant(), p.pairs(), p.onlyFirst(), p.onlySecond()))
+                .orElse(missing("fp32-seed1", fp, grid) + "."));
         b.append("\n\n").append(cost(cells));
         return b.toString();
     }

@@ -56,8 +56,9 @@ class StudyFindingsTest {
         assertTrue(md.contains("| 3-bit collapses planning | both-w3a16@iter10-opt10 − fp32@iter10-opt10 | 40 | -0.80 ["), md);
         assertTrue(md.contains("| more MPC iterations do not recover a low-bit model | both-w3a16@iter50-opt10 −"
                 + " both-w3a16@iter10-opt10 | 40 | +0.05 ["), md);
-        assertTrue(md.contains("| 4-bit loses success | both-w4a16 − fp32@iter10-opt10 | 0 | pending |"), md);
-        assertTrue(md.contains("| 8-bit ≈ full precision | both-w8a8 − fp32@iter10-opt10 | 0 | pending |"), md);
+        // without the study's grid, a cell not in the log is said to be just that
+        assertTrue(md.contains("| 4-bit loses success | both-w4a16 − fp32@iter10-opt10 | 0 | not in the log |"), md);
+        assertTrue(md.contains("| 8-bit ≈ full precision | both-w8a8 − fp32@iter10-opt10 | 0 | not in the log |"), md);
         assertTrue(md.contains("1 of 40 paired episodes flip (0 only under seed 1, 1 only under seed 0)"), md);
         assertTrue(md.contains("Planning cost: 200 episodes, 0.0 hours of planner-worker time"), md);
         for (String line : md.split("\n")) {
@@ -68,6 +69,29 @@ class StudyFindingsTest {
         assertEquals("disagrees", StudyFindings.verdict(StudyFindings.Expect.LOSS,
                 StudyFindings.paired(StudyFindings.cells(log).get("both-w8a16"), StudyFindings.cells(log)
                         .get("fp32@iter10-opt10")).orElseThrow()), "no loss at all where a loss was claimed");
+    }
+
+    @Test
+    void aCellOfTheGridNotPlannedYetIsPendingAndACellTheGridDoesNotHaveIsSaidToBeNotInIt() throws Exception {
+        StudyLog log = StudyLog.open(dir.resolve("log"), "s", "f");
+        List<JsonNode> all = new ArrayList<>();
+        all.addAll(cell("fp32", 10, n -> n % 10 != 0));
+        all.addAll(cell("both-w8a16", 10, n -> n % 10 != 0));
+        log.append(all);
+        // the grid has both-w4a16 (not planned yet) and no W6A6 cell, nor fp32-seed1
+        java.util.Set<String> grid = java.util.Set.of("fp32", "both-w8a16", "both-w4a16", "both-w6a6");
+        String md = StudyFindings.markdown("t", StudyFindings.cells(log), "fp32", grid);
+        assertTrue(md.contains("| 8-bit ≈ full precision | both-w8a16 − fp32 | 40 | +0.00 ["), md);
+        assertTrue(md.contains("| 4-bit loses success | both-w4a16 − fp32 | 0 | pending |"), md);
+        // in the grid but its partner is not: never planned
+        assertTrue(md.contains("| per-token activations help (inconsistently) | both-w6a6-token − both-w6a6 | 0 |"
+                + " not in the grid |"), md);
+        assertTrue(md.contains("| 3-bit collapses planning | both-w3a16 − fp32 | 0 | not in the grid |"), md);
+        assertTrue(!md.contains("| 3-bit collapses planning | both-w3a16 − fp32 | 0 | pending |"), md);
+        assertTrue(md.contains("(fp32-seed1 − fp32): not in the grid."), md);
+        assertEquals("pending", StudyFindings.missing("both-w4a16", "fp32", grid));
+        assertEquals("not in the grid", StudyFindings.missing("both-w4a16", "both-w4a16-g32", grid));
+        assertEquals("not in the log", StudyFindings.missing("both-w4a16", "fp32", null));
     }
 
     @Test
