@@ -103,7 +103,10 @@ public record StudySpec(String name, String environment, String bundle, Integer 
             return preset == null && recipe == null;
         }
 
-        /** Which components come from the quantized bundle. */
+        /**
+         * Which components come from the quantized bundle: for a recipe file without {@code modules}, both (its
+         * bundle holds the module it leaves in float unchanged). What the cell quantizes is {@link #modulesLabel()}.
+         */
         public boolean quantizesEncoder() {
             return !isFullPrecision() && (modules == null || modules.equals("encoder") || modules.equals("both"));
         }
@@ -112,11 +115,21 @@ public record StudySpec(String name, String environment, String bundle, Integer 
             return !isFullPrecision() && (modules == null || modules.equals("predictor") || modules.equals("both"));
         }
 
+        /**
+         * The modules the cell's recipe quantizes ({@code both}, {@code encoder}, {@code predictor}; {@code -} for FP),
+         * read from the recipe itself (the preset's, or the recipe file's {@code modules}) by {@link Recipe#quantizes},
+         * the rule the report applies to the artifact's recipe: a recipe file that names only the encoder is
+         * {@code encoder} in the table as in the report. Not part of the study's fingerprint, and it does not decide
+         * which bundle a component comes from ({@link #quantizesEncoder()}).
+         */
         public String modulesLabel() {
             if (isFullPrecision()) {
                 return "-";
             }
-            return quantizesEncoder() && quantizesPredictor() ? "both" : quantizesEncoder() ? "encoder" : "predictor";
+            Recipe r = preset != null ? presetRecipe() : RecipeIo.read(Path.of(recipe));
+            boolean e = r.quantizes(WorldModelModule.ENCODER);
+            boolean p = r.quantizes(WorldModelModule.PREDICTOR);
+            return e && p ? "both" : e ? "encoder" : p ? "predictor" : "-";
         }
     }
 

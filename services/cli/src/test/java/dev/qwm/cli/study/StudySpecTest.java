@@ -28,6 +28,38 @@ class StudySpecTest {
     }
 
     @Test
+    void theModulesOfARecipeFileAreWhatItQuantizesAsTheReportSaysAndTheStudyStaysTheSameStudy() throws Exception {
+        StudySpec spec = StudySpec.read(Path.of("../../docs/studies/quantwm-wall.yaml"));
+        StudySpec.RecipeEntry patchEmbed = spec.recipes().stream()
+                .filter(r -> r.name().equals("encoder-w4a16-patch-embed")).findFirst().orElseThrow();
+        // a recipe file without modules: that names the encoder alone quantizes the encoder alone
+        assertEquals("encoder", patchEmbed.modulesLabel());
+        // its bundle still provides both components, as when the committed log was planned
+        assertTrue(patchEmbed.quantizesEncoder() && patchEmbed.quantizesPredictor());
+        for (StudySpec.RecipeEntry r : spec.recipes()) {
+            if (r.isFullPrecision()) {
+                assertEquals("-", r.modulesLabel());
+                continue;
+            }
+            // the report reads each module's quantization from the artifact's recipe: the same answer
+            String json = dev.qwm.quant.recipe.RecipeIo.toJson(r.preset() != null ? r.presetRecipe()
+                    : dev.qwm.quant.recipe.RecipeIo.read(Path.of(r.recipe())));
+            boolean e = dev.qwm.analysis.config.ConfigurationDescriptor.moduleFromRecipeJson(json,
+                    dev.qwm.quant.recipe.WorldModelModule.ENCODER).isQuantized();
+            boolean p = dev.qwm.analysis.config.ConfigurationDescriptor.moduleFromRecipeJson(json,
+                    dev.qwm.quant.recipe.WorldModelModule.PREDICTOR).isQuantized();
+            assertEquals(e && p ? "both" : e ? "encoder" : "predictor", r.modulesLabel(), r.name());
+            if (r.modules() != null) {
+                assertEquals(r.modules(), r.modulesLabel(), r.name());
+            }
+        }
+        // the committed log was planned under this fingerprint: a resumed study is not refused
+        String committed = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(Path.of("../../docs/evals/quantwm-wall/study.json").toFile()).path("fingerprint").asText();
+        assertEquals(committed, StudyRunner.fingerprint(spec));
+    }
+
+    @Test
     void aTypoIsNamedWithItsPlaceAndTheKnownFields() throws Exception {
         Path file = write("name: x\nenvironment: wall\nbundle: b\nepisodes: 2\nrecipes:\n  - {name: fp32, modlues: encoder}\n");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StudySpec.read(file));

@@ -1,7 +1,6 @@
 package dev.qwm.analysis.config;
 
 import dev.qwm.quant.recipe.ActivationSpec;
-import dev.qwm.quant.recipe.ModuleRecipe;
 import dev.qwm.quant.recipe.QuantMethod;
 import dev.qwm.quant.recipe.Recipe;
 import dev.qwm.quant.recipe.RecipeException;
@@ -99,8 +98,8 @@ public record ConfigurationDescriptor(String label, ModuleQuantization encoder, 
      */
     public static ModuleQuantization moduleFromRecipeJson(String recipeJson, WorldModelModule module) {
         Recipe recipe = parseRecipe(recipeJson);
-        ModuleRecipe m = recipe.modules().get(module);
-        return m == null ? ModuleQuantization.FULL_PRECISION : ModuleQuantization.of(m);
+        return recipe.quantizes(module) ? ModuleQuantization.of(recipe.modules().get(module))
+                : ModuleQuantization.FULL_PRECISION;
     }
 
     static Recipe parseRecipe(String json) {

@@ -40,6 +40,14 @@ public record Recipe(String name, Map<WorldModelModule, ModuleRecipe> modules, C
         return m;
     }
 
+    /**
+     * Whether the recipe quantizes {@code module}: it names it under {@code modules}. A module it does not name stays
+     * full precision. The one rule by which a study's table and its report say which modules a configuration quantizes.
+     */
+    public boolean quantizes(WorldModelModule module) {
+        return modules.containsKey(module);
+    }
+
     /** Checks what can be checked without a model (bit-widths, group sizes, options); throws naming every problem. */
     public Recipe validate() {
         List<String> problems = new ArrayList<>();
