@@ -54,6 +54,8 @@ public final class Charts {
     static final Color[] PALETTE = {
             new Color(0x4e79a7), new Color(0xf28e2b), new Color(0xe15759), new Color(0x76b7b2), new Color(0x59a14f),
             new Color(0xedc948), new Color(0xb07aa1), new Color(0xff9da7), new Color(0x9c755f), new Color(0xbab0ac)};
+    /** Dash patterns that tell apart lines of one colour: solid, dashed, dotted, dash-dot. */
+    static final float[][] DASHES = {null, {9f, 5f}, {2f, 4f}, {9f, 4f, 2f, 4f}};
     static final Color INK = new Color(0x222222);
     static final Color GRID = new Color(0xdddddd);
     private static final Font TITLE = new Font("SansSerif", Font.BOLD, 14);
@@ -168,9 +170,17 @@ public final class Charts {
         renderer.setDrawSeriesLineAsPath(true);
         XYPlot plot = new XYPlot(data, x, y, renderer);
         colour(renderer, data, colours, new Ellipse2D.Double(-3, -3, 6, 6));
+        List<String> names = new java.util.ArrayList<>();
         for (int i = 0; i < data.getSeriesCount(); i++) {
-            renderer.setSeriesStroke(i, new BasicStroke(2f));
+            names.add(String.valueOf(data.getSeriesKey(i)));
         }
+        List<LineStyle> styles = lineStyles(names, colours);
+        for (int i = 0; i < styles.size(); i++) {
+            renderer.setSeriesPaint(i, styles.get(i).colour());
+            renderer.setSeriesStroke(i, styles.get(i).stroke());
+        }
+        // long enough in the legend to show a dash pattern
+        renderer.setLegendLine(new java.awt.geom.Line2D.Double(-14, 0, 14, 0));
         stylePlot(plot);
         return svg(chart(title, plot, true), HALF, 360 + 16 * ((data.getSeriesCount() + 2) / 3));
     }
@@ -295,6 +305,45 @@ public final class Charts {
         if (plot.getDomainAxis() instanceof SymbolAxis) {
             plot.setDomainGridlinesVisible(false);
         }
+    }
+
+    /** How a line is drawn: its colour and one of {@link #DASHES}. */
+    record LineStyle(Color colour, int dash) {
+        BasicStroke stroke() {
+            float[] d = DASHES[dash];
+            return d == null ? new BasicStroke(2f)
+                    : new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, d, 0f);
+        }
+    }
+
+    /**
+     * One style per line, no two alike (up to {@code PALETTE.length * DASHES.length} lines): each line keeps its colour
+     * from {@code colours} by name (the same configuration the same colour in every plot; else the palette's by
+     * position) and takes the first dash pattern not yet drawn in that colour; if that colour has none left, the
+     * first palette colour and pattern not yet drawn.
+     */
+    static List<LineStyle> lineStyles(List<String> names, Map<String, Color> colours) {
+        java.util.Set<LineStyle> used = new java.util.HashSet<>();
+        List<LineStyle> out = new java.util.ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            Color preferred = colours == null ? null : colours.get(names.get(i));
+            if (preferred == null) {
+                preferred = PALETTE[i % PALETTE.length];
+            }
+            LineStyle style = null;
+            for (int d = 0; d < DASHES.length && style == null; d++) {
+                LineStyle candidate = new LineStyle(preferred, d);
+                style = used.contains(candidate) ? null : candidate;
+            }
+            for (int k = 0; k < PALETTE.length * DASHES.length && style == null; k++) {
+                LineStyle candidate = new LineStyle(PALETTE[k % PALETTE.length], k / PALETTE.length);
+                style = used.contains(candidate) ? null : candidate;
+            }
+            style = style == null ? new LineStyle(preferred, 0) : style;
+            used.add(style);
+            out.add(style);
+        }
+        return out;
     }
 
     /** Series take their colour from {@code colours} by name (the same configuration looks the same in every plot). */

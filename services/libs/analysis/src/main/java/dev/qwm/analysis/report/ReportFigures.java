@@ -196,15 +196,24 @@ final class ReportFigures {
         return out;
     }
 
-    /** The most sensitive layers of each module. */
+    /**
+     * The most sensitive layers of each module, in the order and with the ranks of the layer-sensitivity table: one
+     * bar per measurement (a layer measured at several formats has a bar per format, each named with its rank and
+     * format, so none takes another's place).
+     */
     List<Charts.Figure> sensitivity() {
         List<Charts.Figure> out = new ArrayList<>();
         report.sensitivity().ranked().forEach((module, layers) -> {
             List<LayerSensitivity> top = layers.subList(0, Math.min(15, layers.size()));
             if (!top.isEmpty()) {
-                out.add(Charts.bars("Most sensitive " + module + " layers at " + top.get(0).weightFormat(),
-                        "output SQNR when quantized alone (dB; lower = more sensitive)",
-                        top.stream().map(l -> shorten(l.layer(), 48)).toList(),
+                List<String> formats = top.stream().map(LayerSensitivity::weightFormat).distinct().toList();
+                List<String> labels = new ArrayList<>();
+                for (int i = 0; i < top.size(); i++) {
+                    labels.add((i + 1) + ". " + shorten(top.get(i).layer(), 40)
+                            + (formats.size() > 1 ? " · " + top.get(i).weightFormat() : ""));
+                }
+                out.add(Charts.bars("Most sensitive " + module + " layers at " + String.join(", ", formats),
+                        "output SQNR when quantized alone (dB; lower = more sensitive)", labels,
                         top.stream().map(LayerSensitivity::outputSqnrDb).toList(), "SQNR"));
             }
         });

@@ -93,6 +93,48 @@ class HtmlReportTest {
     }
 
     @Test
+    void theSensitivityBarsAreTheTableRowsInTheTableOrderOneBarPerMeasurement() {
+        assertBarsAreTheTable(report, html);
+        // each layer measured at a second format too (W3 and W3-g32 in the Wall study): the same layer twice in the
+        // table, at ranks apart; its bars must neither merge nor take each other's place
+        var s = report.study();
+        List<dev.qwm.analysis.sensitivity.LayerSensitivity> twice = new java.util.ArrayList<>();
+        for (var l : report.sensitivity().ranked().values().stream().flatMap(List::stream).toList()) {
+            twice.add(l);
+            twice.add(new dev.qwm.analysis.sensitivity.LayerSensitivity(l.module(), l.layer(), l.inFeatures(),
+                    l.outFeatures(), l.method(), l.weightBits(), 32, l.activations(), l.outputMse(), l.outputSqnrDb() + 0.7,
+                    l.weightBytes()));
+        }
+        StudyReport both = new StudyReport(s, report.source(), report.generatedAt(), report.episodes(), report.traced(),
+                report.conditions(), report.alignment(), report.drift(),
+                new dev.qwm.analysis.sensitivity.SensitivityAnalysis(twice, java.util.Optional.empty()), report.cost());
+        boolean repeated = both.sensitivity().ranked().values().stream().anyMatch(ls -> {
+            var top = ls.subList(0, Math.min(15, ls.size()));
+            return top.stream().map(dev.qwm.analysis.sensitivity.LayerSensitivity::layer).distinct().count() < top.size();
+        });
+        assertTrue(repeated, "a layer twice among the bars");
+        assertBarsAreTheTable(both, HtmlReport.render(both));
+    }
+
+    private static void assertBarsAreTheTable(StudyReport r, String page) {
+        List<String> svgs = Pattern.compile("<svg.*?</svg>", Pattern.DOTALL).matcher(page).results().map(m -> m.group()).toList();
+        for (var e : r.sensitivity().ranked().entrySet()) {
+            var layers = e.getValue().subList(0, Math.min(15, e.getValue().size()));
+            String svg = svgs.stream().filter(x -> x.contains("Most sensitive " + e.getKey() + " layers at ")).findFirst()
+                    .orElseThrow();
+            List<String> bars = Pattern.compile(">(\\d+\\. [^<]*)<").matcher(svg).results().map(m -> m.group(1).trim())
+                    .toList();
+            long formats = layers.stream().map(dev.qwm.analysis.sensitivity.LayerSensitivity::weightFormat).distinct().count();
+            assertEquals(layers.size(), bars.size(), "one bar per row of the table: " + bars);
+            for (int i = 0; i < layers.size(); i++) {
+                var l = layers.get(i);
+                assertEquals((i + 1) + ". " + ReportFigures.shorten(l.layer(), 40) + (formats > 1 ? " · " + l.weightFormat() : ""),
+                        bars.get(i), "rank " + (i + 1) + " of the " + e.getKey() + " table");
+            }
+        }
+    }
+
+    @Test
     void idsAreUniqueAcrossInlinePlots() {
         Matcher m = Pattern.compile("\\bid=['\"]([^'\"]+)['\"]").matcher(html);
         Set<String> seen = new HashSet<>();
