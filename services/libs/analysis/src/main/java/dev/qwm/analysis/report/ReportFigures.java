@@ -209,8 +209,7 @@ final class ReportFigures {
                 List<String> formats = top.stream().map(LayerSensitivity::weightFormat).distinct().toList();
                 List<String> labels = new ArrayList<>();
                 for (int i = 0; i < top.size(); i++) {
-                    labels.add((i + 1) + ". " + shorten(top.get(i).layer(), 40)
-                            + (formats.size() > 1 ? " · " + top.get(i).weightFormat() : ""));
+                    labels.add((i + 1) + ". " + shorten(top.get(i).layer(), 40) + distinction(top, top.get(i)));
                 }
                 out.add(Charts.bars("Most sensitive " + module + " layers at " + String.join(", ", formats),
                         "output SQNR when quantized alone (dB; lower = more sensitive)", labels,
@@ -218,6 +217,22 @@ final class ReportFigures {
             }
         });
         return out;
+    }
+
+    /**
+     * What tells a bar's measurement from the others shown (the table's method, weights and activations columns, those
+     * that differ among them): " · rtn A8-tensor", or "" when all are alike.
+     */
+    static String distinction(List<LayerSensitivity> shown, LayerSensitivity l) {
+        StringBuilder b = new StringBuilder();
+        List<Function<LayerSensitivity, String>> columns = List.of(LayerSensitivity::method,
+                LayerSensitivity::weightFormat, LayerSensitivity::activations);
+        for (Function<LayerSensitivity, String> column : columns) {
+            if (shown.stream().map(column).distinct().count() > 1) {
+                b.append(b.length() == 0 ? " · " : " ").append(column.apply(l));
+            }
+        }
+        return b.toString();
     }
 
     private List<List<ConditionResult>> groups(Predicate<ConditionResult> include) {

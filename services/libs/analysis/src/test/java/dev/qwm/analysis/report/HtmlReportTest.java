@@ -104,6 +104,10 @@ class HtmlReportTest {
             twice.add(new dev.qwm.analysis.sensitivity.LayerSensitivity(l.module(), l.layer(), l.inFeatures(),
                     l.outFeatures(), l.method(), l.weightBits(), 32, l.activations(), l.outputMse(), l.outputSqnrDb() + 0.7,
                     l.weightBytes()));
+            // and by another method at the same format (PushT's W4 by RTN and by SmoothQuant)
+            twice.add(new dev.qwm.analysis.sensitivity.LayerSensitivity(l.module(), l.layer(), l.inFeatures(),
+                    l.outFeatures(), "smoothquant", l.weightBits(), l.groupSize(), l.activations(), l.outputMse(),
+                    l.outputSqnrDb() + 0.3, l.weightBytes()));
         }
         StudyReport both = new StudyReport(s, report.source(), report.generatedAt(), report.episodes(), report.traced(),
                 report.conditions(), report.alignment(), report.drift(),
@@ -124,13 +128,28 @@ class HtmlReportTest {
                     .orElseThrow();
             List<String> bars = Pattern.compile(">(\\d+\\. [^<]*)<").matcher(svg).results().map(m -> m.group(1).trim())
                     .toList();
-            long formats = layers.stream().map(dev.qwm.analysis.sensitivity.LayerSensitivity::weightFormat).distinct().count();
+            boolean methods = layers.stream().map(dev.qwm.analysis.sensitivity.LayerSensitivity::method).distinct().count() > 1;
+            boolean formats = layers.stream().map(dev.qwm.analysis.sensitivity.LayerSensitivity::weightFormat).distinct().count() > 1;
+            boolean activations = layers.stream().map(dev.qwm.analysis.sensitivity.LayerSensitivity::activations).distinct()
+                    .count() > 1;
             assertEquals(layers.size(), bars.size(), "one bar per row of the table: " + bars);
             for (int i = 0; i < layers.size(); i++) {
                 var l = layers.get(i);
-                assertEquals((i + 1) + ". " + ReportFigures.shorten(l.layer(), 40) + (formats > 1 ? " · " + l.weightFormat() : ""),
+                List<String> parts = new java.util.ArrayList<>();
+                if (methods) {
+                    parts.add(l.method());
+                }
+                if (formats) {
+                    parts.add(l.weightFormat());
+                }
+                if (activations) {
+                    parts.add(l.activations());
+                }
+                String tell = String.join(" ", parts);
+                assertEquals((i + 1) + ". " + ReportFigures.shorten(l.layer(), 40) + (tell.isEmpty() ? "" : " · " + tell),
                         bars.get(i), "rank " + (i + 1) + " of the " + e.getKey() + " table");
             }
+            assertEquals(layers.size(), new HashSet<>(bars).size(), "no two bars named alike: " + bars);
         }
     }
 
