@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 VerifyCommand.class,
                 AutoQuantCommand.class,
+                CompareCommand.class,
                 ServicesCommand.class,
                 StudyCommand.class,
                 DemoCommand.class,

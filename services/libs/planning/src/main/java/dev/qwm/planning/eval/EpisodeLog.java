@@ -96,6 +96,45 @@ public final class EpisodeLog implements Closeable {
         return finished;
     }
 
+    /**
+     * The episodes of a finished log, plain ({@code .episodes.jsonl}) or gzip-compressed as the repository keeps them
+     * ({@code .gz}), by index; read only: a line that is not an episode is an error naming the file and the line.
+     */
+    public static Map<Integer, EpisodeResult> readFinished(Path file) throws IOException {
+        if (!file.getFileName().toString().endsWith(".gz")) {
+            if (!Files.exists(file)) {
+                throw new java.nio.file.NoSuchFileException(file.toString(), null, "no episode log");
+            }
+            return read(file, note -> {
+                throw new IllegalArgumentException(note);
+            });
+        }
+        Map<Integer, EpisodeResult> finished = new TreeMap<>();
+        try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
+                new java.util.zip.GZIPInputStream(Files.newInputStream(file)), java.nio.charset.StandardCharsets.UTF_8))) {
+            String line;
+            int n = 0;
+            while ((line = in.readLine()) != null) {
+                n++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                EpisodeResult r;
+                try {
+                    r = LINE.readValue(line, EpisodeResult.class);
+                } catch (JacksonException e) {
+                    throw new IllegalArgumentException(file + " line " + n + " is not an episode result: "
+                            + e.getOriginalMessage());
+                }
+                if (finished.put(r.episodeIndex(), r) != null) {
+                    throw new IllegalArgumentException(file + " holds episode " + r.episodeIndex() + " twice (line "
+                            + n + ")");
+                }
+            }
+        }
+        return finished;
+    }
+
     /** The episodes that were in the log when it was opened, by index. */
     public Map<Integer, EpisodeResult> finished() {
         return finished;
