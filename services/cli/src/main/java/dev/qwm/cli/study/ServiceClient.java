@@ -18,10 +18,14 @@ public final class ServiceClient {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+
     private final String name;
     private final String baseUrl;
     private final HttpClient http;
     private final String authorization;
+    /** How long a request may wait for its answer. */
+    private final Duration timeout;
 
     /** With the credentials of the environment or the local stack ({@link ServiceCredentials#resolve}). */
     public ServiceClient(String name, String baseUrl) {
@@ -35,6 +39,20 @@ public final class ServiceClient {
         credentials.ssl().ifPresent(b::sslContext);
         this.http = b.build();
         this.authorization = credentials.token().map(t -> "Bearer " + t).orElse(null);
+        this.timeout = DEFAULT_TIMEOUT;
+    }
+
+    private ServiceClient(ServiceClient c, Duration timeout) {
+        this.name = c.name;
+        this.baseUrl = c.baseUrl;
+        this.http = c.http;
+        this.authorization = c.authorization;
+        this.timeout = timeout;
+    }
+
+    /** The same service with another time a request may wait for its answer (default 60 s). */
+    public ServiceClient withTimeout(Duration timeout) {
+        return new ServiceClient(this, timeout);
     }
 
     public JsonNode get(String path) {
@@ -50,12 +68,12 @@ public final class ServiceClient {
         return post(path, body, java.util.Map.of());
     }
 
-    /** A PUT of a JSON body (a record stored under its id, replaced when put again). */
     /** The base URL requests go to. */
     public String baseUrl() {
         return baseUrl;
     }
 
+    /** A PUT of a JSON body (a record stored under its id, replaced when put again). */
     public JsonNode put(String path, JsonNode body) {
         try {
             return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).header("Content-Type", "application/json")
@@ -88,7 +106,11 @@ public final class ServiceClient {
             if (authorization != null) {
                 request.header("Authorization", authorization);
             }
-            r = http.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+            r = http.send(request.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (java.net.http.HttpTimeoutException e) {
+            throw new IllegalStateException("the " + name + " service at " + baseUrl + " did not answer within "
+                    + (timeout.toMillis() < 1000 ? timeout.toMillis() + " ms" : timeout.toSeconds() + " s")
+                    + "; is it running, or overloaded? (./qwm services status)");
         } catch (IOException e) {
             throw new IllegalStateException("the " + name + " service at " + baseUrl + " does not answer ("
                     + e.getMessage() + "); is it running? (./qwm services status)");

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwm.onnx.bundle.ModelBundle;
 import dev.qwm.planning.PlannerBudget;
+import dev.qwm.progress.ProgressLine;
 import dev.qwm.quant.recipe.RecipeIo;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -31,6 +32,7 @@ public final class StudyRunner {
     /** How often a running study's stored episodes are added to its episode log. */
     public static final Duration EXPORT_EVERY = Duration.ofMinutes(5);
     private static final int IMPORT_BATCH = 100;
+    static final Duration IMPORT_TIMEOUT = Duration.ofMinutes(10);
     /** How long the collector may take to record a study the planner accepted. */
     static final Duration STUDY_RECORDED_WITHIN = Duration.ofSeconds(60);
 
@@ -258,18 +260,28 @@ public final class StudyRunner {
         return sha.length() > 12 ? sha.substring(0, 12) : sha;
     }
 
-    /** The log's episodes into the collector, in batches; each is stored once however often this runs. */
+    /**
+     * The log's episodes into the collector, in batches; each is stored once however often this runs. A batch of a
+     * hundred episodes with their traces may take a just-started collector on a busy machine over a minute (seen:
+     * Wall's 2,250 stopped at 400 on the 60 s default), so a batch may take up to {@link #IMPORT_TIMEOUT}.
+     */
     public void importLog(String studyId, StudyLog log) {
         List<JsonNode> records = log.records();
         int stored = 0;
         int duplicates = 0;
-        for (int from = 0; from < records.size(); from += IMPORT_BATCH) {
-            ObjectNode batch = JSON.createObjectNode();
-            ArrayNode episodes = batch.putArray("episodes");
-            records.subList(from, Math.min(records.size(), from + IMPORT_BATCH)).forEach(episodes::add);
-            JsonNode r = collector.post("/api/v1/studies/" + studyId + "/import", batch);
-            stored += r.path("stored").asInt();
-            duplicates += r.path("duplicates").asInt();
+        ServiceClient patient = collector.withTimeout(IMPORT_TIMEOUT);
+        try (ProgressLine bar = ProgressLine.on(out).task("import " + studyId).total(records.size()).unit("episode")
+                .start()) {
+            for (int from = 0; from < records.size(); from += IMPORT_BATCH) {
+                ObjectNode batch = JSON.createObjectNode();
+                ArrayNode episodes = batch.putArray("episodes");
+                int to = Math.min(records.size(), from + IMPORT_BATCH);
+                records.subList(from, to).forEach(episodes::add);
+                JsonNode r = patient.post("/api/v1/studies/" + studyId + "/import", batch);
+                stored += r.path("stored").asInt();
+                duplicates += r.path("duplicates").asInt();
+                bar.stepTo(to);
+            }
         }
         out.printf(Locale.ROOT, "episode log %s: %d episodes, %d imported into the collector, %d stored there before%n",
                 log.dir(), records.size(), stored, duplicates);
