@@ -47,6 +47,11 @@ public record TestConfig(Optional<List<String>> preload, int maxLoaded, int intr
                 maxHorizon, n, batchWindow, maxBatchCandidates, encoderDeadline, encoderProbeTimeout);
     }
 
+    public TestConfig withIntraOpThreads(int n) {
+        return new TestConfig(preload, maxLoaded, n, sessionTtl, maxSessionTtl, maxSessions, maxCandidates,
+                maxHorizon, maxCandidateSteps, batchWindow, maxBatchCandidates, encoderDeadline, encoderProbeTimeout);
+    }
+
     public TestConfig withPreload(List<String> bundles) {
         return new TestConfig(Optional.of(bundles), maxLoaded, intraOpThreads, sessionTtl, maxSessionTtl,
                 maxSessions, maxCandidates, maxHorizon, maxCandidateSteps, batchWindow, maxBatchCandidates, encoderDeadline,
