@@ -870,29 +870,13 @@ public final class AutoQuantCommand implements Callable<Integer> {
     }
 
     private static String compare(Map<Integer, Boolean> a, Map<Integer, Boolean> b, String name) {
-        int both = 0, onlyA = 0, onlyB = 0, neither = 0;
-        for (var e : a.entrySet()) {
-            Boolean other = b.get(e.getKey());
-            if (other == null) {
-                continue;
-            }
-            boolean x = e.getValue();
-            boolean y = other;
-            if (x && y) {
-                both++;
-            } else if (x) {
-                onlyA++;
-            } else if (y) {
-                onlyB++;
-            } else {
-                neither++;
-            }
-        }
-        int n = both + onlyA + onlyB + neither;
-        if (n == 0) {
+        if (a.keySet().stream().noneMatch(b::containsKey)) {
             return "no common episodes";
         }
-        PairedDifference d = Proportions.pairedDifference(both, onlyA, onlyB, neither);
+        PairedDifference d = Proportions.pairedDifference(a, b);
+        int n = d.pairs();
+        int onlyA = d.onlyFirst();
+        int onlyB = d.onlySecond();
         Interval i = d.difference().interval();
         return String.format(Locale.ROOT, "%s − %s on their %d common episodes: %+.3f, 95 %% Newcombe [%+.3f, %+.3f],"
                         + " %d vs %d discordant, exact McNemar p = %.3g%s", name, BASELINE, n, d.difference().value(),

@@ -9,6 +9,7 @@ import dev.qwm.planning.mpc.EpisodeResult;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -50,7 +51,8 @@ public final class CompareCommand implements Callable<Integer> {
         if (maxIter != null && maxIter < 1) {
             throw new IllegalArgumentException("--max-iter must be at least 1, not " + maxIter);
         }
-        int both = 0, onlyFirst = 0, onlySecond = 0, neither = 0;
+        Map<Integer, Boolean> firstSucceeded = new TreeMap<>();
+        Map<Integer, Boolean> secondSucceeded = new TreeMap<>();
         for (var e : a.entrySet()) {
             EpisodeResult y = b.get(e.getKey());
             if (y == null) {
@@ -64,24 +66,19 @@ public final class CompareCommand implements Callable<Integer> {
                         x.episodeSeed(), x.split(), first, y.environment(), y.episodeSeed(), y.split(), second));
             }
             checkBudgets(x, y);
-            boolean sx = succeeded(x);
-            boolean sy = succeeded(y);
-            if (sx && sy) {
-                both++;
-            } else if (sx) {
-                onlyFirst++;
-            } else if (sy) {
-                onlySecond++;
-            } else {
-                neither++;
-            }
+            firstSucceeded.put(e.getKey(), succeeded(x));
+            secondSucceeded.put(e.getKey(), succeeded(y));
         }
-        int pairs = both + onlyFirst + onlySecond + neither;
-        if (pairs == 0) {
+        if (firstSucceeded.isEmpty()) {
             throw new IllegalArgumentException("the logs share no episode: " + first + " holds " + a.size() + ", "
                     + second + " " + b.size() + ", none with the same index");
         }
-        PairedDifference d = Proportions.pairedDifference(both, onlyFirst, onlySecond, neither);
+        PairedDifference d = Proportions.pairedDifference(firstSucceeded, secondSucceeded);
+        int pairs = d.pairs();
+        int both = d.bothSucceed();
+        int onlyFirst = d.onlyFirst();
+        int onlySecond = d.onlySecond();
+        int neither = d.neither();
         EpisodeResult any = a.get(a.keySet().stream().filter(b::containsKey).findFirst().orElseThrow());
         TextTable t = new TextTable("", "");
         t.row("first", first + "  (" + any.modelReference() + ")");

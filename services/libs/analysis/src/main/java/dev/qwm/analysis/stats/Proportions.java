@@ -42,6 +42,32 @@ public final class Proportions {
     }
 
     /**
+     * The paired difference of two configurations' successes, paired by key (an episode); keys only one of them holds
+     * are left out.
+     *
+     * @throws IllegalArgumentException when they share no key
+     */
+    public static <K> PairedDifference pairedDifference(java.util.Map<K, Boolean> first, java.util.Map<K, Boolean> second) {
+        int both = 0, onlyFirst = 0, onlySecond = 0, neither = 0;
+        for (var e : first.entrySet()) {
+            Boolean y = second.get(e.getKey());
+            if (y == null) {
+                continue;
+            }
+            if (e.getValue() && y) {
+                both++;
+            } else if (e.getValue()) {
+                onlyFirst++;
+            } else if (y) {
+                onlySecond++;
+            } else {
+                neither++;
+            }
+        }
+        return pairedDifference(both, onlyFirst, onlySecond, neither);
+    }
+
+    /**
      * The difference of two success rates on the same episodes, p(first) − p(second), with Newcombe's paired
      * method 10 interval (Wilson intervals of both margins combined with the phi correlation of the 2×2 table,
      * phi taken as 0 when the concordance is between 0 and n/2, the continuity-free form), and the exact McNemar

@@ -98,6 +98,16 @@ class ProportionsTest {
         assertThrows(IllegalArgumentException.class, () -> Proportions.pairedDifference(1, -1, 0, 0));
     }
 
+    @Test
+    void successesPairedByEpisodeLeaveOutEpisodesOnlyOneSideHolds() {
+        java.util.Map<Integer, Boolean> first = java.util.Map.of(0, true, 1, true, 2, false, 3, false, 4, true);
+        java.util.Map<Integer, Boolean> second = java.util.Map.of(0, true, 1, false, 2, true, 3, false, 9, true);
+        PairedDifference d = Proportions.pairedDifference(first, second);
+        assertEquals(Proportions.pairedDifference(1, 1, 1, 1), d);
+        assertThrows(IllegalArgumentException.class,
+                () -> Proportions.pairedDifference(java.util.Map.of(1, true), java.util.Map.of(2, true)));
+    }
+
     private static void assertInterval(double lower, double upper, Interval actual) {
         assertEquals(lower, actual.lower(), TABLE, "lower end of " + actual);
         assertEquals(upper, actual.upper(), TABLE, "upper end of " + actual);

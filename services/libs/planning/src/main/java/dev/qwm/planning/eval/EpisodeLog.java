@@ -62,11 +62,49 @@ public final class EpisodeLog implements Closeable {
 
     /** The episodes of the log at {@code file} by index (none if there is no file); see {@link #resume}. */
     public static Map<Integer, EpisodeResult> read(Path file, Consumer<String> notes) throws IOException {
-        Map<Integer, EpisodeResult> finished = new TreeMap<>();
         if (!Files.exists(file)) {
-            return finished;
+            return new TreeMap<>();
         }
         List<String> lines = Files.readAllLines(file);
+        return parse(file, lines, cut -> {
+            // The last line of a killed run may be cut off: that episode is planned again, and the log is
+            // rewritten without the fragment (atomically) so that appended episodes start on a line of their own.
+            notes.accept(file + ": line " + (cut + 1) + " is incomplete; that episode is planned again");
+            Path kept = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.write(kept, lines.subList(0, cut));
+            Files.move(kept, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        });
+    }
+
+    /**
+     * The episodes of a finished log, plain ({@code .episodes.jsonl}) or gzip-compressed as the repository keeps them
+     * ({@code .gz}), by index; read only: a line that is not an episode, the last one too, is an error naming the
+     * file and the line.
+     */
+    public static Map<Integer, EpisodeResult> readFinished(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            throw new java.nio.file.NoSuchFileException(file.toString(), null, "no episode log");
+        }
+        List<String> lines;
+        if (file.getFileName().toString().endsWith(".gz")) {
+            try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    new java.util.zip.GZIPInputStream(Files.newInputStream(file)), java.nio.charset.StandardCharsets.UTF_8))) {
+                lines = in.lines().toList();
+            }
+        } else {
+            lines = Files.readAllLines(file);
+        }
+        return parse(file, lines, null);
+    }
+
+    /** What to do with a last line that is cut off (its index); none: it is an error like any other. */
+    private interface CutLastLine {
+        void at(int line) throws IOException;
+    }
+
+    private static Map<Integer, EpisodeResult> parse(Path file, List<String> lines, CutLastLine cutLast)
+            throws IOException {
+        Map<Integer, EpisodeResult> finished = new TreeMap<>();
         for (int n = 0; n < lines.size(); n++) {
             String line = lines.get(n);
             if (line.isBlank()) {
@@ -76,13 +114,8 @@ public final class EpisodeLog implements Closeable {
             try {
                 r = LINE.readValue(line, EpisodeResult.class);
             } catch (JacksonException e) {
-                if (n == lines.size() - 1) {
-                    // The last line of a killed run may be cut off: that episode is planned again, and the log is
-                    // rewritten without the fragment (atomically) so that appended episodes start on a line of their own.
-                    notes.accept(file + ": line " + (n + 1) + " is incomplete; that episode is planned again");
-                    Path kept = file.resolveSibling(file.getFileName() + ".tmp");
-                    Files.write(kept, lines.subList(0, n));
-                    Files.move(kept, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                if (cutLast != null && n == lines.size() - 1) {
+                    cutLast.at(n);
                     continue;
                 }
                 throw new IllegalArgumentException(file + " line " + (n + 1) + " is not an episode result: "
@@ -91,45 +124,6 @@ public final class EpisodeLog implements Closeable {
             if (finished.put(r.episodeIndex(), r) != null) {
                 throw new IllegalArgumentException(file + " holds episode " + r.episodeIndex() + " twice (line "
                         + (n + 1) + ")");
-            }
-        }
-        return finished;
-    }
-
-    /**
-     * The episodes of a finished log, plain ({@code .episodes.jsonl}) or gzip-compressed as the repository keeps them
-     * ({@code .gz}), by index; read only: a line that is not an episode is an error naming the file and the line.
-     */
-    public static Map<Integer, EpisodeResult> readFinished(Path file) throws IOException {
-        if (!file.getFileName().toString().endsWith(".gz")) {
-            if (!Files.exists(file)) {
-                throw new java.nio.file.NoSuchFileException(file.toString(), null, "no episode log");
-            }
-            return read(file, note -> {
-                throw new IllegalArgumentException(note);
-            });
-        }
-        Map<Integer, EpisodeResult> finished = new TreeMap<>();
-        try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
-                new java.util.zip.GZIPInputStream(Files.newInputStream(file)), java.nio.charset.StandardCharsets.UTF_8))) {
-            String line;
-            int n = 0;
-            while ((line = in.readLine()) != null) {
-                n++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                EpisodeResult r;
-                try {
-                    r = LINE.readValue(line, EpisodeResult.class);
-                } catch (JacksonException e) {
-                    throw new IllegalArgumentException(file + " line " + n + " is not an episode result: "
-                            + e.getOriginalMessage());
-                }
-                if (finished.put(r.episodeIndex(), r) != null) {
-                    throw new IllegalArgumentException(file + " holds episode " + r.episodeIndex() + " twice (line "
-                            + n + ")");
-                }
             }
         }
         return finished;
