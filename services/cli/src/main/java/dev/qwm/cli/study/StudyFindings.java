@@ -4,9 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.qwm.analysis.data.CollectorJson;
 import dev.qwm.analysis.data.EpisodeRecord;
 import dev.qwm.analysis.stats.PairedDifference;
-import dev.qwm.analysis.stats.Proportions;
+import dev.qwm.analysis.study.StudyConditions;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -112,30 +111,7 @@ public final class StudyFindings {
 
     /** {@code first} − {@code second} on the episodes both have (matched by split and seed). */
     static Optional<PairedDifference> paired(List<EpisodeRecord> first, List<EpisodeRecord> second) {
-        Map<String, Boolean> bySeed = new HashMap<>();
-        second.forEach(e -> bySeed.putIfAbsent(e.seeding().pairingKey(), e.success()));
-        int both = 0;
-        int onlyFirst = 0;
-        int onlySecond = 0;
-        int neither = 0;
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        for (EpisodeRecord e : first) {
-            Boolean other = bySeed.get(e.seeding().pairingKey());
-            if (other == null || !seen.add(e.seeding().pairingKey())) {
-                continue;
-            }
-            if (e.success() && other) {
-                both++;
-            } else if (e.success()) {
-                onlyFirst++;
-            } else if (other) {
-                onlySecond++;
-            } else {
-                neither++;
-            }
-        }
-        return both + onlyFirst + onlySecond + neither == 0 ? Optional.empty()
-                : Optional.of(Proportions.pairedDifference(both, onlyFirst, onlySecond, neither));
+        return StudyConditions.paired(first, second);
     }
 
     static String verdict(Expect expect, PairedDifference d) {

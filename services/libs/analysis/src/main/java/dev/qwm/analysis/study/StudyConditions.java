@@ -121,35 +121,17 @@ public final class StudyConditions {
      * seeds within a condition keep their first episode.
      */
     public static Optional<PairedDifference> paired(Condition a, Condition b) {
-        Map<String, Boolean> bySeed = new HashMap<>();
-        for (EpisodeRecord e : b.episodes()) {
-            bySeed.putIfAbsent(e.seeding().pairingKey(), e.success());
-        }
-        int both = 0;
-        int onlyA = 0;
-        int onlyB = 0;
-        int neither = 0;
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        for (EpisodeRecord e : a.episodes()) {
-            String key = e.seeding().pairingKey();
-            Boolean other = bySeed.get(key);
-            if (other == null || !seen.add(key)) {
-                continue;
-            }
-            if (e.success() && other) {
-                both++;
-            } else if (e.success()) {
-                onlyA++;
-            } else if (other) {
-                onlyB++;
-            } else {
-                neither++;
-            }
-        }
-        if (both + onlyA + onlyB + neither == 0) {
-            return Optional.empty();
-        }
-        return Optional.of(Proportions.pairedDifference(both, onlyA, onlyB, neither));
+        return paired(a.episodes(), b.episodes());
+    }
+
+    /** {@code a} − {@code b} on the episodes both lists hold, matched as {@link #paired(Condition, Condition)}. */
+    public static Optional<PairedDifference> paired(List<EpisodeRecord> a, List<EpisodeRecord> b) {
+        Map<String, Boolean> first = new HashMap<>();
+        a.forEach(e -> first.putIfAbsent(e.seeding().pairingKey(), e.success()));
+        Map<String, Boolean> second = new HashMap<>();
+        b.forEach(e -> second.putIfAbsent(e.seeding().pairingKey(), e.success()));
+        return first.keySet().stream().noneMatch(second::containsKey) ? Optional.empty()
+                : Optional.of(Proportions.pairedDifference(first, second));
     }
 
     private static double[] values(Condition c, ToDoubleFunction<EpisodeRecord> f) {
