@@ -49,8 +49,10 @@ public class PredictorArtifacts {
 
     public PredictorArtifacts(PredictorConfig config, MeterRegistry registry, SessionCounts sessions) {
         this.config = config;
-        this.sessionConfig = SessionConfig.ofThreads(config.intraOpThreads())
+        this.sessionConfig = SessionConfig.ofThreads(intraOpThreads(config.intraOpThreads()))
                 .withProvider(ExecutionProvider.parse(config.executionProvider()));
+        LOG.infof("predictor sessions run at %d ONNX Runtime intra-op thread(s) (predictor.intra-op-threads=%d)",
+                sessionConfig.intraOpThreads(), config.intraOpThreads());
         this.registry = registry;
         this.sessions = sessions;
         this.loaded = new LoadedArtifacts<>("predictor", config.maxLoaded(), this::load,
@@ -59,6 +61,15 @@ public class PredictorArtifacts {
         loaded.preload(config.preload().orElse(List.of()), "predictor-preload",
                 p -> LOG.infof("loaded and warmed predictor %s (%s) from %s", p.label(), p.sha256().substring(0, 12), p.bundle()),
                 e -> LOG.errorf("cannot preload the configured predictors: %s", e.getMessage()));
+    }
+
+    /** The intra-op threads {@code configured} means: itself, or one per processor available to the JVM when 0. */
+    static int intraOpThreads(int configured) {
+        if (configured < 0) {
+            throw new IllegalArgumentException("predictor.intra-op-threads must be 0 (one per available processor) "
+                    + "or a thread count, got " + configured);
+        }
+        return configured == 0 ? Runtime.getRuntime().availableProcessors() : configured;
     }
 
     /** Whether every configured artifact is loaded and warm. */

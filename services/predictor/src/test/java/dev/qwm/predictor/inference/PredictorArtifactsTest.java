@@ -91,6 +91,23 @@ class PredictorArtifactsTest {
         }
     }
 
+    @Test
+    void zeroIntraOpThreadsMeansOnePerAvailableProcessorAndACountIsKept() {
+        for (int configured : new int[] {0, 3}) {
+            PredictorArtifacts artifacts = new PredictorArtifacts(TestConfig.defaults().withIntraOpThreads(configured),
+                    new SimpleMeterRegistry(), sha -> 0);
+            try {
+                assertEquals(configured == 0 ? Runtime.getRuntime().availableProcessors() : configured,
+                        artifacts.runEnvironment().threads());
+            } finally {
+                artifacts.closeAll();
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new PredictorArtifacts(
+                TestConfig.defaults().withIntraOpThreads(-1), new SimpleMeterRegistry(), sha -> 0));
+        assertTrue(e.getMessage().contains("predictor.intra-op-threads"), e.getMessage());
+    }
+
     private static ArtifactRef ref(ModelBundle bundle) {
         return ArtifactRef.newBuilder().setBundle(bundle.directory().toString()).build();
     }
